@@ -1,0 +1,8 @@
+"""Local development and the embedded demo: DEBUG on, a fixed development-only key."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me-0123456789abcdef")
+GALLERIA_MEMBER_CODE_KEY = env.str("GALLERIA_MEMBER_CODE_KEY", default="dev-only-member-code-key")

@@ -1,0 +1,38 @@
+"""Row locks. One helper, ordered by primary key, refusing to run outside a transaction.
+
+Locking rows in a consistent order (by primary key) is what keeps two transactions that lock the same set of rows
+from deadlocking each other (see saleor's giftcard/lock_objects.py). `select_for_update` outside a transaction would
+lock nothing and silently lose updates; we refuse instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeVar
+
+from django.db import connection, models, transaction
+
+M = TypeVar("M", bound=models.Model)
+
+
+def lock_rows(queryset: models.QuerySet[M]) -> list[M]:
+    if not connection.in_atomic_block:
+        raise RuntimeError("lock_rows() must run inside transaction.atomic()")
+    return list(queryset.select_for_update().order_by("pk"))
+
+
+def lock_by_ids(model: type[M], ids: Iterable[int]) -> dict[int, M]:
+    rows = lock_rows(model._default_manager.filter(pk__in=sorted(set(ids))))
+    return {row.pk: row for row in rows}
+
+
+def lock_one(queryset: models.QuerySet[M]) -> M:
+    rows = lock_rows(queryset)
+    if len(rows) != 1:
+        raise queryset.model.DoesNotExist(f"expected one row to lock, found {len(rows)}")
+    return rows[0]
+
+
+def durable_atomic() -> transaction.Atomic:
+    """The outermost transaction of a use case."""
+    return transaction.atomic(durable=True)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MallsConfig(AppConfig):
+    name = "galleria.malls"
+    label = "malls"

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+
+from . import rules
+from .models import IdentifierKind, Member, MemberIdentifier, MemberStatus
+
+
+@dataclass(frozen=True)
+class Resolution:
+    member: Member
+    kind: str  # which identifier matched (IdentifierKind value or "dynamic_code")
+    value: str
+
+
+def member_get(*, mall_group_id: int | None, member_id: int) -> Member:
+    qs = Member.objects.select_related("join_mall", "join_merchant", "mall_group")
+    if mall_group_id is not None:
+        qs = qs.filter(mall_group_id=mall_group_id)
+    return qs.get(pk=member_id)
+
+
+def _by_identifier(mall_group_id: int, kinds: list[str], value: str) -> Member | None:
+    row = (
+        MemberIdentifier.objects.select_related("member")
+        .filter(mall_group_id=mall_group_id, kind__in=kinds, value=value, member__status=MemberStatus.ACTIVE)
+        .first()
+    )
+    return row.member if row else None
+
+
+def member_resolve_dynamic_code(*, mall_group_id: int, code: str, now: float | None = None) -> Member | None:
+    """The member whose current (or previous-step) dynamic code this is; None if unknown or stale."""
+    step_seconds = settings.GALLERIA_MEMBER_CODE_STEP_SECONDS
+    current = rules.time_step(time.time() if now is None else now, step_seconds)
+    key = settings.GALLERIA_MEMBER_CODE_KEY
+    candidates = rules.dynamic_code_candidates(code, key=key, current_step=current, window=1)
+    if not candidates:
+        return None
+    members = {
+        m.pk: m
+        for m in Member.objects.filter(
+            pk__in=[c.member_id for c in candidates], mall_group_id=mall_group_id, status=MemberStatus.ACTIVE
+        )
+    }
+    for cand in candidates:
+        member = members.get(cand.member_id)
+        if member and rules.dynamic_code_matches(cand, key=key, member_secret=member.code_secret):
+            return member
+    return None
+
+
+def member_resolve(*, mall_group_id: int, raw: str, now: float | None = None) -> Resolution | None:
+    """One lookup for any identifier: dynamic code, phone, card number, plate, physical card, WeChat ids."""
+    text = (raw or "").strip()
+    if not text or len(text) > 64:
+        return None
+    compact = text.replace(" ", "")
+    if rules.looks_like_dynamic_code(compact):
+        member = member_resolve_dynamic_code(mall_group_id=mall_group_id, code=compact, now=now)
+        return Resolution(member, "dynamic_code", compact) if member else None
+    if rules.looks_like_card_number(compact):
+        member = _by_identifier(mall_group_id, [IdentifierKind.CARD, IdentifierKind.PHYSICAL_CARD], compact)
+        if member:
+            return Resolution(member, IdentifierKind.CARD, compact)
+    phone = rules.normalize_phone(compact, regions=settings.GALLERIA_PHONE_REGIONS)
+    if phone:
+        member = _by_identifier(mall_group_id, [IdentifierKind.PHONE], phone)
+        if member:
+            return Resolution(member, IdentifierKind.PHONE, phone)
+    plate = rules.normalize_plate(compact)
+    if plate:
+        member = _by_identifier(mall_group_id, [IdentifierKind.PLATE], plate)
+        if member:
+            return Resolution(member, IdentifierKind.PLATE, plate)
+    kinds = [IdentifierKind.PHYSICAL_CARD, IdentifierKind.WECHAT_OPENID, IdentifierKind.WECHAT_UNIONID]
+    member = _by_identifier(mall_group_id, kinds, text)
+    if member:
+        return Resolution(member, "other", text)
+    return None
+
+
+def member_search(*, mall_group_id: int | None, query: str = "", channel: str = "", mall_id: int | None = None) -> QuerySet[Member]:
+    """Console search: any identifier (exact) or a name fragment; newest first."""
+    qs = Member.objects.filter(status=MemberStatus.ACTIVE).select_related("join_mall").order_by("-created_at", "-id")
+    if mall_group_id is not None:
+        qs = qs.filter(mall_group_id=mall_group_id)
+    if channel:
+        qs = qs.filter(join_channel=channel)
+    if mall_id:
+        qs = qs.filter(join_mall_id=mall_id)
+    query = (query or "").strip()[:64]
+    if query:
+        ids: set[int] = set()
+        group_ids = [mall_group_id] if mall_group_id is not None else list(
+            qs.values_list("mall_group_id", flat=True).distinct()
+        )
+        for gid in group_ids:
+            hit = member_resolve(mall_group_id=gid, raw=query)
+            if hit:
+                ids.add(hit.member.pk)
+        phone_tail = query if query.isdigit() and 4 <= len(query) < 11 else ""
+        cond = Q(pk__in=ids) | Q(name__icontains=query)
+        if phone_tail:
+            cond |= Q(phone__endswith=phone_tail)
+        qs = qs.filter(cond)
+    return qs
+
+
+def member_identifiers(*, member_id: int) -> list[MemberIdentifier]:
+    return list(MemberIdentifier.objects.filter(member_id=member_id).order_by("kind", "created_at"))
+
+
+def member_plates(*, member_id: int) -> list[str]:
+    return list(
+        MemberIdentifier.objects.filter(member_id=member_id, kind=IdentifierKind.PLATE)
+        .order_by("created_at")
+        .values_list("value", flat=True)
+    )
+
+
+def member_current_consents(*, member: Member) -> dict[str, bool]:
+    current: dict[str, bool] = {}
+    for consent in member.consents.order_by("recorded_at", "id"):
+        current[consent.purpose] = consent.is_granted
+    return current
+
+
+def member_counts_by_channel(*, mall_group_id: int | None) -> dict[str, int]:
+    qs = Member.objects.filter(status=MemberStatus.ACTIVE)
+    if mall_group_id is not None:
+        qs = qs.filter(mall_group_id=mall_group_id)
+    return {row["join_channel"]: row["n"] for row in qs.values("join_channel").annotate(n=Count("id"))}
+
+
+@dataclass(frozen=True)
+class MemberCode:
+    code: str
+    expires_in: int  # seconds until the next rotation
+    card_no: str
+
+
+def member_code_current(*, member: Member, now: float | None = None) -> MemberCode:
+    step_seconds = settings.GALLERIA_MEMBER_CODE_STEP_SECONDS
+    moment = time.time() if now is None else now
+    step = rules.time_step(moment, step_seconds)
+    code = rules.dynamic_code(
+        key=settings.GALLERIA_MEMBER_CODE_KEY, member_id=member.pk, member_secret=member.code_secret, step=step
+    )
+    expires_in = int((step + 1) * step_seconds - moment) or step_seconds
+    return MemberCode(code=code, expires_in=expires_in, card_no=member.card_no)

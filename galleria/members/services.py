@@ -1,0 +1,379 @@
+"""Writes of the member identity. Each public function runs in a transaction; `*_in_tx` helpers compose into a
+larger use case (e.g. a POS sale that registers its buyer: "pay = join")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from galleria.audit.services import audit_record, diff
+from galleria.audit.types import Actor
+from galleria.core.errors import ValidationError
+from galleria.core.ids import new_card_number
+from galleria.core.locking import lock_one
+from galleria.malls.models import Mall
+from galleria.messaging.services import sms_queue
+
+from . import exceptions, rules
+from .models import (
+    Consent,
+    ConsentPurpose,
+    Gender,
+    IdentifierKind,
+    JoinChannel,
+    Member,
+    MemberIdentifier,
+    MemberStatus,
+    OtpChallenge,
+)
+
+MAX_PLATES = 5
+PROFILE_FIELDS = ("name", "gender", "birthday", "email")
+
+
+def phone_normalize(raw: str) -> str:
+    phone = rules.normalize_phone(raw, regions=settings.GALLERIA_PHONE_REGIONS)
+    if phone is None:
+        raise exceptions.InvalidPhoneError(fields={"phone": exceptions.InvalidPhoneError().message})
+    return phone
+
+
+def _clean_profile(values: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "name" in values:
+        name = str(values["name"] or "").strip()
+        if len(name) > 50:
+            raise ValidationError("Name is too long.", code="members.name_too_long", fields={"name": "≤ 50"})
+        out["name"] = name
+    if "gender" in values:
+        gender = values["gender"] or Gender.UNKNOWN
+        if gender not in Gender.values:
+            raise ValidationError("Unknown gender.", code="members.gender_invalid", fields={"gender": str(gender)})
+        out["gender"] = gender
+    if "birthday" in values:
+        birthday = values["birthday"]
+        if birthday is not None and not isinstance(birthday, dt.date):
+            raise ValidationError("Birthday must be a date.", code="members.birthday_invalid")
+        if birthday is not None and not (dt.date(1900, 1, 1) <= birthday <= timezone.localdate()):
+            raise ValidationError(
+                "Birthday is out of range.", code="members.birthday_invalid", fields={"birthday": str(birthday)}
+            )
+        out["birthday"] = birthday
+    if "email" in values:
+        out["email"] = str(values["email"] or "").strip()[:254]
+    return out
+
+
+def _add_identifier(member: Member, kind: str, value: str) -> MemberIdentifier:
+    try:
+        with transaction.atomic():
+            return MemberIdentifier.objects.create(
+                mall_group_id=member.mall_group_id, member=member, kind=kind, value=value
+            )
+    except IntegrityError as exc:
+        if kind == IdentifierKind.PHONE:
+            raise exceptions.PhoneTakenError() from exc
+        raise exceptions.IdentifierTakenError(extra={"kind": kind}) from exc
+
+
+def member_register_in_tx(
+    *,
+    mall: Mall,
+    phone: str,
+    channel: str,
+    actor: Actor,
+    merchant_id: int | None = None,
+    profile: Mapping[str, Any] | None = None,
+    consents: Iterable[str] = (ConsentPurpose.PRIVACY_POLICY,),
+    joined_at: dt.datetime | None = None,
+) -> Member:
+    """Create a member with phone and card identifiers, inside the caller's transaction."""
+    if channel not in JoinChannel.values:
+        raise ValidationError("Unknown join channel.", code="members.channel_invalid")
+    e164 = phone_normalize(phone)
+    clean = _clean_profile(profile or {})
+    member = Member.objects.create(
+        mall_group_id=mall.group_id,
+        phone=e164,
+        join_channel=channel,
+        join_mall=mall,
+        join_merchant_id=merchant_id,
+        created_by_id=actor.user_id,
+        code_secret=secrets.token_hex(16),
+        created_at=joined_at or timezone.now(),
+        **clean,
+    )
+    _add_identifier(member, IdentifierKind.PHONE, e164)
+    for _attempt in range(5):  # a random 11-digit body collides rarely; retry inside a savepoint
+        card = new_card_number()
+        try:
+            _add_identifier(member, IdentifierKind.CARD, card)
+        except exceptions.IdentifierTakenError:
+            continue
+        member.card_no = card
+        member.save(update_fields=["card_no"])
+        break
+    else:  # pragma: no cover - astronomically unlikely
+        raise RuntimeError("could not allocate a card number")
+    for purpose in consents:
+        Consent.objects.create(member=member, purpose=purpose, is_granted=True, channel=channel)
+    audit_record(
+        actor=actor,
+        action="member.register",
+        target_type="member",
+        target_id=member.pk,
+        target_label=member.card_no,
+        mall_group_id=mall.group_id,
+        changes={"channel": [None, channel]},
+    )
+    return member
+
+
+def member_register(**kwargs: Any) -> Member:
+    """Register a new member (service desk, app, import). Raises PhoneTakenError if the phone is known."""
+    with transaction.atomic(durable=True):
+        return member_register_in_tx(**kwargs)
+
+
+def member_profile_update(*, member_id: int, actor: Actor, values: Mapping[str, Any]) -> Member:
+    with transaction.atomic(durable=True):
+        member = lock_one(Member.objects.filter(pk=member_id, status=MemberStatus.ACTIVE))
+        clean = _clean_profile(values)
+        before = {f: getattr(member, f) for f in clean}
+        for field, value in clean.items():
+            setattr(member, field, value)
+        changes = diff(before, clean)
+        if changes:
+            member.save(update_fields=list(clean))
+            audit_record(
+                actor=actor,
+                action="member.update",
+                target_type="member",
+                target_id=member.pk,
+                target_label=member.card_no,
+                mall_group_id=member.mall_group_id,
+                changes=changes,
+            )
+        return member
+
+
+def member_phone_change(*, member_id: int, actor: Actor, phone: str) -> Member:
+    """Replace the member's phone identifier (the old one is released)."""
+    with transaction.atomic(durable=True):
+        member = lock_one(Member.objects.filter(pk=member_id, status=MemberStatus.ACTIVE))
+        e164 = phone_normalize(phone)
+        if e164 == member.phone:
+            return member
+        old = member.phone
+        MemberIdentifier.objects.filter(member=member, kind=IdentifierKind.PHONE).delete()
+        _add_identifier(member, IdentifierKind.PHONE, e164)
+        member.phone = e164
+        member.save(update_fields=["phone"])
+        audit_record(
+            actor=actor,
+            action="member.phone_change",
+            target_type="member",
+            target_id=member.pk,
+            target_label=member.card_no,
+            mall_group_id=member.mall_group_id,
+            changes={"phone": [old, e164]},
+        )
+        return member
+
+
+def _normalize_identifier(kind: str, value: str) -> str:
+    value = (value or "").strip()
+    if kind == IdentifierKind.PLATE:
+        plate = rules.normalize_plate(value)
+        if plate is None:
+            raise exceptions.InvalidPlateError(fields={"value": exceptions.InvalidPlateError().message})
+        return plate
+    if kind in (IdentifierKind.PHYSICAL_CARD,):
+        if not value.isalnum() or not 4 <= len(value) <= 32:
+            raise ValidationError(
+                "A physical card number is 4–32 letters or digits.", code="members.card_invalid", fields={"value": value}
+            )
+        return value.upper()
+    if kind in (IdentifierKind.WECHAT_OPENID, IdentifierKind.WECHAT_UNIONID):
+        if not 10 <= len(value) <= 64 or not all(c.isalnum() or c in "-_" for c in value):
+            raise ValidationError("Not a WeChat id.", code="members.wechat_id_invalid", fields={"value": value})
+        return value
+    raise ValidationError("This identifier kind cannot be added by hand.", code="members.identifier_kind_invalid")
+
+
+def member_identifier_add(*, member_id: int, actor: Actor, kind: str, value: str) -> MemberIdentifier:
+    """Bind a plate, physical card or WeChat id. At most 5 plates per member; each value to one member only."""
+    with transaction.atomic(durable=True):
+        member = lock_one(Member.objects.filter(pk=member_id, status=MemberStatus.ACTIVE))
+        clean = _normalize_identifier(kind, value)
+        existing = MemberIdentifier.objects.filter(mall_group_id=member.mall_group_id, kind=kind, value=clean).first()
+        if existing and existing.member_id == member.pk:
+            return existing
+        if kind == IdentifierKind.PLATE:
+            if MemberIdentifier.objects.filter(member=member, kind=kind).count() >= MAX_PLATES:
+                raise exceptions.PlateLimitError()
+        row = _add_identifier(member, kind, clean)
+        audit_record(
+            actor=actor,
+            action="member.identifier_add",
+            target_type="member",
+            target_id=member.pk,
+            target_label=member.card_no,
+            mall_group_id=member.mall_group_id,
+            changes={kind: [None, clean]},
+        )
+        return row
+
+
+def member_identifier_remove(*, member_id: int, actor: Actor, identifier_id: int) -> None:
+    with transaction.atomic(durable=True):
+        member = lock_one(Member.objects.filter(pk=member_id))
+        row = MemberIdentifier.objects.filter(pk=identifier_id, member=member).first()
+        if row is None:
+            raise exceptions.MemberNotFoundError("No such identifier on this member.", code="members.identifier_not_found")
+        if row.kind in (IdentifierKind.PHONE, IdentifierKind.CARD):
+            raise ValidationError(
+                "The phone and the member card number cannot be removed.", code="members.identifier_required"
+            )
+        row.delete()
+        audit_record(
+            actor=actor,
+            action="member.identifier_remove",
+            target_type="member",
+            target_id=member.pk,
+            target_label=member.card_no,
+            mall_group_id=member.mall_group_id,
+            changes={row.kind: [row.value, None]},
+        )
+
+
+def consent_record(*, member_id: int, purpose: str, is_granted: bool, channel: str, actor: Actor) -> Consent:
+    if purpose not in ConsentPurpose.values:
+        raise ValidationError("Unknown consent purpose.", code="members.consent_purpose_invalid")
+    with transaction.atomic(durable=True):
+        member = lock_one(Member.objects.filter(pk=member_id))
+        consent = Consent.objects.create(member=member, purpose=purpose, is_granted=is_granted, channel=channel)
+        audit_record(
+            actor=actor,
+            action="member.consent",
+            target_type="member",
+            target_id=member.pk,
+            target_label=member.card_no,
+            mall_group_id=member.mall_group_id,
+            changes={purpose: [None, "granted" if is_granted else "withdrawn"]},
+        )
+        return consent
+
+
+def member_touch(*, member_id: int) -> None:
+    Member.objects.filter(pk=member_id).update(last_active_at=timezone.now())
+
+
+def member_code_secret_rotate(*, member_id: int) -> None:
+    """Invalidate every code shown so far (e.g. the member reports a leaked screenshot)."""
+    Member.objects.filter(pk=member_id).update(code_secret=secrets.token_hex(16))
+
+
+# ---------------------------------------------------------------- SMS one-time codes
+
+
+def _otp_conf(name: str) -> int:
+    return int(settings.GALLERIA_OTP[name])
+
+
+def otp_request(*, mall_group_id: int, phone: str, ip: str | None) -> OtpChallenge:
+    """Send a 6-digit code. Limits: one per phone per resend interval, N per phone per day, M per IP per hour;
+    a phone locked after too many wrong codes gets none until the lock ends."""
+    e164 = phone_normalize(phone)
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        recent = OtpChallenge.objects.filter(mall_group_id=mall_group_id, phone=e164)
+        if recent.filter(locked_until__gt=now).exists():
+            raise exceptions.OtpLockedError()
+        last = recent.order_by("-created_at").first()
+        if last and (now - last.created_at).total_seconds() < _otp_conf("RESEND_INTERVAL_SECONDS"):
+            raise exceptions.OtpRateLimitedError(extra={"retry_after": _otp_conf("RESEND_INTERVAL_SECONDS")})
+        if recent.filter(created_at__gte=now - dt.timedelta(days=1)).count() >= _otp_conf("MAX_PER_PHONE_PER_DAY"):
+            raise exceptions.OtpRateLimitedError()
+        if ip and OtpChallenge.objects.filter(
+            ip=ip, created_at__gte=now - dt.timedelta(hours=1)
+        ).count() >= _otp_conf("MAX_PER_IP_PER_HOUR"):
+            raise exceptions.OtpRateLimitedError()
+        code = f"{secrets.randbelow(10**6):06d}"
+        challenge = OtpChallenge.objects.create(
+            mall_group_id=mall_group_id,
+            phone=e164,
+            code_hash=rules.otp_hash(key=settings.SECRET_KEY, phone=e164, code=code),
+            ip=ip,
+            created_at=now,
+            expires_at=now + dt.timedelta(seconds=_otp_conf("TTL_SECONDS")),
+        )
+        minutes = _otp_conf("TTL_SECONDS") // 60
+        sms_queue(phone=e164, template="otp", body=f"【Galleria】验证码 {code}，{minutes} 分钟内有效。请勿告诉他人。")
+        return challenge
+
+
+def otp_verify(*, mall_group_id: int, phone: str, code: str) -> str:
+    """Check a code against the phone's latest challenge; returns the E.164 phone on success.
+
+    A wrong code counts an attempt; at MAX_ATTEMPTS the phone locks for LOCKOUT_SECONDS. A used code cannot be
+    used again. The challenge row is locked so concurrent guesses are counted, not lost.
+    """
+    e164 = phone_normalize(phone)
+    code = (code or "").strip()
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        latest = (
+            OtpChallenge.objects.filter(mall_group_id=mall_group_id, phone=e164).order_by("-created_at", "-id").first()
+        )
+        if latest is None:
+            raise exceptions.OtpInvalidError()
+        challenge = lock_one(OtpChallenge.objects.filter(pk=latest.pk))
+        if challenge.locked_until and challenge.locked_until > now:
+            raise exceptions.OtpLockedError()
+        if challenge.consumed_at or challenge.expires_at <= now or challenge.attempts >= _otp_conf("MAX_ATTEMPTS"):
+            raise exceptions.OtpInvalidError()
+        expected = rules.otp_hash(key=settings.SECRET_KEY, phone=e164, code=code)
+        if not (len(code) == 6 and code.isdigit() and secrets.compare_digest(expected, challenge.code_hash)):
+            challenge.attempts += 1
+            fields = ["attempts"]
+            if challenge.attempts >= _otp_conf("MAX_ATTEMPTS"):
+                challenge.locked_until = now + dt.timedelta(seconds=_otp_conf("LOCKOUT_SECONDS"))
+                fields.append("locked_until")
+            challenge.save(update_fields=fields)
+            locked = challenge.locked_until is not None
+        else:
+            challenge.consumed_at = now
+            challenge.save(update_fields=["consumed_at"])
+            return e164
+    # raised after commit so the counted attempt is kept
+    if locked:
+        raise exceptions.OtpLockedError()
+    raise exceptions.OtpInvalidError()
+
+
+def member_login_or_join(*, mall: Mall, phone: str, code: str, ip: str | None) -> tuple[Member, bool]:
+    """Member app sign-in: verify the SMS code, then return the member, registering one if the phone is new."""
+    e164 = otp_verify(mall_group_id=mall.group_id, phone=phone, code=code)
+    with transaction.atomic(durable=True):
+        row = (
+            MemberIdentifier.objects.select_related("member")
+            .filter(mall_group_id=mall.group_id, kind=IdentifierKind.PHONE, value=e164)
+            .first()
+        )
+        if row and row.member.status == MemberStatus.ACTIVE:
+            Member.objects.filter(pk=row.member_id).update(last_active_at=timezone.now())
+            return row.member, False
+        member = member_register_in_tx(
+            mall=mall,
+            phone=e164,
+            channel=JoinChannel.APP,
+            actor=Actor(user_id=None, label="member-app", ip=ip),
+        )
+        return member, True
