@@ -71,3 +71,10 @@ def mobile_page(browser, live_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """CI must never pass on an empty or truncated collection."""
+    minimum = int(os.environ.get("GALLERIA_MIN_TESTS", "0"))
+    if session.testscollected < minimum:
+        raise pytest.UsageError(f"collected {session.testscollected} tests, expected at least {minimum}")

@@ -26,8 +26,15 @@ class World:
 
 
 def make_user(username: str, role: str, *, group: MallGroup | None = None, merchant: Merchant | None = None) -> User:
-    user = User(username=username, display_name=username, role=role, mall_group=group, merchant=merchant,
-                is_staff=role == Role.PLATFORM_ADMIN, is_superuser=role == Role.PLATFORM_ADMIN)
+    user = User(
+        username=username,
+        display_name=username,
+        role=role,
+        mall_group=group,
+        merchant=merchant,
+        is_staff=role == Role.PLATFORM_ADMIN,
+        is_superuser=role == Role.PLATFORM_ADMIN,
+    )
     user.set_password(PASSWORD)
     user.save()
     return user

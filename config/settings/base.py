@@ -116,6 +116,7 @@ GALLERIA_DEFAULT_MALL_TZ = env.str("GALLERIA_DEFAULT_MALL_TZ", default="Asia/Sha
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [
     # Third-party front-end files come from npm (package.json + lock), never committed copies.
     ("vendor/echarts", BASE_DIR / "node_modules" / "echarts" / "dist"),

@@ -36,8 +36,9 @@ def _scope_fields(role: str, mall_group_id: int | None, merchant_id: int | None)
             raise ValidationError("A mall group role needs a mall group.", code="staff.group_required")
         return mall_group_id, None
     if merchant_id is None:
-        raise ValidationError("A merchant role needs a merchant.", code="staff.merchant_required",
-                              fields={"merchant": "required"})
+        raise ValidationError(
+            "A merchant role needs a merchant.", code="staff.merchant_required", fields={"merchant": "required"}
+        )
     merchant = Merchant.objects.select_related("mall").filter(pk=merchant_id).first()
     if merchant is None:
         raise ValidationError("Unknown merchant.", code="staff.merchant_invalid", fields={"merchant": "unknown"})
@@ -57,27 +58,50 @@ def staff_create(
 ) -> User:
     group_id, merch_id = _scope_fields(role, mall_group_id, merchant_id)
     _check_assignable(scope, role, group_id, merch_id)
-    user = User(username=username.strip(), display_name=display_name.strip(), role=role,
-                mall_group_id=group_id, merchant_id=merch_id, is_staff=role == Role.PLATFORM_ADMIN)
+    user = User(
+        username=username.strip(),
+        display_name=display_name.strip(),
+        role=role,
+        mall_group_id=group_id,
+        merchant_id=merch_id,
+        is_staff=role == Role.PLATFORM_ADMIN,
+    )
     try:
         validate_password(password, user)
     except DjangoValidationError as exc:
-        raise ValidationError(" ".join(exc.messages), code="staff.password_weak", fields={"password": " ".join(exc.messages)}) from exc
+        raise ValidationError(
+            " ".join(exc.messages), code="staff.password_weak", fields={"password": " ".join(exc.messages)}
+        ) from exc
     user.set_password(password)
     try:
         with transaction.atomic(durable=True):
             user.save()
-            audit_record(actor=actor, action="staff.create", target_type="user", target_id=user.pk,
-                         target_label=user.username, mall_group_id=group_id,
-                         changes={"role": [None, role]})
+            audit_record(
+                actor=actor,
+                action="staff.create",
+                target_type="user",
+                target_id=user.pk,
+                target_label=user.username,
+                mall_group_id=group_id,
+                changes={"role": [None, role]},
+            )
     except IntegrityError as exc:
-        raise ConflictError("This username is taken.", code="staff.username_taken",
-                            fields={"username": "taken"}) from exc
+        raise ConflictError(
+            "This username is taken.", code="staff.username_taken", fields={"username": "taken"}
+        ) from exc
     return user
 
 
-def staff_update(*, scope: Scope, actor: Actor, user_id: int, role: str, display_name: str, is_active: bool,
-                 merchant_id: int | None = None) -> User:
+def staff_update(
+    *,
+    scope: Scope,
+    actor: Actor,
+    user_id: int,
+    role: str,
+    display_name: str,
+    is_active: bool,
+    merchant_id: int | None = None,
+) -> User:
     with transaction.atomic(durable=True):
         user = User.objects.select_for_update().get(pk=user_id)
         _check_assignable(scope, user.role, user.mall_group_id, user.merchant_id)  # may touch this user at all
@@ -88,12 +112,23 @@ def staff_update(*, scope: Scope, actor: Actor, user_id: int, role: str, display
             target_merchant = user.merchant_id
         group_id, merch_id = _scope_fields(role, user.mall_group_id or scope.mall_group_id, target_merchant)
         _check_assignable(scope, role, group_id, merch_id)
-        before = {"role": user.role, "display_name": user.display_name, "is_active": user.is_active,
-                  "merchant": user.merchant_id}
+        before = {
+            "role": user.role,
+            "display_name": user.display_name,
+            "is_active": user.is_active,
+            "merchant": user.merchant_id,
+        }
         user.role, user.display_name, user.is_active = role, display_name.strip(), is_active
         user.mall_group_id, user.merchant_id = group_id, merch_id
         user.save()
         after = {"role": role, "display_name": user.display_name, "is_active": is_active, "merchant": merch_id}
-        audit_record(actor=actor, action="staff.update", target_type="user", target_id=user.pk,
-                     target_label=user.username, mall_group_id=group_id, changes=diff(before, after))
+        audit_record(
+            actor=actor,
+            action="staff.update",
+            target_type="user",
+            target_id=user.pk,
+            target_label=user.username,
+            mall_group_id=group_id,
+            changes=diff(before, after),
+        )
         return user

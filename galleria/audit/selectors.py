@@ -17,3 +17,25 @@ def audit_list(
     if target_id is not None:
         qs = qs.filter(target_id=str(target_id))
     return qs
+
+
+def audit_search(*, mall_group_id: int | None, action: str = "", actor: str = "") -> QuerySet[AuditEvent]:
+    """The console's audit log: events in a group filtered by action (exact or "prefix.*") and actor name."""
+    qs = audit_list(mall_group_id=mall_group_id)
+    action = (action or "").strip()[:60]
+    if action.endswith(".*"):
+        qs = qs.filter(action__startswith=action[:-1])
+    elif action:
+        qs = qs.filter(action=action)
+    actor = (actor or "").strip()[:100]
+    if actor:
+        qs = qs.filter(actor_label__icontains=actor)
+    return qs
+
+
+def audit_action_names(*, mall_group_id: int | None) -> list[str]:
+    """The distinct actions recorded in a group, for a filter menu."""
+    qs = AuditEvent.objects.order_by("action")
+    if mall_group_id is not None:
+        qs = qs.filter(mall_group_id=mall_group_id)
+    return list(qs.values_list("action", flat=True).distinct())

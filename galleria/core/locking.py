@@ -29,7 +29,8 @@ def lock_by_ids(model: type[M], ids: Iterable[int]) -> dict[int, M]:
 def lock_one(queryset: models.QuerySet[M]) -> M:
     rows = lock_rows(queryset)
     if len(rows) != 1:
-        raise queryset.model.DoesNotExist(f"expected one row to lock, found {len(rows)}")
+        missing: type[Exception] = queryset.model.DoesNotExist  # type: ignore[attr-defined]
+        raise missing(f"expected one row to lock, found {len(rows)}")
     return rows[0]
 
 

@@ -26,7 +26,7 @@ def client_ip(request: HttpRequest) -> str | None:
 def actor_for(request: HttpRequest) -> Actor:
     user = request.user
     if user.is_authenticated:
-        label = cast(User, user).username
+        label = user.get_username()
         return Actor(user_id=user.pk, label=label, ip=client_ip(request))
     return Actor(user_id=None, label="anonymous", ip=client_ip(request))
 

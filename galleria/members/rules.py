@@ -172,5 +172,6 @@ def dynamic_code_matches(candidate: DynamicCodeCandidate, *, key: str, member_se
 
 # ---------------------------------------------------------------- OTP
 
+
 def otp_hash(*, key: str, phone: str, code: str) -> str:
     return hmac.new(key.encode(), f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()

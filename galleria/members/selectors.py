@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+import datetime as dt
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
+
+from galleria.core import timeutil
 
 from . import rules
-from .models import IdentifierKind, Member, MemberIdentifier, MemberStatus
+from .models import Consent, IdentifierKind, Member, MemberIdentifier, MemberStatus
 
 
 @dataclass(frozen=True)
@@ -24,7 +29,7 @@ def member_get(*, mall_group_id: int | None, member_id: int) -> Member:
     return qs.get(pk=member_id)
 
 
-def _by_identifier(mall_group_id: int, kinds: list[str], value: str) -> Member | None:
+def _by_identifier(mall_group_id: int, kinds: Sequence[str], value: str) -> Member | None:
     row = (
         MemberIdentifier.objects.select_related("member")
         .filter(mall_group_id=mall_group_id, kind__in=kinds, value=value, member__status=MemberStatus.ACTIVE)
@@ -84,7 +89,9 @@ def member_resolve(*, mall_group_id: int, raw: str, now: float | None = None) ->
     return None
 
 
-def member_search(*, mall_group_id: int | None, query: str = "", channel: str = "", mall_id: int | None = None) -> QuerySet[Member]:
+def member_search(
+    *, mall_group_id: int | None, query: str = "", channel: str = "", mall_id: int | None = None
+) -> QuerySet[Member]:
     """Console search: any identifier (exact) or a name fragment; newest first."""
     qs = Member.objects.filter(status=MemberStatus.ACTIVE).select_related("join_mall").order_by("-created_at", "-id")
     if mall_group_id is not None:
@@ -96,8 +103,10 @@ def member_search(*, mall_group_id: int | None, query: str = "", channel: str = 
     query = (query or "").strip()[:64]
     if query:
         ids: set[int] = set()
-        group_ids = [mall_group_id] if mall_group_id is not None else list(
-            qs.values_list("mall_group_id", flat=True).distinct()
+        group_ids = (
+            [mall_group_id]
+            if mall_group_id is not None
+            else list(qs.values_list("mall_group_id", flat=True).distinct())
         )
         for gid in group_ids:
             hit = member_resolve(mall_group_id=gid, raw=query)
@@ -153,3 +162,73 @@ def member_code_current(*, member: Member, now: float | None = None) -> MemberCo
     )
     expires_in = int((step + 1) * step_seconds - moment) or step_seconds
     return MemberCode(code=code, expires_in=expires_in, card_no=member.card_no)
+
+
+# ---------------------------------------------------------------- console: dashboard and member 360
+
+
+@dataclass(frozen=True)
+class MemberStats:
+    """Member growth of a scope, aggregated in the database (a handful of queries whatever the member count)."""
+
+    total: int
+    new_today: int
+    new_this_month: int
+    active_30d: int
+    by_channel: tuple[tuple[str, int], ...]  # (JoinChannel value, count), largest first
+    by_mall: tuple[tuple[str, int], ...]  # (mall name, count), largest first
+    daily: tuple[tuple[dt.date, int], ...]  # one row per mall-local day, oldest first, zero days included
+
+
+def member_stats(
+    *, mall_group_id: int | None, tz_name: str | None, days: int = 30, now: dt.datetime | None = None
+) -> MemberStats:
+    """KPIs of active members; "today", "this month" and the daily series are mall-local (`tz_name`)."""
+    moment = now or timeutil.now()
+    today = timeutil.local_date(moment, tz_name)
+    today_start, today_end = timeutil.local_day_bounds(today, tz_name)
+    month_start = timeutil.local_month_start(moment, tz_name)
+    first_day = today - dt.timedelta(days=days - 1)
+    window_start, _ = timeutil.local_day_bounds(first_day, tz_name)
+
+    qs = Member.objects.filter(status=MemberStatus.ACTIVE).order_by()
+    if mall_group_id is not None:
+        qs = qs.filter(mall_group_id=mall_group_id)
+    totals = qs.aggregate(
+        total=Count("id"),
+        new_today=Count("id", filter=Q(created_at__gte=today_start, created_at__lt=today_end)),
+        new_month=Count("id", filter=Q(created_at__gte=month_start, created_at__lt=today_end)),
+        active=Count("id", filter=Q(last_active_at__gte=moment - dt.timedelta(days=30))),
+    )
+    by_channel = tuple(
+        (row["join_channel"], row["n"])
+        for row in qs.values("join_channel").annotate(n=Count("id")).order_by("-n", "join_channel")
+    )
+    by_mall = tuple(
+        (row["join_mall__name"], row["n"])
+        for row in qs.values("join_mall_id", "join_mall__name").annotate(n=Count("id")).order_by("-n", "join_mall_id")
+    )
+    per_day = {
+        row["day"]: row["n"]
+        for row in qs.filter(created_at__gte=window_start, created_at__lt=today_end)
+        .annotate(day=TruncDate("created_at", tzinfo=timeutil.zone(tz_name)))
+        .values("day")
+        .annotate(n=Count("id"))
+    }
+    daily = tuple(
+        (first_day + dt.timedelta(days=i), per_day.get(first_day + dt.timedelta(days=i), 0)) for i in range(days)
+    )
+    return MemberStats(
+        total=totals["total"],
+        new_today=totals["new_today"],
+        new_this_month=totals["new_month"],
+        active_30d=totals["active"],
+        by_channel=by_channel,
+        by_mall=by_mall,
+        daily=daily,
+    )
+
+
+def member_consent_history(*, member_id: int) -> QuerySet[Consent]:
+    """Every consent record of a member, newest first (the append-only PIPL trail)."""
+    return Consent.objects.filter(member_id=member_id).order_by("-recorded_at", "-id")

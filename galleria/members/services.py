@@ -197,7 +197,9 @@ def _normalize_identifier(kind: str, value: str) -> str:
     if kind in (IdentifierKind.PHYSICAL_CARD,):
         if not value.isalnum() or not 4 <= len(value) <= 32:
             raise ValidationError(
-                "A physical card number is 4–32 letters or digits.", code="members.card_invalid", fields={"value": value}
+                "A physical card number is 4–32 letters or digits.",
+                code="members.card_invalid",
+                fields={"value": value},
             )
         return value.upper()
     if kind in (IdentifierKind.WECHAT_OPENID, IdentifierKind.WECHAT_UNIONID):
@@ -215,9 +217,9 @@ def member_identifier_add(*, member_id: int, actor: Actor, kind: str, value: str
         existing = MemberIdentifier.objects.filter(mall_group_id=member.mall_group_id, kind=kind, value=clean).first()
         if existing and existing.member_id == member.pk:
             return existing
-        if kind == IdentifierKind.PLATE:
-            if MemberIdentifier.objects.filter(member=member, kind=kind).count() >= MAX_PLATES:
-                raise exceptions.PlateLimitError()
+        plates = MemberIdentifier.objects.filter(member=member, kind=IdentifierKind.PLATE)
+        if kind == IdentifierKind.PLATE and plates.count() >= MAX_PLATES:
+            raise exceptions.PlateLimitError()
         row = _add_identifier(member, kind, clean)
         audit_record(
             actor=actor,
@@ -236,7 +238,9 @@ def member_identifier_remove(*, member_id: int, actor: Actor, identifier_id: int
         member = lock_one(Member.objects.filter(pk=member_id))
         row = MemberIdentifier.objects.filter(pk=identifier_id, member=member).first()
         if row is None:
-            raise exceptions.MemberNotFoundError("No such identifier on this member.", code="members.identifier_not_found")
+            raise exceptions.MemberNotFoundError(
+                "No such identifier on this member.", code="members.identifier_not_found"
+            )
         if row.kind in (IdentifierKind.PHONE, IdentifierKind.CARD):
             raise ValidationError(
                 "The phone and the member card number cannot be removed.", code="members.identifier_required"
@@ -301,9 +305,9 @@ def otp_request(*, mall_group_id: int, phone: str, ip: str | None) -> OtpChallen
             raise exceptions.OtpRateLimitedError(extra={"retry_after": _otp_conf("RESEND_INTERVAL_SECONDS")})
         if recent.filter(created_at__gte=now - dt.timedelta(days=1)).count() >= _otp_conf("MAX_PER_PHONE_PER_DAY"):
             raise exceptions.OtpRateLimitedError()
-        if ip and OtpChallenge.objects.filter(
-            ip=ip, created_at__gte=now - dt.timedelta(hours=1)
-        ).count() >= _otp_conf("MAX_PER_IP_PER_HOUR"):
+        if ip and OtpChallenge.objects.filter(ip=ip, created_at__gte=now - dt.timedelta(hours=1)).count() >= _otp_conf(
+            "MAX_PER_IP_PER_HOUR"
+        ):
             raise exceptions.OtpRateLimitedError()
         code = f"{secrets.randbelow(10**6):06d}"
         challenge = OtpChallenge.objects.create(

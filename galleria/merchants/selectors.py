@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
+from galleria.malls.models import Mall, MallGroup
+
 from .models import Merchant, Store
 
 
@@ -32,3 +34,49 @@ def merchant_get(*, mall_group_id: int | None, merchant_id: int) -> Merchant:
 
 def store_list(*, merchant_id: int) -> QuerySet[Store]:
     return Store.objects.filter(merchant_id=merchant_id).order_by("floor", "unit_no")
+
+
+# ---------------------------------------------------------------- console: malls, pickers, form checks
+# (mall reads live here until galleria.malls grows a selectors module)
+
+
+def mall_group_list(*, mall_group_id: int | None) -> QuerySet[MallGroup]:
+    """The mall groups a scope sees: its own, or every group (platform admins)."""
+    qs = MallGroup.objects.order_by("name", "id")
+    if mall_group_id is not None:
+        qs = qs.filter(pk=mall_group_id)
+    return qs
+
+
+def mall_list(*, mall_group_id: int | None) -> QuerySet[Mall]:
+    """The malls of a scope's group (every mall for platform admins), grouped and by name."""
+    qs = Mall.objects.select_related("group").order_by("group__name", "group_id", "name", "id")
+    if mall_group_id is not None:
+        qs = qs.filter(group_id=mall_group_id)
+    return qs
+
+
+def merchant_options(*, mall_group_id: int | None) -> QuerySet[Merchant]:
+    """Merchants for a picker (staff roles, filters): plain rows, mall and group joined, by mall then name."""
+    qs = Merchant.objects.select_related("mall", "mall__group").order_by("mall__group_id", "mall_id", "name", "id")
+    if mall_group_id is not None:
+        qs = qs.filter(mall__group_id=mall_group_id)
+    return qs
+
+
+def merchant_name_taken(*, mall_id: int, name: str, exclude_id: int | None = None) -> bool:
+    qs = Merchant.objects.filter(mall_id=mall_id, name=name.strip())
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return qs.exists()
+
+
+def store_get(*, merchant_id: int, store_id: int) -> Store:
+    return Store.objects.get(pk=store_id, merchant_id=merchant_id)
+
+
+def store_unit_taken(*, merchant_id: int, unit_no: str, exclude_id: int | None = None) -> bool:
+    qs = Store.objects.filter(merchant_id=merchant_id, unit_no=unit_no.strip())
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return qs.exists()

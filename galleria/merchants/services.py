@@ -13,15 +13,32 @@ from galleria.core.locking import lock_one
 from .models import Merchant, Store
 
 MERCHANT_FIELDS = (
-    "name", "category", "status", "legal_name", "credit_code", "contact_name", "contact_phone", "contract_no",
-    "contract_starts_on", "contract_ends_on", "commission_bp", "area_m2",
+    "name",
+    "category",
+    "status",
+    "legal_name",
+    "credit_code",
+    "contact_name",
+    "contact_phone",
+    "contract_no",
+    "contract_starts_on",
+    "contract_ends_on",
+    "commission_bp",
+    "area_m2",
 )
 STORE_FIELDS = ("name", "floor", "unit_no", "phone", "is_active")
 
 
 def _audit(actor: Actor, action: str, obj: Merchant | Store, group_id: int, changes: dict[str, Any]) -> None:
-    audit_record(actor=actor, action=action, target_type=obj._meta.model_name or "", target_id=obj.pk,
-                 target_label=str(obj), mall_group_id=group_id, changes=changes)
+    audit_record(
+        actor=actor,
+        action=action,
+        target_type=obj._meta.model_name or "",
+        target_id=obj.pk,
+        target_label=str(obj),
+        mall_group_id=group_id,
+        changes=changes,
+    )
 
 
 def merchant_create(*, actor: Actor, mall_id: int, values: Mapping[str, Any]) -> Merchant:
@@ -33,8 +50,11 @@ def merchant_create(*, actor: Actor, mall_id: int, values: Mapping[str, Any]) ->
             merchant.save()
             _audit(actor, "merchant.create", merchant, merchant.mall.group_id, diff({}, data))
     except IntegrityError as exc:
-        raise ConflictError("A merchant with this name already exists in this mall.", code="merchants.name_taken",
-                            fields={"name": "taken"}) from exc
+        raise ConflictError(
+            "A merchant with this name already exists in this mall.",
+            code="merchants.name_taken",
+            fields={"name": "taken"},
+        ) from exc
     return merchant
 
 
@@ -52,8 +72,11 @@ def merchant_update(*, actor: Actor, merchant_id: int, values: Mapping[str, Any]
             if changes:
                 _audit(actor, "merchant.update", merchant, merchant.mall.group_id, changes)
     except IntegrityError as exc:
-        raise ConflictError("A merchant with this name already exists in this mall.", code="merchants.name_taken",
-                            fields={"name": "taken"}) from exc
+        raise ConflictError(
+            "A merchant with this name already exists in this mall.",
+            code="merchants.name_taken",
+            fields={"name": "taken"},
+        ) from exc
     return merchant
 
 
@@ -74,6 +97,7 @@ def store_save(*, actor: Actor, merchant_id: int, store_id: int | None, values: 
             store.save()
             _audit(actor, "store.save", store, merchant.mall.group_id, diff(before, data))
     except IntegrityError as exc:
-        raise ConflictError("This unit already has a store of this merchant.", code="merchants.unit_taken",
-                            fields={"unit_no": "taken"}) from exc
+        raise ConflictError(
+            "This unit already has a store of this merchant.", code="merchants.unit_taken", fields={"unit_no": "taken"}
+        ) from exc
     return store

@@ -1,0 +1,169 @@
+"""Staff API: console (mall group roles, scoped to their group) and merchant lookup (masked)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from galleria.accounts import permissions as perms
+from galleria.accounts.models import User
+from galleria.accounts.selectors import scope_for_user
+from galleria.accounts.types import Scope
+from galleria.audit.services import audit_record
+from galleria.core.errors import NotFoundError, PermissionDeniedError
+from galleria.malls.models import Mall
+from galleria.members import rules
+from galleria.members import selectors as member_selectors
+from galleria.members import services as member_services
+from galleria.members.exceptions import MemberCodeStaleError, MemberNotFoundError
+from galleria.members.models import IdentifierKind, JoinChannel, Member
+from galleria.merchants.models import Merchant
+
+from ..common import actor_for
+from .auth import staff_auth
+from .schemas import (
+    Identifier,
+    IdentifierOut,
+    MaskedMemberOut,
+    MemberPage,
+    ProblemOut,
+    RegisterIn,
+    StaffMemberDetailOut,
+    StaffMemberOut,
+)
+
+console = Router(tags=["console"], auth=staff_auth)
+merchant = Router(tags=["merchant"], auth=staff_auth)
+ERRORS: dict[int, type] = {
+    400: ProblemOut,
+    401: ProblemOut,
+    403: ProblemOut,
+    404: ProblemOut,
+    409: ProblemOut,
+    422: ProblemOut,
+}
+
+
+def _scope(request: HttpRequest, permission: str) -> Scope:
+    user = request.auth  # type: ignore[attr-defined]
+    assert isinstance(user, User)
+    scope = scope_for_user(user)
+    if not scope.can(permission):
+        raise PermissionDeniedError("Your role does not allow this.", code="auth.forbidden")
+    return scope
+
+
+def _member_out(member: Member, *, scope: Scope, matched_by: str | None = None) -> StaffMemberOut:
+    return StaffMemberOut(
+        id=member.pk,
+        card_no=member.card_no,
+        phone=member.phone if scope.can(perms.MEMBERS_VIEW_PII) else rules.mask_phone(member.phone),
+        name=member.name,
+        gender=member.gender,
+        join_channel=member.join_channel,
+        join_mall=member.join_mall.name,
+        joined_at=member.created_at,
+        last_active_at=member.last_active_at,
+        matched_by=matched_by,
+    )
+
+
+class MemberQuery(Schema):
+    q: str = Field(
+        "", max_length=64, description="Any identifier (phone, card, dynamic code, plate, WeChat id) or a name fragment"
+    )
+    channel: str = Field("", max_length=10)
+    offset: int = Field(0, ge=0, le=1_000_000)
+    limit: int = Field(25, ge=1, le=100)
+
+
+@console.get("/members", response={200: MemberPage, **ERRORS})
+def members_search(request: HttpRequest, filters: Query[MemberQuery]) -> MemberPage:
+    scope = _scope(request, perms.MEMBERS_VIEW)
+    qs = member_selectors.member_search(mall_group_id=scope.mall_group_id, query=filters.q, channel=filters.channel)
+    rows = list(qs[filters.offset : filters.offset + filters.limit])
+    return MemberPage(count=qs.count(), results=[_member_out(m, scope=scope) for m in rows])
+
+
+@console.get("/members/{member_id}", response={200: StaffMemberDetailOut, **ERRORS})
+def member_detail(request: HttpRequest, member_id: int) -> StaffMemberDetailOut:
+    """The member 360 record. Reading it is recorded in the audit log (personal data access)."""
+    scope = _scope(request, perms.MEMBERS_VIEW)
+    if not 0 < member_id < 2**62:
+        raise NotFoundError()
+    member = get_object_or_404(
+        Member.objects.select_related("join_mall"),
+        pk=member_id,
+        **({} if scope.is_platform else {"mall_group_id": scope.mall_group_id}),
+    )
+    pii = scope.can(perms.MEMBERS_VIEW_PII)
+    audit_record(
+        actor=actor_for(request),
+        action="member.view_pii" if pii else "member.view",
+        target_type="member",
+        target_id=member.pk,
+        target_label=member.card_no,
+        mall_group_id=member.mall_group_id,
+    )
+    base = _member_out(member, scope=scope).model_dump()
+    identifiers = [
+        IdentifierOut(
+            id=i.pk, kind=i.kind, value=i.value if pii or i.kind != IdentifierKind.PHONE else rules.mask_phone(i.value)
+        )
+        for i in member_selectors.member_identifiers(member_id=member.pk)
+    ]
+    return StaffMemberDetailOut(
+        **base,
+        birthday=member.birthday if pii else None,
+        email=member.email if pii else "",
+        identifiers=identifiers,
+        consents=member_selectors.member_current_consents(member=member),
+    )
+
+
+@console.post("/members", response={201: StaffMemberOut, **ERRORS})
+def member_register(request: HttpRequest, payload: RegisterIn) -> Status:
+    """Register a member at the service desk."""
+    scope = _scope(request, perms.MEMBERS_EDIT)
+    mall_qs = Mall.objects.all() if scope.is_platform else Mall.objects.filter(group_id=scope.mall_group_id)
+    mall = mall_qs.filter(pk=payload.mall_id).first()
+    if mall is None:
+        raise NotFoundError("Unknown mall.", code="malls.not_found", fields={"mall_id": "unknown"})
+    member = member_services.member_register(
+        mall=mall,
+        phone=payload.phone,
+        channel=JoinChannel.DESK,
+        actor=actor_for(request),
+        profile={"name": payload.name, "gender": payload.gender, "birthday": payload.birthday, "email": payload.email},
+    )
+    return Status(201, _member_out(member, scope=scope))
+
+
+@merchant.get("/members/lookup", response={200: MaskedMemberOut, **ERRORS})
+def member_lookup(request: HttpRequest, code: Query[Identifier]) -> MaskedMemberOut:
+    """Identify a shopper at the till by any identifier. Merchants see a masked view only."""
+    scope = _scope(request, perms.PORTAL_MEMBER_LOOKUP)
+    merchant_obj = Merchant.objects.select_related("mall").get(pk=scope.merchant_id or 0)
+    hit = member_selectors.member_resolve(mall_group_id=merchant_obj.mall.group_id, raw=code)
+    if hit is None:
+        if rules.looks_like_dynamic_code(code.replace(" ", "")):
+            raise MemberCodeStaleError()
+        raise MemberNotFoundError()
+    audit_record(
+        actor=actor_for(request),
+        action="member.lookup",
+        target_type="member",
+        target_id=hit.member.pk,
+        target_label=hit.member.card_no,
+        mall_group_id=hit.member.mall_group_id,
+        changes={"merchant": [None, merchant_obj.name]},
+    )
+    return MaskedMemberOut(
+        card_no=hit.member.card_no,
+        phone=rules.mask_phone(hit.member.phone),
+        name=rules.mask_name(hit.member.name),
+        joined_at=hit.member.created_at,
+        matched_by=hit.kind,
+    )
