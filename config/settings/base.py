@@ -37,6 +37,10 @@ INSTALLED_APPS = [
     "galleria.audit",
     "galleria.messaging",
     "galleria.members",
+    "galleria.ledger",
+    "galleria.tiers",
+    "galleria.points",
+    "galleria.sales",
     "galleria.demo",
     "galleria.interfaces",
 ]

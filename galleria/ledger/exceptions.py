@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from galleria.core.errors import ConflictError, ValidationError
+
+
+class InsufficientBalanceError(ValidationError):
+    code = "ledger.insufficient"
+
+    def default_message(self) -> str:
+        return str(_("The balance is not enough for this."))
+
+
+class UnbalancedTransactionError(ValidationError):
+    code = "ledger.unbalanced"
+
+
+class AlreadyReversedError(ConflictError):
+    code = "ledger.already_reversed"
+
+    def default_message(self) -> str:
+        return str(_("This transaction has already been reversed."))

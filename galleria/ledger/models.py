@@ -1,0 +1,126 @@
+"""Double-entry ledger: accounts, transactions and their legs (entries). Append-only.
+
+Every movement of points or money is a `Transaction` whose `Entry` legs sum to zero per asset. Member accounts
+carry a cached `balance` (CHECK >= 0) updated in the same transaction as the legs; system accounts (liabilities,
+income, float) carry no cached balance — theirs is derived by aggregation, so no mall-side row is locked or
+updated per sale. A correction is a new transaction (a reversal links to what it reverses), never an edit.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from galleria.malls.models import MallGroup
+from galleria.members.models import Member
+from galleria.merchants.models import Merchant
+
+
+class Asset(models.TextChoices):
+    POINTS = "points", _("Points")
+    CNY = "cny", _("CNY (fen)")
+
+
+class AccountKind(models.TextChoices):
+    # member-owned: cached balance, never negative
+    MEMBER_POINTS = "member_points", _("Member points")
+    MEMBER_WALLET = "member_wallet", _("Member wallet")
+    MEMBER_WALLET_BONUS = "member_wallet_bonus", _("Member wallet bonus")
+    # system (mall group / merchant): balance by aggregation only
+    POINTS_ISSUED = "points_issued", _("Points issued (funded liability)")
+    POINTS_REDEEMED = "points_redeemed", _("Points redeemed as payment")
+    POINTS_EXPIRED = "points_expired", _("Expired points (breakage)")
+    POINTS_ADJUSTED = "points_adjusted", _("Customer-service adjustments")
+    POINTS_SHORTFALL = "points_shortfall", _("Points owed back by members (refund shortfall)")
+    WALLET_FLOAT = "wallet_float", _("Wallet float (cash received)")
+    WALLET_BONUS_FUND = "wallet_bonus_fund", _("Wallet bonus funding")
+    WALLET_SPENT = "wallet_spent", _("Wallet spent at merchants")
+
+
+MEMBER_KINDS = (AccountKind.MEMBER_POINTS, AccountKind.MEMBER_WALLET, AccountKind.MEMBER_WALLET_BONUS)
+
+
+class Account(models.Model):
+    mall_group = models.ForeignKey(MallGroup, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=24, choices=AccountKind.choices)
+    asset = models.CharField(_("asset"), max_length=8, choices=Asset.choices)
+    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts")
+    merchant = models.ForeignKey(Merchant, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    balance = models.BigIntegerField(_("balance"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ledger account")
+        verbose_name_plural = _("ledger accounts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "kind"], condition=Q(member__isnull=False), name="account_one_per_member_kind"
+            ),
+            models.UniqueConstraint(
+                fields=["mall_group", "kind", "merchant"],
+                condition=Q(member__isnull=True, merchant__isnull=False),
+                name="account_one_per_merchant_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["mall_group", "kind"],
+                condition=Q(member__isnull=True, merchant__isnull=True),
+                name="account_one_per_group_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(member__isnull=False, balance__isnull=False, balance__gte=0)
+                | Q(member__isnull=True, balance__isnull=True),
+                name="account_member_balance_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = (
+            f"member#{self.member_id}"
+            if self.member_id
+            else f"merchant#{self.merchant_id}"
+            if self.merchant_id
+            else "group"
+        )
+        return f"{self.kind}:{owner}"
+
+
+class TransactionKind(models.TextChoices):
+    EARN = "earn", _("Points earned")
+    SPEND = "spend", _("Points spent")
+    REFUND = "refund", _("Refund")
+    EXPIRE = "expire", _("Points expired")
+    ADJUST = "adjust", _("Adjustment")
+    BEHAVIOUR = "behaviour", _("Behaviour points")
+    TOPUP = "topup", _("Wallet top-up")
+    WALLET_PAY = "wallet_pay", _("Wallet payment")
+    REVERSAL = "reversal", _("Reversal")
+
+
+class Transaction(models.Model):
+    mall_group = models.ForeignKey(MallGroup, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=16, choices=TransactionKind.choices)
+    occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    memo = models.CharField(_("memo"), max_length=200, blank=True)
+    source = models.CharField(_("source"), max_length=60, blank=True, db_index=True)  # e.g. "sale:123"
+    explanation = models.JSONField(_("explanation"), default=dict, blank=True)
+    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
+
+    class Meta:
+        verbose_name = _("ledger transaction")
+        verbose_name_plural = _("ledger transactions")
+
+
+class Entry(models.Model):
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    asset = models.CharField(max_length=8, choices=Asset.choices)
+    amount = models.BigIntegerField()
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="entry_amount_non_zero")]
+        indexes = [models.Index(fields=["account", "occurred_at"])]

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import Sum
+
+from .models import Account, Entry, Transaction
+from .types import CheckReport, Drift
+
+
+def balance_as_of(*, account_id: int, at: dt.datetime | None = None) -> int:
+    """Balance of any account (member or system) derived from its legs, at any past instant (inclusive)."""
+    qs = Entry.objects.filter(account_id=account_id)
+    if at is not None:
+        qs = qs.filter(occurred_at__lte=at)
+    return int(qs.aggregate(total=Sum("amount"))["total"] or 0)
+
+
+def system_balance(*, mall_group_id: int, kind: str, merchant_id: int | None = None) -> int:
+    """Derived balance of a system account kind (all merchants' accounts of the kind when merchant_id is None)."""
+    qs = Entry.objects.filter(account__mall_group_id=mall_group_id, account__kind=kind, account__member__isnull=True)
+    if merchant_id is not None:
+        qs = qs.filter(account__merchant_id=merchant_id)
+    return int(qs.aggregate(total=Sum("amount"))["total"] or 0)
+
+
+def entries_for_account(*, account_id: int) -> list[Entry]:
+    return list(
+        Entry.objects.filter(account_id=account_id).select_related("transaction").order_by("-occurred_at", "-id")
+    )
+
+
+def ledger_check(*, mall_group_id: int | None = None) -> CheckReport:
+    """Re-derive every balance from the legs; report drift, unbalanced transactions and negative member balances."""
+    entries = Entry.objects.all()
+    accounts = Account.objects.all()
+    txs = Transaction.objects.all()
+    if mall_group_id is not None:
+        entries = entries.filter(account__mall_group_id=mall_group_id)
+        accounts = accounts.filter(mall_group_id=mall_group_id)
+        txs = txs.filter(mall_group_id=mall_group_id)
+    derived = {
+        row["account_id"]: int(row["total"]) for row in entries.values("account_id").annotate(total=Sum("amount"))
+    }
+    drifts = []
+    negative = []
+    n_accounts = 0
+    for acc_id, balance, member_id in accounts.values_list("id", "balance", "member_id").iterator():
+        n_accounts += 1
+        value = derived.get(acc_id, 0)
+        if member_id is not None:
+            if balance != value:
+                drifts.append(Drift(account_id=acc_id, cached=balance, derived=value))
+            if value < 0:
+                negative.append(acc_id)
+    sums: dict[tuple[int, str], int] = defaultdict(int)
+    for row in entries.values("transaction_id", "asset").annotate(total=Sum("amount")):
+        sums[(row["transaction_id"], row["asset"])] += int(row["total"])
+    unbalanced = sorted({tx for (tx, _asset), total in sums.items() if total != 0})
+    legless = txs.filter(entries__isnull=True).values_list("id", flat=True)
+    return CheckReport(
+        accounts_checked=n_accounts,
+        transactions_checked=txs.count(),
+        drifts=tuple(drifts),
+        unbalanced=tuple(sorted(set(unbalanced) | set(legless))),
+        negative=tuple(negative),
+    )

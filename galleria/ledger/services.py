@@ -1,0 +1,161 @@
+"""Posting to the ledger. These helpers run inside the caller's use-case transaction (they refuse otherwise)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from galleria.core.locking import lock_rows
+
+from . import exceptions
+from .models import MEMBER_KINDS, Account, AccountKind, Asset, Entry, Transaction
+from .types import Leg
+
+KIND_ASSET: dict[str, str] = {
+    AccountKind.MEMBER_POINTS: Asset.POINTS,
+    AccountKind.MEMBER_WALLET: Asset.CNY,
+    AccountKind.MEMBER_WALLET_BONUS: Asset.CNY,
+    AccountKind.POINTS_ISSUED: Asset.POINTS,
+    AccountKind.POINTS_REDEEMED: Asset.POINTS,
+    AccountKind.POINTS_EXPIRED: Asset.POINTS,
+    AccountKind.POINTS_ADJUSTED: Asset.POINTS,
+    AccountKind.POINTS_SHORTFALL: Asset.POINTS,
+    AccountKind.WALLET_FLOAT: Asset.CNY,
+    AccountKind.WALLET_BONUS_FUND: Asset.CNY,
+    AccountKind.WALLET_SPENT: Asset.CNY,
+}
+
+
+def _require_tx() -> None:
+    if not connection.in_atomic_block:
+        raise RuntimeError("ledger postings must run inside the use case's transaction")
+
+
+def member_account(*, mall_group_id: int, member_id: int, kind: str) -> Account:
+    """The member's account of a kind, created on first use (race-safe through the unique constraint)."""
+    if kind not in MEMBER_KINDS:
+        raise ValueError(f"{kind} is not a member account kind")
+    account = Account.objects.filter(member_id=member_id, kind=kind).first()
+    if account is not None:
+        return account
+    try:
+        with transaction.atomic():
+            return Account.objects.create(
+                mall_group_id=mall_group_id, member_id=member_id, kind=kind, asset=KIND_ASSET[kind], balance=0
+            )
+    except IntegrityError:
+        return Account.objects.get(member_id=member_id, kind=kind)
+
+
+def system_account_id(*, mall_group_id: int, kind: str, merchant_id: int | None = None) -> int:
+    """Id of a system account (never locked, never updated: its balance is derived from legs)."""
+    if kind in MEMBER_KINDS:
+        raise ValueError(f"{kind} is a member account kind")
+    owner: dict[str, object] = {"merchant_id": merchant_id} if merchant_id else {"merchant__isnull": True}
+    account = Account.objects.filter(mall_group_id=mall_group_id, kind=kind, member__isnull=True, **owner).first()
+    if account is None:
+        try:
+            with transaction.atomic():
+                account = Account.objects.create(
+                    mall_group_id=mall_group_id, kind=kind, merchant_id=merchant_id, asset=KIND_ASSET[kind]
+                )
+        except IntegrityError:
+            account = Account.objects.get(mall_group_id=mall_group_id, kind=kind, member__isnull=True, **owner)
+    return account.pk
+
+
+def post(
+    *,
+    mall_group_id: int,
+    kind: str,
+    legs: Iterable[Leg],
+    member_accounts: Mapping[int, Account] | None = None,
+    occurred_at: dt.datetime | None = None,
+    memo: str = "",
+    source: str = "",
+    explanation: Mapping[str, Any] | None = None,
+    reverses: Transaction | None = None,
+) -> Transaction:
+    """Write one balanced transaction. Member account balances move in the same statement batch; a leg that would
+    take a member balance below zero raises InsufficientBalanceError (and the caller's transaction rolls back).
+
+    `member_accounts` are the member Account rows the caller has locked (id → row); their cached balance is
+    updated in place so the caller sees the new balance without re-reading.
+    """
+    _require_tx()
+    legs = [leg for leg in legs if leg.amount != 0]
+    if not legs:
+        raise exceptions.UnbalancedTransactionError("A transaction needs at least one non-zero leg.")
+    totals: dict[str, int] = defaultdict(int)
+    for leg in legs:
+        totals[leg.asset] += leg.amount
+    if any(totals.values()):
+        raise exceptions.UnbalancedTransactionError(f"Legs do not balance: {dict(totals)}")
+    when = occurred_at or timezone.now()
+    tx = Transaction.objects.create(
+        mall_group_id=mall_group_id,
+        kind=kind,
+        occurred_at=when,
+        memo=memo[:200],
+        source=source[:60],
+        explanation=dict(explanation or {}),
+        reverses=reverses,
+    )
+    Entry.objects.bulk_create(
+        [
+            Entry(transaction=tx, account_id=leg.account_id, asset=leg.asset, amount=leg.amount, occurred_at=when)
+            for leg in legs
+        ]
+    )
+    deltas: dict[int, int] = defaultdict(int)
+    locked = member_accounts or {}
+    for leg in legs:
+        if leg.account_id in locked:
+            deltas[leg.account_id] += leg.amount
+    others = {leg.account_id for leg in legs} - set(locked)
+    if others and Account.objects.filter(pk__in=others, member__isnull=False).exists():
+        raise RuntimeError("a member account leg was posted without its locked account row")
+    for account_id, delta in deltas.items():
+        if delta == 0:
+            continue
+        account = locked[account_id]
+        if account.balance is None or account.balance + delta < 0:
+            raise exceptions.InsufficientBalanceError(extra={"account": account.kind, "balance": account.balance})
+        Account.objects.filter(pk=account_id).update(balance=F("balance") + delta)
+        account.balance += delta
+    return tx
+
+
+def reverse(*, transaction_obj: Transaction, member_accounts: Mapping[int, Account], memo: str = "") -> Transaction:
+    """Post the exact opposite of a transaction, linked to it. A transaction can be reversed once."""
+    if Transaction.objects.filter(reverses=transaction_obj).exists():
+        raise exceptions.AlreadyReversedError()
+    legs = [Leg(account_id=e.account_id, asset=e.asset, amount=-e.amount) for e in transaction_obj.entries.all()]
+    try:
+        with transaction.atomic():
+            return post(
+                mall_group_id=transaction_obj.mall_group_id,
+                kind="reversal",
+                legs=legs,
+                member_accounts=member_accounts,
+                memo=memo or f"reversal of #{transaction_obj.pk}",
+                source=transaction_obj.source,
+                reverses=transaction_obj,
+                explanation={"reverses": transaction_obj.pk},
+            )
+    except IntegrityError as exc:  # the OneToOne on `reverses` caught a concurrent reversal
+        raise exceptions.AlreadyReversedError() from exc
+
+
+def lock_member_accounts(*, mall_group_id: int, member_id: int, kinds: Iterable[str]) -> dict[str, Account]:
+    """Create (if needed) and lock the member's accounts of `kinds`, in primary-key order. Returns kind → row."""
+    _require_tx()
+    ids = [member_account(mall_group_id=mall_group_id, member_id=member_id, kind=k).pk for k in kinds]
+    rows = lock_rows(Account.objects.filter(pk__in=ids))
+    return {row.kind: row for row in rows}

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Leg:
+    account_id: int
+    asset: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Drift:
+    account_id: int
+    cached: int | None
+    derived: int
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    accounts_checked: int
+    transactions_checked: int
+    drifts: tuple[Drift, ...]
+    unbalanced: tuple[int, ...]  # transaction ids whose legs do not sum to zero per asset
+    negative: tuple[int, ...]  # member accounts whose derived balance is negative
+
+    @property
+    def ok(self) -> bool:
+        return not (self.drifts or self.unbalanced or self.negative)

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q, Sum
+
+from galleria.core import timeutil
+from galleria.ledger.models import Account, AccountKind, Entry, TransactionKind
+from galleria.merchants.models import Merchant
+from galleria.tiers.selectors import member_tier
+
+from .models import EarnRule, PointsCampaign, PointsLot, PointsPolicy
+from .types import Campaign, EarnConfig, ExpiryConfig, Rate, RedeemConfig
+
+
+def policy_get(*, mall_group_id: int) -> PointsPolicy:
+    """The group's policy (defaults if none was saved yet; not written)."""
+    policy = PointsPolicy.objects.filter(mall_group_id=mall_group_id).first()
+    return policy if policy is not None else PointsPolicy(mall_group_id=mall_group_id)
+
+
+def rate_for(*, policy: PointsPolicy, merchant: Merchant) -> Rate:
+    rules = list(
+        EarnRule.objects.filter(mall_group_id=policy.mall_group_id, is_active=True).filter(
+            Q(scope="merchant", merchant_id=merchant.pk)
+            | Q(scope="category", category=merchant.category)
+            | Q(scope="mall", mall_id=merchant.mall_id)
+        )
+    )
+    for scope in ("merchant", "category", "mall"):
+        matching = sorted((r for r in rules if r.scope == scope), key=lambda r: r.pk)
+        if matching:
+            rule = matching[-1]
+            return Rate(
+                points=rule.earn_points,
+                unit_fen=rule.earn_unit_fen,
+                source=f"rule:{rule.pk}",
+                scope=scope,
+                funder=rule.funder,
+                merchant_share_bp=rule.merchant_share_bp,
+            )
+    return Rate(
+        points=policy.earn_points,
+        unit_fen=policy.earn_unit_fen,
+        source="policy",
+        scope="group",
+        funder=policy.funder,
+        merchant_share_bp=policy.merchant_share_bp,
+    )
+
+
+def campaign_for(*, mall_group_id: int, merchant: Merchant, local_day: dt.date) -> Campaign | None:
+    """The highest multiplier active on the mall-local day for this merchant (campaigns do not stack)."""
+    best: PointsCampaign | None = None
+    for c in PointsCampaign.objects.filter(
+        mall_group_id=mall_group_id, is_active=True, starts_on__lte=local_day, ends_on__gte=local_day
+    ):
+        if c.weekdays and local_day.isoweekday() not in c.weekdays:
+            continue
+        if c.month_days and local_day.day not in c.month_days:
+            continue
+        if c.categories and merchant.category not in c.categories:
+            continue
+        if c.merchant_ids and merchant.pk not in c.merchant_ids:
+            continue
+        if best is None or (c.multiplier_bp, -c.pk) > (best.multiplier_bp, -best.pk):
+            best = c
+    return Campaign(id=best.pk, name=best.name, multiplier_bp=best.multiplier_bp) if best else None
+
+
+def earned_on_day(*, member_id: int, local_day: dt.date, tz_name: str) -> int:
+    """Points credited to the member by sales on a mall-local day (net of reversals of those credits)."""
+    start, end = timeutil.local_day_bounds(local_day, tz_name)
+    total = Entry.objects.filter(
+        account__member_id=member_id,
+        account__kind=AccountKind.MEMBER_POINTS,
+        transaction__kind=TransactionKind.EARN,
+        occurred_at__gte=start,
+        occurred_at__lt=end,
+    ).aggregate(total=Sum("amount"))["total"]
+    return int(total or 0)
+
+
+def earn_config(
+    *, policy: PointsPolicy, merchant: Merchant, member_id: int | None, at: dt.datetime, tz_name: str
+) -> EarnConfig:
+    tier = member_tier(member_id=member_id, mall_group_id=policy.mall_group_id) if member_id else None
+    return EarnConfig(
+        rate=rate_for(policy=policy, merchant=merchant),
+        tier_code=tier.code if tier else "",
+        tier_multiplier_bp=tier.points_multiplier_bp if tier else 10000,
+        campaign=campaign_for(
+            mall_group_id=policy.mall_group_id, merchant=merchant, local_day=timeutil.local_date(at, tz_name)
+        ),
+        min_spend_fen=policy.min_spend_fen,
+        per_sale_cap=policy.per_sale_cap,
+        daily_cap=policy.daily_cap,
+        excluded_categories=frozenset(policy.excluded_categories),
+        excluded_skus=frozenset(policy.excluded_skus),
+    )
+
+
+def redeem_config(*, policy: PointsPolicy) -> RedeemConfig:
+    return RedeemConfig(
+        points_per_yuan=policy.redeem_points_per_yuan,
+        min_points=policy.redeem_min_points,
+        multiple=policy.redeem_multiple,
+        max_share_bp=policy.redeem_max_share_bp,
+    )
+
+
+def expiry_config(*, policy: PointsPolicy) -> ExpiryConfig:
+    return ExpiryConfig(policy=policy.expiry_policy, days=policy.expiry_days)
+
+
+def points_balance(*, member_id: int) -> int:
+    balance = (
+        Account.objects.filter(member_id=member_id, kind=AccountKind.MEMBER_POINTS)
+        .values_list("balance", flat=True)
+        .first()
+    )
+    return int(balance or 0)
+
+
+def points_expiring(*, member_id: int, until: dt.date) -> int:
+    total = PointsLot.objects.filter(member_id=member_id, remaining__gt=0, expires_on__lte=until).aggregate(
+        total=Sum("remaining")
+    )["total"]
+    return int(total or 0)

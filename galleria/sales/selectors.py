@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db.models import QuerySet
+
+from galleria.core import timeutil
+from galleria.core.errors import NotFoundError
+from galleria.merchants.models import Merchant
+from galleria.points import rules as points_rules
+from galleria.points import selectors as points_selectors
+from galleria.points.types import EarnLine
+from galleria.tiers.selectors import member_tier
+
+from . import rules
+from .models import Sale
+from .types import LineIn, PaymentIn, Quote
+
+
+def sale_quote(
+    *,
+    merchant_id: int,
+    member_id: int | None,
+    lines: Sequence[LineIn],
+    payments: Sequence[PaymentIn],
+    points_to_use: int = 0,
+    at: dt.datetime | None = None,
+) -> Quote:
+    """What a basket would earn and what the member may use — read-only, nothing is written."""
+    merchant = Merchant.objects.select_related("mall").filter(pk=merchant_id).first()
+    if merchant is None:
+        raise NotFoundError("Unknown merchant.", code="sale.merchant_unknown")
+    moment = at or timeutil.now()
+    group_id = merchant.mall.group_id
+    policy = points_selectors.policy_get(mall_group_id=group_id)
+    redeem = points_selectors.redeem_config(policy=policy)
+    balance = points_selectors.points_balance(member_id=member_id) if member_id else 0
+    total = sum(line.amount_fen for line in lines)
+    points_value = 0
+    if points_to_use:
+        points_value = points_rules.check_redemption(
+            points=points_to_use, sale_total_fen=total, balance=balance, config=redeem
+        )
+    if payments:
+        rules.validate_basket(lines, payments, points_value_fen=points_value)
+    else:
+        rules.validate_basket(
+            lines,
+            [PaymentIn("other", total - points_value)] if total - points_value else [],
+            points_value_fen=points_value,
+        )
+    paid = total - points_value
+    config = points_selectors.earn_config(
+        policy=policy, merchant=merchant, member_id=member_id, at=moment, tz_name=merchant.mall.timezone
+    )
+    earned_today = 0
+    if member_id and config.daily_cap is not None:
+        earned_today = points_selectors.earned_on_day(
+            member_id=member_id,
+            local_day=timeutil.local_date(moment, merchant.mall.timezone),
+            tz_name=merchant.mall.timezone,
+        )
+    result = points_rules.earn(
+        lines=[
+            EarnLine(sku=ln.sku, category=ln.category, paid_fen=p)
+            for ln, p in zip(lines, rules.split_over_lines(paid, lines), strict=True)
+        ],
+        config=config,
+        earned_today=earned_today,
+    )
+    tier = member_tier(member_id=member_id, mall_group_id=group_id) if member_id else None
+    return Quote(
+        total_fen=total,
+        paid_fen=paid,
+        points_value_fen=points_value,
+        points_to_earn=result.points if member_id else 0,
+        explanation=result.explanation,
+        points_balance=balance,
+        max_points_usable=points_rules.max_points(sale_total_fen=total, config=redeem, balance=balance)
+        if member_id
+        else 0,
+        tier_code=tier.code if tier else "",
+        tier_name=tier.name if tier else "",
+        tier_discount_bp=tier.discount_bp if tier else 0,
+        free_parking_hours=tier.free_parking_hours if tier else 0,
+    )
+
+
+def sale_list(
+    *, member_id: int | None = None, merchant_id: int | None = None, mall_group_id: int | None = None
+) -> QuerySet[Sale]:
+    qs = Sale.objects.select_related("merchant").order_by("-occurred_at", "-id")
+    if member_id is not None:
+        qs = qs.filter(member_id=member_id)
+    if merchant_id is not None:
+        qs = qs.filter(merchant_id=merchant_id)
+    if mall_group_id is not None:
+        qs = qs.filter(mall_group_id=mall_group_id)
+    return qs

@@ -1,0 +1,331 @@
+"""Sale commit and refund: one transaction writes the sale, its lines and payments and every ledger movement.
+
+Refund formula (documented in docs/api.md): for each refunded line, the fraction f = refunded quantity so far /
+quantity. The line's cumulative refunded amount, money, points earned to reverse and points spent to give back
+are round-half-up(line value × f); each refund takes the cumulative due minus what earlier refunds took. A full
+refund therefore reverses exactly what the sale earned and spent, whatever partial refunds came before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from galleria.audit.types import Actor
+from galleria.core import timeutil
+from galleria.core.errors import ConflictError, NotFoundError, ValidationError
+from galleria.core.locking import lock_one
+from galleria.core.money import allocate
+from galleria.ledger import services as ledger
+from galleria.ledger.models import AccountKind
+from galleria.members import services as member_services
+from galleria.members.models import IdentifierKind, JoinChannel, MemberIdentifier, MemberStatus
+from galleria.merchants.models import Merchant, Store
+from galleria.points import rules as points_rules
+from galleria.points import selectors as points_selectors
+from galleria.points import services as points_services
+from galleria.points.types import EarnLine
+
+from . import rules
+from .models import Refund, Sale, SaleLine, SalePayment, SaleStatus
+from .types import RefundLineIn, RefundResult, SaleIn, SaleResult
+
+
+def _merchant_store(merchant_id: int, store_id: int) -> tuple[Merchant, Store]:
+    store = Store.objects.select_related("merchant__mall").filter(pk=store_id, merchant_id=merchant_id).first()
+    if store is None:
+        raise NotFoundError(_("Unknown store for this merchant."), code="sale.store_unknown")
+    return store.merchant, store
+
+
+def _join_member(*, merchant: Merchant, phone: str, actor: Actor) -> tuple[int, bool]:
+    """'Pay = join': the member with this phone, registered now if new (inside the sale's transaction)."""
+    e164 = member_services.phone_normalize(phone)
+    row = MemberIdentifier.objects.filter(
+        mall_group_id=merchant.mall.group_id, kind=IdentifierKind.PHONE, value=e164, member__status=MemberStatus.ACTIVE
+    ).first()
+    if row is not None:
+        return row.member_id, False
+    member = member_services.member_register_in_tx(
+        mall=merchant.mall, phone=e164, channel=JoinChannel.POS, actor=actor, merchant_id=merchant.pk
+    )
+    return member.pk, True
+
+
+def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
+    merchant, store = _merchant_store(data.merchant_id, data.store_id)
+    mall = merchant.mall
+    group_id = mall.group_id
+    if data.occurred_at > timezone.now() + dt.timedelta(minutes=10):
+        raise ValidationError(_("The sale time is in the future."), code="sale.future")
+    if Sale.objects.filter(merchant=merchant, pos_sale_id=data.pos_sale_id).exists():
+        raise ConflictError(
+            _("This receipt was already recorded."), code="sale.duplicate", extra={"pos_sale_id": data.pos_sale_id}
+        )
+    member_id, joined = data.member_id, False
+    if member_id is None and data.join_phone:
+        member_id, joined = _join_member(merchant=merchant, phone=data.join_phone, actor=actor)
+    if data.points_to_use and member_id is None:
+        raise ValidationError(_("Points can only be used by a member."), code="points.member_required")
+    policy = points_selectors.policy_get(mall_group_id=group_id)
+    account = None
+    if member_id is not None:
+        account = ledger.lock_member_accounts(
+            mall_group_id=group_id, member_id=member_id, kinds=[AccountKind.MEMBER_POINTS]
+        )[AccountKind.MEMBER_POINTS]
+    lines = data.lines
+    total_guess = sum(line.amount_fen for line in lines)
+    points_value = 0
+    if data.points_to_use:
+        assert account is not None
+        points_value = points_rules.check_redemption(
+            points=data.points_to_use,
+            sale_total_fen=total_guess,
+            balance=account.balance or 0,
+            config=points_selectors.redeem_config(policy=policy),
+        )
+    total = rules.validate_basket(lines, data.payments, points_value_fen=points_value)
+    paid = total - points_value
+    line_paid = rules.split_over_lines(paid, lines)
+    line_points_spent = rules.split_over_lines(data.points_to_use, lines) if data.points_to_use else [0] * len(lines)
+    try:
+        with transaction.atomic():
+            sale = Sale.objects.create(
+                mall_group_id=group_id,
+                mall=mall,
+                merchant=merchant,
+                store=store,
+                terminal_id=data.terminal_id,
+                member_id=member_id,
+                pos_sale_id=data.pos_sale_id,
+                occurred_at=data.occurred_at,
+                is_offline=data.is_offline,
+                total_fen=total,
+                paid_fen=paid,
+                points_used=data.points_to_use,
+                points_value_fen=points_value,
+            )
+    except IntegrityError as exc:
+        raise ConflictError(_("This receipt was already recorded."), code="sale.duplicate") from exc
+    source = f"sale:{sale.pk}"
+    earned = 0
+    explanation: dict[str, object] = {}
+    line_points_earned = [0] * len(lines)
+    if account is not None and member_id is not None:
+        if data.points_to_use:
+            sale.spend_tx = points_services.points_spend_in_tx(
+                mall_group_id=group_id,
+                member_id=member_id,
+                points_account=account,
+                points=data.points_to_use,
+                merchant_id=merchant.pk,
+                occurred_at=data.occurred_at,
+                source=source,
+                explanation={"sale": sale.pk, "value_fen": points_value},
+            )
+        config = points_selectors.earn_config(
+            policy=policy, merchant=merchant, member_id=member_id, at=data.occurred_at, tz_name=mall.timezone
+        )
+        earned_today = 0
+        if config.daily_cap is not None:
+            earned_today = points_selectors.earned_on_day(
+                member_id=member_id,
+                local_day=timeutil.local_date(data.occurred_at, mall.timezone),
+                tz_name=mall.timezone,
+            )
+        result = points_rules.earn(
+            lines=[
+                EarnLine(sku=ln.sku, category=ln.category, paid_fen=p) for ln, p in zip(lines, line_paid, strict=True)
+            ],
+            config=config,
+            earned_today=earned_today,
+        )
+        earned, explanation, line_points_earned = result.points, result.explanation, list(result.line_points)
+        sale.earn_tx = points_services.points_credit_in_tx(
+            policy=policy,
+            member_id=member_id,
+            points_account=account,
+            points=earned,
+            kind="earn",
+            funder=config.rate.funder,
+            merchant_share_bp=config.rate.merchant_share_bp,
+            merchant_id=merchant.pk,
+            occurred_at=data.occurred_at,
+            tz_name=mall.timezone,
+            source=source,
+            explanation=explanation,
+            memo=f"{merchant.name} {data.pos_sale_id}",
+        )
+        sale.points_earned = earned
+        sale.earn_explanation = explanation
+        sale.save(update_fields=["spend_tx", "earn_tx", "points_earned", "earn_explanation"])
+    SaleLine.objects.bulk_create(
+        [
+            SaleLine(
+                sale=sale,
+                line_no=i + 1,
+                sku=ln.sku[:64],
+                name=ln.name[:120],
+                category=ln.category[:40],
+                quantity=ln.quantity,
+                unit_price_fen=ln.unit_price_fen,
+                amount_fen=ln.amount_fen,
+                paid_fen=line_paid[i],
+                points_spent=line_points_spent[i],
+                points_earned=line_points_earned[i],
+            )
+            for i, ln in enumerate(lines)
+        ]
+    )
+    SalePayment.objects.bulk_create(
+        [SalePayment(sale=sale, method=p.method, amount_fen=p.amount_fen) for p in data.payments]
+    )
+    return SaleResult(
+        sale_id=sale.pk,
+        member_id=member_id,
+        member_joined=joined,
+        points_earned=earned,
+        points_used=data.points_to_use,
+        points_balance=account.balance if account else None,
+        explanation=explanation,
+    )
+
+
+def sale_commit(*, data: SaleIn, actor: Actor) -> SaleResult:
+    with transaction.atomic(durable=True):
+        return sale_commit_in_tx(data=data, actor=actor)
+
+
+def sale_refund_in_tx(
+    *,
+    merchant_id: int,
+    pos_sale_id: str,
+    pos_refund_id: str,
+    lines: Sequence[RefundLineIn] | None,
+    occurred_at: dt.datetime | None = None,
+) -> RefundResult:
+    """Refund a whole sale (`lines=None`) or some quantities of some lines."""
+    sale = Sale.objects.filter(merchant_id=merchant_id, pos_sale_id=pos_sale_id).first()
+    if sale is None:
+        raise NotFoundError(_("No such sale."), code="sale.not_found")
+    when = occurred_at or timezone.now()
+    account = None
+    if sale.member_id is not None:
+        account = ledger.lock_member_accounts(
+            mall_group_id=sale.mall_group_id, member_id=sale.member_id, kinds=[AccountKind.MEMBER_POINTS]
+        )[AccountKind.MEMBER_POINTS]
+    sale = lock_one(Sale.objects.filter(pk=sale.pk))
+    if Refund.objects.filter(sale=sale, pos_refund_id=pos_refund_id).exists():
+        raise ConflictError(_("This refund was already recorded."), code="refund.duplicate")
+    sale_lines = {ln.line_no: ln for ln in SaleLine.objects.filter(sale=sale).order_by("line_no")}
+    wanted: dict[int, int] = {}
+    if lines is None:
+        wanted = {no: ln.quantity - ln.refunded_qty for no, ln in sale_lines.items() if ln.quantity > ln.refunded_qty}
+    else:
+        for item in lines:
+            if item.line_no not in sale_lines:
+                raise ValidationError(
+                    _("No such line on this sale."),
+                    code="refund.line_unknown",
+                    fields={f"lines.{item.line_no}": "unknown"},
+                )
+            wanted[item.line_no] = wanted.get(item.line_no, 0) + item.quantity
+    if not wanted or any(q <= 0 for q in wanted.values()):
+        raise ValidationError(_("Nothing to refund."), code="refund.empty")
+    amount = money = clawback = give_back = 0
+    detail = []
+    for no, qty in sorted(wanted.items()):
+        ln = sale_lines[no]
+        if ln.refunded_qty + qty > ln.quantity:
+            raise ValidationError(
+                _("Refund quantity is more than what is left on the line."),
+                code="refund.over_quantity",
+                fields={f"lines.{no}": str(ln.quantity - ln.refunded_qty)},
+            )
+        before, after = ln.refunded_qty, ln.refunded_qty + qty
+
+        def share(value: int, b: int = before, a: int = after, q: int = ln.quantity) -> int:
+            return rules.cumulative_share(value, a, q) - rules.cumulative_share(value, b, q)
+
+        line_amount, line_money = share(ln.amount_fen), share(ln.paid_fen)
+        amount += line_amount
+        money += line_money
+        clawback += share(ln.points_earned)
+        give_back += share(ln.points_spent)
+        ln.refunded_qty = after
+        detail.append({"line_no": no, "quantity": qty, "amount_fen": line_amount, "money_fen": line_money})
+    SaleLine.objects.bulk_update([sale_lines[no] for no in wanted], ["refunded_qty"])
+    # money back by payment method, in proportion to what each method still holds
+    payments = list(SalePayment.objects.filter(sale=sale).order_by("pk"))
+    remaining = [p.amount_fen - p.refunded_fen for p in payments]
+    parts = allocate(money, remaining) if money and sum(remaining) else [0] * len(payments)
+    for pay, part in zip(payments, parts, strict=True):
+        pay.refunded_fen += part
+    SalePayment.objects.bulk_update(payments, ["refunded_fen"])
+    refund = Refund.objects.create(
+        sale=sale,
+        pos_refund_id=pos_refund_id,
+        occurred_at=when,
+        amount_fen=amount,
+        money_fen=money,
+        payments={p.method: part for p, part in zip(payments, parts, strict=True) if part},
+        lines=detail,
+    )
+    source = f"refund:{refund.pk}"
+    shortfall = 0
+    if account is not None and sale.member_id is not None:
+        if clawback and sale.earn_tx_id:
+            assert sale.earn_tx is not None
+            _tx, shortfall = points_services.points_claw_back_in_tx(
+                mall_group_id=sale.mall_group_id,
+                member_id=sale.member_id,
+                points_account=account,
+                points=clawback,
+                earn_tx=sale.earn_tx,
+                occurred_at=when,
+                source=source,
+                explanation={"sale": sale.pk, "refund": refund.pk},
+            )
+        if give_back and sale.spend_tx_id:
+            assert sale.spend_tx is not None
+            points_services.points_return_in_tx(
+                mall_group_id=sale.mall_group_id,
+                member_id=sale.member_id,
+                points_account=account,
+                points=give_back,
+                spend_tx=sale.spend_tx,
+                occurred_at=when,
+                source=source,
+                explanation={"sale": sale.pk, "refund": refund.pk},
+            )
+    refund.points_clawed_back, refund.points_shortfall, refund.points_returned = (
+        clawback - shortfall,
+        shortfall,
+        give_back,
+    )
+    refund.save(update_fields=["points_clawed_back", "points_shortfall", "points_returned"])
+    sale.refunded_fen += amount
+    sale.status = SaleStatus.REFUNDED if sale.refunded_fen == sale.total_fen else SaleStatus.PARTIALLY_REFUNDED
+    if all(ln.refunded_qty == ln.quantity for ln in sale_lines.values()):
+        sale.status = SaleStatus.REFUNDED
+    sale.save(update_fields=["refunded_fen", "status"])
+    return RefundResult(
+        refund_id=refund.pk,
+        sale_id=sale.pk,
+        amount_fen=amount,
+        money_fen=money,
+        payments=refund.payments,
+        points_clawed_back=refund.points_clawed_back,
+        points_shortfall=shortfall,
+        points_returned=give_back,
+        points_balance=account.balance if account else None,
+    )
+
+
+def sale_refund(**kwargs: object) -> RefundResult:
+    with transaction.atomic(durable=True):
+        return sale_refund_in_tx(**kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class LineIn:
+    sku: str
+    name: str
+    quantity: int
+    unit_price_fen: int
+    amount_fen: int  # after line discounts; ≤ quantity × unit price
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentIn:
+    method: str
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class SaleIn:
+    merchant_id: int
+    store_id: int
+    terminal_id: int | None
+    pos_sale_id: str
+    occurred_at: dt.datetime
+    lines: tuple[LineIn, ...]
+    payments: tuple[PaymentIn, ...]
+    member_id: int | None = None
+    join_phone: str | None = None  # "pay = join": register this phone in the same transaction
+    points_to_use: int = 0
+    is_offline: bool = False
+
+
+@dataclass(frozen=True)
+class RefundLineIn:
+    line_no: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    total_fen: int
+    paid_fen: int
+    points_value_fen: int
+    points_to_earn: int
+    explanation: dict[str, object]
+    points_balance: int
+    max_points_usable: int
+    tier_code: str
+    tier_name: str
+    tier_discount_bp: int
+    free_parking_hours: int
+
+
+@dataclass(frozen=True)
+class SaleResult:
+    sale_id: int
+    member_id: int | None
+    member_joined: bool
+    points_earned: int
+    points_used: int
+    points_balance: int | None
+    explanation: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    refund_id: int
+    sale_id: int
+    amount_fen: int
+    money_fen: int
+    payments: dict[str, int]
+    points_clawed_back: int
+    points_shortfall: int
+    points_returned: int
+    points_balance: int | None

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from galleria.malls.models import MallGroup
+from galleria.members.models import Member
+
+
+class QualifyBy(models.TextChoices):
+    SPEND = "spend", _("Rolling 12-month paid spend")
+    POINTS = "points", _("Rolling 12-month qualifying points")
+
+
+class TierLevel(models.Model):
+    """One rung of a group's ladder (普卡 / 银卡 / 金卡 / 黑金) and the benefits other features read."""
+
+    mall_group = models.ForeignKey(MallGroup, on_delete=models.CASCADE, related_name="tier_levels")
+    code = models.SlugField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=40)
+    rank = models.PositiveSmallIntegerField(_("rank"))  # 0 = entry tier
+    threshold = models.BigIntegerField(_("threshold (fen or points)"), default=0)
+    points_multiplier_bp = models.PositiveIntegerField(_("points multiplier (bp)"), default=10000)
+    discount_bp = models.PositiveIntegerField(_("member discount (bp)"), default=0)
+    free_parking_hours = models.PositiveSmallIntegerField(_("free parking hours"), default=0)
+    birthday_gift = models.CharField(_("birthday gift"), max_length=100, blank=True)
+    lounge_access = models.BooleanField(_("lounge access"), default=False)
+    priority_registration = models.BooleanField(_("priority event registration"), default=False)
+
+    class Meta:
+        verbose_name = _("tier")
+        verbose_name_plural = _("tiers")
+        ordering = ["mall_group_id", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["mall_group", "code"], name="tier_code_unique"),
+            models.UniqueConstraint(fields=["mall_group", "rank"], name="tier_rank_unique"),
+            models.CheckConstraint(condition=Q(points_multiplier_bp__gte=10000), name="tier_multiplier_at_least_1x"),
+            models.CheckConstraint(condition=Q(discount_bp__lte=10000), name="tier_discount_max"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TierSettings(models.Model):
+    mall_group = models.OneToOneField(MallGroup, on_delete=models.CASCADE, related_name="tier_settings")
+    qualify_by = models.CharField(_("qualify by"), max_length=10, choices=QualifyBy.choices, default=QualifyBy.SPEND)
+    grace_months = models.PositiveSmallIntegerField(_("grace period (months)"), default=3)
+    downgrade_one_step = models.BooleanField(_("downgrade one step at a time"), default=True)
+
+
+class MemberTier(models.Model):
+    """A member's current tier (one row per member) — the history is in TierChange."""
+
+    member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="tier")
+    level = models.ForeignKey(TierLevel, on_delete=models.PROTECT, related_name="+")
+    since = models.DateTimeField()
+    grace_until = models.DateField(null=True, blank=True)
+    override_until = models.DateField(null=True, blank=True)
+
+
+class TierChangeReason(models.TextChoices):
+    JOIN = "join", _("Joined")
+    UPGRADE = "upgrade", _("Qualified by spend")
+    DOWNGRADE = "downgrade", _("Fell short after the grace period")
+    GRACE = "grace", _("Fell short: grace period started")
+    OVERRIDE = "override", _("Manual override")
+    OVERRIDE_END = "override_end", _("Override ended")
+
+
+class TierChange(models.Model):
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="tier_changes")
+    from_level = models.ForeignKey(TierLevel, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_level = models.ForeignKey(TierLevel, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=15, choices=TierChangeReason.choices)
+    note = models.CharField(max_length=200, blank=True)
+    actor_label = models.CharField(max_length=100, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["member", "-at"])]
