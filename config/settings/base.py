@@ -150,6 +150,7 @@ GALLERIA_OTP = {
     "MAX_ATTEMPTS": 5,
     "LOCKOUT_SECONDS": 900,
 }
+GALLERIA_POS_KEY_SECRET = env.str("GALLERIA_POS_KEY_SECRET", default="")
 GALLERIA_SMS_BACKEND = env.str("GALLERIA_SMS_BACKEND", default="galleria.messaging.sms.OutboxSmsBackend")
 
 LOGGING = {

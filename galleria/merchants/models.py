@@ -94,3 +94,32 @@ class PosTerminal(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PosKey(models.Model):
+    """A POS terminal's API credential. The secret is never stored: it is derived from the server's key
+    (GALLERIA_POS_KEY_SECRET) and this row's random salt, shown once at creation, and re-derived to verify."""
+
+    terminal = models.ForeignKey(PosTerminal, on_delete=models.CASCADE, related_name="keys")
+    key_id = models.CharField(_("key id"), max_length=40, unique=True)
+    salt = models.CharField(max_length=64)
+    label = models.CharField(_("label"), max_length=60, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.CharField(_("created by"), max_length=100, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("POS API key")
+        verbose_name_plural = _("POS API keys")
+
+
+class PosNonce(models.Model):
+    """Nonces seen per key inside the clock-skew window: a reused nonce is a replay."""
+
+    key = models.ForeignKey(PosKey, on_delete=models.CASCADE, related_name="+")
+    nonce = models.CharField(max_length=64)
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "nonce"], name="pos_nonce_unique_per_key")]

@@ -4,7 +4,7 @@ from django.db.models import Count, Q, QuerySet
 
 from galleria.malls.models import Mall, MallGroup
 
-from .models import Merchant, Store
+from .models import Merchant, PosKey, PosTerminal, Store
 
 
 def merchant_list(
@@ -80,3 +80,28 @@ def store_unit_taken(*, merchant_id: int, unit_no: str, exclude_id: int | None =
     if exclude_id is not None:
         qs = qs.exclude(pk=exclude_id)
     return qs.exists()
+
+
+def pos_key_active(*, key_id: str) -> PosKey | None:
+    """A usable key with its terminal, store, merchant and mall (one query)."""
+    if not key_id or len(key_id) > 40:
+        return None
+    return (
+        PosKey.objects.select_related("terminal__store__merchant__mall")
+        .filter(key_id=key_id, revoked_at__isnull=True, terminal__is_active=True, terminal__store__is_active=True)
+        .exclude(terminal__store__merchant__status="terminated")
+        .first()
+    )
+
+
+def pos_key_list(*, mall_group_id: int | None = None, merchant_id: int | None = None) -> QuerySet[PosKey]:
+    qs = PosKey.objects.select_related("terminal__store__merchant").order_by("-created_at")
+    if merchant_id is not None:
+        qs = qs.filter(terminal__store__merchant_id=merchant_id)
+    if mall_group_id is not None:
+        qs = qs.filter(terminal__store__merchant__mall__group_id=mall_group_id)
+    return qs
+
+
+def pos_terminal_list(*, merchant_id: int) -> QuerySet[PosTerminal]:
+    return PosTerminal.objects.select_related("store").filter(store__merchant_id=merchant_id).order_by("store_id", "id")

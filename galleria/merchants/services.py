@@ -1,16 +1,21 @@
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from galleria.audit.services import audit_record, diff
 from galleria.audit.types import Actor
 from galleria.core.errors import ConflictError
 from galleria.core.locking import lock_one
 
-from .models import Merchant, Store
+from . import rules
+from .models import Merchant, PosKey, PosNonce, PosTerminal, Store
 
 MERCHANT_FIELDS = (
     "name",
@@ -101,3 +106,71 @@ def store_save(*, actor: Actor, merchant_id: int, store_id: int | None, values: 
             "This unit already has a store of this merchant.", code="merchants.unit_taken", fields={"unit_no": "taken"}
         ) from exc
     return store
+
+
+# ---------------------------------------------------------------- POS API keys
+
+
+def pos_key_secret(key: PosKey) -> str:
+    return rules.derive_secret(master=_pos_master(), key_id=key.key_id, salt=key.salt)
+
+
+def _pos_master() -> str:
+    return settings.GALLERIA_POS_KEY_SECRET or settings.SECRET_KEY
+
+
+def pos_key_create(*, actor: Actor, terminal_id: int, label: str = "") -> tuple[PosKey, str]:
+    """Create a key for a terminal. Returns the key and its secret — the only time the secret is available."""
+    with transaction.atomic(durable=True):
+        terminal = PosTerminal.objects.select_related("store__merchant__mall").get(pk=terminal_id)
+        key = PosKey.objects.create(
+            terminal=terminal, key_id="pk_" + secrets.token_hex(12), salt=secrets.token_hex(16),
+            label=label.strip()[:60], created_by=actor.label[:100],
+        )
+        audit_record(actor=actor, action="pos_key.create", target_type="poskey", target_id=key.pk,
+                     target_label=key.key_id, mall_group_id=terminal.store.merchant.mall.group_id,
+                     changes={"terminal": [None, terminal.name]})
+    return key, pos_key_secret(key)
+
+
+def pos_key_revoke(*, actor: Actor, key_pk: int) -> PosKey:
+    with transaction.atomic(durable=True):
+        key = lock_one(PosKey.objects.select_related("terminal__store__merchant__mall").filter(pk=key_pk))
+        if key.revoked_at is None:
+            key.revoked_at = timezone.now()
+            key.save(update_fields=["revoked_at"])
+            audit_record(actor=actor, action="pos_key.revoke", target_type="poskey", target_id=key.pk,
+                         target_label=key.key_id, mall_group_id=key.terminal.store.merchant.mall.group_id)
+    return key
+
+
+def pos_nonce_use(*, key: PosKey, nonce: str) -> bool:
+    """Record a nonce; False if this key already used it (a replay). Runs in its own short transaction."""
+    try:
+        with transaction.atomic():
+            PosNonce.objects.create(key=key, nonce=nonce, seen_at=timezone.now())
+    except IntegrityError:
+        return False
+    return True
+
+
+def pos_key_touch(*, key: PosKey) -> None:
+    """Record use at most once a minute (keeps a write off most requests)."""
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > dt.timedelta(minutes=1):
+        PosKey.objects.filter(pk=key.pk).update(last_used_at=now)
+
+
+def pos_nonce_prune(*, older_than_seconds: int = 2 * rules.MAX_SKEW_SECONDS) -> int:
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    deleted, _ = PosNonce.objects.filter(seen_at__lt=cutoff).delete()
+    return deleted
+
+
+def pos_terminal_create(*, actor: Actor, store_id: int, name: str) -> PosTerminal:
+    with transaction.atomic(durable=True):
+        store = Store.objects.select_related("merchant__mall").get(pk=store_id)
+        terminal = PosTerminal.objects.create(store=store, name=name.strip()[:60] or "POS")
+        audit_record(actor=actor, action="pos_terminal.create", target_type="posterminal", target_id=terminal.pk,
+                     target_label=terminal.name, mall_group_id=store.merchant.mall.group_id)
+    return terminal

@@ -27,7 +27,7 @@ class PointsPolicy(models.Model):
 
     mall_group = models.OneToOneField(MallGroup, on_delete=models.CASCADE, related_name="points_policy")
     earn_points = models.PositiveIntegerField(_("points"), default=1)
-    earn_unit_fen = models.PositiveIntegerField(_("per amount paid (fen)"), default=100)
+    earn_unit_fen = models.BigIntegerField(_("per amount paid (fen)"), default=100)
     min_spend_fen = models.BigIntegerField(_("minimum spend (fen)"), default=0)
     per_sale_cap = models.PositiveIntegerField(_("cap per sale"), null=True, blank=True)
     daily_cap = models.PositiveIntegerField(_("cap per member per day"), null=True, blank=True)
@@ -74,7 +74,7 @@ class EarnRule(models.Model):
     category = models.CharField(_("merchant category"), max_length=20, choices=Category.choices, blank=True)
     merchant = models.ForeignKey(Merchant, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     earn_points = models.PositiveIntegerField(_("points"), default=1)
-    earn_unit_fen = models.PositiveIntegerField(_("per amount paid (fen)"), default=100)
+    earn_unit_fen = models.BigIntegerField(_("per amount paid (fen)"), default=100)
     funder = models.CharField(_("funded by"), max_length=10, choices=Funder.choices, default=Funder.MALL)
     merchant_share_bp = models.PositiveIntegerField(_("merchant share (bp)"), default=0)
     is_active = models.BooleanField(_("active"), default=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from . import member_app, problems, staff
+from . import member_app, pos, problems, staff
 
 api = NinjaAPI(
     title="Galleria API",
@@ -16,6 +16,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 problems.install(api)
+api.add_router("/pos", pos.router)
 api.add_router("/app", member_app.router)
 api.add_router("/console", staff.console)
 api.add_router("/merchant", staff.merchant)

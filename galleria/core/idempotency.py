@@ -1,0 +1,61 @@
+"""Idempotent execution of a mutating call: same key + same request → the first answer, even under concurrent
+retries; same key + a different request → an error.
+
+The record is inserted first, inside the use case's durable transaction. A concurrent retry with the same key
+blocks on the unique index until the first commits, then fails the insert and replays the stored answer; if the
+first rolls back (an error), the retry runs for real. Failed calls are not stored: nothing was written for them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+
+from .errors import ConflictError, ValidationError
+from .models import IdempotencyRecord
+
+MAX_KEY_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    content: str  # serialized JSON, identical for the first answer and every replay
+    replayed: bool
+
+
+def _replay(record: IdempotencyRecord, request_hash: str) -> Outcome:
+    if record.request_hash != request_hash:
+        raise ConflictError(
+            _("This Idempotency-Key was already used for a different request."), code="idempotency.key_reused"
+        )
+    return Outcome(status=record.status_code, content=record.response, replayed=True)
+
+
+def run_idempotent(
+    *, scope: str, key: str, request_hash: str, operation: Callable[[], tuple[int, dict[str, Any]]]
+) -> Outcome:
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise ValidationError(
+            _("An Idempotency-Key header (1–100 printable characters) is required."), code="idempotency.key_required"
+        )
+    existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+    if existing is not None:
+        return _replay(existing, request_hash)
+    try:
+        with transaction.atomic(durable=True):
+            record = IdempotencyRecord.objects.create(scope=scope, key=key, request_hash=request_hash)
+            status, body = operation()
+            content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
+            IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=status, response=content)
+            return Outcome(status=status, content=content, replayed=False)
+    except IntegrityError:
+        existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+        if existing is None:
+            raise
+        return _replay(existing, request_hash)

@@ -1,0 +1,160 @@
+"""`galleria demo`: migrate, collect static files, seed the demo once, print where to go and how to log in, then
+run three child processes — Django's development server on 127.0.0.1, a background-task worker and the
+scheduler — until Ctrl-C or SIGTERM, which stops all three (so does any one of them exiting)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from galleria.accounts.models import Role
+from galleria.demo import catalog
+from galleria.demo.seed import is_seeded
+from galleria.malls.models import MallGroup
+from galleria.members import rules
+from galleria.members.models import Member
+
+HOST = "127.0.0.1"
+CHILDREN = (
+    ("worker", ("db_worker", "--queue-name", "*", "--no-reload")),
+    ("scheduler", ("scheduler",)),
+)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def banner(port: int) -> str:
+    base = f"http://{HOST}:{port}"
+    group = MallGroup.objects.filter(code=catalog.GROUP_CODE).first()
+    malls = "、".join(group.malls.order_by("pk").values_list("name", flat=True)) if group else ""
+    lines = [
+        "",
+        f"  Galleria demo — {catalog.GROUP_NAME}（{malls}）",
+        "",
+        f"  Console (mall operator)   {base}/console/",
+        f"  Merchant portal           {base}/merchant/",
+        f"  Member app                {base}/app/",
+        f"  API docs                  {base}/api/v1/docs",
+        "",
+        f"  Staff logins — every account's password is  {catalog.DEMO_PASSWORD}",
+        "",
+        f"  {'username':<16}{'role':<20}{'scope':<22}password",
+    ]
+    for spec in catalog.STAFF:
+        if spec.merchant:
+            scope = f"{spec.merchant[1]} · {next(m.name for m in catalog.MALLS if m.code == spec.merchant[0])}"
+        else:
+            scope = "all mall groups" if spec.role == Role.PLATFORM_ADMIN else catalog.GROUP_NAME
+        label = str(Role(spec.role).label)
+        lines.append(f"  {spec.username:<16}{label:<20}{_pad(scope, 22)}{catalog.DEMO_PASSWORD}")
+    sample = Member.objects.filter(mall_group__code=catalog.GROUP_CODE).order_by("-created_at").first()
+    if sample:
+        lines += ["", f"  Member app: sign in with a member's phone, e.g. {rules.national_phone(sample.phone)}."]
+        if settings.GALLERIA_SMS_BACKEND.endswith(".OutboxSmsBackend"):
+            lines.append("  No SMS is sent: the worker prints the sign-in code in this terminal.")
+    return "\n".join([*lines, ""])
+
+
+def collect_static() -> bool:
+    """collectstatic, skipped when nothing changed since the last run (collecting and compressing the ECharts
+    bundles takes ~10 s). Returns whether it ran."""
+    root = Path(settings.STATIC_ROOT)
+    stamp = root / ".galleria-collected"
+    backend = str(settings.STORAGES["staticfiles"]["BACKEND"])
+    if stamp.is_file() and stamp.read_text() == backend and stamp.stat().st_mtime >= _newest_static_source():
+        return False
+    call_command("collectstatic", interactive=False, verbosity=0)
+    stamp.write_text(backend)
+    return True
+
+
+def _newest_static_source() -> float:
+    newest = 0.0
+    for finder in finders.get_finders():
+        for path, storage in finder.list(["CVS", ".*", "*~"]):
+            newest = max(newest, os.path.getmtime(storage.path(path)))
+    return newest
+
+
+def _pad(text: str, width: int) -> str:
+    """ljust by display width: a CJK character takes two columns."""
+    used = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+    return text + " " * max(1, width - used)
+
+
+class Command(BaseCommand):
+    help = "Run the demo: migrate, collectstatic, seed once, then serve with a task worker and the scheduler."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default %(default)s)")
+        parser.add_argument("--no-serve", action="store_true", help="stop after seeding and printing the banner")
+        parser.add_argument(
+            "--members",
+            type=int,
+            default=catalog.DEFAULT_MEMBERS,
+            help="members to seed the first time (default %(default)s)",
+        )
+
+    def handle(self, *args: Any, port: int, no_serve: bool, members: int, **options: Any) -> None:
+        if not 1 <= port <= 65535:
+            raise CommandError("--port must be 1–65535")
+        self.stdout.write("Applying migrations and collecting static files…")
+        call_command("migrate", interactive=False, verbosity=0)
+        collect_static()
+        if not is_seeded():
+            self.stdout.write(f"Seeding the demo ({members} members)…")
+            call_command("seed_demo", members=members, stdout=self.stdout)
+        self.stdout.write(banner(port))
+        if no_serve:
+            return
+        self._serve(port)
+
+    def _serve(self, port: int) -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((HOST, port))
+            except OSError as exc:
+                raise CommandError(f"{HOST}:{port} is in use ({exc.strerror}); try --port {port + 1}") from exc
+        children: list[tuple[str, subprocess.Popen[bytes]]] = []
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            for name, argv in (*CHILDREN, ("web server", ("runserver", "--noreload", f"{HOST}:{port}"))):
+                children.append((name, subprocess.Popen([sys.executable, "-m", "galleria", *argv])))  # noqa: S603
+            while True:  # until Ctrl-C / SIGTERM, or one of the three exits
+                exited = next(((name, p.returncode) for name, p in children if p.poll() is not None), None)
+                if exited:
+                    self.stderr.write(f"The {exited[0]} exited (status {exited[1]}); stopping the demo.")
+                    break
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            self._stop(children)
+
+    def _stop(self, children: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
+        for _name, proc in children:
+            if proc.poll() is None:
+                proc.terminate()
+        for name, proc in children:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.stderr.write(f"{name} did not stop in 15 s; killing it")
+                proc.kill()
+                proc.wait()
+        self.stdout.write("Demo stopped.")

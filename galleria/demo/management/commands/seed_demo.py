@@ -1,0 +1,46 @@
+"""`galleria seed_demo`: write the demo mall group (malls, merchants, members, staff in every role)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from galleria.demo import catalog
+from galleria.demo.seed import AlreadySeededError, SeedRefusedError, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Seed the demo mall group 星河商业集团: 2 malls, ~90 merchants, N members, a staff login per role."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--members", type=int, default=catalog.DEFAULT_MEMBERS, help="members to create (default %(default)s)"
+        )
+        parser.add_argument("--seed", type=int, default=catalog.DEFAULT_SEED, help="random seed (default %(default)s)")
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="wipe the database (flush) and seed again; refused if it holds any mall group but the demo's",
+        )
+
+    def handle(self, *args: Any, members: int, seed: int, reset: bool, **options: Any) -> None:
+        if not 0 <= members <= 1_000_000:
+            raise CommandError("--members must be between 0 and 1,000,000")
+        try:
+            result = seed_demo(members=members, seed=seed, reset=reset)
+        except AlreadySeededError:
+            self.stdout.write(
+                f"The demo is already seeded (mall group {catalog.GROUP_CODE!r} exists). Use --reset to seed it again."
+            )
+            return
+        except SeedRefusedError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded {catalog.GROUP_NAME} in {result.seconds:.1f} s: {result.malls} malls, "
+                f"{result.merchants} merchants, {result.stores} stores, {result.terminals} POS terminals, "
+                f"{result.members} members ({result.identifiers} identifiers, {result.consents} consents), "
+                f"{result.users} staff users (password {catalog.DEMO_PASSWORD})."
+            )
+        )

@@ -1,0 +1,174 @@
+import datetime as dt
+import io
+from collections import Counter
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from galleria.accounts.models import Role, User
+from galleria.core.ids import luhn_valid
+from galleria.demo import catalog
+from galleria.malls.models import Mall, MallGroup
+from galleria.members import rules
+from galleria.members.models import (
+    Consent,
+    ConsentPurpose,
+    IdentifierKind,
+    JoinChannel,
+    Member,
+    MemberIdentifier,
+)
+from galleria.members.services import MAX_PLATES
+from galleria.merchants.models import Category, Merchant, PosTerminal, Store
+
+MEMBERS = 300
+FROZEN = dt.datetime(2026, 6, 1, 4, 0, tzinfo=dt.UTC)  # 12:00 in Shenzhen
+
+
+def seed(*args, **kwargs) -> str:
+    out = io.StringIO()
+    with time_machine.travel(FROZEN, tick=True):
+        call_command("seed_demo", "--members", str(MEMBERS), *args, stdout=out, **kwargs)
+    return out.getvalue()
+
+
+def snapshot():
+    members = list(
+        Member.objects.order_by("pk").values_list("phone", "card_no", "name", "birthday", "join_channel", "created_at")
+    )
+    plates = list(
+        MemberIdentifier.objects.filter(kind=IdentifierKind.PLATE).order_by("member_id", "value").values_list("value")
+    )
+    merchants = list(Merchant.objects.order_by("pk").values_list("name", "contract_no", "commission_bp"))
+    return members, plates, merchants
+
+
+@pytest.fixture
+def seeded(db):
+    seed("--seed", "7")
+
+
+def test_counts(seeded):
+    group = MallGroup.objects.get(code=catalog.GROUP_CODE)
+    assert group.name == "星河商业集团"
+    assert Mall.objects.filter(group=group).count() == 2
+    assert set(Mall.objects.values_list("timezone", flat=True)) == {"Asia/Shanghai"}
+    assert Merchant.objects.filter(mall__group=group).count() >= 75
+    assert set(Merchant.objects.values_list("category", flat=True)) == set(Category.values)
+    assert Member.objects.filter(mall_group=group).count() == MEMBERS
+    assert Store.objects.count() == Merchant.objects.count()
+    per_store = Counter(PosTerminal.objects.values_list("store_id", flat=True))
+    assert set(per_store.values()) <= {1, 2} and len(per_store) == Store.objects.count()
+    assert Consent.objects.filter(purpose=ConsentPurpose.PRIVACY_POLICY).count() == MEMBERS
+    marketing = Consent.objects.filter(purpose=ConsentPurpose.MARKETING_SMS).count()
+    assert 0.45 * MEMBERS < marketing < 0.75 * MEMBERS
+
+
+def test_merchants_are_believable(seeded):
+    for mall in Mall.objects.all():
+        names = list(Merchant.objects.filter(mall=mall).values_list("name", flat=True))
+        assert len(names) == len(set(names))
+        units = list(Store.objects.filter(merchant__mall=mall).values_list("unit_no", flat=True))
+        assert len(units) == len(set(units))
+    for merchant in Merchant.objects.all():
+        assert 300 <= merchant.commission_bp <= 1500
+        assert merchant.contract_starts_on < merchant.contract_ends_on
+        assert merchant.contract_no and merchant.area_m2 > 0
+    for store in Store.objects.all():
+        assert store.floor in {"B1", "L1", "L2", "L3", "L4", "L5"}
+        assert store.unit_no.startswith(f"{store.floor}-") and len(store.unit_no) == len("L3-025")
+    assert Merchant.objects.filter(name="喜茶").exists() and Merchant.objects.filter(name="优衣库").exists()
+
+
+def test_identifiers_are_valid(seeded):
+    phones = MemberIdentifier.objects.filter(kind=IdentifierKind.PHONE)
+    assert phones.count() == MEMBERS
+    for value in phones.values_list("value", flat=True):
+        assert value.startswith("+86") and rules.normalize_phone(value) == value
+    assert set(phones.values_list("value", flat=True)) == set(Member.objects.values_list("phone", flat=True))
+
+    cards = list(MemberIdentifier.objects.filter(kind=IdentifierKind.CARD).values_list("value", flat=True))
+    assert len(cards) == MEMBERS == len(set(cards))
+    for card in cards:
+        assert luhn_valid(card) and rules.looks_like_card_number(card)
+    assert set(cards) == set(Member.objects.values_list("card_no", flat=True))
+
+    plates = MemberIdentifier.objects.filter(kind=IdentifierKind.PLATE)
+    for value in plates.values_list("value", flat=True):
+        assert rules.normalize_plate(value) == value
+    per_member = Counter(plates.values_list("member_id", flat=True))
+    assert max(per_member.values()) <= MAX_PLATES
+    assert 0.2 * MEMBERS < len(per_member) < 0.5 * MEMBERS
+    new_energy = sum(1 for v in plates.values_list("value", flat=True) if rules.is_new_energy_plate(v))
+    assert 0 < new_energy < plates.count()
+
+
+def test_member_profiles(seeded):
+    channels = Counter(Member.objects.values_list("join_channel", flat=True))
+    assert set(channels) == set(JoinChannel.values)
+    assert channels[JoinChannel.APP] > channels[JoinChannel.POS] > channels[JoinChannel.IMPORT]
+    for member in Member.objects.all():
+        assert len(member.code_secret) == 32 and int(member.code_secret, 16) >= 0
+        assert member.last_active_at is not None and member.created_at <= member.last_active_at <= FROZEN
+        assert FROZEN - dt.timedelta(days=800) < member.created_at < FROZEN
+        assert (member.join_merchant_id is not None) == (member.join_channel == JoinChannel.POS)
+        if member.join_merchant_id:
+            assert member.join_merchant.mall_id == member.join_mall_id
+        if member.birthday:
+            age = (FROZEN.date() - member.birthday).days / 365.25
+            assert 18 <= age <= 71
+    missing = Member.objects.filter(birthday__isnull=True).count()
+    assert 0.05 * MEMBERS < missing < 0.3 * MEMBERS
+    # growth: the last 12 months brought more members than the 12 before
+    recent = Member.objects.filter(created_at__gte=FROZEN - dt.timedelta(days=365)).count()
+    assert recent > MEMBERS - recent
+
+
+def test_same_seed_same_data_and_reset(seeded):
+    first = snapshot()
+    assert "already seeded" in seed("--seed", "7")
+    assert snapshot() == first
+    seed("--seed", "7", "--reset")  # wipes the database, then seeds into the empty one
+    assert MallGroup.objects.count() == 1 and Member.objects.count() == MEMBERS
+    assert snapshot() == first
+    seed("--seed", "8", "--reset")
+    assert snapshot()[0] != first[0]
+
+
+def test_reset_refuses_a_database_with_other_tenants(seeded):
+    MallGroup.objects.create(name="海岸城集团", code="coastal")
+    with pytest.raises(CommandError, match="other mall groups"):
+        seed("--reset")
+    assert Member.objects.count() == MEMBERS
+
+
+def test_every_role_logs_in_with_the_demo_password(seeded, client):
+    users = User.objects.filter(username__in=[s.username for s in catalog.STAFF])
+    assert set(users.values_list("role", flat=True)) == set(Role.values)
+    for user in users:
+        assert client.login(username=user.username, password=catalog.DEMO_PASSWORD), user.username
+        client.logout()
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser and admin.role == Role.PLATFORM_ADMIN and admin.mall_group_id is None
+    heytea = User.objects.get(username="heytea-clerk")
+    assert heytea.merchant.name == "喜茶" and heytea.mall_group_id == heytea.merchant.mall.group_id
+    assert User.objects.get(username="uniqlo-owner").merchant.name == "优衣库"
+
+
+def test_demo_no_serve_seeds_once_and_prints_the_banner(db, settings, tmp_path):
+    settings.STATIC_ROOT = tmp_path / "static"
+    out = io.StringIO()
+    call_command("demo", "--no-serve", "--members", "40", stdout=out)
+    text = out.getvalue()
+    assert Member.objects.count() == 40
+    for needle in ("/console/", "/merchant/", "/app/", "/api/v1/docs", catalog.DEMO_PASSWORD):
+        assert needle in text
+    for spec in catalog.STAFF:
+        assert spec.username in text
+    assert (tmp_path / "static").is_dir()
+    out = io.StringIO()
+    call_command("demo", "--no-serve", "--port", "8123", stdout=out)  # second run: no new seeding
+    assert Member.objects.count() == 40
+    assert "http://127.0.0.1:8123/console/" in out.getvalue()

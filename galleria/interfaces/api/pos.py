@@ -1,0 +1,330 @@
+"""POS open API: member lookup, quote, sale commit, refunds, offline upload, history. Signed requests;
+every POST needs an Idempotency-Key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+from pydantic import Field, StringConstraints
+
+from galleria.audit.types import Actor
+from galleria.core.errors import ApplicationError, NotFoundError
+from galleria.core.idempotency import run_idempotent
+from galleria.members import rules as member_rules
+from galleria.members.exceptions import MemberCodeStaleError, MemberNotFoundError
+from galleria.members.models import Member
+from galleria.members.selectors import member_resolve
+from galleria.points.selectors import points_balance
+from galleria.sales import selectors as sale_selectors
+from galleria.sales import services as sale_services
+from galleria.sales.models import Sale
+from galleria.sales.types import LineIn, PaymentIn, RefundLineIn, SaleIn
+from galleria.tiers.selectors import member_tier
+
+from .pos_auth import PosContext, pos_auth
+from .schemas import ProblemOut
+
+router = Router(tags=["pos"], auth=pos_auth)
+ERRORS: dict[int, type] = {400: ProblemOut, 401: ProblemOut, 404: ProblemOut, 409: ProblemOut, 422: ProblemOut}
+MAX_FEN = 10**12
+Text64 = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+
+
+class LineSchema(Schema):
+    sku: Text64
+    name: Annotated[str, StringConstraints(max_length=120)] = ""
+    category: Annotated[str, StringConstraints(max_length=40)] = Field("", description="Item category, e.g. gift_card")
+    quantity: int = Field(ge=1, le=100_000)
+    unit_price_fen: int = Field(ge=0, le=MAX_FEN)
+    amount_fen: int = Field(ge=0, le=MAX_FEN, description="Line amount after line discounts")
+
+
+class PaymentSchema(Schema):
+    method: Annotated[str, StringConstraints(max_length=10)] = Field(
+        description="cash | card | wechat | alipay | unionpay | other")
+    amount_fen: int = Field(ge=1, le=MAX_FEN)
+
+
+class QuoteIn(Schema):
+    member: Text64 | None = Field(None, description="Any member identifier: dynamic code, card, phone, plate")
+    lines: list[LineSchema] = Field(min_length=1, max_length=200)
+    payments: list[PaymentSchema] = Field(default_factory=list, max_length=10)
+    points_to_use: int = Field(0, ge=0, le=10**9)
+
+
+class SaleInSchema(QuoteIn):
+    pos_sale_id: Text64 = Field(description="The POS receipt number, unique per merchant")
+    occurred_at: dt.datetime | None = Field(None, description="When the sale happened (default: now)")
+    join_phone: Annotated[str, StringConstraints(max_length=32)] | None = Field(
+        None, description="Pay = join: register this phone as a member if no member is given")
+
+
+class RefundInSchema(Schema):
+    pos_refund_id: Text64
+    lines: list[RefundLineSchema] | None = Field(None, max_length=200, description="null = refund the whole sale")
+    occurred_at: dt.datetime | None = None
+
+
+class RefundLineSchema(Schema):
+    line_no: int = Field(ge=1, le=200)
+    quantity: int = Field(ge=1, le=100_000)
+
+
+RefundInSchema.model_rebuild()
+
+
+class OfflineBatchIn(Schema):
+    sales: list[SaleInSchema] = Field(min_length=1, max_length=500)
+
+
+class MemberOut(Schema):
+    card_no: str
+    name: str
+    phone: str
+    tier_code: str
+    tier_name: str
+    points_balance: int
+    matched_by: str
+
+
+class QuoteOut(Schema):
+    total_fen: int
+    paid_fen: int
+    points_value_fen: int
+    points_to_earn: int
+    explanation: dict[str, Any]
+    points_balance: int
+    max_points_usable: int
+    tier_code: str
+    tier_name: str
+    tier_discount_bp: int
+    free_parking_hours: int
+
+
+class SaleOut(Schema):
+    sale_id: int
+    pos_sale_id: str
+    member_card_no: str | None
+    member_joined: bool
+    points_earned: int
+    points_used: int
+    points_balance: int | None
+    explanation: dict[str, Any]
+
+
+class RefundOut(Schema):
+    refund_id: int
+    pos_sale_id: str
+    amount_fen: int
+    money_fen: int
+    payments: dict[str, int]
+    points_clawed_back: int
+    points_shortfall: int
+    points_returned: int
+    points_balance: int | None
+
+
+class OfflineItemOut(Schema):
+    pos_sale_id: str
+    status: str = Field(description="created | duplicate | error")
+    sale: SaleOut | None = None
+    error: dict[str, Any] | None = None
+
+
+class OfflineBatchOut(Schema):
+    created: int
+    duplicates: int
+    errors: int
+    results: list[OfflineItemOut]
+
+
+class SaleSummaryOut(Schema):
+    pos_sale_id: str
+    occurred_at: dt.datetime
+    total_fen: int
+    paid_fen: int
+    points_earned: int
+    points_used: int
+    refunded_fen: int
+    status: str
+
+
+def _actor(ctx: PosContext) -> Actor:
+    return Actor(user_id=None, label=f"pos:{ctx.key.key_id}")
+
+
+def _member(ctx: PosContext, raw: str | None, *, at: dt.datetime | None = None) -> Member | None:
+    """Resolve a member; an offline sale's dynamic code is checked against the time the sale happened."""
+    if not raw:
+        return None
+    hit = member_resolve(mall_group_id=ctx.mall_group_id, raw=raw, now=at.timestamp() if at else None)
+    if hit is None:
+        if member_rules.looks_like_dynamic_code(raw.replace(" ", "")):
+            raise MemberCodeStaleError()
+        raise MemberNotFoundError()
+    return hit.member
+
+
+def _lines(items: list[LineSchema]) -> tuple[LineIn, ...]:
+    return tuple(LineIn(sku=i.sku, name=i.name, category=i.category, quantity=i.quantity,
+                        unit_price_fen=i.unit_price_fen, amount_fen=i.amount_fen) for i in items)
+
+
+def _payments(items: list[PaymentSchema]) -> tuple[PaymentIn, ...]:
+    return tuple(PaymentIn(method=p.method, amount_fen=p.amount_fen) for p in items)
+
+
+def _idempotent(request: HttpRequest, ctx: PosContext, operation: Callable[[], tuple[int, dict[str, Any]]]
+                ) -> HttpResponse:
+    digest = hashlib.sha256(b"\n".join([(request.method or "").encode(), request.path.encode(), request.body]))
+    outcome = run_idempotent(scope=ctx.scope, key=request.headers.get("Idempotency-Key", ""),
+                             request_hash=digest.hexdigest(), operation=operation)
+    response = HttpResponse(outcome.content, status=outcome.status, content_type="application/json")
+    if outcome.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _sale_data(ctx: PosContext, payload: SaleInSchema, *, offline: bool = False) -> SaleIn:
+    member = _member(ctx, payload.member, at=payload.occurred_at if offline else None)
+    return SaleIn(
+        merchant_id=ctx.merchant.pk, store_id=ctx.store.pk, terminal_id=ctx.terminal.pk,
+        pos_sale_id=payload.pos_sale_id, occurred_at=payload.occurred_at or timezone.now(),
+        lines=_lines(payload.lines), payments=_payments(payload.payments),
+        member_id=member.pk if member else None, join_phone=payload.join_phone if not member else None,
+        points_to_use=payload.points_to_use, is_offline=offline,
+    )
+
+
+def _sale_out(pos_sale_id: str, result: sale_services.SaleResult) -> dict[str, Any]:
+    card = Member.objects.filter(pk=result.member_id).values_list("card_no", flat=True).first() if result.member_id else None
+    return SaleOut(sale_id=result.sale_id, pos_sale_id=pos_sale_id, member_card_no=card,
+                   member_joined=result.member_joined, points_earned=result.points_earned,
+                   points_used=result.points_used, points_balance=result.points_balance,
+                   explanation=result.explanation).model_dump(mode="json")
+
+
+@router.get("/members/lookup", response={200: MemberOut, **ERRORS})
+def member_lookup(request: HttpRequest, code: Query[Text64]) -> MemberOut:
+    """Identify the shopper by any identifier. Merchants see a masked phone and name."""
+    ctx: PosContext = request.auth  # type: ignore[attr-defined]
+    member = _member(ctx, code)
+    assert member is not None
+    tier = member_tier(member_id=member.pk, mall_group_id=ctx.mall_group_id)
+    hit = member_resolve(mall_group_id=ctx.mall_group_id, raw=code)
+    return MemberOut(card_no=member.card_no, name=member_rules.mask_name(member.name),
+                     phone=member_rules.mask_phone(member.phone), tier_code=tier.code, tier_name=tier.name,
+                     points_balance=points_balance(member_id=member.pk), matched_by=hit.kind if hit else "")
+
+
+@router.post("/quote", response={200: QuoteOut, **ERRORS})
+def quote(request: HttpRequest, payload: QuoteIn) -> QuoteOut:
+    """Points to earn (with the explanation), usable points and tier benefits for a basket. Writes nothing."""
+    ctx: PosContext = request.auth  # type: ignore[attr-defined]
+    member = _member(ctx, payload.member)
+    q = sale_selectors.sale_quote(merchant_id=ctx.merchant.pk, member_id=member.pk if member else None,
+                                  lines=_lines(payload.lines), payments=_payments(payload.payments),
+                                  points_to_use=payload.points_to_use)
+    return QuoteOut(**q.__dict__)
+
+
+@router.post("/sales", response={201: SaleOut, **ERRORS})
+def sale_commit(request: HttpRequest, payload: SaleInSchema) -> HttpResponse:
+    """Commit a sale atomically: the sale, its lines and payments and every points movement, or nothing."""
+    ctx: PosContext = request.auth  # type: ignore[attr-defined]
+
+    def operation() -> tuple[int, dict[str, Any]]:
+        data = _sale_data(ctx, payload)
+        result = sale_services.sale_commit_in_tx(data=data, actor=_actor(ctx))
+        return 201, _sale_out(payload.pos_sale_id, result)
+
+    return _idempotent(request, ctx, operation)
+
+
+@router.post("/sales/{pos_sale_id}/refunds", response={201: RefundOut, **ERRORS})
+def sale_refund(request: HttpRequest, pos_sale_id: str, payload: RefundInSchema) -> HttpResponse:
+    """Refund a whole sale (lines = null) or quantities of lines; points are reversed and returned in proportion."""
+    ctx: PosContext = request.auth  # type: ignore[attr-defined]
+
+    def operation() -> tuple[int, dict[str, Any]]:
+        lines = None if payload.lines is None else [RefundLineIn(line_no=x.line_no, quantity=x.quantity)
+                                                     for x in payload.lines]
+        r = sale_services.sale_refund_in_tx(merchant_id=ctx.merchant.pk, pos_sale_id=pos_sale_id[:64],
+                                            pos_refund_id=payload.pos_refund_id, lines=lines,
+                                            occurred_at=payload.occurred_at)
+        return 201, RefundOut(pos_sale_id=pos_sale_id, **{k: v for k, v in r.__dict__.items() if k != "sale_id"}
+                              ).model_dump(mode="json")
+
+    return _idempotent(request, ctx, operation)
+
+
+@router.post("/sales/offline", response={200: OfflineBatchOut, **ERRORS})
+def offline_upload(request: HttpRequest, payload: OfflineBatchIn) -> HttpResponse:
+    """Upload sales captured while the POS was offline. Each sale is idempotent by its pos_sale_id: a sale already
+    recorded comes back as `duplicate`; a bad one as `error` without affecting the others."""
+    ctx: PosContext = request.auth  # type: ignore[attr-defined]
+
+    def operation() -> tuple[int, dict[str, Any]]:
+        results: list[dict[str, Any]] = []
+        counts = {"created": 0, "duplicate": 0, "error": 0}
+        for item in payload.sales:
+            existing = Sale.objects.filter(merchant=ctx.merchant, pos_sale_id=item.pos_sale_id).first()
+            if existing is not None:
+                counts["duplicate"] += 1
+                results.append({"pos_sale_id": item.pos_sale_id, "status": "duplicate", "sale": None,
+                                "error": None})
+                continue
+            try:
+                with transaction.atomic():
+                    result = sale_services.sale_commit_in_tx(data=_sale_data(ctx, item, offline=True),
+                                                             actor=_actor(ctx))
+            except ApplicationError as exc:
+                counts["error"] += 1
+                results.append({"pos_sale_id": item.pos_sale_id, "status": "error", "sale": None,
+                                "error": {"code": exc.code, "title": str(exc.message),
+                                          "errors": {k: str(v) for k, v in exc.fields.items()}}})
+                continue
+            counts["created"] += 1
+            results.append({"pos_sale_id": item.pos_sale_id, "status": "created",
+                            "sale": _sale_out(item.pos_sale_id, result), "error": None})
+        body = OfflineBatchOut(created=counts["created"], duplicates=counts["duplicate"], errors=counts["error"],
+                               results=[OfflineItemOut(**r) for r in results]).model_dump(mode="json")
+        return 200, body
+
+    return _idempotent(request, ctx, operation)
+
+
+@router.get("/sales/{pos_sale_id}", response={200: SaleSummaryOut, **ERRORS})
+def sale_get(request: HttpRequest, pos_sale_id: str) -> SaleSummaryOut:
+    ctx: PosContext = request.auth  # type: ignore[attr-defined]
+    sale = Sale.objects.filter(merchant=ctx.merchant, pos_sale_id=pos_sale_id[:64]).first()
+    if sale is None:
+        raise NotFoundError(_("No such sale."), code="sale.not_found")
+    return SaleSummaryOut(pos_sale_id=sale.pos_sale_id, occurred_at=sale.occurred_at, total_fen=sale.total_fen,
+                          paid_fen=sale.paid_fen, points_earned=sale.points_earned, points_used=sale.points_used,
+                          refunded_fen=sale.refunded_fen, status=sale.status)
+
+
+class HistoryQuery(Schema):
+    member: Text64
+    limit: int = Field(20, ge=1, le=100)
+
+
+@router.get("/sales", response={200: list[SaleSummaryOut], **ERRORS})
+def member_history(request: HttpRequest, filters: Query[HistoryQuery]) -> list[SaleSummaryOut]:
+    """A member's sales at this merchant, newest first."""
+    ctx: PosContext = request.auth  # type: ignore[attr-defined]
+    member = _member(ctx, filters.member)
+    assert member is not None
+    sales = sale_selectors.sale_list(member_id=member.pk, merchant_id=ctx.merchant.pk)[: filters.limit]
+    return [SaleSummaryOut(pos_sale_id=s.pos_sale_id, occurred_at=s.occurred_at, total_fen=s.total_fen,
+                           paid_fen=s.paid_fen, points_earned=s.points_earned, points_used=s.points_used,
+                           refunded_fen=s.refunded_fen, status=s.status) for s in sales]

@@ -1,0 +1,70 @@
+"""POS terminal authentication: every request signed with HMAC-SHA256 (see docs/api.md)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from ninja.security import APIKeyHeader
+
+from galleria.core.errors import ApplicationError
+from galleria.merchants import rules as signing
+from galleria.merchants.models import Merchant, PosKey, PosTerminal, Store
+from galleria.merchants.selectors import pos_key_active
+from galleria.merchants.services import pos_key_secret, pos_key_touch, pos_nonce_use
+
+
+class SignatureError(ApplicationError):
+    status = 401
+    code = "auth.signature_invalid"
+
+
+@dataclass(frozen=True)
+class PosContext:
+    key: PosKey
+    terminal: PosTerminal
+    store: Store
+    merchant: Merchant
+    mall_group_id: int
+
+    @property
+    def scope(self) -> str:
+        return f"pos:{self.terminal.pk}"
+
+
+class PosSignature(APIKeyHeader):
+    param_name = "X-Galleria-Key"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> PosContext | None:
+        if not key:
+            return None
+        timestamp = request.headers.get("X-Galleria-Timestamp", "")
+        nonce = request.headers.get("X-Galleria-Nonce", "")
+        signature = request.headers.get("X-Galleria-Signature", "")
+        if not (timestamp and nonce and signature):
+            raise SignatureError(_("X-Galleria-Timestamp, X-Galleria-Nonce and X-Galleria-Signature are required."),
+                                 code="auth.signature_missing")
+        if not (8 <= len(nonce) <= 64) or not nonce.isascii() or not nonce.isprintable():
+            raise SignatureError(_("The nonce must be 8–64 printable ASCII characters."), code="auth.nonce_invalid")
+        if not signing.timestamp_fresh(timestamp=timestamp, now=time.time()):
+            raise SignatureError(_("The request timestamp is more than 5 minutes off the server clock."),
+                                 code="auth.timestamp_skew", extra={"server_time": int(time.time())})
+        pos_key = pos_key_active(key_id=key)
+        if pos_key is None:
+            raise SignatureError(_("Unknown or revoked API key."), code="auth.key_unknown")
+        if not signing.signature_valid(secret=pos_key_secret(pos_key), signature=signature, method=request.method or "",
+                                       path=request.get_full_path(), timestamp=timestamp, nonce=nonce,
+                                       body=request.body):
+            raise SignatureError(_("The signature does not match the request."))
+        if not pos_nonce_use(key=pos_key, nonce=nonce):
+            raise SignatureError(_("This nonce was already used (replayed request)."), code="auth.nonce_reused")
+        pos_key_touch(key=pos_key)
+        terminal = pos_key.terminal
+        store = terminal.store
+        return PosContext(key=pos_key, terminal=terminal, store=store, merchant=store.merchant,
+                          mall_group_id=store.merchant.mall.group_id)
+
+
+pos_auth = PosSignature()

@@ -1,0 +1,150 @@
+import json
+import time
+
+import pytest
+
+from galleria.audit.types import Actor
+from galleria.ledger.selectors import ledger_check
+from galleria.members import selectors as member_selectors
+from galleria.members import services as member_services
+from galleria.merchants.models import PosTerminal
+from galleria.merchants.services import pos_key_create, pos_key_revoke
+from galleria.sales.models import Sale
+from galleria.testing_pos import PosSigner, PosTestClient
+
+pytestmark = pytest.mark.django_db
+ACTOR = Actor.system()
+
+
+@pytest.fixture
+def pos(client, world):
+    terminal = PosTerminal.objects.create(store=world.store, name="收银台1")
+    key, secret = pos_key_create(actor=ACTOR, terminal_id=terminal.pk)
+    return PosTestClient(client, PosSigner(key.key_id, secret))
+
+
+@pytest.fixture
+def member(world):
+    return member_services.member_register(mall=world.mall, phone="13812345678", channel="desk", actor=ACTOR,
+                                           profile={"name": "王小明"})
+
+
+def basket(pos_sale_id="R1", amount=12800, member=None, **extra):
+    body = {"pos_sale_id": pos_sale_id, "lines": [{"sku": "T1", "name": "多肉葡萄", "quantity": 2,
+                                                   "unit_price_fen": amount // 2, "amount_fen": amount}],
+            "payments": [{"method": "wechat", "amount_fen": amount}]}
+    if member:
+        body["member"] = member
+    body.update(extra)
+    return body
+
+
+def problem(resp, status, code):
+    assert resp.status_code == status, resp.content
+    assert resp["Content-Type"] == "application/problem+json"
+    assert resp.json()["code"] == code
+    return resp.json()
+
+
+class TestSigning:
+    def test_valid_signature_is_accepted(self, pos, member):
+        resp = pos.get("/api/v1/pos/members/lookup?code=13812345678")
+        assert resp.status_code == 200, resp.content
+        assert resp.json()["phone"] == "138****5678" and resp.json()["name"] == "王*明"
+
+    def test_tampered_body_wrong_secret_skew_and_replay_are_rejected(self, client, pos, member):
+        body = json.dumps(basket()).encode()
+        headers = pos.signer.headers("POST", "/api/v1/pos/sales", body)
+        tampered = body.replace(b"12800", b"12801")
+        problem(client.generic("POST", "/api/v1/pos/sales", tampered, content_type="application/json",
+                               headers=headers), 401, "auth.signature_invalid")
+        bad = PosTestClient(client, PosSigner(pos.signer.key_id, "not-the-secret"))
+        problem(bad.get("/api/v1/pos/members/lookup?code=13812345678"), 401, "auth.signature_invalid")
+        problem(pos.get("/api/v1/pos/members/lookup?code=13812345678", timestamp=int(time.time()) - 301), 401,
+                "auth.timestamp_skew")
+        ok = pos.get("/api/v1/pos/members/lookup?code=13812345678", nonce="nonce-123456")
+        assert ok.status_code == 200
+        problem(pos.get("/api/v1/pos/members/lookup?code=13812345678", nonce="nonce-123456"), 401,
+                "auth.nonce_reused")
+        problem(client.get("/api/v1/pos/members/lookup?code=13812345678"), 401, "auth.required")
+
+    def test_the_query_string_is_signed(self, client, pos, member):
+        headers = pos.signer.headers("GET", "/api/v1/pos/members/lookup?code=13812345678", b"")
+        problem(client.get("/api/v1/pos/members/lookup?code=13900000000", headers=headers), 401,
+                "auth.signature_invalid")
+
+    def test_revoked_key_is_refused(self, pos, member):
+        from galleria.merchants.models import PosKey
+
+        pos_key_revoke(actor=ACTOR, key_pk=PosKey.objects.get(key_id=pos.signer.key_id).pk)
+        problem(pos.get("/api/v1/pos/members/lookup?code=13812345678"), 401, "auth.key_unknown")
+
+
+class TestSales:
+    def test_quote_then_commit_with_dynamic_code(self, pos, member, world):
+        code = member_selectors.member_code_current(member=member).code
+        q = pos.post("/api/v1/pos/quote", basket(member=code))
+        assert q.status_code == 200, q.content
+        assert q.json()["points_to_earn"] == 128 and q.json()["explanation"]["base_fen"] == 12800
+        resp = pos.post("/api/v1/pos/sales", basket(member=code))
+        assert resp.status_code == 201, resp.content
+        body = resp.json()
+        assert body["points_earned"] == 128 and body["points_balance"] == 128 and body["member_card_no"] == member.card_no
+
+    def test_same_key_same_body_replays_and_other_body_conflicts(self, pos, member):
+        first = pos.post("/api/v1/pos/sales", basket(member="13812345678"), idempotency_key="k-1")
+        again = pos.post("/api/v1/pos/sales", basket(member="13812345678"), idempotency_key="k-1")
+        assert first.status_code == again.status_code == 201
+        assert first.json() == again.json() and again["Idempotent-Replayed"] == "true"
+        assert Sale.objects.count() == 1
+        problem(pos.post("/api/v1/pos/sales", basket("R2", member="13812345678"), idempotency_key="k-1"), 409,
+                "idempotency.key_reused")
+
+    def test_post_without_idempotency_key_is_refused(self, client, pos):
+        body = json.dumps(basket()).encode()
+        headers = pos.signer.headers("POST", "/api/v1/pos/sales", body)
+        del headers["Idempotency-Key"]
+        problem(client.generic("POST", "/api/v1/pos/sales", body, content_type="application/json", headers=headers),
+                422, "idempotency.key_required")
+
+    def test_pay_join_and_refund_and_history(self, pos, world):
+        resp = pos.post("/api/v1/pos/sales", basket(join_phone="13700000000"))
+        assert resp.status_code == 201 and resp.json()["member_joined"] is True
+        refund = pos.post("/api/v1/pos/sales/R1/refunds", {"pos_refund_id": "F1", "lines": [{"line_no": 1,
+                                                                                              "quantity": 1}]})
+        assert refund.status_code == 201, refund.content
+        assert refund.json()["money_fen"] == 6400 and refund.json()["points_clawed_back"] == 64
+        history = pos.get("/api/v1/pos/sales?member=13700000000")
+        assert history.status_code == 200 and history.json()[0]["status"] == "partially_refunded"
+        assert ledger_check().ok
+
+    @pytest.mark.parametrize(
+        ("payload", "status", "code"),
+        [
+            (basket(amount=100, payments=[{"method": "cash", "amount_fen": 99}]), 422, "sale.payments_mismatch"),
+            (basket(member="13900000000"), 404, "members.not_found"),
+            (basket(member="661234567890123456"), 422, "members.code_stale"),
+            (basket(points_to_use=100), 422, "points.member_required"),
+            ({"pos_sale_id": "X", "lines": []}, 422, "request.invalid"),
+            (basket(amount=-5), 422, "request.invalid"),
+            (basket(amount=10**15), 422, "request.invalid"),
+        ],
+    )
+    def test_bad_input_is_a_clear_problem_and_writes_nothing(self, pos, member, payload, status, code):
+        problem(pos.post("/api/v1/pos/sales", payload), status, code)
+        assert Sale.objects.count() == 0
+
+    def test_malformed_json_is_a_400(self, pos):
+        problem(pos.post("/api/v1/pos/sales", None, raw=b"{oops"), 400, "request.malformed")
+
+    def test_offline_upload_reports_each_sale(self, pos, member):
+        pos.post("/api/v1/pos/sales", basket("OFF-1", member=member.card_no))
+        batch = {"sales": [basket("OFF-1", member=member.card_no), basket("OFF-2", member=member.card_no),
+                           basket("OFF-3", amount=100, payments=[{"method": "cash", "amount_fen": 1}])]}
+        resp = pos.post("/api/v1/pos/sales/offline", batch)
+        assert resp.status_code == 200, resp.content
+        body = resp.json()
+        assert (body["created"], body["duplicates"], body["errors"]) == (1, 1, 1)
+        assert [r["status"] for r in body["results"]] == ["duplicate", "created", "error"]
+        assert body["results"][2]["error"]["code"] == "sale.payments_mismatch"
+        assert Sale.objects.filter(is_offline=True).count() == 1
