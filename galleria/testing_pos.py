@@ -16,16 +16,25 @@ class PosSigner:
         self.key_id = key_id
         self.secret = secret
 
-    def headers(self, method: str, path: str, body: bytes, *, timestamp: int | None = None,
-                nonce: str | None = None, idempotency_key: str | None = None) -> dict[str, str]:
+    def headers(
+        self,
+        method: str,
+        path: str,
+        body: bytes,
+        *,
+        timestamp: int | None = None,
+        nonce: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, str]:
         ts = str(int(time.time()) if timestamp is None else timestamp)
         nonce = nonce or secrets.token_hex(12)
         headers = {
             "X-Galleria-Key": self.key_id,
             "X-Galleria-Timestamp": ts,
             "X-Galleria-Nonce": nonce,
-            "X-Galleria-Signature": sign(secret=self.secret, method=method, path=path, timestamp=ts, nonce=nonce,
-                                         body=body),
+            "X-Galleria-Signature": sign(
+                secret=self.secret, method=method, path=path, timestamp=ts, nonce=nonce, body=body
+            ),
         }
         if method.upper() == "POST":
             headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())

@@ -27,8 +27,9 @@ def sign(*, secret: str, method: str, path: str, timestamp: str, nonce: str, bod
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
-def signature_valid(*, secret: str, signature: str, method: str, path: str, timestamp: str, nonce: str,
-                    body: bytes) -> bool:
+def signature_valid(
+    *, secret: str, signature: str, method: str, path: str, timestamp: str, nonce: str, body: bytes
+) -> bool:
     expected = sign(secret=secret, method=method, path=path, timestamp=timestamp, nonce=nonce, body=body)
     return hmac.compare_digest(expected, signature.lower())
 

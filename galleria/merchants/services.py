@@ -124,12 +124,21 @@ def pos_key_create(*, actor: Actor, terminal_id: int, label: str = "") -> tuple[
     with transaction.atomic(durable=True):
         terminal = PosTerminal.objects.select_related("store__merchant__mall").get(pk=terminal_id)
         key = PosKey.objects.create(
-            terminal=terminal, key_id="pk_" + secrets.token_hex(12), salt=secrets.token_hex(16),
-            label=label.strip()[:60], created_by=actor.label[:100],
+            terminal=terminal,
+            key_id="pk_" + secrets.token_hex(12),
+            salt=secrets.token_hex(16),
+            label=label.strip()[:60],
+            created_by=actor.label[:100],
         )
-        audit_record(actor=actor, action="pos_key.create", target_type="poskey", target_id=key.pk,
-                     target_label=key.key_id, mall_group_id=terminal.store.merchant.mall.group_id,
-                     changes={"terminal": [None, terminal.name]})
+        audit_record(
+            actor=actor,
+            action="pos_key.create",
+            target_type="poskey",
+            target_id=key.pk,
+            target_label=key.key_id,
+            mall_group_id=terminal.store.merchant.mall.group_id,
+            changes={"terminal": [None, terminal.name]},
+        )
     return key, pos_key_secret(key)
 
 
@@ -139,8 +148,14 @@ def pos_key_revoke(*, actor: Actor, key_pk: int) -> PosKey:
         if key.revoked_at is None:
             key.revoked_at = timezone.now()
             key.save(update_fields=["revoked_at"])
-            audit_record(actor=actor, action="pos_key.revoke", target_type="poskey", target_id=key.pk,
-                         target_label=key.key_id, mall_group_id=key.terminal.store.merchant.mall.group_id)
+            audit_record(
+                actor=actor,
+                action="pos_key.revoke",
+                target_type="poskey",
+                target_id=key.pk,
+                target_label=key.key_id,
+                mall_group_id=key.terminal.store.merchant.mall.group_id,
+            )
     return key
 
 
@@ -171,6 +186,12 @@ def pos_terminal_create(*, actor: Actor, store_id: int, name: str) -> PosTermina
     with transaction.atomic(durable=True):
         store = Store.objects.select_related("merchant__mall").get(pk=store_id)
         terminal = PosTerminal.objects.create(store=store, name=name.strip()[:60] or "POS")
-        audit_record(actor=actor, action="pos_terminal.create", target_type="posterminal", target_id=terminal.pk,
-                     target_label=terminal.name, mall_group_id=store.merchant.mall.group_id)
+        audit_record(
+            actor=actor,
+            action="pos_terminal.create",
+            target_type="posterminal",
+            target_id=terminal.pk,
+            target_label=terminal.name,
+            mall_group_id=store.merchant.mall.group_id,
+        )
     return terminal

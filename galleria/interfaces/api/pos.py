@@ -49,7 +49,8 @@ class LineSchema(Schema):
 
 class PaymentSchema(Schema):
     method: Annotated[str, StringConstraints(max_length=10)] = Field(
-        description="cash | card | wechat | alipay | unionpay | other")
+        description="cash | card | wechat | alipay | unionpay | other"
+    )
     amount_fen: int = Field(ge=1, le=MAX_FEN)
 
 
@@ -64,7 +65,8 @@ class SaleInSchema(QuoteIn):
     pos_sale_id: Text64 = Field(description="The POS receipt number, unique per merchant")
     occurred_at: dt.datetime | None = Field(None, description="When the sale happened (default: now)")
     join_phone: Annotated[str, StringConstraints(max_length=32)] | None = Field(
-        None, description="Pay = join: register this phone as a member if no member is given")
+        None, description="Pay = join: register this phone as a member if no member is given"
+    )
 
 
 class RefundInSchema(Schema):
@@ -174,19 +176,33 @@ def _member(ctx: PosContext, raw: str | None, *, at: dt.datetime | None = None) 
 
 
 def _lines(items: list[LineSchema]) -> tuple[LineIn, ...]:
-    return tuple(LineIn(sku=i.sku, name=i.name, category=i.category, quantity=i.quantity,
-                        unit_price_fen=i.unit_price_fen, amount_fen=i.amount_fen) for i in items)
+    return tuple(
+        LineIn(
+            sku=i.sku,
+            name=i.name,
+            category=i.category,
+            quantity=i.quantity,
+            unit_price_fen=i.unit_price_fen,
+            amount_fen=i.amount_fen,
+        )
+        for i in items
+    )
 
 
 def _payments(items: list[PaymentSchema]) -> tuple[PaymentIn, ...]:
     return tuple(PaymentIn(method=p.method, amount_fen=p.amount_fen) for p in items)
 
 
-def _idempotent(request: HttpRequest, ctx: PosContext, operation: Callable[[], tuple[int, dict[str, Any]]]
-                ) -> HttpResponse:
+def _idempotent(
+    request: HttpRequest, ctx: PosContext, operation: Callable[[], tuple[int, dict[str, Any]]]
+) -> HttpResponse:
     digest = hashlib.sha256(b"\n".join([(request.method or "").encode(), request.path.encode(), request.body]))
-    outcome = run_idempotent(scope=ctx.scope, key=request.headers.get("Idempotency-Key", ""),
-                             request_hash=digest.hexdigest(), operation=operation)
+    outcome = run_idempotent(
+        scope=ctx.scope,
+        key=request.headers.get("Idempotency-Key", ""),
+        request_hash=digest.hexdigest(),
+        operation=operation,
+    )
     response = HttpResponse(outcome.content, status=outcome.status, content_type="application/json")
     if outcome.replayed:
         response["Idempotent-Replayed"] = "true"
@@ -196,20 +212,36 @@ def _idempotent(request: HttpRequest, ctx: PosContext, operation: Callable[[], t
 def _sale_data(ctx: PosContext, payload: SaleInSchema, *, offline: bool = False) -> SaleIn:
     member = _member(ctx, payload.member, at=payload.occurred_at if offline else None)
     return SaleIn(
-        merchant_id=ctx.merchant.pk, store_id=ctx.store.pk, terminal_id=ctx.terminal.pk,
-        pos_sale_id=payload.pos_sale_id, occurred_at=payload.occurred_at or timezone.now(),
-        lines=_lines(payload.lines), payments=_payments(payload.payments),
-        member_id=member.pk if member else None, join_phone=payload.join_phone if not member else None,
-        points_to_use=payload.points_to_use, is_offline=offline,
+        merchant_id=ctx.merchant.pk,
+        store_id=ctx.store.pk,
+        terminal_id=ctx.terminal.pk,
+        pos_sale_id=payload.pos_sale_id,
+        occurred_at=payload.occurred_at or timezone.now(),
+        lines=_lines(payload.lines),
+        payments=_payments(payload.payments),
+        member_id=member.pk if member else None,
+        join_phone=payload.join_phone if not member else None,
+        points_to_use=payload.points_to_use,
+        is_offline=offline,
     )
 
 
 def _sale_out(pos_sale_id: str, result: sale_services.SaleResult) -> dict[str, Any]:
-    card = Member.objects.filter(pk=result.member_id).values_list("card_no", flat=True).first() if result.member_id else None
-    return SaleOut(sale_id=result.sale_id, pos_sale_id=pos_sale_id, member_card_no=card,
-                   member_joined=result.member_joined, points_earned=result.points_earned,
-                   points_used=result.points_used, points_balance=result.points_balance,
-                   explanation=result.explanation).model_dump(mode="json")
+    card = (
+        Member.objects.filter(pk=result.member_id).values_list("card_no", flat=True).first()
+        if result.member_id
+        else None
+    )
+    return SaleOut(
+        sale_id=result.sale_id,
+        pos_sale_id=pos_sale_id,
+        member_card_no=card,
+        member_joined=result.member_joined,
+        points_earned=result.points_earned,
+        points_used=result.points_used,
+        points_balance=result.points_balance,
+        explanation=result.explanation,
+    ).model_dump(mode="json")
 
 
 @router.get("/members/lookup", response={200: MemberOut, **ERRORS})
@@ -220,9 +252,15 @@ def member_lookup(request: HttpRequest, code: Query[Text64]) -> MemberOut:
     assert member is not None
     tier = member_tier(member_id=member.pk, mall_group_id=ctx.mall_group_id)
     hit = member_resolve(mall_group_id=ctx.mall_group_id, raw=code)
-    return MemberOut(card_no=member.card_no, name=member_rules.mask_name(member.name),
-                     phone=member_rules.mask_phone(member.phone), tier_code=tier.code, tier_name=tier.name,
-                     points_balance=points_balance(member_id=member.pk), matched_by=hit.kind if hit else "")
+    return MemberOut(
+        card_no=member.card_no,
+        name=member_rules.mask_name(member.name),
+        phone=member_rules.mask_phone(member.phone),
+        tier_code=tier.code,
+        tier_name=tier.name,
+        points_balance=points_balance(member_id=member.pk),
+        matched_by=hit.kind if hit else "",
+    )
 
 
 @router.post("/quote", response={200: QuoteOut, **ERRORS})
@@ -230,9 +268,13 @@ def quote(request: HttpRequest, payload: QuoteIn) -> QuoteOut:
     """Points to earn (with the explanation), usable points and tier benefits for a basket. Writes nothing."""
     ctx: PosContext = request.auth  # type: ignore[attr-defined]
     member = _member(ctx, payload.member)
-    q = sale_selectors.sale_quote(merchant_id=ctx.merchant.pk, member_id=member.pk if member else None,
-                                  lines=_lines(payload.lines), payments=_payments(payload.payments),
-                                  points_to_use=payload.points_to_use)
+    q = sale_selectors.sale_quote(
+        merchant_id=ctx.merchant.pk,
+        member_id=member.pk if member else None,
+        lines=_lines(payload.lines),
+        payments=_payments(payload.payments),
+        points_to_use=payload.points_to_use,
+    )
     return QuoteOut(**q.__dict__)
 
 
@@ -255,13 +297,21 @@ def sale_refund(request: HttpRequest, pos_sale_id: str, payload: RefundInSchema)
     ctx: PosContext = request.auth  # type: ignore[attr-defined]
 
     def operation() -> tuple[int, dict[str, Any]]:
-        lines = None if payload.lines is None else [RefundLineIn(line_no=x.line_no, quantity=x.quantity)
-                                                     for x in payload.lines]
-        r = sale_services.sale_refund_in_tx(merchant_id=ctx.merchant.pk, pos_sale_id=pos_sale_id[:64],
-                                            pos_refund_id=payload.pos_refund_id, lines=lines,
-                                            occurred_at=payload.occurred_at)
-        return 201, RefundOut(pos_sale_id=pos_sale_id, **{k: v for k, v in r.__dict__.items() if k != "sale_id"}
-                              ).model_dump(mode="json")
+        lines = (
+            None
+            if payload.lines is None
+            else [RefundLineIn(line_no=x.line_no, quantity=x.quantity) for x in payload.lines]
+        )
+        r = sale_services.sale_refund_in_tx(
+            merchant_id=ctx.merchant.pk,
+            pos_sale_id=pos_sale_id[:64],
+            pos_refund_id=payload.pos_refund_id,
+            lines=lines,
+            occurred_at=payload.occurred_at,
+        )
+        return 201, RefundOut(
+            pos_sale_id=pos_sale_id, **{k: v for k, v in r.__dict__.items() if k != "sale_id"}
+        ).model_dump(mode="json")
 
     return _idempotent(request, ctx, operation)
 
@@ -279,24 +329,43 @@ def offline_upload(request: HttpRequest, payload: OfflineBatchIn) -> HttpRespons
             existing = Sale.objects.filter(merchant=ctx.merchant, pos_sale_id=item.pos_sale_id).first()
             if existing is not None:
                 counts["duplicate"] += 1
-                results.append({"pos_sale_id": item.pos_sale_id, "status": "duplicate", "sale": None,
-                                "error": None})
+                results.append({"pos_sale_id": item.pos_sale_id, "status": "duplicate", "sale": None, "error": None})
                 continue
             try:
                 with transaction.atomic():
-                    result = sale_services.sale_commit_in_tx(data=_sale_data(ctx, item, offline=True),
-                                                             actor=_actor(ctx))
+                    result = sale_services.sale_commit_in_tx(
+                        data=_sale_data(ctx, item, offline=True), actor=_actor(ctx)
+                    )
             except ApplicationError as exc:
                 counts["error"] += 1
-                results.append({"pos_sale_id": item.pos_sale_id, "status": "error", "sale": None,
-                                "error": {"code": exc.code, "title": str(exc.message),
-                                          "errors": {k: str(v) for k, v in exc.fields.items()}}})
+                results.append(
+                    {
+                        "pos_sale_id": item.pos_sale_id,
+                        "status": "error",
+                        "sale": None,
+                        "error": {
+                            "code": exc.code,
+                            "title": str(exc.message),
+                            "errors": {k: str(v) for k, v in exc.fields.items()},
+                        },
+                    }
+                )
                 continue
             counts["created"] += 1
-            results.append({"pos_sale_id": item.pos_sale_id, "status": "created",
-                            "sale": _sale_out(item.pos_sale_id, result), "error": None})
-        body = OfflineBatchOut(created=counts["created"], duplicates=counts["duplicate"], errors=counts["error"],
-                               results=[OfflineItemOut(**r) for r in results]).model_dump(mode="json")
+            results.append(
+                {
+                    "pos_sale_id": item.pos_sale_id,
+                    "status": "created",
+                    "sale": _sale_out(item.pos_sale_id, result),
+                    "error": None,
+                }
+            )
+        body = OfflineBatchOut(
+            created=counts["created"],
+            duplicates=counts["duplicate"],
+            errors=counts["error"],
+            results=[OfflineItemOut(**r) for r in results],
+        ).model_dump(mode="json")
         return 200, body
 
     return _idempotent(request, ctx, operation)
@@ -308,9 +377,16 @@ def sale_get(request: HttpRequest, pos_sale_id: str) -> SaleSummaryOut:
     sale = Sale.objects.filter(merchant=ctx.merchant, pos_sale_id=pos_sale_id[:64]).first()
     if sale is None:
         raise NotFoundError(_("No such sale."), code="sale.not_found")
-    return SaleSummaryOut(pos_sale_id=sale.pos_sale_id, occurred_at=sale.occurred_at, total_fen=sale.total_fen,
-                          paid_fen=sale.paid_fen, points_earned=sale.points_earned, points_used=sale.points_used,
-                          refunded_fen=sale.refunded_fen, status=sale.status)
+    return SaleSummaryOut(
+        pos_sale_id=sale.pos_sale_id,
+        occurred_at=sale.occurred_at,
+        total_fen=sale.total_fen,
+        paid_fen=sale.paid_fen,
+        points_earned=sale.points_earned,
+        points_used=sale.points_used,
+        refunded_fen=sale.refunded_fen,
+        status=sale.status,
+    )
 
 
 class HistoryQuery(Schema):
@@ -325,6 +401,16 @@ def member_history(request: HttpRequest, filters: Query[HistoryQuery]) -> list[S
     member = _member(ctx, filters.member)
     assert member is not None
     sales = sale_selectors.sale_list(member_id=member.pk, merchant_id=ctx.merchant.pk)[: filters.limit]
-    return [SaleSummaryOut(pos_sale_id=s.pos_sale_id, occurred_at=s.occurred_at, total_fen=s.total_fen,
-                           paid_fen=s.paid_fen, points_earned=s.points_earned, points_used=s.points_used,
-                           refunded_fen=s.refunded_fen, status=s.status) for s in sales]
+    return [
+        SaleSummaryOut(
+            pos_sale_id=s.pos_sale_id,
+            occurred_at=s.occurred_at,
+            total_fen=s.total_fen,
+            paid_fen=s.paid_fen,
+            points_earned=s.points_earned,
+            points_used=s.points_used,
+            refunded_fen=s.refunded_fen,
+            status=s.status,
+        )
+        for s in sales
+    ]

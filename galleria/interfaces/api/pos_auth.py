@@ -44,27 +44,43 @@ class PosSignature(APIKeyHeader):
         nonce = request.headers.get("X-Galleria-Nonce", "")
         signature = request.headers.get("X-Galleria-Signature", "")
         if not (timestamp and nonce and signature):
-            raise SignatureError(_("X-Galleria-Timestamp, X-Galleria-Nonce and X-Galleria-Signature are required."),
-                                 code="auth.signature_missing")
+            raise SignatureError(
+                _("X-Galleria-Timestamp, X-Galleria-Nonce and X-Galleria-Signature are required."),
+                code="auth.signature_missing",
+            )
         if not (8 <= len(nonce) <= 64) or not nonce.isascii() or not nonce.isprintable():
             raise SignatureError(_("The nonce must be 8–64 printable ASCII characters."), code="auth.nonce_invalid")
         if not signing.timestamp_fresh(timestamp=timestamp, now=time.time()):
-            raise SignatureError(_("The request timestamp is more than 5 minutes off the server clock."),
-                                 code="auth.timestamp_skew", extra={"server_time": int(time.time())})
+            raise SignatureError(
+                _("The request timestamp is more than 5 minutes off the server clock."),
+                code="auth.timestamp_skew",
+                extra={"server_time": int(time.time())},
+            )
         pos_key = pos_key_active(key_id=key)
         if pos_key is None:
             raise SignatureError(_("Unknown or revoked API key."), code="auth.key_unknown")
-        if not signing.signature_valid(secret=pos_key_secret(pos_key), signature=signature, method=request.method or "",
-                                       path=request.get_full_path(), timestamp=timestamp, nonce=nonce,
-                                       body=request.body):
+        if not signing.signature_valid(
+            secret=pos_key_secret(pos_key),
+            signature=signature,
+            method=request.method or "",
+            path=request.get_full_path(),
+            timestamp=timestamp,
+            nonce=nonce,
+            body=request.body,
+        ):
             raise SignatureError(_("The signature does not match the request."))
         if not pos_nonce_use(key=pos_key, nonce=nonce):
             raise SignatureError(_("This nonce was already used (replayed request)."), code="auth.nonce_reused")
         pos_key_touch(key=pos_key)
         terminal = pos_key.terminal
         store = terminal.store
-        return PosContext(key=pos_key, terminal=terminal, store=store, merchant=store.merchant,
-                          mall_group_id=store.merchant.mall.group_id)
+        return PosContext(
+            key=pos_key,
+            terminal=terminal,
+            store=store,
+            merchant=store.merchant,
+            mall_group_id=store.merchant.mall.group_id,
+        )
 
 
 pos_auth = PosSignature()

@@ -25,14 +25,19 @@ def pos(client, world):
 
 @pytest.fixture
 def member(world):
-    return member_services.member_register(mall=world.mall, phone="13812345678", channel="desk", actor=ACTOR,
-                                           profile={"name": "王小明"})
+    return member_services.member_register(
+        mall=world.mall, phone="13812345678", channel="desk", actor=ACTOR, profile={"name": "王小明"}
+    )
 
 
 def basket(pos_sale_id="R1", amount=12800, member=None, **extra):
-    body = {"pos_sale_id": pos_sale_id, "lines": [{"sku": "T1", "name": "多肉葡萄", "quantity": 2,
-                                                   "unit_price_fen": amount // 2, "amount_fen": amount}],
-            "payments": [{"method": "wechat", "amount_fen": amount}]}
+    body = {
+        "pos_sale_id": pos_sale_id,
+        "lines": [
+            {"sku": "T1", "name": "多肉葡萄", "quantity": 2, "unit_price_fen": amount // 2, "amount_fen": amount}
+        ],
+        "payments": [{"method": "wechat", "amount_fen": amount}],
+    }
     if member:
         body["member"] = member
     body.update(extra)
@@ -56,22 +61,28 @@ class TestSigning:
         body = json.dumps(basket()).encode()
         headers = pos.signer.headers("POST", "/api/v1/pos/sales", body)
         tampered = body.replace(b"12800", b"12801")
-        problem(client.generic("POST", "/api/v1/pos/sales", tampered, content_type="application/json",
-                               headers=headers), 401, "auth.signature_invalid")
+        problem(
+            client.generic("POST", "/api/v1/pos/sales", tampered, content_type="application/json", headers=headers),
+            401,
+            "auth.signature_invalid",
+        )
         bad = PosTestClient(client, PosSigner(pos.signer.key_id, "not-the-secret"))
         problem(bad.get("/api/v1/pos/members/lookup?code=13812345678"), 401, "auth.signature_invalid")
-        problem(pos.get("/api/v1/pos/members/lookup?code=13812345678", timestamp=int(time.time()) - 301), 401,
-                "auth.timestamp_skew")
+        problem(
+            pos.get("/api/v1/pos/members/lookup?code=13812345678", timestamp=int(time.time()) - 301),
+            401,
+            "auth.timestamp_skew",
+        )
         ok = pos.get("/api/v1/pos/members/lookup?code=13812345678", nonce="nonce-123456")
         assert ok.status_code == 200
-        problem(pos.get("/api/v1/pos/members/lookup?code=13812345678", nonce="nonce-123456"), 401,
-                "auth.nonce_reused")
+        problem(pos.get("/api/v1/pos/members/lookup?code=13812345678", nonce="nonce-123456"), 401, "auth.nonce_reused")
         problem(client.get("/api/v1/pos/members/lookup?code=13812345678"), 401, "auth.required")
 
     def test_the_query_string_is_signed(self, client, pos, member):
         headers = pos.signer.headers("GET", "/api/v1/pos/members/lookup?code=13812345678", b"")
-        problem(client.get("/api/v1/pos/members/lookup?code=13900000000", headers=headers), 401,
-                "auth.signature_invalid")
+        problem(
+            client.get("/api/v1/pos/members/lookup?code=13900000000", headers=headers), 401, "auth.signature_invalid"
+        )
 
     def test_revoked_key_is_refused(self, pos, member):
         from galleria.merchants.models import PosKey
@@ -89,7 +100,9 @@ class TestSales:
         resp = pos.post("/api/v1/pos/sales", basket(member=code))
         assert resp.status_code == 201, resp.content
         body = resp.json()
-        assert body["points_earned"] == 128 and body["points_balance"] == 128 and body["member_card_no"] == member.card_no
+        assert (
+            body["points_earned"] == 128 and body["points_balance"] == 128 and body["member_card_no"] == member.card_no
+        )
 
     def test_same_key_same_body_replays_and_other_body_conflicts(self, pos, member):
         first = pos.post("/api/v1/pos/sales", basket(member="13812345678"), idempotency_key="k-1")
@@ -97,21 +110,28 @@ class TestSales:
         assert first.status_code == again.status_code == 201
         assert first.json() == again.json() and again["Idempotent-Replayed"] == "true"
         assert Sale.objects.count() == 1
-        problem(pos.post("/api/v1/pos/sales", basket("R2", member="13812345678"), idempotency_key="k-1"), 409,
-                "idempotency.key_reused")
+        problem(
+            pos.post("/api/v1/pos/sales", basket("R2", member="13812345678"), idempotency_key="k-1"),
+            409,
+            "idempotency.key_reused",
+        )
 
     def test_post_without_idempotency_key_is_refused(self, client, pos):
         body = json.dumps(basket()).encode()
         headers = pos.signer.headers("POST", "/api/v1/pos/sales", body)
         del headers["Idempotency-Key"]
-        problem(client.generic("POST", "/api/v1/pos/sales", body, content_type="application/json", headers=headers),
-                422, "idempotency.key_required")
+        problem(
+            client.generic("POST", "/api/v1/pos/sales", body, content_type="application/json", headers=headers),
+            422,
+            "idempotency.key_required",
+        )
 
     def test_pay_join_and_refund_and_history(self, pos, world):
         resp = pos.post("/api/v1/pos/sales", basket(join_phone="13700000000"))
         assert resp.status_code == 201 and resp.json()["member_joined"] is True
-        refund = pos.post("/api/v1/pos/sales/R1/refunds", {"pos_refund_id": "F1", "lines": [{"line_no": 1,
-                                                                                              "quantity": 1}]})
+        refund = pos.post(
+            "/api/v1/pos/sales/R1/refunds", {"pos_refund_id": "F1", "lines": [{"line_no": 1, "quantity": 1}]}
+        )
         assert refund.status_code == 201, refund.content
         assert refund.json()["money_fen"] == 6400 and refund.json()["points_clawed_back"] == 64
         history = pos.get("/api/v1/pos/sales?member=13700000000")
@@ -139,8 +159,13 @@ class TestSales:
 
     def test_offline_upload_reports_each_sale(self, pos, member):
         pos.post("/api/v1/pos/sales", basket("OFF-1", member=member.card_no))
-        batch = {"sales": [basket("OFF-1", member=member.card_no), basket("OFF-2", member=member.card_no),
-                           basket("OFF-3", amount=100, payments=[{"method": "cash", "amount_fen": 1}])]}
+        batch = {
+            "sales": [
+                basket("OFF-1", member=member.card_no),
+                basket("OFF-2", member=member.card_no),
+                basket("OFF-3", amount=100, payments=[{"method": "cash", "amount_fen": 1}]),
+            ]
+        }
         resp = pos.post("/api/v1/pos/sales/offline", batch)
         assert resp.status_code == 200, resp.content
         body = resp.json()

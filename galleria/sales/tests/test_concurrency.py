@@ -40,8 +40,9 @@ def test_concurrent_sales_for_one_member_never_lose_an_update(world):
     m = member(world)
 
     def sell(i):
-        return services.sale_commit(data=sale_in(world, member_id=m.pk, amounts=(1000 + i,), pos_id=f"C{i}"),
-                                    actor=ACTOR).points_earned
+        return services.sale_commit(
+            data=sale_in(world, member_id=m.pk, amounts=(1000 + i,), pos_id=f"C{i}"), actor=ACTOR
+        ).points_earned
 
     earned = run_parallel(20, sell)
     assert sum(earned) == 20 * 10
@@ -77,9 +78,12 @@ def test_fifty_concurrent_replays_of_one_idempotency_key_make_one_sale(world):
     m = member(world)
     terminal = PosTerminal.objects.create(store=world.store, name="T1")
     key, secret = pos_key_create(actor=Actor.system(), terminal_id=terminal.pk)
-    body = {"pos_sale_id": "IDEM-1", "member": m.card_no,
-            "lines": [{"sku": "A", "name": "a", "quantity": 1, "unit_price_fen": 5000, "amount_fen": 5000}],
-            "payments": [{"method": "card", "amount_fen": 5000}]}
+    body = {
+        "pos_sale_id": "IDEM-1",
+        "member": m.card_no,
+        "lines": [{"sku": "A", "name": "a", "quantity": 1, "unit_price_fen": 5000, "amount_fen": 5000}],
+        "payments": [{"method": "card", "amount_fen": 5000}],
+    }
 
     def post(i):
         client = PosTestClient(Client(), PosSigner(key.key_id, secret))
