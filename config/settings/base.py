@@ -150,6 +150,10 @@ GALLERIA_OTP = {
     "MAX_ATTEMPTS": 5,
     "LOCKOUT_SECONDS": 900,
 }
+GALLERIA_EVENT_HANDLERS: dict[str, list[str]] = {
+    "member.joined": ["galleria.points.tasks.on_member_joined"],
+    "member.profile_updated": ["galleria.points.tasks.on_profile_updated"],
+}
 GALLERIA_POS_KEY_SECRET = env.str("GALLERIA_POS_KEY_SECRET", default="")
 GALLERIA_SMS_BACKEND = env.str("GALLERIA_SMS_BACKEND", default="galleria.messaging.sms.OutboxSmsBackend")
 

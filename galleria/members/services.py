@@ -15,6 +15,7 @@ from django.utils import timezone
 from galleria.audit.services import audit_record, diff
 from galleria.audit.types import Actor
 from galleria.core.errors import ValidationError
+from galleria.core.events import publish
 from galleria.core.ids import new_card_number
 from galleria.core.locking import lock_one
 from galleria.malls.models import Mall
@@ -132,6 +133,7 @@ def member_register_in_tx(
         mall_group_id=mall.group_id,
         changes={"channel": [None, channel]},
     )
+    publish("member.joined", member_id=member.pk)
     return member
 
 
@@ -151,6 +153,7 @@ def member_profile_update(*, member_id: int, actor: Actor, values: Mapping[str, 
         changes = diff(before, clean)
         if changes:
             member.save(update_fields=list(clean))
+            publish("member.profile_updated", member_id=member.pk)
             audit_record(
                 actor=actor,
                 action="member.update",

@@ -149,3 +149,86 @@ class LotMovement(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["transaction"])]
+
+
+class BehaviourEvent(models.TextChoices):
+    SIGNUP = "signup", _("Joined")
+    PROFILE_COMPLETE = "profile_complete", _("Completed profile")
+    CHECKIN = "checkin", _("Daily check-in")
+    FIRST_PURCHASE_AT_MERCHANT = "first_purchase_at_merchant", _("First purchase at a new merchant")
+
+
+class BehaviourRule(models.Model):
+    mall_group = models.ForeignKey(MallGroup, on_delete=models.CASCADE, related_name="behaviour_rules")
+    event = models.CharField(_("event"), max_length=30, choices=BehaviourEvent.choices)
+    points = models.PositiveIntegerField(_("points"))
+    max_per_month = models.PositiveIntegerField(_("at most per month (0 = no limit)"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("behaviour points rule")
+        verbose_name_plural = _("behaviour points rules")
+        constraints = [models.UniqueConstraint(fields=["mall_group", "event"], name="behaviour_rule_per_event")]
+
+
+class BehaviourAward(models.Model):
+    """One award per member, event and occasion key (the day for check-in, the merchant for first purchase):
+    the unique constraint makes awarding idempotent under retries and concurrency."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    event = models.CharField(max_length=30, choices=BehaviourEvent.choices)
+    occasion = models.CharField(max_length=40)
+    points = models.PositiveIntegerField()
+    transaction = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    local_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "event", "occasion"], name="behaviour_award_once"),
+        ]
+
+
+class AdjustmentStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting approval")
+    APPLIED = "applied", _("Applied")
+    REJECTED = "rejected", _("Rejected")
+
+
+class PointsAdjustment(models.Model):
+    """A customer-service correction. Above the policy's threshold it needs a second person's approval."""
+
+    mall_group = models.ForeignKey(MallGroup, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="points_adjustments")
+    points = models.BigIntegerField(_("points (+ credit / − debit)"))
+    reason = models.CharField(_("reason"), max_length=200)
+    status = models.CharField(_("status"), max_length=10, choices=AdjustmentStatus.choices)
+    requested_by = models.ForeignKey(
+        "accounts.User", null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("requested by")
+    )
+    decided_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("approved or rejected by"),
+    )
+    decision_note = models.CharField(_("note"), max_length=200, blank=True)
+    transaction = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("points adjustment")
+        verbose_name_plural = _("points adjustments")
+        constraints = [models.CheckConstraint(condition=~Q(points=0), name="adjustment_non_zero")]
+
+
+class ExpiryNotice(models.Model):
+    """"Points expiring within 30 days" events, one per member and expiry date; messaging sends from these."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    expires_on = models.DateField()
+    points = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "expires_on"], name="expiry_notice_once")]

@@ -7,17 +7,35 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db.models import F
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils.translation import gettext_lazy as _
 
+from galleria.audit.services import audit_record
+from galleria.audit.types import Actor
 from galleria.core import timeutil
+from galleria.core.errors import ConflictError, PermissionDeniedError, ValidationError
+from galleria.core.locking import lock_one
 from galleria.core.money import allocate
+from galleria.ledger import exceptions as ledger_exceptions
 from galleria.ledger import services as ledger
 from galleria.ledger.models import Account, AccountKind, Asset, Transaction, TransactionKind
 from galleria.ledger.types import Leg
+from galleria.members.models import Member
 
 from . import rules
-from .models import LotMovement, PointsLot, PointsPolicy
-from .selectors import expiry_config
+from .models import (
+    AdjustmentStatus,
+    BehaviourAward,
+    BehaviourEvent,
+    BehaviourRule,
+    ExpiryNotice,
+    LotMovement,
+    PointsAdjustment,
+    PointsLot,
+    PointsPolicy,
+)
+from .selectors import expiry_config, policy_get
 from .types import LotView
 
 
@@ -65,8 +83,10 @@ def points_credit_in_tx(
     source: str,
     explanation: Mapping[str, Any],
     memo: str = "",
+    issued_kind: str = AccountKind.POINTS_ISSUED,
 ) -> Transaction | None:
-    """Credit points to a member (earn or behaviour): ledger legs against the funders, plus a new lot."""
+    """Credit points to a member (earn, behaviour, adjustment): legs against the funders' `issued_kind`
+    accounts, plus a new lot."""
     if points <= 0:
         return None
     group_id = policy.mall_group_id
@@ -77,7 +97,7 @@ def points_credit_in_tx(
     if mall_part:
         legs.append(
             Leg(
-                ledger.system_account_id(mall_group_id=group_id, kind=AccountKind.POINTS_ISSUED),
+                ledger.system_account_id(mall_group_id=group_id, kind=issued_kind),
                 Asset.POINTS,
                 -mall_part,
             )
@@ -237,3 +257,196 @@ def points_return_in_tx(
     )
     LotMovement.objects.create(lot=lot, transaction=tx, points=points)
     return tx
+
+
+# ---------------------------------------------------------------- behaviour points
+
+
+def behaviour_award_in_tx(
+    *, mall_group_id: int, member_id: int, event: str, occasion: str, at: dt.datetime, tz_name: str,
+    merchant_id: int | None = None,
+) -> BehaviourAward | None:
+    """Award the group's points for a behaviour once per (member, event, occasion); None if no active rule, the
+    monthly limit is reached or it was already awarded. Runs inside the caller's transaction."""
+    rule = BehaviourRule.objects.filter(mall_group_id=mall_group_id, event=event, is_active=True).first()
+    if rule is None or rule.points == 0:
+        return None
+    local_day = timeutil.local_date(at, tz_name)
+    if rule.max_per_month:
+        month_start = local_day.replace(day=1)
+        done = BehaviourAward.objects.filter(member_id=member_id, event=event, local_date__gte=month_start).count()
+        if done >= rule.max_per_month:
+            return None
+    try:
+        with transaction.atomic():
+            award = BehaviourAward.objects.create(member_id=member_id, event=event, occasion=occasion[:40],
+                                                  points=rule.points, local_date=local_day)
+    except IntegrityError:
+        return None
+    account = ledger.lock_member_accounts(mall_group_id=mall_group_id, member_id=member_id,
+                                          kinds=[AccountKind.MEMBER_POINTS])[AccountKind.MEMBER_POINTS]
+    award.transaction = points_credit_in_tx(
+        policy=policy_get(mall_group_id=mall_group_id), member_id=member_id, points_account=account,
+        points=rule.points, kind=TransactionKind.BEHAVIOUR, funder="mall", merchant_share_bp=0,
+        merchant_id=merchant_id, occurred_at=at, tz_name=tz_name, source=f"behaviour:{event}",
+        explanation={"event": event, "occasion": occasion, "rule": rule.pk, "points": rule.points},
+    )
+    award.save(update_fields=["transaction"])
+    return award
+
+
+def points_checkin(*, member_id: int, mall_group_id: int, tz_name: str) -> BehaviourAward | None:
+    """Daily check-in: once per mall-local day. Returns the award, or None if already checked in today."""
+    now = timeutil.now()
+    with transaction.atomic(durable=True):
+        return behaviour_award_in_tx(mall_group_id=mall_group_id, member_id=member_id,
+                                     event=BehaviourEvent.CHECKIN,
+                                     occasion=timeutil.local_date(now, tz_name).isoformat(), at=now, tz_name=tz_name)
+
+
+# ---------------------------------------------------------------- adjustments
+
+
+def _apply_adjustment(adj: PointsAdjustment, tz_name: str) -> None:
+    account = ledger.lock_member_accounts(mall_group_id=adj.mall_group_id, member_id=adj.member_id,
+                                          kinds=[AccountKind.MEMBER_POINTS])[AccountKind.MEMBER_POINTS]
+    now = timeutil.now()
+    source = f"adjustment:{adj.pk}"
+    if adj.points > 0:
+        adj.transaction = points_credit_in_tx(
+            policy=policy_get(mall_group_id=adj.mall_group_id), member_id=adj.member_id, points_account=account,
+            points=adj.points, kind=TransactionKind.ADJUST, funder="mall", merchant_share_bp=0, merchant_id=None,
+            occurred_at=now, tz_name=tz_name, source=source, explanation={"reason": adj.reason},
+            issued_kind=AccountKind.POINTS_ADJUSTED,
+        )
+    else:
+        debit = -adj.points
+        if debit > (account.balance or 0):
+            raise ledger_exceptions.InsufficientBalanceError(
+                _("The member has only %(n)s points.") % {"n": account.balance}, code="points.insufficient"
+            )
+        legs = [
+            Leg(account.pk, Asset.POINTS, -debit),
+            Leg(ledger.system_account_id(mall_group_id=adj.mall_group_id, kind=AccountKind.POINTS_ADJUSTED),
+                Asset.POINTS, debit),
+        ]
+        adj.transaction = ledger.post(mall_group_id=adj.mall_group_id, kind=TransactionKind.ADJUST, legs=legs,
+                                      member_accounts={account.pk: account}, occurred_at=now, source=source,
+                                      explanation={"reason": adj.reason})
+        _consume(adj.member_id, adj.transaction, debit)
+    adj.status = AdjustmentStatus.APPLIED
+
+
+def points_adjust_request(
+    *, mall_group_id: int, member_id: int, points: int, reason: str, actor: Actor, tz_name: str
+) -> PointsAdjustment:
+    """A service adjustment: applied at once up to the policy's threshold, else left pending for approval."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("A reason is required."), code="points.reason_required", fields={"reason": "required"})
+    if points == 0 or abs(points) > 10**8:
+        raise ValidationError(_("Enter a non-zero number of points."), code="points.invalid_amount",
+                              fields={"points": "invalid"})
+    threshold = policy_get(mall_group_id=mall_group_id).adjustment_approval_threshold
+    with transaction.atomic(durable=True):
+        adj = PointsAdjustment.objects.create(
+            mall_group_id=mall_group_id, member_id=member_id, points=points, reason=reason[:200],
+            status=AdjustmentStatus.PENDING, requested_by_id=actor.user_id,
+        )
+        if abs(points) <= threshold:
+            _apply_adjustment(adj, tz_name)
+            adj.decided_at = timeutil.now()
+            adj.save()
+        audit_record(actor=actor, action="points.adjust_request", target_type="member", target_id=member_id,
+                     mall_group_id=mall_group_id,
+                     changes={"points": [None, points], "status": [None, adj.status], "reason": [None, reason]})
+        return adj
+
+
+def points_adjust_decide(*, adjustment_id: int, approve: bool, actor: Actor, note: str = "", tz_name: str
+                         ) -> PointsAdjustment:
+    """Approve or reject a pending adjustment. The requester cannot approve their own request."""
+    with transaction.atomic(durable=True):
+        adj = lock_one(PointsAdjustment.objects.filter(pk=adjustment_id))
+        if adj.status != AdjustmentStatus.PENDING:
+            raise ConflictError(_("This adjustment was already decided."), code="points.adjustment_decided")
+        if actor.user_id is not None and actor.user_id == adj.requested_by_id:
+            raise PermissionDeniedError(_("A second person must approve this adjustment."),
+                                        code="points.approval_same_person")
+        if approve:
+            _apply_adjustment(adj, tz_name)
+        else:
+            adj.status = AdjustmentStatus.REJECTED
+        adj.decided_by_id = actor.user_id
+        adj.decision_note = note[:200]
+        adj.decided_at = timeutil.now()
+        adj.save()
+        audit_record(actor=actor, action="points.adjust_" + ("approve" if approve else "reject"),
+                     target_type="member", target_id=adj.member_id, mall_group_id=adj.mall_group_id,
+                     changes={"adjustment": [adj.pk, adj.status], "points": [None, adj.points]})
+        return adj
+
+
+# ---------------------------------------------------------------- expiry
+
+
+def points_expire(*, mall_group_id: int, today: dt.date, batch: int = 500) -> int:
+    """Expire every lot whose last valid mall-local day is before `today`. Idempotent and resumable: each member
+    is its own transaction and an expired lot has nothing left, so a re-run (or a run after a crash) only does
+    what is still to do. Returns the number of points expired."""
+    total = 0
+    while True:
+        member_ids = list(
+            PointsLot.objects.filter(mall_group_id=mall_group_id, remaining__gt=0, expires_on__lt=today)
+            .order_by("member_id").values_list("member_id", flat=True).distinct()[:batch]
+        )
+        if not member_ids:
+            return total
+        for member_id in member_ids:
+            total += _expire_member(mall_group_id=mall_group_id, member_id=member_id, today=today)
+
+
+def _expire_member(*, mall_group_id: int, member_id: int, today: dt.date) -> int:
+    with transaction.atomic(durable=True):
+        account = ledger.lock_member_accounts(mall_group_id=mall_group_id, member_id=member_id,
+                                              kinds=[AccountKind.MEMBER_POINTS])[AccountKind.MEMBER_POINTS]
+        lots = list(PointsLot.objects.filter(member_id=member_id, remaining__gt=0, expires_on__lt=today))
+        points = sum(lot.remaining for lot in lots)
+        if not points:
+            return 0
+        legs = [
+            Leg(account.pk, Asset.POINTS, -points),
+            Leg(ledger.system_account_id(mall_group_id=mall_group_id, kind=AccountKind.POINTS_EXPIRED),
+                Asset.POINTS, points),
+        ]
+        tx = ledger.post(mall_group_id=mall_group_id, kind=TransactionKind.EXPIRE, legs=legs,
+                         member_accounts={account.pk: account}, source=f"expiry:{today.isoformat()}",
+                         explanation={"lots": [lot.pk for lot in lots], "points": points})
+        PointsLot.objects.filter(pk__in=[lot.pk for lot in lots]).update(remaining=0)
+        LotMovement.objects.bulk_create([LotMovement(lot=lot, transaction=tx, points=-lot.remaining) for lot in lots])
+        return points
+
+
+def points_expiry_notices(*, mall_group_id: int, today: dt.date, within_days: int = 30) -> int:
+    """Create one "points expiring soon" event per member and expiry date in the next `within_days` days."""
+    until = today + dt.timedelta(days=within_days)
+    rows = (
+        PointsLot.objects.filter(mall_group_id=mall_group_id, remaining__gt=0, expires_on__gte=today,
+                                 expires_on__lte=until)
+        .values("member_id", "expires_on").annotate(points=Sum("remaining"))
+    )
+    notices = [ExpiryNotice(member_id=r["member_id"], expires_on=r["expires_on"], points=r["points"]) for r in rows]
+    created = ExpiryNotice.objects.bulk_create(notices, ignore_conflicts=True, batch_size=1000)
+    return len(created)
+
+
+def behaviour_award_once(*, member_id: int, event: str) -> BehaviourAward | None:
+    """Once-per-member behaviours (sign-up, completed profile), run from event handlers."""
+    member = Member.objects.select_related("join_mall").get(pk=member_id)
+    if event == BehaviourEvent.PROFILE_COMPLETE and not (
+        member.name and member.gender != "unknown" and member.birthday and member.email
+    ):
+        return None
+    with transaction.atomic():
+        return behaviour_award_in_tx(mall_group_id=member.mall_group_id, member_id=member.pk, event=event,
+                                     occasion="once", at=timeutil.now(), tz_name=member.join_mall.timezone)

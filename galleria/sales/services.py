@@ -160,6 +160,11 @@ def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
             explanation=explanation,
             memo=f"{merchant.name} {data.pos_sale_id}",
         )
+        if not Sale.objects.filter(member_id=member_id, merchant=merchant).exclude(pk=sale.pk).exists():
+            points_services.behaviour_award_in_tx(
+                mall_group_id=group_id, member_id=member_id, event="first_purchase_at_merchant",
+                occasion=f"merchant:{merchant.pk}", at=data.occurred_at, tz_name=mall.timezone, merchant_id=merchant.pk,
+            )
         sale.points_earned = earned
         sale.earn_explanation = explanation
         sale.save(update_fields=["spend_tx", "earn_tx", "points_earned", "earn_explanation"])

@@ -1,14 +1,15 @@
+"""Sign in and out, password change, and the site root that sends staff to their area."""
+
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 
-from galleria.accounts import permissions as perms
-from galleria.interfaces.common import scope_of, staff_view
+from galleria.interfaces.common import scope_of
 
 
 class LoginView(auth_views.LoginView):
@@ -24,7 +25,7 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    next_page = reverse_lazy("console:login")
+    next_page = "console:login"  # resolved by resolve_url()
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -34,11 +35,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):  # type: ignore[no-untyped-def]
         messages.success(self.request, _("Your password was changed."))
         return super().form_valid(form)
-
-
-@staff_view(perms.DASHBOARD_VIEW)
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "console/home.html", {})
 
 
 def root(request: HttpRequest) -> HttpResponse:

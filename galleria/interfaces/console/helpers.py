@@ -1,0 +1,253 @@
+"""What every console view shares: the permission gate in the mall's time zone, paging, errors onto forms."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from galleria.accounts import permissions as perms
+from galleria.accounts.models import User
+from galleria.accounts.types import Scope
+from galleria.audit.models import AuditEvent
+from galleria.core import timeutil
+from galleria.core.errors import ApplicationError
+from galleria.interfaces.common import django_errors, scope_of, staff_view
+from galleria.members import rules as member_rules
+from galleria.members.models import ConsentPurpose, IdentifierKind, Member
+from galleria.merchants.models import Merchant, Store
+from galleria.merchants.selectors import mall_list
+
+F = TypeVar("F", bound=Callable[..., HttpResponseBase])
+
+PAGE_SIZE = 25
+
+# Stable error codes → translatable messages. Services raise English text; the console shows these instead.
+ERROR_MESSAGES: dict[str, Promise] = {
+    "merchants.name_taken": _("A merchant with this name already exists in this mall."),
+    "merchants.unit_taken": _("This merchant already has a store in this unit."),
+    "members.phone_invalid": _("Enter a valid mobile phone number."),
+    "members.phone_taken": _("This phone number already belongs to a member."),
+    "members.identifier_taken": _("This identifier already belongs to another member."),
+    "members.plate_invalid": _("Enter a valid licence plate, e.g. 粤B12345 or 粤BD12345."),
+    "members.plate_limit": _("A member can bind at most 5 licence plates."),
+    "members.card_invalid": _("A physical card number is 4–32 letters or digits."),
+    "members.wechat_id_invalid": _("A WeChat id is 10–64 letters, digits, - or _."),
+    "members.identifier_kind_invalid": _("This kind of identifier cannot be added by hand."),
+    "members.identifier_required": _("The phone and the member card number cannot be removed."),
+    "members.identifier_not_found": _("This identifier is no longer on this member."),
+    "members.name_too_long": _("A name has at most 50 characters."),
+    "members.birthday_invalid": _("Enter a birthday between 1900 and today."),
+    "members.gender_invalid": _("Choose a gender from the list."),
+    "members.channel_invalid": _("Unknown join channel."),
+    "staff.username_taken": _("This username is taken."),
+    "staff.role_invalid": _("Choose a role from the list."),
+    "staff.group_required": _("A mall group role needs a mall group."),
+    "staff.merchant_required": _("Choose the merchant this person works for."),
+    "staff.merchant_invalid": _("Choose the merchant this person works for."),
+    "staff.self_change": _("You cannot change your own role or deactivate yourself."),
+    "forbidden": _("Your role does not allow this change."),
+}
+
+ACTION_LABELS: dict[str, Promise] = {
+    "member.register": _("Registered"),
+    "member.view": _("Viewed the member record"),
+    "member.view_pii": _("Revealed personal data"),
+    "member.export": _("Exported members"),
+    "member.update": _("Edited the profile"),
+    "member.phone_change": _("Changed the phone"),
+    "member.identifier_add": _("Added an identifier"),
+    "member.identifier_remove": _("Removed an identifier"),
+    "member.consent": _("Recorded a consent"),
+    "merchant.create": _("Created the merchant"),
+    "merchant.update": _("Edited the merchant"),
+    "store.save": _("Saved a store"),
+    "staff.create": _("Created a staff account"),
+    "staff.update": _("Edited a staff account"),
+}
+
+SENSITIVE_KEYS = frozenset({"phone", "birthday", "email", "name"})
+
+
+def console_tz(request: HttpRequest) -> str | None:
+    """The scope's mall time zone when all its malls share one, else the default mall time zone (None)."""
+    cached = getattr(request, "_console_tz", "")
+    if cached != "":
+        return cast(str | None, cached)
+    scope = scope_of(request)
+    malls = mall_list(mall_group_id=scope.mall_group_id).order_by()
+    zones = set(malls.values_list("timezone", flat=True).distinct()[:2])
+    tz_name = zones.pop() if len(zones) == 1 else None
+    request._console_tz = tz_name  # type: ignore[attr-defined]
+    return tz_name
+
+
+def console_view(permission: str) -> Callable[[F], F]:
+    """`staff_view(permission)` plus rendering in the mall's time zone (dates and times read as mall-local)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            with timezone.override(timeutil.zone(console_tz(request))):
+                return cast(HttpResponse, view(request, *args, **kwargs))
+
+        return cast(F, staff_view(permission)(wrapped))
+
+    return decorator
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """An htmx request for a fragment (not a boosted page load)."""
+    details = getattr(request, "htmx", None)
+    return bool(details) and not getattr(details, "boosted", False)
+
+
+def page_of(request: HttpRequest, queryset: QuerySet[Any], per_page: int = PAGE_SIZE) -> tuple[Page[Any], str]:
+    """The requested page (bad page numbers fall back to the first or last) and the query string without `page`."""
+    page = Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return page, params.urlencode()
+
+
+def error_message(exc: ApplicationError) -> str:
+    return str(ERROR_MESSAGES.get(exc.code, exc.message))
+
+
+def add_application_error(form: forms.Form, exc: ApplicationError) -> None:
+    """Put a service's error on the fields it names (or on the form when it names none the form has)."""
+    message = error_message(exc)
+    placed = False
+    for name in exc.fields:
+        if name in form.fields:
+            form.add_error(name, message)
+            placed = True
+    if not placed:
+        form.add_error(None, message)
+
+
+def add_django_error(
+    form: forms.Form, exc: DjangoValidationError, *, unique_field: str = "", unique_message: str | Promise = ""
+) -> None:
+    """Errors from a model's full_clean(): field errors inline; a violated unique constraint on `unique_field`."""
+    if hasattr(exc, "error_dict") and unique_field:
+        for error in exc.error_dict.get(NON_FIELD_ERRORS, []):
+            if getattr(error, "code", None) in ("unique_together", "unique"):
+                form.add_error(unique_field, str(unique_message))
+                exc.error_dict[NON_FIELD_ERRORS] = [e for e in exc.error_dict[NON_FIELD_ERRORS] if e is not error]
+        if not exc.error_dict.get(NON_FIELD_ERRORS):
+            exc.error_dict.pop(NON_FIELD_ERRORS, None)
+        if not exc.error_dict:
+            return
+    for name, message in django_errors(exc).items():
+        form.add_error(name if name in form.fields else None, message)
+
+
+def bp_percent(basis_points: int) -> str:
+    """800 → "8.00%" (exact: basis points are hundredths of a percent)."""
+    return f"{basis_points // 100}.{basis_points % 100:02d}%"
+
+
+def mask_value(key: str, value: Any) -> Any:
+    """Hide personal data in an audit diff for scopes without members.view_pii."""
+    if value in (None, ""):
+        return value
+    text = str(value)
+    if key == "phone" and text.startswith("+"):
+        return member_rules.mask_phone(text)
+    if key == "name":
+        return member_rules.mask_name(text)
+    return "•••"
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
+def target_type_labels() -> dict[str, str]:
+    """Audit target types (model names) → translated names."""
+    return {
+        model._meta.model_name or "": capfirst(str(model._meta.verbose_name))
+        for model in (Member, Merchant, Store, User)
+    }
+
+
+def audit_labels() -> dict[str, str]:
+    """Readable, translated names for the keys found in audit diffs (model fields, identifier kinds, purposes)."""
+    labels: dict[str, str] = {}
+    for model in (Member, Merchant, Store, User):
+        for field in model._meta.get_fields():
+            verbose = getattr(field, "verbose_name", None)
+            if verbose:
+                labels[field.name] = capfirst(str(verbose))
+    labels.update({k: str(v) for k, v in IdentifierKind.choices})
+    labels.update({k: str(v) for k, v in ConsentPurpose.choices})
+    labels.update({"channel": str(_("Channel")), "count": str(_("Rows")), "phones": str(_("Phones"))})
+    labels.update({"filters": str(_("Filters")), "fields": str(_("Fields"))})
+    return labels
+
+
+def change_rows(
+    changes: Mapping[str, Any], scope: Scope, labels: Mapping[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """An audit event's changes as (label, "before → after") rows, personal data masked unless the scope may see it."""
+    can_pii = scope.can(perms.MEMBERS_VIEW_PII)
+    labels = labels or {}
+    rows = []
+    for key, value in changes.items():
+        if isinstance(value, list | tuple) and len(value) == 2:
+            before, after = value
+            if not can_pii and key in SENSITIVE_KEYS:
+                before, after = mask_value(key, before), mask_value(key, after)
+            text = f"{'—' if before in (None, '') else before} → {'—' if after in (None, '') else after}"
+        elif isinstance(value, dict):
+            text = ", ".join(f"{labels.get(k, k)}: {v}" for k, v in value.items())
+        else:
+            text = str(value)
+        rows.append((labels.get(str(key), str(key)), text))
+    return rows
+
+
+@dataclass(frozen=True)
+class TrailEntry:
+    """One line of an object's history; repeated views by the same person in a row fold into one line."""
+
+    event: AuditEvent
+    changes: list[tuple[str, str]]
+    count: int = 1
+    first_at: dt.datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return action_label(self.event.action)
+
+
+def trail(events: Iterable[AuditEvent], scope: Scope) -> list[TrailEntry]:
+    labels = audit_labels()
+    out: list[TrailEntry] = []
+    for event in events:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and not event.changes
+            and not last.event.changes
+            and last.event.action == event.action
+            and last.event.actor_label == event.actor_label
+        ):
+            out[-1] = TrailEntry(last.event, last.changes, last.count + 1, event.at)
+            continue
+        out.append(TrailEntry(event, change_rows(event.changes, scope, labels)))
+    return out
