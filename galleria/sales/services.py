@@ -29,6 +29,7 @@ from galleria.points import rules as points_rules
 from galleria.points import selectors as points_selectors
 from galleria.points import services as points_services
 from galleria.points.types import EarnLine
+from galleria.tiers.services import tier_record_spend_in_tx
 
 from . import rules
 from .models import Refund, Sale, SaleLine, SalePayment, SaleStatus
@@ -114,6 +115,7 @@ def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
     source = f"sale:{sale.pk}"
     earned = 0
     explanation: dict[str, object] = {}
+    tier_change = None
     line_points_earned = [0] * len(lines)
     if account is not None and member_id is not None:
         if data.points_to_use:
@@ -165,6 +167,10 @@ def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
                 mall_group_id=group_id, member_id=member_id, event="first_purchase_at_merchant",
                 occasion=f"merchant:{merchant.pk}", at=data.occurred_at, tz_name=mall.timezone, merchant_id=merchant.pk,
             )
+        tier_change = tier_record_spend_in_tx(
+            member_id=member_id, mall_group_id=group_id, amount_fen=paid, points=earned,
+            occurred_at=data.occurred_at, source=source,
+        )
         sale.points_earned = earned
         sale.earn_explanation = explanation
         sale.save(update_fields=["spend_tx", "earn_tx", "points_earned", "earn_explanation"])
@@ -197,6 +203,7 @@ def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
         points_used=data.points_to_use,
         points_balance=account.balance if account else None,
         explanation=explanation,
+        tier_upgraded_to=tier_change.to_level.code if tier_change else None,
     )
 
 
@@ -307,6 +314,11 @@ def sale_refund_in_tx(
                 source=source,
                 explanation={"sale": sale.pk, "refund": refund.pk},
             )
+    if sale.member_id is not None and (money or clawback):
+        tier_record_spend_in_tx(
+            member_id=sale.member_id, mall_group_id=sale.mall_group_id, amount_fen=-money,
+            points=-clawback, occurred_at=when, source=source,
+        )
     refund.points_clawed_back, refund.points_shortfall, refund.points_returned = (
         clawback - shortfall,
         shortfall,

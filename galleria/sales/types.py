@@ -65,6 +65,7 @@ class SaleResult:
     points_used: int
     points_balance: int | None
     explanation: dict[str, object] = field(default_factory=dict)
+    tier_upgraded_to: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from galleria.malls.models import MallGroup
 from galleria.members.models import Member
 
+from . import rules
+
 
 class QualifyBy(models.TextChoices):
     SPEND = "spend", _("Rolling 12-month paid spend")
@@ -61,12 +63,13 @@ class MemberTier(models.Model):
 
 
 class TierChangeReason(models.TextChoices):
-    JOIN = "join", _("Joined")
-    UPGRADE = "upgrade", _("Qualified by spend")
-    DOWNGRADE = "downgrade", _("Fell short after the grace period")
-    GRACE = "grace", _("Fell short: grace period started")
-    OVERRIDE = "override", _("Manual override")
-    OVERRIDE_END = "override_end", _("Override ended")
+    JOIN = rules.JOIN, _("Joined")
+    UPGRADE = rules.UPGRADE, _("Qualified for a higher tier")
+    DOWNGRADE = rules.DOWNGRADE, _("Fell short after the grace period")
+    GRACE = rules.GRACE, _("Fell short: grace period started")
+    REQUALIFIED = rules.REQUALIFIED, _("Qualified again during the grace period")
+    OVERRIDE = rules.OVERRIDE, _("Manual override")
+    OVERRIDE_END = rules.OVERRIDE_END, _("Override ended")
 
 
 class TierChange(models.Model):
@@ -79,4 +82,46 @@ class TierChange(models.Model):
     at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("tier change")
+        verbose_name_plural = _("tier changes")
         indexes = [models.Index(fields=["member", "-at"])]
+
+
+class TierSpend(models.Model):
+    """Append-only qualifying amounts: + on a sale, − on a refund. The rolling 12-month sum is the qualifying amount.
+
+    Sales feed it through `services.tier_record_spend_in_tx`; a correction is a new row, never an edit. `source`
+    ("sale:123", "refund:45") is unique per group, so the same movement cannot be counted twice.
+    """
+
+    mall_group = models.ForeignKey(MallGroup, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="tier_spends")
+    amount_fen = models.BigIntegerField(_("qualifying spend (fen)"))
+    points = models.BigIntegerField(_("qualifying points"), default=0)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    source = models.CharField(_("source"), max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("qualifying spend")
+        verbose_name_plural = _("qualifying spends")
+        constraints = [models.UniqueConstraint(fields=["mall_group", "source"], name="tier_spend_source_unique")]
+        indexes = [models.Index(fields=["member", "occurred_at"], name="tier_spend_member_at")]
+
+
+class TierRun(models.Model):
+    """Checkpoint of the daily re-evaluation of one group: the job resumes after `last_member_id`."""
+
+    mall_group = models.ForeignKey(MallGroup, on_delete=models.CASCADE, related_name="+")
+    run_on = models.DateField()
+    last_member_id = models.BigIntegerField(default=0)
+    members_seen = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    changes = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("tier review run")
+        verbose_name_plural = _("tier review runs")
+        constraints = [models.UniqueConstraint(fields=["mall_group", "run_on"], name="tier_run_unique_per_day")]

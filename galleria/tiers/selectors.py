@@ -1,19 +1,19 @@
+"""Reads of the tier engine: a member's tier and benefits, progress to the next tier, history, the tier mix."""
+
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Iterable, Sequence
 
-from .models import MemberTier, TierLevel
+from django.db.models import Count, Sum
 
+from galleria.core import timeutil
+from galleria.malls.models import Mall
+from galleria.members.models import Member, MemberStatus
 
-@dataclass(frozen=True)
-class TierView:
-    code: str
-    name: str
-    rank: int
-    points_multiplier_bp: int
-    discount_bp: int
-    free_parking_hours: int
-
+from . import rules
+from .models import MemberTier, QualifyBy, TierChange, TierChangeReason, TierLevel, TierSettings, TierSpend
+from .types import Benefit, Policy, Rung, TierHistoryEntry, TierProgress, TierView
 
 ENTRY = TierView(code="", name="", rank=0, points_multiplier_bp=10000, discount_bp=0, free_parking_hours=0)
 
@@ -26,7 +26,15 @@ def _view(level: TierLevel) -> TierView:
         points_multiplier_bp=level.points_multiplier_bp,
         discount_bp=level.discount_bp,
         free_parking_hours=level.free_parking_hours,
+        threshold=level.threshold,
+        birthday_gift=level.birthday_gift,
+        lounge_access=level.lounge_access,
+        priority_registration=level.priority_registration,
     )
+
+
+def rung(level: TierLevel) -> Rung:
+    return Rung(code=level.code, rank=level.rank, threshold=level.threshold)
 
 
 def member_tier(*, member_id: int, mall_group_id: int) -> TierView:
@@ -40,3 +48,148 @@ def member_tier(*, member_id: int, mall_group_id: int) -> TierView:
 
 def tier_ladder(*, mall_group_id: int) -> list[TierLevel]:
     return list(TierLevel.objects.filter(mall_group_id=mall_group_id).order_by("rank"))
+
+
+def tier_policy(*, mall_group_id: int) -> Policy:
+    row = TierSettings.objects.filter(mall_group_id=mall_group_id).first()
+    if row is None:
+        return Policy()
+    return Policy(qualify_by=row.qualify_by, grace_months=row.grace_months, downgrade_one_step=row.downgrade_one_step)
+
+
+def group_tz(*, mall_group_id: int) -> str | None:
+    """The time zone of the group's tier calendar: its first mall's (by id); None = the platform default."""
+    return Mall.objects.filter(group_id=mall_group_id).order_by("pk").values_list("timezone", flat=True).first()
+
+
+def group_today(*, mall_group_id: int, at: dt.datetime | None = None) -> dt.date:
+    return timeutil.local_date(at or timeutil.now(), group_tz(mall_group_id=mall_group_id))
+
+
+def window_bounds(*, today: dt.date, tz_name: str | None) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) instants of the rolling window ending on the mall-local day `today` (inclusive)."""
+    first, last = rules.window_days(today)
+    return timeutil.local_day_bounds(first, tz_name)[0], timeutil.local_day_bounds(last, tz_name)[1]
+
+
+def _amount_field(qualify_by: str) -> str:
+    return "points" if qualify_by == QualifyBy.POINTS else "amount_fen"
+
+
+def qualifying_amount(*, member_id: int, today: dt.date, tz_name: str | None, qualify_by: str) -> int:
+    """The member's signed qualifying amount over the rolling window ending on `today`."""
+    start, end = window_bounds(today=today, tz_name=tz_name)
+    total = TierSpend.objects.filter(member_id=member_id, occurred_at__gte=start, occurred_at__lt=end).aggregate(
+        s=Sum(_amount_field(qualify_by))
+    )["s"]
+    return int(total or 0)
+
+
+def qualifying_amounts(
+    *, member_ids: Iterable[int], today: dt.date, tz_name: str | None, qualify_by: str
+) -> dict[int, int]:
+    """{member id: qualifying amount} for many members in one query (members without rows are absent)."""
+    start, end = window_bounds(today=today, tz_name=tz_name)
+    rows = (
+        TierSpend.objects.filter(member_id__in=list(member_ids), occurred_at__gte=start, occurred_at__lt=end)
+        .values("member_id")
+        .annotate(s=Sum(_amount_field(qualify_by)))
+    )
+    return {row["member_id"]: int(row["s"] or 0) for row in rows}
+
+
+def _benefits_over(nxt: TierView, current: TierView) -> tuple[Benefit, ...]:
+    out: list[Benefit] = []
+    for key in ("points_multiplier_bp", "discount_bp", "free_parking_hours"):
+        value = getattr(nxt, key)
+        if value > getattr(current, key):
+            out.append(Benefit(key=key, value=value))
+    for key in ("lounge_access", "priority_registration"):
+        if getattr(nxt, key) and not getattr(current, key):
+            out.append(Benefit(key=key, value=True))
+    if nxt.birthday_gift and nxt.birthday_gift != current.birthday_gift:
+        out.append(Benefit(key="birthday_gift", value=nxt.birthday_gift))
+    return tuple(out)
+
+
+def tier_progress(*, member_id: int, today: dt.date | None = None) -> TierProgress | None:
+    """Progress to the next tier and what it brings; None when the member's group has no ladder."""
+    member = Member.objects.filter(pk=member_id).only("pk", "mall_group_id").first()
+    if member is None:
+        return None
+    group_id = member.mall_group_id
+    ladder = tier_ladder(mall_group_id=group_id)
+    if not ladder:
+        return None
+    tz_name = group_tz(mall_group_id=group_id)
+    day = today or timeutil.local_date(timeutil.now(), tz_name)
+    policy = tier_policy(mall_group_id=group_id)
+    row = MemberTier.objects.select_related("level").filter(member_id=member_id).first()
+    current = row.level if row is not None else ladder[0]
+    above = [lv for lv in ladder if lv.rank > current.rank]
+    nxt = above[0] if above else None
+    amount = qualifying_amount(member_id=member_id, today=day, tz_name=tz_name, qualify_by=policy.qualify_by)
+    first, last = rules.window_days(day)
+    current_view = _view(current)
+    next_view = _view(nxt) if nxt is not None else None
+    return TierProgress(
+        current=current_view,
+        next=next_view,
+        qualify_by=policy.qualify_by,
+        qualifying_amount=amount,
+        amount_needed=max(0, nxt.threshold - amount) if nxt is not None else 0,
+        amount_to_keep=max(0, current.threshold - amount),
+        next_benefits=_benefits_over(next_view, current_view) if next_view is not None else (),
+        window_start=first,
+        window_end=last,
+        grace_until=row.grace_until if row is not None else None,
+        override_until=row.override_until if row is not None else None,
+    )
+
+
+def tier_history(*, member_id: int, limit: int = 100) -> list[TierHistoryEntry]:
+    """The member's tier changes, newest first, with the reason (code and translated label)."""
+    rows = (
+        TierChange.objects.filter(member_id=member_id)
+        .select_related("from_level", "to_level")
+        .order_by("-at", "-pk")[: max(0, min(limit, 1000))]
+    )
+    labels = dict(TierChangeReason.choices)
+    return [
+        TierHistoryEntry(
+            at=row.at,
+            from_code=row.from_level.code if row.from_level else "",
+            from_name=row.from_level.name if row.from_level else "",
+            to_code=row.to_level.code,
+            to_name=row.to_level.name,
+            reason=row.reason,
+            reason_label=str(labels.get(row.reason, row.reason)),
+            note=row.note,
+            actor_label=row.actor_label,
+        )
+        for row in rows
+    ]
+
+
+def tier_mix(*, mall_group_id: int) -> dict[str, int]:
+    """{level code: active members at that level}, in ladder order; members without a tier row count as entry."""
+    ladder = tier_ladder(mall_group_id=mall_group_id)
+    if not ladder:
+        return {}
+    mix = {level.code: 0 for level in ladder}
+    by_level = (
+        MemberTier.objects.filter(member__mall_group_id=mall_group_id, member__status=MemberStatus.ACTIVE)
+        .values("level__code")
+        .annotate(n=Count("pk"))
+    )
+    assigned = 0
+    for row in by_level:
+        mix[row["level__code"]] = mix.get(row["level__code"], 0) + row["n"]
+        assigned += row["n"]
+    active = Member.objects.filter(mall_group_id=mall_group_id, status=MemberStatus.ACTIVE).count()
+    mix[ladder[0].code] += max(0, active - assigned)
+    return mix
+
+
+def rungs(levels: Sequence[TierLevel]) -> list[Rung]:
+    return [rung(level) for level in levels]

@@ -119,6 +119,7 @@ class SaleOut(Schema):
     points_earned: int
     points_used: int
     points_balance: int | None
+    tier_upgraded_to: str | None = Field(None, description="The new tier code when this sale upgraded the member")
     explanation: dict[str, Any]
 
 
@@ -240,6 +241,7 @@ def _sale_out(pos_sale_id: str, result: sale_services.SaleResult) -> dict[str, A
         points_earned=result.points_earned,
         points_used=result.points_used,
         points_balance=result.points_balance,
+        tier_upgraded_to=result.tier_upgraded_to,
         explanation=result.explanation,
     ).model_dump(mode="json")
 

@@ -219,3 +219,19 @@ def test_lots_expire_end_of_next_year_by_default(world):
         commit(sale_in(world, member_id=m.pk, amounts=(1000,)))
     lot = PointsLot.objects.get(member=m)
     assert lot.expires_on == dt.date(2027, 12, 31) and lot.remaining == 10
+
+
+class TestTiers:
+    def test_a_sale_that_qualifies_upgrades_at_once_and_a_refund_counts_back(self, world):
+        from galleria.tiers.selectors import member_tier
+        from galleria.tiers.services import tier_ladder_ensure_default
+
+        tier_ladder_ensure_default(mall_group_id=world.group.pk)
+        m = member(world)
+        small = commit(sale_in(world, member_id=m.pk, amounts=(499999,)))
+        assert small.tier_upgraded_to is None
+        up = commit(sale_in(world, member_id=m.pk, amounts=(1,)))  # ¥5,000.00 in 12 months → silver
+        assert up.tier_upgraded_to == "silver"
+        assert member_tier(member_id=m.pk, mall_group_id=world.group.pk).code == "silver"
+        # the next sale earns with the silver multiplier (1.2×)
+        assert commit(sale_in(world, member_id=m.pk, amounts=(10000,))).points_earned == 120

@@ -58,6 +58,12 @@ JOBS: list[Job] = [
         "prune_db_task_results",
         ("--queue-name", "*", "--min-age-days", "14", "--failed-min-age-days", "30"),
     ),
+    # Points lots past their last valid mall-local day; then "expiring within 30 days" events.
+    Job("points-expire", "5 0 * * *", "points_expire"),
+    # Tier grace periods, downgrades and override ends (instant upgrades happen at the sale).
+    Job("tiers-reevaluate", "30 2 * * *", "tiers_reevaluate"),
+    # Nonces older than twice the signature clock-skew window can no longer be replayed.
+    Job("pos-prune-nonces", "*/10 * * * *", "pos_prune_nonces"),
 ]
 
 
