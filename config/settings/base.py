@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "galleria.messaging",
     "galleria.members",
     "galleria.ledger",
+    "galleria.wallet",
     "galleria.tiers",
     "galleria.points",
     "galleria.sales",

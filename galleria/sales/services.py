@@ -21,7 +21,7 @@ from galleria.core.errors import ConflictError, NotFoundError, ValidationError
 from galleria.core.locking import lock_one
 from galleria.core.money import allocate
 from galleria.ledger import services as ledger
-from galleria.ledger.models import AccountKind
+from galleria.ledger.models import Account, AccountKind
 from galleria.members import services as member_services
 from galleria.members.models import IdentifierKind, JoinChannel, MemberIdentifier, MemberStatus
 from galleria.merchants.models import Merchant, Store
@@ -30,10 +30,17 @@ from galleria.points import selectors as points_selectors
 from galleria.points import services as points_services
 from galleria.points.types import EarnLine
 from galleria.tiers.services import tier_record_spend_in_tx
+from galleria.wallet import selectors as wallet_selectors
+from galleria.wallet import services as wallet_services
 
 from . import rules
-from .models import Refund, Sale, SaleLine, SalePayment, SaleStatus
+from .models import PaymentMethod, Refund, Sale, SaleLine, SalePayment, SaleStatus
 from .types import RefundLineIn, RefundResult, SaleIn, SaleResult
+
+
+def _kinds(*, wallet: bool) -> list[str]:
+    """The member accounts a sale locks, in one call (one lock order for every use case)."""
+    return [AccountKind.MEMBER_POINTS, *wallet_selectors.WALLET_KINDS] if wallet else [AccountKind.MEMBER_POINTS]
 
 
 def _merchant_store(merchant_id: int, store_id: int) -> tuple[Merchant, Store]:
@@ -72,12 +79,16 @@ def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
         member_id, joined = _join_member(merchant=merchant, phone=data.join_phone, actor=actor)
     if data.points_to_use and member_id is None:
         raise ValidationError(_("Points can only be used by a member."), code="points.member_required")
+    wallet_fen = sum(p.amount_fen for p in data.payments if p.method == PaymentMethod.WALLET)
+    if wallet_fen and member_id is None:
+        raise ValidationError(_("Only a member can pay from a wallet."), code="wallet.member_required")
     policy = points_selectors.policy_get(mall_group_id=group_id)
     account = None
+    accounts: dict[str, Account] = {}
     if member_id is not None:
-        account = ledger.lock_member_accounts(
-            mall_group_id=group_id, member_id=member_id, kinds=[AccountKind.MEMBER_POINTS]
-        )[AccountKind.MEMBER_POINTS]
+        accounts = ledger.lock_member_accounts(mall_group_id=group_id, member_id=member_id,
+                                               kinds=_kinds(wallet=bool(wallet_fen)))
+        account = accounts[AccountKind.MEMBER_POINTS]
     lines = data.lines
     total_guess = sum(line.amount_fen for line in lines)
     points_value = 0
@@ -118,6 +129,11 @@ def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
     tier_change = None
     line_points_earned = [0] * len(lines)
     if account is not None and member_id is not None:
+        if wallet_fen:
+            wallet_services.wallet_pay_in_tx(
+                mall_group_id=group_id, member_id=member_id, accounts=accounts, amount_fen=wallet_fen,
+                merchant_id=merchant.pk, occurred_at=data.occurred_at, source=source,
+            )
         if data.points_to_use:
             sale.spend_tx = points_services.points_spend_in_tx(
                 mall_group_id=group_id,
@@ -226,10 +242,12 @@ def sale_refund_in_tx(
         raise NotFoundError(_("No such sale."), code="sale.not_found")
     when = occurred_at or timezone.now()
     account = None
+    accounts: dict[str, Account] = {}
+    paid_by_wallet = SalePayment.objects.filter(sale=sale, method=PaymentMethod.WALLET).exists()
     if sale.member_id is not None:
-        account = ledger.lock_member_accounts(
-            mall_group_id=sale.mall_group_id, member_id=sale.member_id, kinds=[AccountKind.MEMBER_POINTS]
-        )[AccountKind.MEMBER_POINTS]
+        accounts = ledger.lock_member_accounts(mall_group_id=sale.mall_group_id, member_id=sale.member_id,
+                                               kinds=_kinds(wallet=paid_by_wallet))
+        account = accounts[AccountKind.MEMBER_POINTS]
     sale = lock_one(Sale.objects.filter(pk=sale.pk))
     if Refund.objects.filter(sale=sale, pos_refund_id=pos_refund_id).exists():
         raise ConflictError(_("This refund was already recorded."), code="refund.duplicate")
@@ -289,6 +307,12 @@ def sale_refund_in_tx(
     )
     source = f"refund:{refund.pk}"
     shortfall = 0
+    wallet_back = refund.payments.get(PaymentMethod.WALLET, 0)
+    if wallet_back and sale.member_id is not None:
+        payment = wallet_selectors.payment_get_by_source(mall_group_id=sale.mall_group_id, source=f"sale:{sale.pk}")
+        assert payment is not None
+        wallet_services.wallet_refund_in_tx(payment=payment, amount_fen=wallet_back, accounts=accounts,
+                                            occurred_at=when, source=source)
     if account is not None and sale.member_id is not None:
         if clawback and sale.earn_tx_id:
             assert sale.earn_tx is not None

@@ -49,7 +49,7 @@ class LineSchema(Schema):
 
 class PaymentSchema(Schema):
     method: Annotated[str, StringConstraints(max_length=10)] = Field(
-        description="cash | card | wechat | alipay | unionpay | other"
+        description="cash | card | wechat | alipay | unionpay | wallet (member stored value) | other"
     )
     amount_fen: int = Field(ge=1, le=MAX_FEN)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import pos_views, views
 
 app_name = "merchant"
 
@@ -11,4 +11,8 @@ urlpatterns = [
     path("profile/stores/<int:store_id>/phone/", views.store_phone, name="store_phone"),
     path("staff/", views.staff, name="staff"),
     path("staff/<int:user_id>/active/", views.staff_active, name="staff_active"),
+    path("pos/", pos_views.pos, name="pos"),
+    path("pos/terminals/", pos_views.pos_terminal_add, name="pos_terminal_add"),
+    path("pos/terminals/<int:terminal_id>/keys/", pos_views.pos_key_add, name="pos_key_add"),
+    path("pos/keys/<int:key_pk>/revoke/", pos_views.pos_key_revoke_view, name="pos_key_revoke"),
 ]

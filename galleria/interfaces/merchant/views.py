@@ -6,11 +6,8 @@ form. Members are shown masked: merchants never see a full phone, an email or a 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -25,89 +22,28 @@ from galleria.accounts.services import staff_create, staff_update
 from galleria.audit.services import audit_record
 from galleria.core import timeutil
 from galleria.core.errors import ApplicationError
-from galleria.interfaces.common import actor_for, django_errors, forbidden, scope_of, staff_view
+from galleria.interfaces.common import actor_for, forbidden, scope_of
 from galleria.members import rules as member_rules
 from galleria.members.exceptions import MemberCodeStaleError, MemberNotFoundError
 from galleria.members.models import IdentifierKind
 from galleria.members.selectors import member_resolve
 from galleria.merchants.models import Merchant, Store
-from galleria.merchants.selectors import merchant_get, store_list
+from galleria.merchants.selectors import store_list
 from galleria.merchants.services import merchant_update, store_save
 
 from .forms import ContactForm, LookupForm, StaffCreateForm, StorePhoneForm
-
-F = TypeVar("F", bound=Callable[..., HttpResponse])
-
-
-def portal_view(permission: str) -> Callable[[F], F]:
-    """Signed-in staff of a merchant whose role grants `permission`; mall and platform staff get a 403."""
-
-    def decorator(view: F) -> F:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not scope_of(request).is_merchant:
-                return forbidden(request)
-            return view(request, *args, **kwargs)
-
-        return staff_view(permission)(cast(F, wrapped))
-
-    return decorator
-
-
-def _merchant(request: HttpRequest) -> Merchant:
-    scope = scope_of(request)
-    assert scope.merchant_id is not None  # guaranteed by portal_view
-    return merchant_get(mall_group_id=scope.mall_group_id, merchant_id=scope.merchant_id)
-
-
-def _render(
-    request: HttpRequest,
-    template: str,
-    context: dict[str, Any],
-    *,
-    nav: str,
-    merchant: Merchant | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    scope = scope_of(request)
-    merchant = merchant or _merchant(request)
-    ctx = {
-        "nav": nav,
-        "merchant": merchant,
-        "can_edit_profile": scope.can(perms.PORTAL_PROFILE_EDIT),
-        "can_manage_staff": scope.can(perms.PORTAL_STAFF_MANAGE),
-        "can_lookup": scope.can(perms.PORTAL_MEMBER_LOOKUP),
-        **context,
-    }
-    return render(request, template, ctx, status=status)
-
-
-def _apply_error(form: forms.Form, exc: ApplicationError | DjangoValidationError) -> None:
-    """Show a service error next to the fields it names, or above the form."""
-    if isinstance(exc, DjangoValidationError):
-        errors = django_errors(exc)
-        for field, message in errors.items():
-            form.add_error(field if field in form.fields else None, message)
-        return
-    placed = False
-    for field in exc.fields:
-        if field in form.fields:
-            form.add_error(field, str(exc.message))
-            placed = True
-    if not placed:
-        form.add_error(None, str(exc.message))
-
+from .portal import apply_form_error, portal_merchant, portal_render, portal_view
 
 # ---------------------------------------------------------------- overview
 
 
 @portal_view(perms.PORTAL_VIEW)
 def home(request: HttpRequest) -> HttpResponse:
-    merchant = _merchant(request)
+    merchant = portal_merchant(request)
     stores = list(store_list(merchant_id=merchant.pk))
     today = timeutil.local_date(timeutil.now(), merchant.mall.timezone)
     days_left = (merchant.contract_ends_on - today).days if merchant.contract_ends_on else None
-    return _render(
+    return portal_render(
         request,
         "merchant/home.html",
         {
@@ -135,7 +71,7 @@ def _matched_by_label(kind: str) -> str:
 
 @portal_view(perms.PORTAL_MEMBER_LOOKUP)
 def lookup(request: HttpRequest) -> HttpResponse:
-    merchant = _merchant(request)
+    merchant = portal_merchant(request)
     result: dict[str, Any] | None = None
     error = ""
     if request.method == "POST":
@@ -175,7 +111,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "result": result, "error": error, "submitted": request.method == "POST"}
     if getattr(request, "htmx", False):
         return render(request, "merchant/_lookup_result.html", context)
-    return _render(request, "merchant/lookup.html", context, nav="lookup", merchant=merchant)
+    return portal_render(request, "merchant/lookup.html", context, nav="lookup", merchant=merchant)
 
 
 # ---------------------------------------------------------------- shop profile and stores
@@ -199,7 +135,7 @@ def _profile_page(
         initial={"contact_name": merchant.contact_name, "contact_phone": merchant.contact_phone}
     )
     commission = f"{merchant.commission_bp / 100:.2f}%"  # display only: basis points → percent
-    return _render(
+    return portal_render(
         request,
         "merchant/profile.html",
         {"contact_form": contact_form, "store_rows": rows, "commission": commission},
@@ -211,7 +147,7 @@ def _profile_page(
 
 @portal_view(perms.PORTAL_VIEW)
 def profile(request: HttpRequest) -> HttpResponse:
-    merchant = _merchant(request)
+    merchant = portal_merchant(request)
     if request.method != "POST":
         return _profile_page(request, merchant)
     if not scope_of(request).can(perms.PORTAL_PROFILE_EDIT):
@@ -228,7 +164,7 @@ def profile(request: HttpRequest) -> HttpResponse:
                 },
             )
         except (ApplicationError, DjangoValidationError) as exc:
-            _apply_error(form, exc)
+            apply_form_error(form, exc)
         else:
             messages.success(request, _("Contact details saved."))
             return redirect("merchant:profile")
@@ -238,7 +174,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @require_POST
 @portal_view(perms.PORTAL_PROFILE_EDIT)
 def store_phone(request: HttpRequest, store_id: int) -> HttpResponse:
-    merchant = _merchant(request)
+    merchant = portal_merchant(request)
     store = store_list(merchant_id=merchant.pk).filter(pk=store_id).first()
     if store is None:
         raise Http404
@@ -252,7 +188,7 @@ def store_phone(request: HttpRequest, store_id: int) -> HttpResponse:
                 values={"phone": form.cleaned_data["phone"].strip()},
             )
         except (ApplicationError, DjangoValidationError) as exc:
-            _apply_error(form, exc)
+            apply_form_error(form, exc)
         else:
             messages.success(request, _("Phone of %(store)s saved.") % {"store": store.name})
             return redirect("merchant:profile")
@@ -274,7 +210,7 @@ def _staff_page(request: HttpRequest, form: StaffCreateForm, *, status: int = 20
         }
         for u in staff
     ]
-    return _render(request, "merchant/staff.html", {"rows": rows, "form": form}, nav="staff", status=status)
+    return portal_render(request, "merchant/staff.html", {"rows": rows, "form": form}, nav="staff", status=status)
 
 
 @portal_view(perms.PORTAL_STAFF_MANAGE)
@@ -296,7 +232,7 @@ def staff(request: HttpRequest) -> HttpResponse:
                 merchant_id=scope.merchant_id,
             )
         except ApplicationError as exc:
-            _apply_error(form, exc)
+            apply_form_error(form, exc)
         else:
             messages.success(
                 request,

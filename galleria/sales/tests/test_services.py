@@ -235,3 +235,44 @@ class TestTiers:
         assert member_tier(member_id=m.pk, mall_group_id=world.group.pk).code == "silver"
         # the next sale earns with the silver multiplier (1.2×)
         assert commit(sale_in(world, member_id=m.pk, amounts=(10000,))).points_earned == 120
+
+
+class TestWallet:
+    def topup(self, world, m, amount_fen):
+        from galleria.wallet import services as wallet_services
+
+        intent = wallet_services.wallet_topup_start(mall_id=world.mall.pk, member_id=m.pk, amount_fen=amount_fen)
+        wallet_services.wallet_topup_confirm(topup_id=intent.topup_id, paid_amount_fen=amount_fen)
+
+    def test_wallet_pays_at_the_till_earns_points_and_refunds_back_to_the_wallet(self, world):
+        from galleria.sales.types import PaymentIn
+        from galleria.wallet.selectors import wallet_balance
+
+        m = member(world)
+        self.topup(world, m, 50000)
+        data = sale_in(world, member_id=m.pk, amounts=(12000,), pay=0)
+        data = data.__class__(**{**data.__dict__, "payments": (PaymentIn("wallet", 8000), PaymentIn("cash", 4000))})
+        r = commit(data)
+        assert r.points_earned == 120  # wallet money is money the member paid
+        assert wallet_balance(member_id=m.pk).principal_fen == 42000
+        refund = services.sale_refund(merchant_id=world.merchant.pk, pos_sale_id=data.pos_sale_id,
+                                      pos_refund_id="W1", lines=None)
+        assert refund.payments == {"wallet": 8000, "cash": 4000}
+        assert wallet_balance(member_id=m.pk).principal_fen == 50000
+        assert_ledger_clean()
+
+    def test_wallet_shortfall_or_no_member_is_refused(self, world):
+        from galleria.sales.types import PaymentIn
+
+        m = member(world)
+        self.topup(world, m, 1000)
+        data = sale_in(world, member_id=m.pk, amounts=(5000,), pay=0)
+        data = data.__class__(**{**data.__dict__, "payments": (PaymentIn("wallet", 5000),)})
+        with pytest.raises(ValidationError) as exc:
+            commit(data)
+        assert exc.value.code == "wallet.insufficient"
+        anon = data.__class__(**{**data.__dict__, "member_id": None, "pos_sale_id": "ANON"})
+        with pytest.raises(ValidationError) as exc:
+            commit(anon)
+        assert exc.value.code == "wallet.member_required"
+        assert Sale.objects.count() == 0

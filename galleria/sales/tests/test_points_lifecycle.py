@@ -12,7 +12,7 @@ from galleria.points import services
 from galleria.points.models import BehaviourRule, ExpiryNotice, PointsAdjustment, PointsLot, PointsPolicy
 from galleria.points.selectors import points_balance
 from galleria.sales import services as sale_services
-from galleria.sales.tests.helpers import ACTOR, sale_in
+from .helpers import ACTOR, sale_in
 
 pytestmark = pytest.mark.django_db
 TZ = "Asia/Shanghai"

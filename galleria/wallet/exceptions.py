@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from galleria.core.errors import ApplicationError, ConflictError, NotFoundError, ValidationError
+
+
+class WalletInsufficientError(ValidationError):
+    """The member's principal + bonus does not cover the payment. `extra` carries available and requested fen."""
+
+    code = "wallet.insufficient"
+
+    def default_message(self) -> str | Promise:
+        return _("The wallet balance is not enough for this payment.")
+
+
+class WalletAmountInvalidError(ValidationError):
+    code = "wallet.amount_invalid"
+
+    def default_message(self) -> str | Promise:
+        return _("The amount is not valid.")
+
+
+class WalletMemberInvalidError(ValidationError):
+    code = "wallet.member_invalid"
+
+    def default_message(self) -> str | Promise:
+        return _("This member cannot use a wallet here.")
+
+
+class WalletMerchantInvalidError(ValidationError):
+    code = "wallet.merchant_invalid"
+
+    def default_message(self) -> str | Promise:
+        return _("Unknown merchant for this mall group.")
+
+
+class TopUpNotFoundError(NotFoundError):
+    code = "wallet.topup_not_found"
+
+    def default_message(self) -> str | Promise:
+        return _("No such top-up.")
+
+
+class TopUpAmountMismatchError(ValidationError):
+    """The gateway reports a paid amount different from the top-up's amount: nothing is credited."""
+
+    code = "wallet.topup_amount_mismatch"
+
+    def default_message(self) -> str | Promise:
+        return _("The paid amount does not match the top-up.")
+
+
+class TopUpNotPaidError(ValidationError):
+    code = "wallet.topup_not_paid"
+
+    def default_message(self) -> str | Promise:
+        return _("This top-up has not been paid.")
+
+
+class TopUpRefundExceedsError(ValidationError):
+    """More than the top-up's unrefunded amount, or more than the member's unspent principal."""
+
+    code = "wallet.topup_refund_exceeds"
+
+    def default_message(self) -> str | Promise:
+        return _("The refund is more than what can still be refunded from this top-up.")
+
+
+class PaymentNotFoundError(NotFoundError):
+    code = "wallet.payment_not_found"
+
+    def default_message(self) -> str | Promise:
+        return _("No such wallet payment.")
+
+
+class RefundExceedsPaymentError(ValidationError):
+    code = "wallet.refund_exceeds"
+
+    def default_message(self) -> str | Promise:
+        return _("The refund is more than what is left of the payment.")
+
+
+class IdempotencyConflictError(ConflictError):
+    """The same idempotency key (or payment source) was used before with a different request."""
+
+    code = "wallet.idempotency_conflict"
+
+    def default_message(self) -> str | Promise:
+        return _("This request key was already used for a different request.")
+
+
+class GatewayUnavailableError(ApplicationError):
+    """The payment gateway could not create the payment; the top-up stays pending and can be started again."""
+
+    code = "wallet.gateway_unavailable"
+    status = 503
+
+    def default_message(self) -> str | Promise:
+        return _("The payment service is not available. Please try again.")

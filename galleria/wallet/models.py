@@ -1,0 +1,212 @@
+"""Wallet (储值): top-up bonus rules, top-ups, payments from the wallet and their refunds.
+
+The money itself lives in the ledger: the member's MEMBER_WALLET (principal, their own money) and
+MEMBER_WALLET_BONUS (the mall's gift) accounts, against the system accounts WALLET_FLOAT (cash received),
+WALLET_BONUS_FUND (bonus granted) and WALLET_SPENT (per merchant). The rows here are the business records that
+explain those movements; each points at its ledger transaction.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from galleria.ledger.models import Transaction
+from galleria.malls.models import Mall, MallGroup
+from galleria.members.models import Member
+from galleria.merchants.models import Merchant
+
+
+class TopUpBonusRule(models.Model):
+    """Top up at least `min_amount_fen`, get `bonus_fen`. The best single tier applies (no stacking)."""
+
+    mall_group = models.ForeignKey(MallGroup, on_delete=models.CASCADE, related_name="topup_bonus_rules")
+    name = models.CharField(_("name"), max_length=80)
+    min_amount_fen = models.BigIntegerField(_("minimum top-up (fen)"))
+    bonus_fen = models.BigIntegerField(_("bonus (fen)"))
+    starts_on = models.DateField(_("first day"), null=True, blank=True)
+    ends_on = models.DateField(_("last day"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("top-up bonus rule")
+        verbose_name_plural = _("top-up bonus rules")
+        constraints = [
+            models.CheckConstraint(condition=Q(min_amount_fen__gt=0), name="topup_rule_min_positive"),
+            models.CheckConstraint(
+                condition=Q(bonus_fen__gt=0, bonus_fen__lte=F("min_amount_fen")), name="topup_rule_bonus_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_on__isnull=True) | Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="topup_rule_dates_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["mall_group", "is_active"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TopUpStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for payment")
+    PAID = "paid", _("Paid")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class TopUp(models.Model):
+    """A member putting money into the wallet through a payment gateway. The bonus is fixed when it starts."""
+
+    mall_group = models.ForeignKey(MallGroup, on_delete=models.PROTECT, related_name="+")
+    mall = models.ForeignKey(Mall, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="topups")
+    amount_fen = models.BigIntegerField(_("amount"))
+    bonus_fen = models.BigIntegerField(_("bonus"), default=0)
+    bonus_rule = models.ForeignKey(
+        TopUpBonusRule, null=True, blank=True, on_delete=models.PROTECT, related_name="topups"
+    )
+    status = models.CharField(_("status"), max_length=20, choices=TopUpStatus.choices, default=TopUpStatus.PENDING)
+    gateway = models.CharField(_("payment gateway"), max_length=20)
+    reference = models.CharField(_("our reference"), max_length=32, unique=True)  # out-trade-number
+    gateway_ref = models.CharField(_("gateway reference"), max_length=64, null=True, blank=True, unique=True)
+    idempotency_key = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    paid_tx = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    refunded_fen = models.BigIntegerField(_("refunded"), default=0)
+    bonus_clawed_back_fen = models.BigIntegerField(_("bonus clawed back"), default=0)
+    bonus_shortfall_fen = models.BigIntegerField(_("bonus already spent when refunded"), default=0)
+
+    class Meta:
+        verbose_name = _("top-up")
+        verbose_name_plural = _("top-ups")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0, bonus_fen__gte=0), name="topup_amounts_valid"),
+            models.CheckConstraint(
+                condition=Q(refunded_fen__gte=0, refunded_fen__lte=F("amount_fen")), name="topup_refund_max"
+            ),
+            models.CheckConstraint(
+                condition=Q(bonus_clawed_back_fen__gte=0, bonus_shortfall_fen__gte=0)
+                & Q(bonus_clawed_back_fen__lte=F("bonus_fen") - F("bonus_shortfall_fen")),
+                name="topup_clawback_max",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(paid_at__isnull=False, paid_tx__isnull=False),
+                name="topup_paid_has_time_and_tx",
+            ),
+            models.UniqueConstraint(
+                fields=["member", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="topup_idempotency_key_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["member", "-created_at"]),
+            models.Index(fields=["mall_group", "status", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class TopUpRefund(models.Model):
+    """Cash back from a top-up, with the bonus clawed back in proportion (and any shortfall)."""
+
+    topup = models.ForeignKey(TopUp, on_delete=models.PROTECT, related_name="refunds")
+    amount_fen = models.BigIntegerField(_("amount"))
+    bonus_clawed_back_fen = models.BigIntegerField(_("bonus clawed back"), default=0)
+    bonus_shortfall_fen = models.BigIntegerField(_("bonus shortfall"), default=0)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    idempotency_key = models.CharField(max_length=64, blank=True)
+    occurred_at = models.DateTimeField(_("refunded at"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("top-up refund")
+        verbose_name_plural = _("top-up refunds")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="topup_refund_positive"),
+            models.UniqueConstraint(
+                fields=["topup", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="topup_refund_key_unique",
+            ),
+        ]
+
+
+class WalletPayment(models.Model):
+    """A payment from the wallet at a merchant (or the mall itself when `merchant` is empty, e.g. parking).
+
+    `source` names what was paid ("sale:123", "order:9"); it is unique per mall group when given, so the same
+    purchase cannot be paid twice.
+    """
+
+    mall_group = models.ForeignKey(MallGroup, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="wallet_payments")
+    merchant = models.ForeignKey(Merchant, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    amount_fen = models.BigIntegerField(_("amount"))
+    principal_fen = models.BigIntegerField(_("from own money"))
+    bonus_fen = models.BigIntegerField(_("from bonus"))
+    refunded_principal_fen = models.BigIntegerField(_("principal refunded"), default=0)
+    refunded_bonus_fen = models.BigIntegerField(_("bonus refunded"), default=0)
+    source = models.CharField(_("source"), max_length=60, blank=True)
+    occurred_at = models.DateTimeField(_("paid at"), db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("wallet payment")
+        verbose_name_plural = _("wallet payments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_fen__gt=0, principal_fen__gte=0, bonus_fen__gte=0)
+                & Q(amount_fen=F("principal_fen") + F("bonus_fen")),
+                name="wallet_payment_parts_add_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_principal_fen__gte=0, refunded_principal_fen__lte=F("principal_fen"))
+                & Q(refunded_bonus_fen__gte=0, refunded_bonus_fen__lte=F("bonus_fen")),
+                name="wallet_payment_refund_max",
+            ),
+            models.UniqueConstraint(
+                fields=["mall_group", "source"], condition=~Q(source=""), name="wallet_payment_source_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["member", "-occurred_at"]),
+            models.Index(fields=["merchant", "-occurred_at"]),
+        ]
+
+    @property
+    def refunded_fen(self) -> int:
+        return self.refunded_principal_fen + self.refunded_bonus_fen
+
+
+class WalletRefund(models.Model):
+    """Money of a wallet payment given back to the wallet (split back over principal and bonus)."""
+
+    payment = models.ForeignKey(WalletPayment, on_delete=models.PROTECT, related_name="refunds")
+    amount_fen = models.BigIntegerField(_("amount"))
+    principal_fen = models.BigIntegerField(_("to own money"))
+    bonus_fen = models.BigIntegerField(_("to bonus"))
+    source = models.CharField(_("source"), max_length=60, blank=True)
+    occurred_at = models.DateTimeField(_("refunded at"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("wallet refund")
+        verbose_name_plural = _("wallet refunds")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_fen__gt=0, principal_fen__gte=0, bonus_fen__gte=0)
+                & Q(amount_fen=F("principal_fen") + F("bonus_fen")),
+                name="wallet_refund_parts_add_up",
+            ),
+            models.UniqueConstraint(
+                fields=["payment", "source"], condition=~Q(source=""), name="wallet_refund_source_unique"
+            ),
+        ]

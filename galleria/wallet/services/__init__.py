@@ -1,0 +1,34 @@
+"""Wallet writes: top-up (start, confirm, refund), pay from the wallet, refund to the wallet.
+
+Every movement is one balanced ledger transaction (asset CNY, amounts in fen):
+
+| movement              | member legs                               | system legs                                   |
+|-----------------------|-------------------------------------------|-----------------------------------------------|
+| top-up confirmed      | MEMBER_WALLET +amount, WALLET_BONUS +bonus | WALLET_FLOAT −amount, WALLET_BONUS_FUND −bonus |
+| pay from the wallet   | MEMBER_WALLET −p, WALLET_BONUS −b         | WALLET_SPENT(merchant) +(p + b)               |
+| refund to the wallet  | MEMBER_WALLET +p, WALLET_BONUS +b         | WALLET_SPENT(merchant) −(p + b)               |
+| top-up refunded       | MEMBER_WALLET −amount, WALLET_BONUS −claw  | WALLET_FLOAT +amount, WALLET_BONUS_FUND +claw  |
+
+System accounts are never locked or updated (their balance is NULL and derived by aggregation); member accounts
+are locked through ledger.services.lock_member_accounts, always before the wallet's own rows (TopUp,
+WalletPayment), so every use case takes its locks in the same order. The split rules are in rules.py.
+
+`*_in_tx` functions run inside the caller's use-case transaction with the member's wallet accounts already locked
+(sales: lock MEMBER_POINTS and the two WALLET_KINDS in ONE lock_member_accounts call). The other functions are
+durable use cases of their own.
+"""
+
+from __future__ import annotations
+
+from .payments import wallet_pay, wallet_pay_in_tx, wallet_refund, wallet_refund_in_tx
+from .topups import wallet_topup_confirm, wallet_topup_refund, wallet_topup_start
+
+__all__ = [
+    "wallet_pay",
+    "wallet_pay_in_tx",
+    "wallet_refund",
+    "wallet_refund_in_tx",
+    "wallet_topup_confirm",
+    "wallet_topup_refund",
+    "wallet_topup_start",
+]

@@ -1,0 +1,296 @@
+"""Top-up: start (pending + gateway intent), confirm (credit principal and bonus, idempotent), refund (cash back,
+bonus clawed back in proportion)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from galleria.core import timeutil
+from galleria.core.errors import NotFoundError
+from galleria.core.locking import lock_one
+from galleria.ledger import services as ledger
+from galleria.ledger.models import AccountKind, Asset, TransactionKind
+from galleria.ledger.types import Leg
+from galleria.malls.models import Mall
+
+from .. import exceptions, rules
+from ..gateway import PaymentGateway, SandboxGateway
+from ..models import TopUp, TopUpRefund, TopUpStatus
+from ..selectors import bonus_tiers
+from ..types import TopUpIntent, TopUpRefundResult, TopUpResult
+from ._common import active_member, request_key_check, wallet_accounts_check, wallet_lock
+
+
+def _intent(topup: TopUp) -> TopUpIntent:
+    return TopUpIntent(
+        topup_id=topup.pk,
+        reference=topup.reference,
+        gateway=topup.gateway,
+        gateway_ref=topup.gateway_ref or "",
+        amount_fen=topup.amount_fen,
+        bonus_fen=topup.bonus_fen,
+        bonus_rule_id=topup.bonus_rule_id,
+    )
+
+
+def wallet_topup_start(
+    *,
+    mall_id: int,
+    member_id: int,
+    amount_fen: int,
+    gateway: PaymentGateway | None = None,
+    idempotency_key: str = "",
+    at: dt.datetime | None = None,
+) -> TopUpIntent:
+    """Create a pending top-up and its payment at the gateway; return the intent the member pays.
+
+    The bonus is decided now, by the rules active on the mall-local day (rules.bonus_for), and kept even if the
+    rule ends before the payment arrives. With an `idempotency_key`, starting again with the same key and amount
+    returns the first intent (a different amount is IdempotencyConflictError). The gateway is called outside any
+    transaction; if it fails the top-up stays pending without a gateway reference and GatewayUnavailableError is
+    raised (starting again with the same key retries it).
+    """
+    gw: PaymentGateway = gateway or SandboxGateway()
+    key = request_key_check(idempotency_key)
+    rules.check_topup_amount(amount_fen)
+    mall = Mall.objects.filter(pk=mall_id).first()
+    if mall is None:
+        raise NotFoundError(_("Unknown mall."), code="wallet.mall_unknown")
+    active_member(member_id=member_id, mall_group_id=mall.group_id)
+    existing = TopUp.objects.filter(member_id=member_id, idempotency_key=key).first() if key else None
+    if existing is None:
+        day = timeutil.local_date(at or timeutil.now(), mall.timezone)
+        choice = rules.bonus_for(amount_fen, bonus_tiers(mall_group_id=mall.group_id), on=day)
+        try:
+            with transaction.atomic(durable=True):
+                existing = TopUp.objects.create(
+                    mall_group_id=mall.group_id,
+                    mall=mall,
+                    member_id=member_id,
+                    amount_fen=amount_fen,
+                    bonus_fen=choice.bonus_fen,
+                    bonus_rule_id=choice.rule_id,
+                    gateway=gw.name,
+                    reference=f"TU{secrets.token_hex(12)}",
+                    idempotency_key=key,
+                )
+        except IntegrityError:  # a concurrent start with the same key won
+            existing = TopUp.objects.filter(member_id=member_id, idempotency_key=key).first()
+            if existing is None or not key:
+                raise
+    topup = existing
+    if topup.amount_fen != amount_fen or topup.mall_id != mall.pk or topup.gateway != gw.name:
+        raise exceptions.IdempotencyConflictError(extra={"topup_id": topup.pk})
+    if topup.gateway_ref:
+        return _intent(topup)
+    try:
+        gateway_ref = gw.create_payment(amount_fen=topup.amount_fen, reference=topup.reference)
+    except Exception as exc:  # the adapter's own errors; nothing was credited and the top-up stays pending
+        raise exceptions.GatewayUnavailableError(extra={"topup_id": topup.pk}) from exc
+    TopUp.objects.filter(pk=topup.pk, gateway_ref__isnull=True).update(gateway_ref=gateway_ref)
+    topup.refresh_from_db(fields=["gateway_ref"])
+    return _intent(topup)
+
+
+def _topup_result(topup: TopUp) -> TopUpResult:
+    assert topup.paid_at is not None and topup.paid_tx_id is not None
+    return TopUpResult(
+        topup_id=topup.pk,
+        member_id=topup.member_id,
+        amount_fen=topup.amount_fen,
+        bonus_fen=topup.bonus_fen,
+        paid_at=topup.paid_at,
+        transaction_id=topup.paid_tx_id,
+    )
+
+
+def wallet_topup_confirm(
+    *,
+    topup_id: int | None = None,
+    gateway_ref: str | None = None,
+    paid_amount_fen: int,
+    paid_at: dt.datetime | None = None,
+) -> TopUpResult:
+    """The gateway says the top-up was paid: credit principal and bonus. Idempotent.
+
+    A second confirmation of a top-up that is already paid (or since refunded) posts nothing and returns the same
+    TopUpResult, provided the amount matches. Any amount other than the top-up's is TopUpAmountMismatchError and
+    nothing is credited (the payment must then be investigated and refunded at the gateway).
+    """
+    if (topup_id is None) == (gateway_ref is None):
+        raise ValueError("give exactly one of topup_id or gateway_ref")
+    found = (
+        TopUp.objects.filter(pk=topup_id).first()
+        if topup_id is not None
+        else TopUp.objects.filter(gateway_ref=gateway_ref).first()
+    )
+    if found is None:
+        raise exceptions.TopUpNotFoundError()
+    with transaction.atomic(durable=True):
+        accounts = wallet_lock(mall_group_id=found.mall_group_id, member_id=found.member_id)
+        topup = lock_one(TopUp.objects.filter(pk=found.pk))
+        if paid_amount_fen != topup.amount_fen:
+            raise exceptions.TopUpAmountMismatchError(
+                extra={"topup_id": topup.pk, "expected_fen": topup.amount_fen, "paid_fen": paid_amount_fen}
+            )
+        if topup.status != TopUpStatus.PENDING:
+            return _topup_result(topup)
+        principal, bonus = wallet_accounts_check(accounts, mall_group_id=topup.mall_group_id, member_id=topup.member_id)
+        group_id = topup.mall_group_id
+        legs = [
+            Leg(principal.pk, Asset.CNY, topup.amount_fen),
+            Leg(
+                ledger.system_account_id(mall_group_id=group_id, kind=AccountKind.WALLET_FLOAT),
+                Asset.CNY,
+                -topup.amount_fen,
+            ),
+        ]
+        if topup.bonus_fen:
+            legs += [
+                Leg(bonus.pk, Asset.CNY, topup.bonus_fen),
+                Leg(
+                    ledger.system_account_id(mall_group_id=group_id, kind=AccountKind.WALLET_BONUS_FUND),
+                    Asset.CNY,
+                    -topup.bonus_fen,
+                ),
+            ]
+        when = paid_at or timezone.now()
+        tx = ledger.post(
+            mall_group_id=group_id,
+            kind=TransactionKind.TOPUP,
+            legs=legs,
+            member_accounts={principal.pk: principal, bonus.pk: bonus},
+            occurred_at=when,
+            source=f"topup:{topup.pk}",
+            memo=topup.reference,
+            explanation={
+                "topup": topup.pk,
+                "amount_fen": topup.amount_fen,
+                "bonus_fen": topup.bonus_fen,
+                "bonus_rule": topup.bonus_rule_id,
+                "gateway": topup.gateway,
+                "gateway_ref": topup.gateway_ref,
+            },
+        )
+        topup.status, topup.paid_at, topup.paid_tx = TopUpStatus.PAID, when, tx
+        topup.save(update_fields=["status", "paid_at", "paid_tx"])
+        return _topup_result(topup)
+
+
+def _topup_refund_result(refund: TopUpRefund, topup: TopUp) -> TopUpRefundResult:
+    return TopUpRefundResult(
+        refund_id=refund.pk,
+        topup_id=topup.pk,
+        amount_fen=refund.amount_fen,
+        bonus_clawed_back_fen=refund.bonus_clawed_back_fen,
+        bonus_shortfall_fen=refund.bonus_shortfall_fen,
+        transaction_id=refund.transaction_id,
+        status=topup.status,
+    )
+
+
+def wallet_topup_refund(
+    *,
+    topup_id: int,
+    amount_fen: int,
+    reason: str = "",
+    idempotency_key: str = "",
+    occurred_at: dt.datetime | None = None,
+) -> TopUpRefundResult:
+    """Give cash back from a paid top-up: at most what is unrefunded of it AND at most the member's unspent
+    principal (money already spent cannot go back as cash).
+
+    The bonus that came with the top-up is clawed back in proportion, cumulatively (rules.topup_bonus_clawback):
+    whatever of the due bonus the member no longer has is recorded as shortfall on the TopUp and the refund row,
+    never taken below zero. Posts WALLET −amount / FLOAT +amount and BONUS −claw / BONUS_FUND +claw.
+    Sending the cash back through the gateway is the payments app's job (later); this books the liability change.
+    With an `idempotency_key`, a repeat with the same amount returns the first result.
+    """
+    key = request_key_check(idempotency_key)
+    if amount_fen <= 0:
+        raise exceptions.WalletAmountInvalidError(extra={"amount_fen": amount_fen})
+    found = TopUp.objects.filter(pk=topup_id).first()
+    if found is None:
+        raise exceptions.TopUpNotFoundError()
+    with transaction.atomic(durable=True):
+        accounts = wallet_lock(mall_group_id=found.mall_group_id, member_id=found.member_id)
+        topup = lock_one(TopUp.objects.filter(pk=found.pk))
+        if key:
+            previous = TopUpRefund.objects.filter(topup=topup, idempotency_key=key).first()
+            if previous is not None:
+                if previous.amount_fen != amount_fen:
+                    raise exceptions.IdempotencyConflictError(extra={"refund_id": previous.pk})
+                return _topup_refund_result(previous, topup)
+        if topup.status == TopUpStatus.PENDING:
+            raise exceptions.TopUpNotPaidError()
+        principal, bonus = wallet_accounts_check(accounts, mall_group_id=topup.mall_group_id, member_id=topup.member_id)
+        left_on_topup = topup.amount_fen - topup.refunded_fen
+        refundable = min(left_on_topup, principal.balance or 0)
+        if amount_fen > refundable:
+            raise exceptions.TopUpRefundExceedsError(
+                extra={"refundable_fen": refundable, "left_on_topup_fen": left_on_topup, "requested_fen": amount_fen}
+            )
+        claw, shortfall = rules.topup_bonus_clawback(
+            topup_amount_fen=topup.amount_fen,
+            topup_bonus_fen=topup.bonus_fen,
+            refunded_before_fen=topup.refunded_fen,
+            refund_fen=amount_fen,
+            bonus_settled_before_fen=topup.bonus_clawed_back_fen + topup.bonus_shortfall_fen,
+            bonus_available_fen=bonus.balance or 0,
+        )
+        group_id = topup.mall_group_id
+        legs = [
+            Leg(principal.pk, Asset.CNY, -amount_fen),
+            Leg(
+                ledger.system_account_id(mall_group_id=group_id, kind=AccountKind.WALLET_FLOAT),
+                Asset.CNY,
+                amount_fen,
+            ),
+        ]
+        if claw:
+            legs += [
+                Leg(bonus.pk, Asset.CNY, -claw),
+                Leg(
+                    ledger.system_account_id(mall_group_id=group_id, kind=AccountKind.WALLET_BONUS_FUND),
+                    Asset.CNY,
+                    claw,
+                ),
+            ]
+        when = occurred_at or timezone.now()
+        tx = ledger.post(
+            mall_group_id=group_id,
+            kind=TransactionKind.REFUND,
+            legs=legs,
+            member_accounts={principal.pk: principal, bonus.pk: bonus},
+            occurred_at=when,
+            source=f"topup:{topup.pk}",
+            memo=reason,
+            explanation={
+                "topup": topup.pk,
+                "refund_fen": amount_fen,
+                "bonus_clawed_back_fen": claw,
+                "bonus_shortfall_fen": shortfall,
+            },
+        )
+        refund = TopUpRefund.objects.create(
+            topup=topup,
+            amount_fen=amount_fen,
+            bonus_clawed_back_fen=claw,
+            bonus_shortfall_fen=shortfall,
+            reason=reason[:200],
+            idempotency_key=key,
+            occurred_at=when,
+            transaction=tx,
+        )
+        topup.refunded_fen += amount_fen
+        topup.bonus_clawed_back_fen += claw
+        topup.bonus_shortfall_fen += shortfall
+        fully = topup.refunded_fen == topup.amount_fen
+        topup.status = TopUpStatus.REFUNDED if fully else TopUpStatus.PARTIALLY_REFUNDED
+        topup.save(update_fields=["refunded_fen", "bonus_clawed_back_fen", "bonus_shortfall_fen", "status"])
+        return _topup_refund_result(refund, topup)

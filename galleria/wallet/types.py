@@ -1,0 +1,154 @@
+"""Values that cross the wallet's boundary (frozen; no model instances)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import NamedTuple
+
+
+@dataclass(frozen=True)
+class BonusTier:
+    """A top-up bonus rule as the pure rule sees it: top up at least `min_amount_fen`, get `bonus_fen`."""
+
+    id: int | None
+    min_amount_fen: int
+    bonus_fen: int
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    is_active: bool = True
+
+
+@dataclass(frozen=True)
+class BonusChoice:
+    bonus_fen: int
+    rule_id: int | None
+
+
+class Split(NamedTuple):
+    """An amount in two parts: the member's own money (principal) and the mall's gift (bonus)."""
+
+    principal_fen: int
+    bonus_fen: int
+
+
+class WalletBalance(NamedTuple):
+    principal_fen: int
+    bonus_fen: int
+
+    @property
+    def total_fen(self) -> int:
+        return self.principal_fen + self.bonus_fen
+
+
+@dataclass(frozen=True)
+class PaymentNotice:
+    """What a gateway tells us about a paid intent (for the sandbox: what `SandboxGateway.pay` returns)."""
+
+    gateway: str
+    gateway_ref: str
+    reference: str
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class TopUpIntent:
+    """Returned by `wallet_topup_start`: the caller has the member pay `gateway_ref` at `gateway`."""
+
+    topup_id: int
+    reference: str  # our out-trade-number, sent to the gateway
+    gateway: str
+    gateway_ref: str  # the gateway's payment intent id
+    amount_fen: int
+    bonus_fen: int
+    bonus_rule_id: int | None
+
+
+@dataclass(frozen=True)
+class TopUpResult:
+    """Returned by `wallet_topup_confirm`; identical for every confirmation of the same top-up."""
+
+    topup_id: int
+    member_id: int
+    amount_fen: int
+    bonus_fen: int
+    paid_at: dt.datetime
+    transaction_id: int
+
+
+@dataclass(frozen=True)
+class WalletPaymentResult:
+    payment_id: int
+    member_id: int
+    merchant_id: int | None
+    amount_fen: int
+    principal_fen: int
+    bonus_fen: int
+    transaction_id: int
+    source: str
+
+
+@dataclass(frozen=True)
+class WalletRefundResult:
+    refund_id: int
+    payment_id: int
+    amount_fen: int
+    principal_fen: int
+    bonus_fen: int
+    transaction_id: int
+
+
+@dataclass(frozen=True)
+class TopUpRefundResult:
+    refund_id: int
+    topup_id: int
+    amount_fen: int
+    bonus_clawed_back_fen: int
+    bonus_shortfall_fen: int  # bonus the member no longer had (already spent): recorded, never taken below zero
+    transaction_id: int
+    status: str
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One ledger transaction as it touched the member's wallet (principal and bonus deltas, signed fen)."""
+
+    transaction_id: int
+    occurred_at: dt.datetime
+    kind: str
+    source: str
+    memo: str
+    principal_fen: int
+    bonus_fen: int
+
+    @property
+    def total_fen(self) -> int:
+        return self.principal_fen + self.bonus_fen
+
+
+@dataclass(frozen=True)
+class PrepaidLiability:
+    """What the mall group owes wallet holders, derived from ledger legs (no cached balance is read).
+
+    `principal_fen` / `bonus_fen` aggregate the legs of the member wallet accounts; `system_total_fen` is the same
+    liability seen from the system side: −(cash float + bonus funding + spent at merchants). The two always agree
+    because every CNY transaction balances; `is_consistent` says so.
+    """
+
+    principal_fen: int
+    bonus_fen: int
+    float_fen: int  # WALLET_FLOAT legs (negative: cash received net of cash refunded)
+    bonus_fund_fen: int  # WALLET_BONUS_FUND legs (negative: bonus granted net of bonus clawed back)
+    spent_fen: int  # WALLET_SPENT legs (positive: paid to merchants net of refunds)
+
+    @property
+    def total_fen(self) -> int:
+        return self.principal_fen + self.bonus_fen
+
+    @property
+    def system_total_fen(self) -> int:
+        return -(self.float_fen + self.bonus_fund_fen + self.spent_fen)
+
+    @property
+    def is_consistent(self) -> bool:
+        return self.total_fen == self.system_total_fen
