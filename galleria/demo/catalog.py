@@ -16,6 +16,7 @@ GROUP_NAME = "星河商业集团"
 DEMO_PASSWORD = "galleria-demo-2026"
 DEFAULT_MEMBERS = 5000
 DEFAULT_SEED = 2026
+DEFAULT_SALES = 1500  # a year of sales through the real sale service (about 15 ms each on SQLite)
 
 
 @dataclass(frozen=True)

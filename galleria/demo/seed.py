@@ -69,6 +69,7 @@ class SeedResult:
     consents: int = 0
     users: int = 0
     seconds: float = 0.0
+    today: dt.date = dt.date.min
 
 
 def is_seeded() -> bool:
@@ -98,7 +99,7 @@ def seed_demo(
         )
         if taken:
             raise SeedRefusedError(f"staff user(s) {', '.join(taken)} exist already; --reset wipes a demo database")
-        result = SeedResult()
+        result = SeedResult(today=today)
         group, malls = _seed_malls(today)
         result.malls = len(malls)
         merchants = _seed_merchants(malls, seed=seed, today=today, result=result)

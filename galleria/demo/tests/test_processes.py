@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from galleria.core.management.commands.scheduler import JOBS
+
 pytestmark = pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
 
 
@@ -81,7 +83,7 @@ def free_port():
 
 def test_scheduler_runs_until_sigterm(tmp_path):
     proc = Proc(["scheduler", "--skip-checks"], settings="config.settings.test", database=tmp_path / "s.sqlite3")
-    proc.wait_for("scheduler: 1 job(s)", timeout=60)
+    proc.wait_for(f"scheduler: {len(JOBS)} job(s)", timeout=60)
     assert proc.stop() == 0, proc.output
     assert "stopping" in proc.output
 
@@ -89,7 +91,7 @@ def test_scheduler_runs_until_sigterm(tmp_path):
 def test_demo_serves_and_stops_its_children(tmp_path):
     port = free_port()
     proc = Proc(
-        ["demo", "--port", str(port), "--members", "30"],
+        ["demo", "--port", str(port), "--members", "30", "--sales", "10"],
         settings="config.settings.dev",
         database=tmp_path / "d.sqlite3",
     )

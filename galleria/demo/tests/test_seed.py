@@ -30,7 +30,7 @@ FROZEN = dt.datetime(2026, 6, 1, 4, 0, tzinfo=dt.UTC)  # 12:00 in Shenzhen
 def seed(*args, **kwargs) -> str:
     out = io.StringIO()
     with time_machine.travel(FROZEN, tick=True):
-        call_command("seed_demo", "--members", str(MEMBERS), *args, stdout=out, **kwargs)
+        call_command("seed_demo", "--members", str(MEMBERS), "--sales", "30", *args, stdout=out, **kwargs)
     return out.getvalue()
 
 
@@ -160,7 +160,7 @@ def test_every_role_logs_in_with_the_demo_password(seeded, client):
 def test_demo_no_serve_seeds_once_and_prints_the_banner(db, settings, tmp_path):
     settings.STATIC_ROOT = tmp_path / "static"
     out = io.StringIO()
-    call_command("demo", "--no-serve", "--members", "40", stdout=out)
+    call_command("demo", "--no-serve", "--members", "40", "--sales", "10", stdout=out)
     text = out.getvalue()
     assert Member.objects.count() == 40
     for needle in ("/console/", "/merchant/", "/app/", "/api/v1/docs", catalog.DEMO_PASSWORD):
@@ -172,3 +172,20 @@ def test_demo_no_serve_seeds_once_and_prints_the_banner(db, settings, tmp_path):
     call_command("demo", "--no-serve", "--port", "8123", stdout=out)  # second run: no new seeding
     assert Member.objects.count() == 40
     assert "http://127.0.0.1:8123/console/" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_year_of_sales_tiers_wallets_and_a_pos_key_with_a_clean_ledger():
+    from galleria.ledger.selectors import ledger_check
+    from galleria.merchants.models import PosKey
+    from galleria.sales.models import Sale
+    from galleria.tiers.models import MemberTier
+    from galleria.wallet.models import TopUp
+
+    out = seed()
+    assert "30 sales" in out or Sale.objects.count() >= 25
+    assert Sale.objects.exclude(member=None).exists()
+    assert TopUp.objects.filter(status="paid").exists()
+    assert MemberTier.objects.exists()
+    assert PosKey.objects.filter(label="demo", revoked_at=None).count() == 1
+    assert ledger_check().ok

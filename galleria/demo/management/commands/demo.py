@@ -21,10 +21,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from galleria.accounts.models import Role
 from galleria.demo import catalog
+from galleria.demo.loyalty import DEMO_KEY_LABEL
 from galleria.demo.seed import is_seeded
 from galleria.malls.models import MallGroup
 from galleria.members import rules
 from galleria.members.models import Member
+from galleria.merchants.models import PosKey
+from galleria.merchants.services import pos_key_secret
 
 HOST = "127.0.0.1"
 CHILDREN = (
@@ -61,6 +64,15 @@ def banner(port: int) -> str:
             scope = "all mall groups" if spec.role == Role.PLATFORM_ADMIN else catalog.GROUP_NAME
         label = str(Role(spec.role).label)
         lines.append(f"  {spec.username:<16}{label:<20}{_pad(scope, 22)}{catalog.DEMO_PASSWORD}")
+    key = PosKey.objects.filter(label=DEMO_KEY_LABEL, revoked_at__isnull=True).select_related("terminal").first()
+    if key:
+        lines += [
+            "",
+            f"  POS test terminal ({key.terminal.name}) — sign requests as docs/api.md describes:",
+            f"    GALLERIA_API_BASE={base}/api/v1/pos/",
+            f"    GALLERIA_KEY_ID={key.key_id}",
+            f"    GALLERIA_KEY_SECRET={pos_key_secret(key)}",
+        ]
     sample = Member.objects.filter(mall_group__code=catalog.GROUP_CODE).order_by("-created_at").first()
     if sample:
         lines += ["", f"  Member app: sign in with a member's phone, e.g. {rules.national_phone(sample.phone)}."]
@@ -108,16 +120,22 @@ class Command(BaseCommand):
             default=catalog.DEFAULT_MEMBERS,
             help="members to seed the first time (default %(default)s)",
         )
+        parser.add_argument(
+            "--sales",
+            type=int,
+            default=catalog.DEFAULT_SALES,
+            help="sales to seed the first time (default %(default)s)",
+        )
 
-    def handle(self, *args: Any, port: int, no_serve: bool, members: int, **options: Any) -> None:
+    def handle(self, *args: Any, port: int, no_serve: bool, members: int, sales: int, **options: Any) -> None:
         if not 1 <= port <= 65535:
             raise CommandError("--port must be 1–65535")
         self.stdout.write("Applying migrations and collecting static files…")
         call_command("migrate", interactive=False, verbosity=0)
         collect_static()
         if not is_seeded():
-            self.stdout.write(f"Seeding the demo ({members} members)…")
-            call_command("seed_demo", members=members, stdout=self.stdout)
+            self.stdout.write(f"Seeding the demo ({members} members, a year of {sales} sales)…")
+            call_command("seed_demo", members=members, sales=sales, stdout=self.stdout)
         self.stdout.write(banner(port))
         if no_serve:
             return

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from galleria.demo import catalog
+from galleria.demo.loyalty import seed_loyalty
 from galleria.demo.seed import AlreadySeededError, SeedRefusedError, seed_demo
 
 
@@ -17,6 +18,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--members", type=int, default=catalog.DEFAULT_MEMBERS, help="members to create (default %(default)s)"
         )
+        parser.add_argument(
+            "--sales", type=int, default=catalog.DEFAULT_SALES, help="sales over the last year (default %(default)s)"
+        )
         parser.add_argument("--seed", type=int, default=catalog.DEFAULT_SEED, help="random seed (default %(default)s)")
         parser.add_argument(
             "--reset",
@@ -24,9 +28,11 @@ class Command(BaseCommand):
             help="wipe the database (flush) and seed again; refused if it holds any mall group but the demo's",
         )
 
-    def handle(self, *args: Any, members: int, seed: int, reset: bool, **options: Any) -> None:
+    def handle(self, *args: Any, members: int, sales: int, seed: int, reset: bool, **options: Any) -> None:
         if not 0 <= members <= 1_000_000:
             raise CommandError("--members must be between 0 and 1,000,000")
+        if not 0 <= sales <= 1_000_000:
+            raise CommandError("--sales must be between 0 and 1,000,000")
         try:
             result = seed_demo(members=members, seed=seed, reset=reset)
         except AlreadySeededError:
@@ -36,11 +42,13 @@ class Command(BaseCommand):
             return
         except SeedRefusedError as exc:
             raise CommandError(str(exc)) from exc
+        loyalty = seed_loyalty(sales=sales if members else 0, seed=seed, today=result.today)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {catalog.GROUP_NAME} in {result.seconds:.1f} s: {result.malls} malls, "
                 f"{result.merchants} merchants, {result.stores} stores, {result.terminals} POS terminals, "
                 f"{result.members} members ({result.identifiers} identifiers, {result.consents} consents), "
-                f"{result.users} staff users (password {catalog.DEMO_PASSWORD})."
+                f"{result.users} staff users (password {catalog.DEMO_PASSWORD}); "
+                f"{loyalty.sales} sales, {loyalty.refunds} refunds, {loyalty.topups} wallet top-ups."
             )
         )
