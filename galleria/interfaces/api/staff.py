@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
@@ -20,6 +23,8 @@ from galleria.members import services as member_services
 from galleria.members.exceptions import MemberCodeStaleError, MemberNotFoundError
 from galleria.members.models import IdentifierKind, JoinChannel, Member
 from galleria.merchants.models import Merchant
+from galleria.sales.selectors import sale_quote
+from galleria.sales.types import LineIn
 
 from ..common import actor_for
 from .auth import staff_auth
@@ -166,4 +171,65 @@ def member_lookup(request: HttpRequest, code: Query[Identifier]) -> MaskedMember
         name=rules.mask_name(hit.member.name),
         joined_at=hit.member.created_at,
         matched_by=hit.kind,
+    )
+
+
+class SimLine(Schema):
+    sku: str = Field("SKU", min_length=1, max_length=64)
+    category: str = Field("", max_length=40)
+    amount_fen: int = Field(ge=0, le=10**12)
+
+
+class SimulateIn(Schema):
+    merchant_id: int = Field(ge=1, le=2**62)
+    member: str | None = Field(None, max_length=64, description="Any member identifier (optional)")
+    at: dt.datetime | None = Field(None, description="Simulate at this instant (default: now)")
+    lines: list[SimLine] = Field(min_length=1, max_length=200)
+    points_to_use: int = Field(0, ge=0, le=10**9)
+
+
+class SimulateOut(Schema):
+    points_to_earn: int
+    explanation: dict[str, Any]
+    max_points_usable: int
+    points_balance: int
+    tier_code: str
+
+
+@console.post("/points/simulate", response={200: SimulateOut, **ERRORS})
+def points_simulate(request: HttpRequest, payload: SimulateIn) -> SimulateOut:
+    """What a member (or a non-member) would earn for a basket at a merchant, now or at time T. Writes nothing."""
+    scope = _scope(request, perms.MEMBERS_VIEW)
+    merchants = Merchant.objects.select_related("mall")
+    if not scope.is_platform:
+        merchants = merchants.filter(mall__group_id=scope.mall_group_id)
+    merchant_obj = merchants.filter(pk=payload.merchant_id).first()
+    if merchant_obj is None:
+        raise NotFoundError("Unknown merchant.", code="merchants.not_found", fields={"merchant_id": "unknown"})
+    member_id = None
+    if payload.member:
+        hit = member_selectors.member_resolve(mall_group_id=merchant_obj.mall.group_id, raw=payload.member)
+        if hit is None:
+            raise MemberNotFoundError()
+        member_id = hit.member.pk
+    lines = [
+        LineIn(
+            sku=x.sku, name=x.sku, quantity=1, unit_price_fen=x.amount_fen, amount_fen=x.amount_fen, category=x.category
+        )
+        for x in payload.lines
+    ]
+    quote = sale_quote(
+        merchant_id=merchant_obj.pk,
+        member_id=member_id,
+        lines=lines,
+        payments=[],
+        points_to_use=payload.points_to_use,
+        at=payload.at,
+    )
+    return SimulateOut(
+        points_to_earn=quote.points_to_earn if member_id else int(quote.explanation.get("points", 0)),
+        explanation=quote.explanation,
+        max_points_usable=quote.max_points_usable,
+        points_balance=quote.points_balance,
+        tier_code=quote.tier_code,
     )

@@ -192,3 +192,38 @@ class TestStaffApi:
             403,
             "auth.forbidden",
         )
+
+
+@pytest.mark.django_db
+def test_points_simulator_answers_for_a_time_and_writes_nothing(client, world, member):
+    import datetime as dt
+
+    from galleria.points.models import PointsCampaign
+    from galleria.sales.models import Sale
+
+    PointsCampaign.objects.create(
+        mall_group=world.group,
+        name="会员日",
+        multiplier_bp=20000,
+        starts_on=dt.date(2026, 12, 8),
+        ends_on=dt.date(2026, 12, 8),
+    )
+    client.login(username="marketing", password=PASSWORD)
+    body = {"merchant_id": world.merchant.pk, "member": member.card_no, "lines": [{"amount_fen": 12800}]}
+    normal = client.post(
+        "/api/v1/console/points/simulate", {**body, "at": "2026-12-07T20:00:00+08:00"}, content_type="application/json"
+    )
+    assert normal.status_code == 200, normal.content
+    assert normal.json()["points_to_earn"] == 128
+    # 00:30 on Dec 8 in Shanghai is still Dec 7 in UTC: the member day is mall-local
+    double = client.post(
+        "/api/v1/console/points/simulate", {**body, "at": "2026-12-08T00:30:00+08:00"}, content_type="application/json"
+    ).json()
+    assert double["points_to_earn"] == 256 and double["explanation"]["campaign"]["name"] == "会员日"
+    assert Sale.objects.count() == 0
+    client.login(username="coastal-admin", password=PASSWORD)
+    problem(
+        client.post("/api/v1/console/points/simulate", body, content_type="application/json"),
+        404,
+        "merchants.not_found",
+    )
