@@ -18,8 +18,10 @@ def test_curl_openssl_recipe_commits_a_sale(live_server, world):
     terminal = PosTerminal.objects.create(store=world.store, name="docs")
     key, secret = pos_key_create(actor=Actor.system(), terminal_id=terminal.pk)
     script = re.search(r"### curl \+ openssl\n\n```bash\n(.*?)```", DOC, re.S).group(1)
-    script = script.replace("BASE=http://127.0.0.1:8000; KEY_ID=pk_…; SECRET=…",
-                            f"BASE={live_server.url}; KEY_ID={key.key_id}; SECRET='{secret}'")
+    script = script.replace(
+        "BASE=http://127.0.0.1:8000; KEY_ID=pk_…; SECRET=…",
+        f"BASE={live_server.url}; KEY_ID={key.key_id}; SECRET='{secret}'",
+    )
     out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     assert '"member_joined":true' in out.stdout.replace(" ", ""), out.stdout

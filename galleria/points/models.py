@@ -207,7 +207,11 @@ class PointsAdjustment(models.Model):
         "accounts.User", null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("requested by")
     )
     decided_by = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("approved or rejected by"),
     )
     decision_note = models.CharField(_("note"), max_length=200, blank=True)
@@ -222,7 +226,7 @@ class PointsAdjustment(models.Model):
 
 
 class ExpiryNotice(models.Model):
-    """"Points expiring within 30 days" events, one per member and expiry date; messaging sends from these."""
+    """ "Points expiring within 30 days" events, one per member and expiry date; messaging sends from these."""
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
     expires_on = models.DateField()

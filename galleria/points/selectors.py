@@ -127,3 +127,76 @@ def points_expiring(*, member_id: int, until: dt.date) -> int:
         total=Sum("remaining")
     )["total"]
     return int(total or 0)
+
+
+# ---------------------------------------------------------------- console reads: rules, campaigns, adjustments, history
+
+from django.db.models import QuerySet  # noqa: E402
+
+from .models import AdjustmentStatus, BehaviourRule, PointsAdjustment  # noqa: E402
+
+
+def earn_rule_list(*, mall_group_id: int) -> QuerySet[EarnRule]:
+    """The group's earn rules, active first, then by scope and name."""
+    return (
+        EarnRule.objects.filter(mall_group_id=mall_group_id)
+        .select_related("mall", "merchant")
+        .order_by("-is_active", "scope", "name", "pk")
+    )
+
+
+def earn_rule_get(*, rule_id: int, mall_group_id: int | None) -> EarnRule:
+    """One earn rule of the group (any group when `mall_group_id` is None); raises EarnRule.DoesNotExist."""
+    qs = EarnRule.objects.select_related("mall", "merchant")
+    if mall_group_id is not None:
+        qs = qs.filter(mall_group_id=mall_group_id)
+    return qs.get(pk=rule_id)
+
+
+def points_campaign_list(*, mall_group_id: int) -> QuerySet[PointsCampaign]:
+    """The group's points campaigns, active first, the latest start first."""
+    return PointsCampaign.objects.filter(mall_group_id=mall_group_id).order_by("-is_active", "-starts_on", "-pk")
+
+
+def points_campaign_get(*, campaign_id: int, mall_group_id: int | None) -> PointsCampaign:
+    qs = PointsCampaign.objects.all()
+    if mall_group_id is not None:
+        qs = qs.filter(mall_group_id=mall_group_id)
+    return qs.get(pk=campaign_id)
+
+
+def behaviour_rule_map(*, mall_group_id: int) -> dict[str, BehaviourRule]:
+    """{event: rule} of the group's behaviour rules (events without a rule are absent)."""
+    return {rule.event: rule for rule in BehaviourRule.objects.filter(mall_group_id=mall_group_id)}
+
+
+def points_adjustment_list(
+    *, mall_group_id: int | None, pending: bool | None = None, member_id: int | None = None
+) -> QuerySet[PointsAdjustment]:
+    """Adjustments of a group (every group when None): pending only, decided only (None = all), newest first."""
+    qs = PointsAdjustment.objects.select_related("member", "requested_by", "decided_by").order_by("-created_at", "-pk")
+    if mall_group_id is not None:
+        qs = qs.filter(mall_group_id=mall_group_id)
+    if pending is True:
+        qs = qs.filter(status=AdjustmentStatus.PENDING)
+    elif pending is False:
+        qs = qs.exclude(status=AdjustmentStatus.PENDING).order_by("-decided_at", "-pk")
+    if member_id is not None:
+        qs = qs.filter(member_id=member_id)
+    return qs
+
+
+def points_adjustment_get(*, adjustment_id: int, mall_group_id: int | None) -> PointsAdjustment:
+    qs = PointsAdjustment.objects.select_related("member", "requested_by", "decided_by")
+    if mall_group_id is not None:
+        qs = qs.filter(mall_group_id=mall_group_id)
+    return qs.get(pk=adjustment_id)
+
+
+def points_history(*, member_id: int) -> QuerySet[Entry]:
+    """The legs of the member's points account, newest first, each with its transaction (kind, source, why)."""
+    return (
+        Entry.objects.filter(account__member_id=member_id, account__kind=AccountKind.MEMBER_POINTS)
+        .select_related("transaction")
+        .order_by("-occurred_at", "-id")
+    )

@@ -263,7 +263,13 @@ def points_return_in_tx(
 
 
 def behaviour_award_in_tx(
-    *, mall_group_id: int, member_id: int, event: str, occasion: str, at: dt.datetime, tz_name: str,
+    *,
+    mall_group_id: int,
+    member_id: int,
+    event: str,
+    occasion: str,
+    at: dt.datetime,
+    tz_name: str,
     merchant_id: int | None = None,
 ) -> BehaviourAward | None:
     """Award the group's points for a behaviour once per (member, event, occasion); None if no active rule, the
@@ -279,16 +285,26 @@ def behaviour_award_in_tx(
             return None
     try:
         with transaction.atomic():
-            award = BehaviourAward.objects.create(member_id=member_id, event=event, occasion=occasion[:40],
-                                                  points=rule.points, local_date=local_day)
+            award = BehaviourAward.objects.create(
+                member_id=member_id, event=event, occasion=occasion[:40], points=rule.points, local_date=local_day
+            )
     except IntegrityError:
         return None
-    account = ledger.lock_member_accounts(mall_group_id=mall_group_id, member_id=member_id,
-                                          kinds=[AccountKind.MEMBER_POINTS])[AccountKind.MEMBER_POINTS]
+    account = ledger.lock_member_accounts(
+        mall_group_id=mall_group_id, member_id=member_id, kinds=[AccountKind.MEMBER_POINTS]
+    )[AccountKind.MEMBER_POINTS]
     award.transaction = points_credit_in_tx(
-        policy=policy_get(mall_group_id=mall_group_id), member_id=member_id, points_account=account,
-        points=rule.points, kind=TransactionKind.BEHAVIOUR, funder="mall", merchant_share_bp=0,
-        merchant_id=merchant_id, occurred_at=at, tz_name=tz_name, source=f"behaviour:{event}",
+        policy=policy_get(mall_group_id=mall_group_id),
+        member_id=member_id,
+        points_account=account,
+        points=rule.points,
+        kind=TransactionKind.BEHAVIOUR,
+        funder="mall",
+        merchant_share_bp=0,
+        merchant_id=merchant_id,
+        occurred_at=at,
+        tz_name=tz_name,
+        source=f"behaviour:{event}",
         explanation={"event": event, "occasion": occasion, "rule": rule.pk, "points": rule.points},
     )
     award.save(update_fields=["transaction"])
@@ -299,24 +315,39 @@ def points_checkin(*, member_id: int, mall_group_id: int, tz_name: str) -> Behav
     """Daily check-in: once per mall-local day. Returns the award, or None if already checked in today."""
     now = timeutil.now()
     with transaction.atomic(durable=True):
-        return behaviour_award_in_tx(mall_group_id=mall_group_id, member_id=member_id,
-                                     event=BehaviourEvent.CHECKIN,
-                                     occasion=timeutil.local_date(now, tz_name).isoformat(), at=now, tz_name=tz_name)
+        return behaviour_award_in_tx(
+            mall_group_id=mall_group_id,
+            member_id=member_id,
+            event=BehaviourEvent.CHECKIN,
+            occasion=timeutil.local_date(now, tz_name).isoformat(),
+            at=now,
+            tz_name=tz_name,
+        )
 
 
 # ---------------------------------------------------------------- adjustments
 
 
 def _apply_adjustment(adj: PointsAdjustment, tz_name: str) -> None:
-    account = ledger.lock_member_accounts(mall_group_id=adj.mall_group_id, member_id=adj.member_id,
-                                          kinds=[AccountKind.MEMBER_POINTS])[AccountKind.MEMBER_POINTS]
+    account = ledger.lock_member_accounts(
+        mall_group_id=adj.mall_group_id, member_id=adj.member_id, kinds=[AccountKind.MEMBER_POINTS]
+    )[AccountKind.MEMBER_POINTS]
     now = timeutil.now()
     source = f"adjustment:{adj.pk}"
     if adj.points > 0:
         adj.transaction = points_credit_in_tx(
-            policy=policy_get(mall_group_id=adj.mall_group_id), member_id=adj.member_id, points_account=account,
-            points=adj.points, kind=TransactionKind.ADJUST, funder="mall", merchant_share_bp=0, merchant_id=None,
-            occurred_at=now, tz_name=tz_name, source=source, explanation={"reason": adj.reason},
+            policy=policy_get(mall_group_id=adj.mall_group_id),
+            member_id=adj.member_id,
+            points_account=account,
+            points=adj.points,
+            kind=TransactionKind.ADJUST,
+            funder="mall",
+            merchant_share_bp=0,
+            merchant_id=None,
+            occurred_at=now,
+            tz_name=tz_name,
+            source=source,
+            explanation={"reason": adj.reason},
             issued_kind=AccountKind.POINTS_ADJUSTED,
         )
     else:
@@ -327,12 +358,21 @@ def _apply_adjustment(adj: PointsAdjustment, tz_name: str) -> None:
             )
         legs = [
             Leg(account.pk, Asset.POINTS, -debit),
-            Leg(ledger.system_account_id(mall_group_id=adj.mall_group_id, kind=AccountKind.POINTS_ADJUSTED),
-                Asset.POINTS, debit),
+            Leg(
+                ledger.system_account_id(mall_group_id=adj.mall_group_id, kind=AccountKind.POINTS_ADJUSTED),
+                Asset.POINTS,
+                debit,
+            ),
         ]
-        adj.transaction = ledger.post(mall_group_id=adj.mall_group_id, kind=TransactionKind.ADJUST, legs=legs,
-                                      member_accounts={account.pk: account}, occurred_at=now, source=source,
-                                      explanation={"reason": adj.reason})
+        adj.transaction = ledger.post(
+            mall_group_id=adj.mall_group_id,
+            kind=TransactionKind.ADJUST,
+            legs=legs,
+            member_accounts={account.pk: account},
+            occurred_at=now,
+            source=source,
+            explanation={"reason": adj.reason},
+        )
         _consume(adj.member_id, adj.transaction, debit)
     adj.status = AdjustmentStatus.APPLIED
 
@@ -345,34 +385,46 @@ def points_adjust_request(
     if not reason:
         raise ValidationError(_("A reason is required."), code="points.reason_required", fields={"reason": "required"})
     if points == 0 or abs(points) > 10**8:
-        raise ValidationError(_("Enter a non-zero number of points."), code="points.invalid_amount",
-                              fields={"points": "invalid"})
+        raise ValidationError(
+            _("Enter a non-zero number of points."), code="points.invalid_amount", fields={"points": "invalid"}
+        )
     threshold = policy_get(mall_group_id=mall_group_id).adjustment_approval_threshold
     with transaction.atomic(durable=True):
         adj = PointsAdjustment.objects.create(
-            mall_group_id=mall_group_id, member_id=member_id, points=points, reason=reason[:200],
-            status=AdjustmentStatus.PENDING, requested_by_id=actor.user_id,
+            mall_group_id=mall_group_id,
+            member_id=member_id,
+            points=points,
+            reason=reason[:200],
+            status=AdjustmentStatus.PENDING,
+            requested_by_id=actor.user_id,
         )
         if abs(points) <= threshold:
             _apply_adjustment(adj, tz_name)
             adj.decided_at = timeutil.now()
             adj.save()
-        audit_record(actor=actor, action="points.adjust_request", target_type="member", target_id=member_id,
-                     mall_group_id=mall_group_id,
-                     changes={"points": [None, points], "status": [None, adj.status], "reason": [None, reason]})
+        audit_record(
+            actor=actor,
+            action="points.adjust_request",
+            target_type="member",
+            target_id=member_id,
+            mall_group_id=mall_group_id,
+            changes={"points": [None, points], "status": [None, adj.status], "reason": [None, reason]},
+        )
         return adj
 
 
-def points_adjust_decide(*, adjustment_id: int, approve: bool, actor: Actor, note: str = "", tz_name: str
-                         ) -> PointsAdjustment:
+def points_adjust_decide(
+    *, adjustment_id: int, approve: bool, actor: Actor, note: str = "", tz_name: str
+) -> PointsAdjustment:
     """Approve or reject a pending adjustment. The requester cannot approve their own request."""
     with transaction.atomic(durable=True):
         adj = lock_one(PointsAdjustment.objects.filter(pk=adjustment_id))
         if adj.status != AdjustmentStatus.PENDING:
             raise ConflictError(_("This adjustment was already decided."), code="points.adjustment_decided")
         if actor.user_id is not None and actor.user_id == adj.requested_by_id:
-            raise PermissionDeniedError(_("A second person must approve this adjustment."),
-                                        code="points.approval_same_person")
+            raise PermissionDeniedError(
+                _("A second person must approve this adjustment."), code="points.approval_same_person"
+            )
         if approve:
             _apply_adjustment(adj, tz_name)
         else:
@@ -381,9 +433,14 @@ def points_adjust_decide(*, adjustment_id: int, approve: bool, actor: Actor, not
         adj.decision_note = note[:200]
         adj.decided_at = timeutil.now()
         adj.save()
-        audit_record(actor=actor, action="points.adjust_" + ("approve" if approve else "reject"),
-                     target_type="member", target_id=adj.member_id, mall_group_id=adj.mall_group_id,
-                     changes={"adjustment": [adj.pk, adj.status], "points": [None, adj.points]})
+        audit_record(
+            actor=actor,
+            action="points.adjust_" + ("approve" if approve else "reject"),
+            target_type="member",
+            target_id=adj.member_id,
+            mall_group_id=adj.mall_group_id,
+            changes={"adjustment": [adj.pk, adj.status], "points": [None, adj.points]},
+        )
         return adj
 
 
@@ -398,7 +455,9 @@ def points_expire(*, mall_group_id: int, today: dt.date, batch: int = 500) -> in
     while True:
         member_ids = list(
             PointsLot.objects.filter(mall_group_id=mall_group_id, remaining__gt=0, expires_on__lt=today)
-            .order_by("member_id").values_list("member_id", flat=True).distinct()[:batch]
+            .order_by("member_id")
+            .values_list("member_id", flat=True)
+            .distinct()[:batch]
         )
         if not member_ids:
             return total
@@ -408,20 +467,29 @@ def points_expire(*, mall_group_id: int, today: dt.date, batch: int = 500) -> in
 
 def _expire_member(*, mall_group_id: int, member_id: int, today: dt.date) -> int:
     with transaction.atomic(durable=True):
-        account = ledger.lock_member_accounts(mall_group_id=mall_group_id, member_id=member_id,
-                                              kinds=[AccountKind.MEMBER_POINTS])[AccountKind.MEMBER_POINTS]
+        account = ledger.lock_member_accounts(
+            mall_group_id=mall_group_id, member_id=member_id, kinds=[AccountKind.MEMBER_POINTS]
+        )[AccountKind.MEMBER_POINTS]
         lots = list(PointsLot.objects.filter(member_id=member_id, remaining__gt=0, expires_on__lt=today))
         points = sum(lot.remaining for lot in lots)
         if not points:
             return 0
         legs = [
             Leg(account.pk, Asset.POINTS, -points),
-            Leg(ledger.system_account_id(mall_group_id=mall_group_id, kind=AccountKind.POINTS_EXPIRED),
-                Asset.POINTS, points),
+            Leg(
+                ledger.system_account_id(mall_group_id=mall_group_id, kind=AccountKind.POINTS_EXPIRED),
+                Asset.POINTS,
+                points,
+            ),
         ]
-        tx = ledger.post(mall_group_id=mall_group_id, kind=TransactionKind.EXPIRE, legs=legs,
-                         member_accounts={account.pk: account}, source=f"expiry:{today.isoformat()}",
-                         explanation={"lots": [lot.pk for lot in lots], "points": points})
+        tx = ledger.post(
+            mall_group_id=mall_group_id,
+            kind=TransactionKind.EXPIRE,
+            legs=legs,
+            member_accounts={account.pk: account},
+            source=f"expiry:{today.isoformat()}",
+            explanation={"lots": [lot.pk for lot in lots], "points": points},
+        )
         PointsLot.objects.filter(pk__in=[lot.pk for lot in lots]).update(remaining=0)
         LotMovement.objects.bulk_create([LotMovement(lot=lot, transaction=tx, points=-lot.remaining) for lot in lots])
         return points
@@ -431,9 +499,11 @@ def points_expiry_notices(*, mall_group_id: int, today: dt.date, within_days: in
     """Create one "points expiring soon" event per member and expiry date in the next `within_days` days."""
     until = today + dt.timedelta(days=within_days)
     rows = (
-        PointsLot.objects.filter(mall_group_id=mall_group_id, remaining__gt=0, expires_on__gte=today,
-                                 expires_on__lte=until)
-        .values("member_id", "expires_on").annotate(points=Sum("remaining"))
+        PointsLot.objects.filter(
+            mall_group_id=mall_group_id, remaining__gt=0, expires_on__gte=today, expires_on__lte=until
+        )
+        .values("member_id", "expires_on")
+        .annotate(points=Sum("remaining"))
     )
     notices = [ExpiryNotice(member_id=r["member_id"], expires_on=r["expires_on"], points=r["points"]) for r in rows]
     created = ExpiryNotice.objects.bulk_create(notices, ignore_conflicts=True, batch_size=1000)
@@ -448,5 +518,11 @@ def behaviour_award_once(*, member_id: int, event: str) -> BehaviourAward | None
     ):
         return None
     with transaction.atomic():
-        return behaviour_award_in_tx(mall_group_id=member.mall_group_id, member_id=member.pk, event=event,
-                                     occasion="once", at=timeutil.now(), tz_name=member.join_mall.timezone)
+        return behaviour_award_in_tx(
+            mall_group_id=member.mall_group_id,
+            member_id=member.pk,
+            event=event,
+            occasion="once",
+            at=timeutil.now(),
+            tz_name=member.join_mall.timezone,
+        )

@@ -86,8 +86,9 @@ def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
     account = None
     accounts: dict[str, Account] = {}
     if member_id is not None:
-        accounts = ledger.lock_member_accounts(mall_group_id=group_id, member_id=member_id,
-                                               kinds=_kinds(wallet=bool(wallet_fen)))
+        accounts = ledger.lock_member_accounts(
+            mall_group_id=group_id, member_id=member_id, kinds=_kinds(wallet=bool(wallet_fen))
+        )
         account = accounts[AccountKind.MEMBER_POINTS]
     lines = data.lines
     total_guess = sum(line.amount_fen for line in lines)
@@ -131,8 +132,13 @@ def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
     if account is not None and member_id is not None:
         if wallet_fen:
             wallet_services.wallet_pay_in_tx(
-                mall_group_id=group_id, member_id=member_id, accounts=accounts, amount_fen=wallet_fen,
-                merchant_id=merchant.pk, occurred_at=data.occurred_at, source=source,
+                mall_group_id=group_id,
+                member_id=member_id,
+                accounts=accounts,
+                amount_fen=wallet_fen,
+                merchant_id=merchant.pk,
+                occurred_at=data.occurred_at,
+                source=source,
             )
         if data.points_to_use:
             sale.spend_tx = points_services.points_spend_in_tx(
@@ -180,12 +186,21 @@ def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
         )
         if not Sale.objects.filter(member_id=member_id, merchant=merchant).exclude(pk=sale.pk).exists():
             points_services.behaviour_award_in_tx(
-                mall_group_id=group_id, member_id=member_id, event="first_purchase_at_merchant",
-                occasion=f"merchant:{merchant.pk}", at=data.occurred_at, tz_name=mall.timezone, merchant_id=merchant.pk,
+                mall_group_id=group_id,
+                member_id=member_id,
+                event="first_purchase_at_merchant",
+                occasion=f"merchant:{merchant.pk}",
+                at=data.occurred_at,
+                tz_name=mall.timezone,
+                merchant_id=merchant.pk,
             )
         tier_change = tier_record_spend_in_tx(
-            member_id=member_id, mall_group_id=group_id, amount_fen=paid, points=earned,
-            occurred_at=data.occurred_at, source=source,
+            member_id=member_id,
+            mall_group_id=group_id,
+            amount_fen=paid,
+            points=earned,
+            occurred_at=data.occurred_at,
+            source=source,
         )
         sale.points_earned = earned
         sale.earn_explanation = explanation
@@ -245,8 +260,9 @@ def sale_refund_in_tx(
     accounts: dict[str, Account] = {}
     paid_by_wallet = SalePayment.objects.filter(sale=sale, method=PaymentMethod.WALLET).exists()
     if sale.member_id is not None:
-        accounts = ledger.lock_member_accounts(mall_group_id=sale.mall_group_id, member_id=sale.member_id,
-                                               kinds=_kinds(wallet=paid_by_wallet))
+        accounts = ledger.lock_member_accounts(
+            mall_group_id=sale.mall_group_id, member_id=sale.member_id, kinds=_kinds(wallet=paid_by_wallet)
+        )
         account = accounts[AccountKind.MEMBER_POINTS]
     sale = lock_one(Sale.objects.filter(pk=sale.pk))
     if Refund.objects.filter(sale=sale, pos_refund_id=pos_refund_id).exists():
@@ -311,8 +327,9 @@ def sale_refund_in_tx(
     if wallet_back and sale.member_id is not None:
         payment = wallet_selectors.payment_get_by_source(mall_group_id=sale.mall_group_id, source=f"sale:{sale.pk}")
         assert payment is not None
-        wallet_services.wallet_refund_in_tx(payment=payment, amount_fen=wallet_back, accounts=accounts,
-                                            occurred_at=when, source=source)
+        wallet_services.wallet_refund_in_tx(
+            payment=payment, amount_fen=wallet_back, accounts=accounts, occurred_at=when, source=source
+        )
     if account is not None and sale.member_id is not None:
         if clawback and sale.earn_tx_id:
             assert sale.earn_tx is not None
@@ -340,8 +357,12 @@ def sale_refund_in_tx(
             )
     if sale.member_id is not None and (money or clawback):
         tier_record_spend_in_tx(
-            member_id=sale.member_id, mall_group_id=sale.mall_group_id, amount_fen=-money,
-            points=-clawback, occurred_at=when, source=source,
+            member_id=sale.member_id,
+            mall_group_id=sale.mall_group_id,
+            amount_fen=-money,
+            points=-clawback,
+            occurred_at=when,
+            source=source,
         )
     refund.points_clawed_back, refund.points_shortfall, refund.points_returned = (
         clawback - shortfall,

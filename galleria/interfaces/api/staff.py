@@ -227,9 +227,13 @@ def points_simulate(request: HttpRequest, payload: SimulateIn) -> SimulateOut:
         at=payload.at,
     )
     return SimulateOut(
-        points_to_earn=quote.points_to_earn if member_id else int(quote.explanation.get("points", 0)),
+        points_to_earn=quote.points_to_earn if member_id else _as_int(quote.explanation.get("points")),
         explanation=quote.explanation,
         max_points_usable=quote.max_points_usable,
         points_balance=quote.points_balance,
         tier_code=quote.tier_code,
     )
+
+
+def _as_int(value: object) -> int:
+    return value if isinstance(value, int) else 0

@@ -34,9 +34,15 @@ class LedgerInvariants(TestCase):
     @given(ops=st.lists(op, min_size=1, max_size=12))
     def test_any_sequence_keeps_the_books(self, ops):
         world = build_world()
-        PointsPolicy.objects.create(mall_group=world.group, expiry_policy="days_after_earn", expiry_days=90,
-                                    redeem_min_points=100, redeem_multiple=100, redeem_max_share_bp=10000,
-                                    adjustment_approval_threshold=10**6)
+        PointsPolicy.objects.create(
+            mall_group=world.group,
+            expiry_policy="days_after_earn",
+            expiry_days=90,
+            redeem_min_points=100,
+            redeem_multiple=100,
+            redeem_max_share_bp=10000,
+            adjustment_approval_threshold=10**6,
+        )
         m = member(world)
         start = dt.date.today()
         receipts: list[str] = []
@@ -47,8 +53,13 @@ class LedgerInvariants(TestCase):
                     amounts, use = item[1], item[2] * 100
                     balance = points_balance(member_id=m.pk)
                     use = min(use, balance - balance % 100, sum(amounts) - sum(amounts) % 100)
-                    data = sale_in(world, member_id=m.pk, amounts=tuple(amounts), points=use if use >= 100 else 0,
-                                   pos_id=f"P{step}")
+                    data = sale_in(
+                        world,
+                        member_id=m.pk,
+                        amounts=tuple(amounts),
+                        points=use if use >= 100 else 0,
+                        pos_id=f"P{step}",
+                    )
                     services.sale_commit(data=data, actor=ACTOR)
                     receipts.append(data.pos_sale_id)
                 elif kind in ("refund", "refund_all") and receipts:
@@ -57,15 +68,22 @@ class LedgerInvariants(TestCase):
                     if kind == "refund":
                         line = SaleLine.objects.filter(sale__pos_sale_id=pos_id).order_by("line_no").first()
                         lines = [RefundLineIn(line_no=line.line_no, quantity=1)]
-                    services.sale_refund(merchant_id=world.merchant.pk, pos_sale_id=pos_id,
-                                         pos_refund_id=f"F{step}", lines=lines)
+                    services.sale_refund(
+                        merchant_id=world.merchant.pk, pos_sale_id=pos_id, pos_refund_id=f"F{step}", lines=lines
+                    )
                 elif kind == "expire":
-                    points_services.points_expire(mall_group_id=world.group.pk,
-                                                  today=start + dt.timedelta(days=item[1]))
+                    points_services.points_expire(
+                        mall_group_id=world.group.pk, today=start + dt.timedelta(days=item[1])
+                    )
                 elif kind == "adjust" and item[1]:
-                    points_services.points_adjust_request(mall_group_id=world.group.pk, member_id=m.pk,
-                                                          points=item[1], reason="test", actor=Actor.system(),
-                                                          tz_name="Asia/Shanghai")
+                    points_services.points_adjust_request(
+                        mall_group_id=world.group.pk,
+                        member_id=m.pk,
+                        points=item[1],
+                        reason="test",
+                        actor=Actor.system(),
+                        tz_name="Asia/Shanghai",
+                    )
             except ApplicationError:
                 pass  # refused operations (nothing left to refund, not enough points) must leave no trace
             report = ledger_check()

@@ -12,6 +12,7 @@ from galleria.points import services
 from galleria.points.models import BehaviourRule, ExpiryNotice, PointsAdjustment, PointsLot, PointsPolicy
 from galleria.points.selectors import points_balance
 from galleria.sales import services as sale_services
+
 from .helpers import ACTOR, sale_in
 
 pytestmark = pytest.mark.django_db
@@ -59,9 +60,14 @@ class TestBehaviour:
 class TestAdjustments:
     def test_small_adjustment_applies_at_once_and_is_audited(self, world):
         m = join(world)
-        adj = services.points_adjust_request(mall_group_id=world.group.pk, member_id=m.pk, points=300,
-                                             reason="补录小票", actor=Actor(world.users["service"].pk, "service"),
-                                             tz_name=TZ)
+        adj = services.points_adjust_request(
+            mall_group_id=world.group.pk,
+            member_id=m.pk,
+            points=300,
+            reason="补录小票",
+            actor=Actor(world.users["service"].pk, "service"),
+            tz_name=TZ,
+        )
         assert adj.status == "applied" and points_balance(member_id=m.pk) == 300
         assert system_balance(mall_group_id=world.group.pk, kind="points_adjusted") == -300
         assert AuditEvent.objects.filter(action="points.adjust_request").exists()
@@ -70,8 +76,9 @@ class TestAdjustments:
         PointsPolicy.objects.create(mall_group=world.group, adjustment_approval_threshold=1000)
         m = join(world)
         requester = Actor(world.users["service"].pk, "service")
-        adj = services.points_adjust_request(mall_group_id=world.group.pk, member_id=m.pk, points=5000,
-                                             reason="goodwill", actor=requester, tz_name=TZ)
+        adj = services.points_adjust_request(
+            mall_group_id=world.group.pk, member_id=m.pk, points=5000, reason="goodwill", actor=requester, tz_name=TZ
+        )
         assert adj.status == "pending" and points_balance(member_id=m.pk) == 0
         with pytest.raises(PermissionDeniedError):
             services.points_adjust_decide(adjustment_id=adj.pk, approve=True, actor=requester, tz_name=TZ)
@@ -86,13 +93,15 @@ class TestAdjustments:
         m = join(world)
         actor = Actor(world.users["service"].pk, "service")
         with pytest.raises(ValidationError) as exc:
-            services.points_adjust_request(mall_group_id=world.group.pk, member_id=m.pk, points=-10, reason="x",
-                                           actor=actor, tz_name=TZ)
+            services.points_adjust_request(
+                mall_group_id=world.group.pk, member_id=m.pk, points=-10, reason="x", actor=actor, tz_name=TZ
+            )
         assert exc.value.code == "points.insufficient"
         assert not PointsAdjustment.objects.exists()
         with pytest.raises(ValidationError):
-            services.points_adjust_request(mall_group_id=world.group.pk, member_id=m.pk, points=10, reason=" ",
-                                           actor=actor, tz_name=TZ)
+            services.points_adjust_request(
+                mall_group_id=world.group.pk, member_id=m.pk, points=10, reason=" ", actor=actor, tz_name=TZ
+            )
 
 
 class TestExpiry:

@@ -255,8 +255,9 @@ class TestWallet:
         r = commit(data)
         assert r.points_earned == 120  # wallet money is money the member paid
         assert wallet_balance(member_id=m.pk).principal_fen == 42000
-        refund = services.sale_refund(merchant_id=world.merchant.pk, pos_sale_id=data.pos_sale_id,
-                                      pos_refund_id="W1", lines=None)
+        refund = services.sale_refund(
+            merchant_id=world.merchant.pk, pos_sale_id=data.pos_sale_id, pos_refund_id="W1", lines=None
+        )
         assert refund.payments == {"wallet": 8000, "cash": 4000}
         assert wallet_balance(member_id=m.pk).principal_fen == 50000
         assert_ledger_clean()
