@@ -154,8 +154,13 @@ def reverse(*, transaction_obj: Transaction, member_accounts: Mapping[int, Accou
 
 
 def lock_member_accounts(*, mall_group_id: int, member_id: int, kinds: Iterable[str]) -> dict[str, Account]:
-    """Create (if needed) and lock the member's accounts of `kinds`, in primary-key order. Returns kind → row."""
+    """Lock the member's accounts of `kinds` (creating any that are missing), in primary-key order, in one
+    statement when they all exist. Returns kind → row."""
     _require_tx()
-    ids = [member_account(mall_group_id=mall_group_id, member_id=member_id, kind=k).pk for k in kinds]
-    rows = lock_rows(Account.objects.filter(pk__in=ids))
+    wanted = list(dict.fromkeys(kinds))
+    rows = lock_rows(Account.objects.filter(member_id=member_id, kind__in=wanted))
+    if len(rows) < len(wanted):
+        for kind in set(wanted) - {row.kind for row in rows}:
+            member_account(mall_group_id=mall_group_id, member_id=member_id, kind=kind)
+        rows = lock_rows(Account.objects.filter(member_id=member_id, kind__in=wanted))
     return {row.kind: row for row in rows}

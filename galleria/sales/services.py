@@ -70,10 +70,6 @@ def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
     group_id = mall.group_id
     if data.occurred_at > timezone.now() + dt.timedelta(minutes=10):
         raise ValidationError(_("The sale time is in the future."), code="sale.future")
-    if Sale.objects.filter(merchant=merchant, pos_sale_id=data.pos_sale_id).exists():
-        raise ConflictError(
-            _("This receipt was already recorded."), code="sale.duplicate", extra={"pos_sale_id": data.pos_sale_id}
-        )
     member_id, joined = data.member_id, False
     if member_id is None and data.join_phone:
         member_id, joined = _join_member(merchant=merchant, phone=data.join_phone, actor=actor)
@@ -105,23 +101,22 @@ def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
     paid = total - points_value
     line_paid = rules.split_over_lines(paid, lines)
     line_points_spent = rules.split_over_lines(data.points_to_use, lines) if data.points_to_use else [0] * len(lines)
-    try:
-        with transaction.atomic():
-            sale = Sale.objects.create(
-                mall_group_id=group_id,
-                mall=mall,
-                merchant=merchant,
-                store=store,
-                terminal_id=data.terminal_id,
-                member_id=member_id,
-                pos_sale_id=data.pos_sale_id,
-                occurred_at=data.occurred_at,
-                is_offline=data.is_offline,
-                total_fen=total,
-                paid_fen=paid,
-                points_used=data.points_to_use,
-                points_value_fen=points_value,
-            )
+    try:  # no savepoint: a duplicate receipt aborts the whole use case anyway
+        sale = Sale.objects.create(
+            mall_group_id=group_id,
+            mall=mall,
+            merchant=merchant,
+            store=store,
+            terminal_id=data.terminal_id,
+            member_id=member_id,
+            pos_sale_id=data.pos_sale_id,
+            occurred_at=data.occurred_at,
+            is_offline=data.is_offline,
+            total_fen=total,
+            paid_fen=paid,
+            points_used=data.points_to_use,
+            points_value_fen=points_value,
+        )
     except IntegrityError as exc:
         raise ConflictError(_("This receipt was already recorded."), code="sale.duplicate") from exc
     source = f"sale:{sale.pk}"
