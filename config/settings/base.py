@@ -155,6 +155,8 @@ GALLERIA_EVENT_HANDLERS: dict[str, list[str]] = {
     "member.joined": ["galleria.points.tasks.on_member_joined"],
     "member.profile_updated": ["galleria.points.tasks.on_profile_updated"],
 }
+# The sandbox payment gateway credits wallets without real money: on in development and tests only.
+GALLERIA_SANDBOX_PAYMENTS = env.bool("GALLERIA_SANDBOX_PAYMENTS", default=DEBUG)
 GALLERIA_POS_KEY_SECRET = env.str("GALLERIA_POS_KEY_SECRET", default="")
 GALLERIA_SMS_BACKEND = env.str("GALLERIA_SMS_BACKEND", default="galleria.messaging.sms.OutboxSmsBackend")
 

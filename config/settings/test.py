@@ -4,6 +4,7 @@ from .base import *  # noqa: F403
 from .base import STORAGES, env
 
 DEBUG = False
+GALLERIA_SANDBOX_PAYMENTS = True
 SECRET_KEY = "test-secret-key-not-for-production-0123456789"
 GALLERIA_MEMBER_CODE_KEY = "test-member-code-key"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -7,6 +7,8 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from galleria.core.errors import ApplicationError
+from galleria.core.money import yuan_to_fen
 from galleria.members.models import Gender
 
 
@@ -72,3 +74,42 @@ class PlateForm(forms.Form):
             attrs={"autocomplete": "off", "autocapitalize": "characters", "placeholder": _("e.g. 粤B12345")}
         ),
     )
+
+
+class TopUpForm(forms.Form):
+    """A wallet top-up in yuan. `key` is a random id rendered into the form: submitting the same form twice (a
+    double tap, a retry after a timeout) starts one top-up, not two."""
+
+    amount = forms.CharField(
+        label=_("Amount (¥)"),
+        max_length=20,
+        error_messages={"required": _("Enter an amount to top up.")},
+        widget=forms.TextInput(
+            attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": _("e.g. 1000"), "class": "amount"}
+        ),
+    )
+    key = forms.CharField(
+        max_length=64,
+        min_length=8,
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("This form has expired. Please try again."),
+            "min_length": _("This form has expired. Please try again."),
+            "max_length": _("This form has expired. Please try again."),
+        },
+    )
+
+    def clean_amount(self) -> int:
+        raw = str(self.cleaned_data["amount"]).strip().replace("¥", "").replace("￥", "").replace(" ", "")
+        try:
+            return yuan_to_fen(raw)
+        except ApplicationError as exc:
+            if exc.code == "money.precision":
+                raise forms.ValidationError(_("Amounts have at most two decimals, e.g. 99.50.")) from exc
+            raise forms.ValidationError(_("Enter an amount in yuan, e.g. 1000 or 99.50.")) from exc
+
+    def clean_key(self) -> str:
+        key = str(self.cleaned_data["key"]).strip()
+        if not key.isprintable() or " " in key:
+            raise forms.ValidationError(_("This form has expired. Please try again."))
+        return key

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import loyalty_views, views
 
 app_name = "app"
 
@@ -12,4 +12,11 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("profile/plates/", views.plate_add, name="plate_add"),
     path("profile/plates/<int:identifier_id>/remove/", views.plate_remove, name="plate_remove"),
+    path("points/", loyalty_views.points, name="points"),
+    path("points/checkin/", loyalty_views.checkin, name="checkin"),
+    path("tier/", loyalty_views.tier, name="tier"),
+    path("wallet/", loyalty_views.wallet, name="wallet"),
+    path("wallet/topup/", loyalty_views.topup_start, name="topup_start"),
+    path("wallet/topups/<int:topup_id>/pay/", loyalty_views.topup_pay, name="topup_pay"),
+    path("purchases/", loyalty_views.purchases, name="purchases"),
 ]

@@ -26,6 +26,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from galleria.audit.types import Actor
 from galleria.core import timeutil
 from galleria.core.errors import ApplicationError
+from galleria.core.money import format_cny
 from galleria.interfaces.common import client_ip
 from galleria.malls.models import Mall
 from galleria.members import rules as member_rules
@@ -40,7 +41,10 @@ from galleria.members.services import (
     member_profile_update,
     otp_request,
 )
+from galleria.points.selectors import points_balance
+from galleria.wallet.selectors import wallet_balance
 
+from . import presenters
 from .forms import LoginForm, PlateForm, ProfileForm
 
 SESSION_MEMBER = "member_id"
@@ -226,7 +230,15 @@ def _code_context(member: Member) -> dict[str, Any]:
 @never_cache
 @member_view
 def home(request: HttpRequest, member: Member, mall: Mall) -> HttpResponse:
-    ctx = {**_base_context(mall, member, tab="home"), **_code_context(member)}
+    tier = presenters.current_tier(member=member)
+    ctx = {
+        **_base_context(mall, member, tab="home"),
+        **_code_context(member),
+        "tier": tier,
+        "points_balance": points_balance(member_id=member.pk),
+        "wallet_text": format_cny(wallet_balance(member_id=member.pk).total_fen),
+        "recent": presenters.recent_purchases(member=member, tz_name=mall.timezone),
+    }
     return render(request, "app/home.html", ctx)
 
 

@@ -1,4 +1,5 @@
-/* Member app: countdowns for the member code and the "send code" button; refresh the code when the app returns. */
+/* Member app: countdowns for the member code and the "send code" button; refresh the code when the app returns;
+   the wallet top-up form (bonus offers, bonus preview, one submit per form). */
 (function () {
   "use strict";
 
@@ -47,9 +48,86 @@
     }, 1000);
   }
 
+  // ---- wallet top-up: bonus offers fill the amount, a live preview of the bonus, one submit per form
+
+  function yuanToFen(text) {
+    // Exact, no floats: "1,000.5" → 100050; anything else → null.
+    var clean = String(text || "").replace(/[\s,¥￥]/g, "");
+    var match = /^(\d{1,9})(?:\.(\d{0,2}))?$/.exec(clean);
+    if (!match) return null;
+    var fen = (match[2] || "").concat("00").slice(0, 2);
+    return parseInt(match[1], 10) * 100 + parseInt(fen, 10);
+  }
+
+  function formatCny(fen) {
+    var whole = String(Math.floor(fen / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    var part = String(fen % 100);
+    return "¥" + whole + "." + (part.length < 2 ? "0" + part : part);
+  }
+
+  function bestBonus(fen, offers) {
+    // The best single tier the amount meets (the server decides; this is only a preview).
+    var best = null;
+    offers.forEach(function (o) {
+      if (fen >= o[0] && (best === null || o[1] > best[1] || (o[1] === best[1] && o[0] > best[0]))) best = o;
+    });
+    return best ? best[1] : 0;
+  }
+
+  function setupTopup(root) {
+    var form = root.querySelector("form.topup-form");
+    if (!form) return;
+    var input = form.querySelector("input[name=amount]");
+    var preview = form.querySelector(".bonus-preview");
+    var offers = [];
+    try { offers = JSON.parse(form.getAttribute("data-offers") || "[]"); } catch (e) { offers = []; }
+    function update() {
+      if (!preview || !input) return;
+      var fen = yuanToFen(input.value);
+      var bonus = fen === null ? 0 : bestBonus(fen, offers);
+      preview.textContent = bonus ? preview.getAttribute("data-template").replace("%(bonus)s", formatCny(bonus)) : "";
+      root.querySelectorAll(".offer[data-amount]").forEach(function (btn) {
+        btn.classList.toggle("selected", fen !== null && yuanToFen(btn.getAttribute("data-amount")) === fen);
+      });
+    }
+    root.querySelectorAll(".offer[data-amount]").forEach(function (btn) {
+      btn.addEventListener("click", function () {
+        if (!input) return;
+        input.value = btn.getAttribute("data-amount");
+        update();
+        input.focus();
+      });
+    });
+    if (input) input.addEventListener("input", update);
+    update();
+  }
+
+  function submitOnce(root) {
+    // A second tap while the first request is on its way does nothing (the server is idempotent anyway).
+    root.querySelectorAll("form.topup-form, form.sandbox-actions").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (form.getAttribute("data-submitted")) { event.preventDefault(); return; }
+        form.setAttribute("data-submitted", "1");
+        var btn = form.querySelector("button[type=submit]");
+        if (btn) window.setTimeout(function () { btn.disabled = true; }, 0);
+      });
+    });
+    // Back to a page kept in the browser's cache: the form may be sent again (same key, same top-up).
+    window.addEventListener("pageshow", function (event) {
+      if (!event.persisted) return;
+      root.querySelectorAll("form[data-submitted]").forEach(function (form) {
+        form.removeAttribute("data-submitted");
+        var btn = form.querySelector("button[type=submit]");
+        if (btn) btn.disabled = false;
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     startCodeCountdown(document);
     startResendCountdown(document);
+    setupTopup(document);
+    submitOnce(document);
     var code = document.querySelector("input[autocomplete=one-time-code]");
     if (code && document.querySelector("[data-testid=code-sent]")) code.focus();
   });
