@@ -26,6 +26,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Each test starts with a database of its own: forget ids remembered from earlier tests."""
+    from galleria.ledger.services import clear_caches
+
+    clear_caches()
+    yield
+    clear_caches()
+
+
 @pytest.fixture
 def world(db):
     from galleria.testing import build_world
@@ -57,7 +67,7 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
@@ -66,7 +76,7 @@ def page(browser, live_server):
 
 @pytest.fixture
 def mobile_page(browser, live_server):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

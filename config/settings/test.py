@@ -4,6 +4,8 @@ from .base import *  # noqa: F403
 from .base import STORAGES, env
 
 DEBUG = False
+# Tests read English by default (assertions on UI text); tests/test_translations.py checks the zh-Hans default.
+LANGUAGE_CODE = "en"
 GALLERIA_SANDBOX_PAYMENTS = True
 SECRET_KEY = "test-secret-key-not-for-production-0123456789"
 GALLERIA_MEMBER_CODE_KEY = "test-member-code-key"

@@ -13,6 +13,10 @@ MERCHANTS_EDIT = "merchants.edit"
 STAFF_MANAGE = "staff.manage"
 AUDIT_VIEW = "audit.view"
 DASHBOARD_VIEW = "dashboard.view"
+LOYALTY_VIEW = "loyalty.view"  # points rules, tiers, a member's points and tier (read)
+LOYALTY_EDIT = "loyalty.edit"  # points policy, earn rules, campaigns, behaviour rules, tiers, tier override
+POINTS_ADJUST = "points.adjust"  # request a customer-service points adjustment
+POINTS_APPROVE = "points.approve"  # approve or reject adjustments above the policy's threshold
 # Merchant portal permissions
 PORTAL_VIEW = "portal.view"
 PORTAL_PROFILE_EDIT = "portal.profile_edit"
@@ -22,18 +26,22 @@ PORTAL_POS_MANAGE = "portal.pos_manage"  # POS terminals and their API keys
 # Platform
 PLATFORM_ADMIN = "platform.admin"
 
-_CONSOLE_READ = {MEMBERS_VIEW, MERCHANTS_VIEW, DASHBOARD_VIEW}
+_CONSOLE_READ = {MEMBERS_VIEW, MERCHANTS_VIEW, DASHBOARD_VIEW, LOYALTY_VIEW}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.PLATFORM_ADMIN: frozenset(
-        _CONSOLE_READ | {MEMBERS_VIEW_PII, MEMBERS_EDIT, MERCHANTS_EDIT, STAFF_MANAGE, AUDIT_VIEW, PLATFORM_ADMIN}
+        _CONSOLE_READ
+        | {MEMBERS_VIEW_PII, MEMBERS_EDIT, MERCHANTS_EDIT, STAFF_MANAGE, AUDIT_VIEW, PLATFORM_ADMIN}
+        | {LOYALTY_EDIT, POINTS_ADJUST, POINTS_APPROVE}
     ),
     Role.GROUP_ADMIN: frozenset(
-        _CONSOLE_READ | {MEMBERS_VIEW_PII, MEMBERS_EDIT, MERCHANTS_EDIT, STAFF_MANAGE, AUDIT_VIEW}
+        _CONSOLE_READ
+        | {MEMBERS_VIEW_PII, MEMBERS_EDIT, MERCHANTS_EDIT, STAFF_MANAGE, AUDIT_VIEW}
+        | {LOYALTY_EDIT, POINTS_ADJUST, POINTS_APPROVE}
     ),
-    Role.MARKETING: frozenset(_CONSOLE_READ),
-    Role.SERVICE: frozenset(_CONSOLE_READ | {MEMBERS_VIEW_PII, MEMBERS_EDIT}),
-    Role.FINANCE: frozenset(_CONSOLE_READ | {AUDIT_VIEW}),
+    Role.MARKETING: frozenset(_CONSOLE_READ | {LOYALTY_EDIT}),
+    Role.SERVICE: frozenset(_CONSOLE_READ | {MEMBERS_VIEW_PII, MEMBERS_EDIT, POINTS_ADJUST}),
+    Role.FINANCE: frozenset(_CONSOLE_READ | {AUDIT_VIEW, POINTS_APPROVE}),
     Role.READONLY: frozenset(_CONSOLE_READ),
     Role.MERCHANT_OWNER: frozenset(
         {PORTAL_VIEW, PORTAL_PROFILE_EDIT, PORTAL_MEMBER_LOOKUP, PORTAL_STAFF_MANAGE, PORTAL_POS_MANAGE}

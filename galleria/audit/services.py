@@ -1,10 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+from django.db import models
 
 from .models import AuditEvent
 from .types import Actor
+
+M = TypeVar("M", bound=models.Model)
 
 SENSITIVE_FIELDS = frozenset({"phone", "name", "birthday", "email", "gender", "role", "is_active", "status"})
 
@@ -40,3 +44,37 @@ def audit_record(
         mall_group_id=mall_group_id,
         changes=dict(changes or {}),
     )
+
+
+def audited_save(
+    *,
+    obj: M,
+    values: Mapping[str, Any],
+    fields: Iterable[str],
+    actor: Actor,
+    action: str,
+    label: str,
+    mall_group_id: int | None,
+    is_new: bool,
+    exclude: Iterable[str] = (),
+) -> M:
+    """Assign `values` (only `fields`), validate like the database will (`full_clean`, constraints included; a
+    Django ValidationError comes out for the form to show), save, and record the before/after in the audit log.
+    Runs inside the caller's transaction, with the row already locked when it exists."""
+    fields = tuple(fields)
+    before = {} if is_new else {name: getattr(obj, name) for name in fields}
+    for name in fields:
+        if name in values:
+            setattr(obj, name, values[name])
+    obj.full_clean(exclude=list(exclude))
+    obj.save()
+    audit_record(
+        actor=actor,
+        action=action,
+        target_type=obj._meta.model_name or "",
+        target_id=obj.pk,
+        target_label=label,
+        mall_group_id=mall_group_id,
+        changes=diff(before, {name: getattr(obj, name) for name in fields}),
+    )
+    return obj

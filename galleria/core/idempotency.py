@@ -44,9 +44,8 @@ def run_idempotent(
         raise ValidationError(
             _("An Idempotency-Key header (1–100 printable characters) is required."), code="idempotency.key_required"
         )
-    existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
-    if existing is not None:
-        return _replay(existing, request_hash)
+    # No read first: the insert is the check. A committed record makes it fail at once; an in-flight one makes
+    # it wait for that transaction, then fail; either way the stored answer is replayed.
     try:
         with transaction.atomic(durable=True):
             record = IdempotencyRecord.objects.create(scope=scope, key=key, request_hash=request_hash)

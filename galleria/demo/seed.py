@@ -27,6 +27,7 @@ from faker import Faker
 from galleria.accounts.models import Role, User
 from galleria.core import timeutil
 from galleria.core.ids import luhn_check_digit
+from galleria.ledger.services import clear_caches
 from galleria.malls.models import Mall, MallGroup
 from galleria.members import rules
 from galleria.members.models import (
@@ -120,6 +121,7 @@ def _wipe() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     call_command("flush", interactive=False, verbosity=0)
+    clear_caches()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")

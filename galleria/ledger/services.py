@@ -37,6 +37,18 @@ def _require_tx() -> None:
         raise RuntimeError("ledger postings must run inside the use case's transaction")
 
 
+# System accounts are created once and never deleted (entries PROTECT them), so their ids can be remembered per
+# process: this keeps the lookups (and the "is this a member account?" check in `post`) off the sale path.
+_system_ids: dict[tuple[int, str, int | None], int] = {}
+_known_system: set[int] = set()
+
+
+def clear_caches() -> None:
+    """Forget remembered system account ids (tests that roll the database back; `seed_demo --reset`)."""
+    _system_ids.clear()
+    _known_system.clear()
+
+
 def member_account(*, mall_group_id: int, member_id: int, kind: str) -> Account:
     """The member's account of a kind, created on first use (race-safe through the unique constraint)."""
     if kind not in MEMBER_KINDS:
@@ -57,6 +69,9 @@ def system_account_id(*, mall_group_id: int, kind: str, merchant_id: int | None 
     """Id of a system account (never locked, never updated: its balance is derived from legs)."""
     if kind in MEMBER_KINDS:
         raise ValueError(f"{kind} is a member account kind")
+    cached = _system_ids.get((mall_group_id, kind, merchant_id))
+    if cached is not None:
+        return cached
     owner: dict[str, object] = {"merchant_id": merchant_id} if merchant_id else {"merchant__isnull": True}
     account = Account.objects.filter(mall_group_id=mall_group_id, kind=kind, member__isnull=True, **owner).first()
     if account is None:
@@ -67,6 +82,8 @@ def system_account_id(*, mall_group_id: int, kind: str, merchant_id: int | None 
                 )
         except IntegrityError:
             account = Account.objects.get(mall_group_id=mall_group_id, kind=kind, member__isnull=True, **owner)
+    _system_ids[(mall_group_id, kind, merchant_id)] = account.pk
+    _known_system.add(account.pk)
     return account.pk
 
 
@@ -118,7 +135,7 @@ def post(
     for leg in legs:
         if leg.account_id in locked:
             deltas[leg.account_id] += leg.amount
-    others = {leg.account_id for leg in legs} - set(locked)
+    others = {leg.account_id for leg in legs} - set(locked) - _known_system
     if others and Account.objects.filter(pk__in=others, member__isnull=False).exists():
         raise RuntimeError("a member account leg was posted without its locked account row")
     for account_id, delta in deltas.items():

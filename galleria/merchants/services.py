@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from galleria.audit.services import audit_record, diff
@@ -160,13 +160,15 @@ def pos_key_revoke(*, actor: Actor, key_pk: int) -> PosKey:
 
 
 def pos_nonce_use(*, key: PosKey, nonce: str) -> bool:
-    """Record a nonce; False if this key already used it (a replay). Runs in its own short transaction."""
-    try:
-        with transaction.atomic():
-            PosNonce.objects.create(key=key, nonce=nonce, seen_at=timezone.now())
-    except IntegrityError:
-        return False
-    return True
+    """Record a nonce; False if this key already used it (a replay). One statement: the unique index decides."""
+    table = PosNonce._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (key_id, nonce, seen_at) VALUES (%s, %s, %s) "  # noqa: S608 - table name is ours
+            "ON CONFLICT (key_id, nonce) DO NOTHING RETURNING id",
+            [key.pk, nonce, timezone.now()],
+        )
+        return cursor.fetchone() is not None
 
 
 def pos_key_touch(*, key: PosKey) -> None:

@@ -193,3 +193,17 @@ def tier_mix(*, mall_group_id: int) -> dict[str, int]:
 
 def rungs(levels: Sequence[TierLevel]) -> list[Rung]:
     return [rung(level) for level in levels]
+
+
+def tier_level_get(*, level_id: int, mall_group_id: int | None) -> TierLevel:
+    """One level of a group's ladder (any group when `mall_group_id` is None); raises TierLevel.DoesNotExist."""
+    qs = TierLevel.objects.all()
+    if mall_group_id is not None:
+        qs = qs.filter(mall_group_id=mall_group_id)
+    return qs.get(pk=level_id)
+
+
+def tier_settings_get(*, mall_group_id: int) -> TierSettings:
+    """The group's tier settings row, or the defaults (not written) when none was saved yet."""
+    row = TierSettings.objects.filter(mall_group_id=mall_group_id).first()
+    return row if row is not None else TierSettings(mall_group_id=mall_group_id)

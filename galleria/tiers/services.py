@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Mapping
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from galleria.audit.services import audit_record, diff
+from galleria.audit.services import audit_record, audited_save, diff
 from galleria.audit.types import Actor
 from galleria.core import timeutil
 from galleria.core.events import publish
@@ -449,3 +451,52 @@ def tier_reevaluate(
         changes=dict(counts),
         resumed_after=resumed_after,
     )
+
+
+# ------------------------------------------------------------------------------------------- configuration
+
+LEVEL_FIELDS = (
+    "name",
+    "threshold",
+    "points_multiplier_bp",
+    "discount_bp",
+    "free_parking_hours",
+    "birthday_gift",
+    "lounge_access",
+    "priority_registration",
+)
+SETTINGS_FIELDS = ("qualify_by", "grace_months", "downgrade_one_step")
+
+
+def tier_level_save(*, mall_group_id: int, level_id: int, values: Mapping[str, Any], actor: Actor) -> TierLevel:
+    """Edit one level of the ladder (code and rank are fixed: they are what members' tier rows point at)."""
+    with transaction.atomic(durable=True):
+        level = lock_one(TierLevel.objects.filter(pk=level_id, mall_group_id=mall_group_id))
+        return audited_save(
+            obj=level,
+            values=values,
+            fields=LEVEL_FIELDS,
+            actor=actor,
+            action="tier.level_save",
+            label=str(values.get("name") or level.name),
+            mall_group_id=mall_group_id,
+            is_new=False,
+            exclude=["mall_group"],
+        )
+
+
+def tier_settings_save(*, mall_group_id: int, values: Mapping[str, Any], actor: Actor) -> TierSettings:
+    with transaction.atomic(durable=True):
+        rows = lock_rows(TierSettings.objects.filter(mall_group_id=mall_group_id))
+        row = rows[0] if rows else TierSettings(mall_group_id=mall_group_id)
+        return audited_save(
+            obj=row,
+            values=values,
+            fields=SETTINGS_FIELDS,
+            actor=actor,
+            action="tier.settings_save",
+            label="tier settings",
+            mall_group_id=mall_group_id,
+            is_new=not rows,
+            exclude=["mall_group"],
+        )

@@ -210,7 +210,8 @@ def _idempotent(
     return response
 
 
-def _sale_data(ctx: PosContext, payload: SaleInSchema, *, offline: bool = False) -> SaleIn:
+def _sale_data(ctx: PosContext, payload: SaleInSchema, *, offline: bool = False) -> tuple[SaleIn, str | None]:
+    """The service input and, when the member was identified, their card number (for the response)."""
     member = _member(ctx, payload.member, at=payload.occurred_at if offline else None)
     return SaleIn(
         merchant_id=ctx.merchant.pk,
@@ -224,15 +225,12 @@ def _sale_data(ctx: PosContext, payload: SaleInSchema, *, offline: bool = False)
         join_phone=payload.join_phone if not member else None,
         points_to_use=payload.points_to_use,
         is_offline=offline,
-    )
+    ), (member.card_no if member else None)
 
 
-def _sale_out(pos_sale_id: str, result: sale_services.SaleResult) -> dict[str, Any]:
-    card = (
-        Member.objects.filter(pk=result.member_id).values_list("card_no", flat=True).first()
-        if result.member_id
-        else None
-    )
+def _sale_out(pos_sale_id: str, result: sale_services.SaleResult, card: str | None) -> dict[str, Any]:
+    if card is None and result.member_id:  # pay = join: the new member's card number
+        card = Member.objects.filter(pk=result.member_id).values_list("card_no", flat=True).first()
     return SaleOut(
         sale_id=result.sale_id,
         pos_sale_id=pos_sale_id,
@@ -286,9 +284,9 @@ def sale_commit(request: HttpRequest, payload: SaleInSchema) -> HttpResponse:
     ctx: PosContext = request.auth  # type: ignore[attr-defined]
 
     def operation() -> tuple[int, dict[str, Any]]:
-        data = _sale_data(ctx, payload)
+        data, card = _sale_data(ctx, payload)
         result = sale_services.sale_commit_in_tx(data=data, actor=_actor(ctx))
-        return 201, _sale_out(payload.pos_sale_id, result)
+        return 201, _sale_out(payload.pos_sale_id, result, card)
 
     return _idempotent(request, ctx, operation)
 
@@ -335,9 +333,8 @@ def offline_upload(request: HttpRequest, payload: OfflineBatchIn) -> HttpRespons
                 continue
             try:
                 with transaction.atomic():
-                    result = sale_services.sale_commit_in_tx(
-                        data=_sale_data(ctx, item, offline=True), actor=_actor(ctx)
-                    )
+                    data, card = _sale_data(ctx, item, offline=True)
+                    result = sale_services.sale_commit_in_tx(data=data, actor=_actor(ctx))
             except ApplicationError as exc:
                 counts["error"] += 1
                 results.append(
@@ -358,7 +355,7 @@ def offline_upload(request: HttpRequest, payload: OfflineBatchIn) -> HttpRespons
                 {
                     "pos_sale_id": item.pos_sale_id,
                     "status": "created",
-                    "sale": _sale_out(item.pos_sale_id, result),
+                    "sale": _sale_out(item.pos_sale_id, result, card),
                     "error": None,
                 }
             )

@@ -60,6 +60,12 @@ ERROR_MESSAGES: dict[str, Promise] = {
     "staff.merchant_invalid": _("Choose the merchant this person works for."),
     "staff.self_change": _("You cannot change your own role or deactivate yourself."),
     "forbidden": _("Your role does not allow this change."),
+    "points.approval_same_person": _("You requested this adjustment: a second person must approve it."),
+    "points.adjustment_decided": _("This adjustment was already approved or rejected."),
+    "sale.merchant_unknown": _("Choose a merchant of this mall group."),
+    "tiers.override_invalid": _("The override needs a reason and an end date that is not in the past."),
+    "tiers.level_unknown": _("There is no such tier in this mall group."),
+    "tiers.member_unknown": _("There is no such active member."),
 }
 
 ACTION_LABELS: dict[str, Promise] = {
@@ -77,6 +83,17 @@ ACTION_LABELS: dict[str, Promise] = {
     "store.save": _("Saved a store"),
     "staff.create": _("Created a staff account"),
     "staff.update": _("Edited a staff account"),
+    "points.policy_save": _("Saved the points policy"),
+    "points.rule_save": _("Saved an earn rule"),
+    "points.campaign_save": _("Saved a points campaign"),
+    "points.behaviour_save": _("Saved behaviour points"),
+    "points.adjust_request": _("Requested a points adjustment"),
+    "points.adjust_approve": _("Approved a points adjustment"),
+    "points.adjust_reject": _("Rejected a points adjustment"),
+    "tier.override": _("Overrode the tier"),
+    "tier.level_save": _("Saved a tier"),
+    "tier.settings_save": _("Saved the tier settings"),
+    "tier.ladder_default": _("Created the default tier ladder"),
 }
 
 SENSITIVE_KEYS = frozenset({"phone", "birthday", "email", "name"})
@@ -197,6 +214,16 @@ def audit_labels() -> dict[str, str]:
     labels.update({k: str(v) for k, v in ConsentPurpose.choices})
     labels.update({"channel": str(_("Channel")), "count": str(_("Rows")), "phones": str(_("Phones"))})
     labels.update({"filters": str(_("Filters")), "fields": str(_("Fields"))})
+    labels.update(
+        {
+            "points": str(_("Points")),
+            "reason": str(_("Reason")),
+            "adjustment": str(_("Adjustment")),
+            "tier": str(_("Tier")),
+            "override_until": str(_("Override until")),
+            "grace_until": str(_("Grace until")),
+        }
+    )
     return labels
 
 

@@ -1,6 +1,18 @@
 from django.urls import path
 
-from .views import audit, auth, dashboard, members, merchants, staff
+from .views import (
+    adjustments,
+    audit,
+    auth,
+    dashboard,
+    member_actions,
+    member_loyalty,
+    members,
+    merchants,
+    points,
+    staff,
+    tiers,
+)
 
 app_name = "console"
 
@@ -22,6 +34,27 @@ urlpatterns = [
         members.member_identifier_remove_view,
         name="member_identifier_remove",
     ),
+    path("members/<int:member_id>/points/", member_loyalty.member_points_history, name="member_points"),
+    path("members/<int:member_id>/sales/<int:sale_id>/", member_loyalty.member_sale, name="member_sale"),
+    path("members/<int:member_id>/tier/", member_actions.member_tier_override, name="member_tier_override"),
+    path("members/<int:member_id>/points/adjust/", member_actions.member_points_adjust, name="member_points_adjust"),
+    # loyalty: points rules, tiers, adjustments
+    path("loyalty/points/", points.points_rules, name="points_rules"),
+    path("loyalty/points/policy/", points.policy_edit, name="points_policy"),
+    path("loyalty/points/simulate/", points.points_simulate, name="points_simulate"),
+    path("loyalty/points/rules/new/", points.rule_new, name="earn_rule_new"),
+    path("loyalty/points/rules/<int:rule_id>/edit/", points.rule_edit, name="earn_rule_edit"),
+    path("loyalty/points/rules/<int:rule_id>/toggle/", points.rule_toggle, name="earn_rule_toggle"),
+    path("loyalty/points/campaigns/new/", points.campaign_new, name="campaign_new"),
+    path("loyalty/points/campaigns/<int:campaign_id>/edit/", points.campaign_edit, name="campaign_edit"),
+    path("loyalty/points/campaigns/<int:campaign_id>/toggle/", points.campaign_toggle, name="campaign_toggle"),
+    path("loyalty/points/behaviour/<slug:event>/", points.behaviour_edit, name="behaviour_edit"),
+    path("loyalty/tiers/", tiers.tiers, name="tiers"),
+    path("loyalty/tiers/default/", tiers.tiers_default, name="tiers_default"),
+    path("loyalty/tiers/settings/", tiers.tiers_settings, name="tiers_settings"),
+    path("loyalty/tiers/<int:level_id>/edit/", tiers.tier_level_edit, name="tier_level_edit"),
+    path("loyalty/adjustments/", adjustments.adjustments, name="adjustments"),
+    path("loyalty/adjustments/<int:adjustment_id>/decide/", adjustments.adjustment_decide, name="adjustment_decide"),
     # merchants and stores
     path("merchants/", merchants.merchant_list_view, name="merchants"),
     path("merchants/new/", merchants.merchant_new, name="merchant_new"),

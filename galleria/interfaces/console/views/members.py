@@ -47,6 +47,7 @@ from galleria.members.services import (
 
 from ..forms import IdentifierAddForm, MemberFilterForm, MemberProfileForm, MemberRegisterForm
 from ..helpers import add_application_error, console_view, error_message, is_htmx, page_of, trail
+from .member_loyalty import loyalty_context
 
 AUDIT_TRAIL_LIMIT = 30
 FIXED_KINDS = (IdentifierKind.PHONE, IdentifierKind.CARD)
@@ -170,9 +171,11 @@ def _detail(
     *,
     identifier_form: IdentifierAddForm | None = None,
     revealed_phone: str = "",
+    loyalty: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """Render the 360 view. Every rendering shows personal data, so every rendering is audited."""
+    """Render the 360 view. Every rendering shows personal data, so every rendering is audited.
+    `loyalty` carries bound forms of the loyalty section (tier override, points adjustment) to show their errors."""
     scope = scope_of(request)
     with_pii = scope.can(perms.MEMBERS_VIEW_PII)
     actor = actor_for(request)
@@ -210,6 +213,8 @@ def _detail(
         "can_view_pii": with_pii,
         "identifier_form": identifier_form or IdentifierAddForm(),
     }
+    if scope.can(perms.LOYALTY_VIEW):
+        context.update(loyalty_context(request, member, **(loyalty or {})))
     return render(request, "console/members/detail.html", context, status=status)
 
 

@@ -23,8 +23,8 @@ from galleria.ledger.models import Account, AccountKind, Asset, Transaction, Tra
 from galleria.ledger.types import Leg
 from galleria.members.models import Member
 
-from . import rules
-from .models import (
+from .. import rules
+from ..models import (
     AdjustmentStatus,
     BehaviourAward,
     BehaviourEvent,
@@ -35,8 +35,8 @@ from .models import (
     PointsLot,
     PointsPolicy,
 )
-from .selectors import expiry_config, policy_get
-from .types import LotView
+from ..selectors import expiry_config, policy_get
+from ..types import LotView
 
 
 def _open_lots(member_id: int) -> list[PointsLot]:

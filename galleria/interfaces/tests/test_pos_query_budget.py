@@ -1,0 +1,63 @@
+"""Pinned query budgets of the hot POS endpoints: a change that adds queries to the checkout path fails here."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from galleria.audit.types import Actor
+from galleria.members import services as member_services
+from galleria.merchants.models import PosTerminal
+from galleria.merchants.services import pos_key_create
+from galleria.testing_pos import PosSigner, PosTestClient
+from galleria.tiers.services import tier_ladder_ensure_default
+
+pytestmark = pytest.mark.django_db
+
+SALE_BUDGET = 29
+QUOTE_BUDGET = 14
+LOOKUP_BUDGET = 8
+
+
+@pytest.fixture
+def pos(client, world):
+    tier_ladder_ensure_default(mall_group_id=world.group.pk)
+    terminal = PosTerminal.objects.create(store=world.store, name="T")
+    key, secret = pos_key_create(actor=Actor.system(), terminal_id=terminal.pk)
+    member = member_services.member_register(mall=world.mall, phone="13812345678", channel="desk",
+                                             actor=Actor.system())
+    client = PosTestClient(client, PosSigner(key.key_id, secret))
+    # warm: the member's accounts, tier row and first purchase at this merchant exist, as for a regular shopper
+    client.post("/api/v1/pos/sales", body("WARM", member.card_no))
+    return client, member
+
+
+def body(pos_sale_id, card):
+    return {"pos_sale_id": pos_sale_id, "member": card,
+            "lines": [{"sku": "A", "name": "a", "quantity": 1, "unit_price_fen": 3800, "amount_fen": 3800},
+                      {"sku": "B", "name": "b", "quantity": 2, "unit_price_fen": 1900, "amount_fen": 3800}],
+            "payments": [{"method": "wechat", "amount_fen": 7600}]}
+
+
+def count(fn):
+    with CaptureQueriesContext(connection) as ctx:
+        resp = fn()
+    assert resp.status_code < 300, resp.content
+    return len(ctx.captured_queries), [q["sql"][:120] for q in ctx.captured_queries]
+
+
+def test_sale_commit_query_budget(pos):
+    client, member = pos
+    n, sql = count(lambda: client.post("/api/v1/pos/sales", body("S1", member.card_no)))
+    assert n <= SALE_BUDGET, "\n".join(sql)
+
+
+def test_quote_query_budget(pos):
+    client, member = pos
+    n, sql = count(lambda: client.post("/api/v1/pos/quote", body("Q1", member.card_no)))
+    assert n <= QUOTE_BUDGET, "\n".join(sql)
+
+
+def test_lookup_query_budget(pos):
+    client, member = pos
+    n, sql = count(lambda: client.get(f"/api/v1/pos/members/lookup?code={member.card_no}"))
+    assert n <= LOOKUP_BUDGET, "\n".join(sql)
