@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 
 from galleria.audit.services import audit_record, diff
 from galleria.audit.types import Actor
@@ -17,15 +18,15 @@ MERCHANT_ASSIGNABLE = {Role.MERCHANT_MANAGER, Role.MERCHANT_CLERK}
 
 def _check_assignable(scope: Scope, role: str, mall_group_id: int | None, merchant_id: int | None) -> None:
     if role not in Role.values:
-        raise ValidationError("Unknown role.", code="staff.role_invalid", fields={"role": role})
+        raise ValidationError(_("Unknown role."), code="staff.role_invalid", fields={"role": role})
     if scope.is_platform:
         return
     if scope.merchant_id is not None:
         if role not in MERCHANT_ASSIGNABLE or merchant_id != scope.merchant_id:
-            raise PermissionDeniedError("Merchant owners can add managers and clerks of their own shop only.")
+            raise PermissionDeniedError(_("Merchant owners can add managers and clerks of their own shop only."))
         return
     if role == Role.PLATFORM_ADMIN or mall_group_id != scope.mall_group_id:
-        raise PermissionDeniedError("You can only manage staff of your own mall group.")
+        raise PermissionDeniedError(_("You can only manage staff of your own mall group."))
 
 
 def _scope_fields(role: str, mall_group_id: int | None, merchant_id: int | None) -> tuple[int | None, int | None]:
@@ -33,15 +34,15 @@ def _scope_fields(role: str, mall_group_id: int | None, merchant_id: int | None)
         return None, None
     if role in GROUP_ROLES:
         if mall_group_id is None:
-            raise ValidationError("A mall group role needs a mall group.", code="staff.group_required")
+            raise ValidationError(_("A mall group role needs a mall group."), code="staff.group_required")
         return mall_group_id, None
     if merchant_id is None:
         raise ValidationError(
-            "A merchant role needs a merchant.", code="staff.merchant_required", fields={"merchant": "required"}
+            _("A merchant role needs a merchant."), code="staff.merchant_required", fields={"merchant": "required"}
         )
     merchant = Merchant.objects.select_related("mall").filter(pk=merchant_id).first()
     if merchant is None:
-        raise ValidationError("Unknown merchant.", code="staff.merchant_invalid", fields={"merchant": "unknown"})
+        raise ValidationError(_("Unknown merchant."), code="staff.merchant_invalid", fields={"merchant": "unknown"})
     return merchant.mall.group_id, merchant_id
 
 
@@ -87,7 +88,7 @@ def staff_create(
             )
     except IntegrityError as exc:
         raise ConflictError(
-            "This username is taken.", code="staff.username_taken", fields={"username": "taken"}
+            _("This username is taken."), code="staff.username_taken", fields={"username": "taken"}
         ) from exc
     return user
 
@@ -106,7 +107,9 @@ def staff_update(
         user = User.objects.select_for_update().get(pk=user_id)
         _check_assignable(scope, user.role, user.mall_group_id, user.merchant_id)  # may touch this user at all
         if user.pk == scope.user_id and (role != user.role or not is_active):
-            raise ValidationError("You cannot change your own role or deactivate yourself.", code="staff.self_change")
+            raise ValidationError(
+                _("You cannot change your own role or deactivate yourself."), code="staff.self_change"
+            )
         target_merchant = merchant_id if role in MERCHANT_ROLES else None
         if role in MERCHANT_ROLES and target_merchant is None:
             target_merchant = user.merchant_id

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils.translation import gettext_lazy as _
+
 from .errors import ValidationError
 
 FEN_PER_YUAN = 100
@@ -20,15 +22,15 @@ def yuan_to_fen(value: str | int | Decimal) -> int:
     try:
         dec = Decimal(str(value).strip().replace(",", ""))
     except InvalidOperation as exc:
-        raise ValidationError(f"Not an amount: {value!r}", code="money.invalid") from exc
+        raise ValidationError(_("Not an amount: %(value)s") % {"value": value}, code="money.invalid") from exc
     if not dec.is_finite():
-        raise ValidationError(f"Not an amount: {value!r}", code="money.invalid")
+        raise ValidationError(_("Not an amount: %(value)s") % {"value": value}, code="money.invalid")
     fen = dec * FEN_PER_YUAN
     if fen != fen.to_integral_value():
-        raise ValidationError("Amounts have at most two decimals.", code="money.precision")
+        raise ValidationError(_("Amounts have at most two decimals."), code="money.precision")
     result = int(fen)
     if abs(result) > MAX_AMOUNT_FEN:
-        raise ValidationError("Amount out of range.", code="money.out_of_range")
+        raise ValidationError(_("Amount out of range."), code="money.out_of_range")
     return result
 
 

@@ -10,7 +10,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from galleria.audit.services import audit_record, diff
 from galleria.audit.types import Actor
@@ -50,20 +52,20 @@ def _clean_profile(values: Mapping[str, Any]) -> dict[str, Any]:
     if "name" in values:
         name = str(values["name"] or "").strip()
         if len(name) > 50:
-            raise ValidationError("Name is too long.", code="members.name_too_long", fields={"name": "≤ 50"})
+            raise ValidationError(_("Name is too long."), code="members.name_too_long", fields={"name": "≤ 50"})
         out["name"] = name
     if "gender" in values:
         gender = values["gender"] or Gender.UNKNOWN
         if gender not in Gender.values:
-            raise ValidationError("Unknown gender.", code="members.gender_invalid", fields={"gender": str(gender)})
+            raise ValidationError(_("Unknown gender."), code="members.gender_invalid", fields={"gender": str(gender)})
         out["gender"] = gender
     if "birthday" in values:
         birthday = values["birthday"]
         if birthday is not None and not isinstance(birthday, dt.date):
-            raise ValidationError("Birthday must be a date.", code="members.birthday_invalid")
+            raise ValidationError(_("Birthday must be a date."), code="members.birthday_invalid")
         if birthday is not None and not (dt.date(1900, 1, 1) <= birthday <= timezone.localdate()):
             raise ValidationError(
-                "Birthday is out of range.", code="members.birthday_invalid", fields={"birthday": str(birthday)}
+                _("Birthday is out of range."), code="members.birthday_invalid", fields={"birthday": str(birthday)}
             )
         out["birthday"] = birthday
     if "email" in values:
@@ -96,7 +98,7 @@ def member_register_in_tx(
 ) -> Member:
     """Create a member with phone and card identifiers, inside the caller's transaction."""
     if channel not in JoinChannel.values:
-        raise ValidationError("Unknown join channel.", code="members.channel_invalid")
+        raise ValidationError(_("Unknown join channel."), code="members.channel_invalid")
     e164 = phone_normalize(phone)
     clean = _clean_profile(profile or {})
     member = Member.objects.create(
@@ -200,16 +202,16 @@ def _normalize_identifier(kind: str, value: str) -> str:
     if kind in (IdentifierKind.PHYSICAL_CARD,):
         if not value.isalnum() or not 4 <= len(value) <= 32:
             raise ValidationError(
-                "A physical card number is 4–32 letters or digits.",
+                _("A physical card number is 4–32 letters or digits."),
                 code="members.card_invalid",
                 fields={"value": value},
             )
         return value.upper()
     if kind in (IdentifierKind.WECHAT_OPENID, IdentifierKind.WECHAT_UNIONID):
         if not 10 <= len(value) <= 64 or not all(c.isalnum() or c in "-_" for c in value):
-            raise ValidationError("Not a WeChat id.", code="members.wechat_id_invalid", fields={"value": value})
+            raise ValidationError(_("Not a WeChat id."), code="members.wechat_id_invalid", fields={"value": value})
         return value
-    raise ValidationError("This identifier kind cannot be added by hand.", code="members.identifier_kind_invalid")
+    raise ValidationError(_("This identifier kind cannot be added by hand."), code="members.identifier_kind_invalid")
 
 
 def member_identifier_add(*, member_id: int, actor: Actor, kind: str, value: str) -> MemberIdentifier:
@@ -242,11 +244,11 @@ def member_identifier_remove(*, member_id: int, actor: Actor, identifier_id: int
         row = MemberIdentifier.objects.filter(pk=identifier_id, member=member).first()
         if row is None:
             raise exceptions.MemberNotFoundError(
-                "No such identifier on this member.", code="members.identifier_not_found"
+                _("No such identifier on this member."), code="members.identifier_not_found"
             )
         if row.kind in (IdentifierKind.PHONE, IdentifierKind.CARD):
             raise ValidationError(
-                "The phone and the member card number cannot be removed.", code="members.identifier_required"
+                _("The phone and the member card number cannot be removed."), code="members.identifier_required"
             )
         row.delete()
         audit_record(
@@ -262,7 +264,7 @@ def member_identifier_remove(*, member_id: int, actor: Actor, identifier_id: int
 
 def consent_record(*, member_id: int, purpose: str, is_granted: bool, channel: str, actor: Actor) -> Consent:
     if purpose not in ConsentPurpose.values:
-        raise ValidationError("Unknown consent purpose.", code="members.consent_purpose_invalid")
+        raise ValidationError(_("Unknown consent purpose."), code="members.consent_purpose_invalid")
     with transaction.atomic(durable=True):
         member = lock_one(Member.objects.filter(pk=member_id))
         consent = Consent.objects.create(member=member, purpose=purpose, is_granted=is_granted, channel=channel)
@@ -322,7 +324,12 @@ def otp_request(*, mall_group_id: int, phone: str, ip: str | None) -> OtpChallen
             expires_at=now + dt.timedelta(seconds=_otp_conf("TTL_SECONDS")),
         )
         minutes = _otp_conf("TTL_SECONDS") // 60
-        sms_queue(phone=e164, template="otp", body=f"【Galleria】验证码 {code}，{minutes} 分钟内有效。请勿告诉他人。")
+        with translation.override(settings.LANGUAGE_CODE):  # members read SMS in the mall's language
+            body = gettext("[Galleria] Your code is %(code)s, valid for %(minutes)s minutes. Do not share it.") % {
+                "code": code,
+                "minutes": minutes,
+            }
+        sms_queue(phone=e164, template="otp", body=body)
         return challenge
 
 

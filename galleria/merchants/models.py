@@ -43,7 +43,7 @@ class Merchant(TimeStampedModel):
     contract_starts_on = models.DateField(_("contract start"), null=True, blank=True)
     contract_ends_on = models.DateField(_("contract end"), null=True, blank=True)
     commission_bp = models.PositiveIntegerField(
-        _("commission (basis points)"), default=0, help_text=_("1 basis point = 0.01% of sales")
+        _("commission (basis points)"), default=0, help_text=_("1 basis point = 0.01 percent of sales")
     )
     area_m2 = models.PositiveIntegerField(_("area (m²)"), default=0)
 

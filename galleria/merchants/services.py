@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from galleria.audit.services import audit_record, diff
 from galleria.audit.types import Actor
@@ -56,7 +57,7 @@ def merchant_create(*, actor: Actor, mall_id: int, values: Mapping[str, Any]) ->
             _audit(actor, "merchant.create", merchant, merchant.mall.group_id, diff({}, data))
     except IntegrityError as exc:
         raise ConflictError(
-            "A merchant with this name already exists in this mall.",
+            _("A merchant with this name already exists in this mall."),
             code="merchants.name_taken",
             fields={"name": "taken"},
         ) from exc
@@ -78,7 +79,7 @@ def merchant_update(*, actor: Actor, merchant_id: int, values: Mapping[str, Any]
                 _audit(actor, "merchant.update", merchant, merchant.mall.group_id, changes)
     except IntegrityError as exc:
         raise ConflictError(
-            "A merchant with this name already exists in this mall.",
+            _("A merchant with this name already exists in this mall."),
             code="merchants.name_taken",
             fields={"name": "taken"},
         ) from exc
@@ -103,7 +104,9 @@ def store_save(*, actor: Actor, merchant_id: int, store_id: int | None, values: 
             _audit(actor, "store.save", store, merchant.mall.group_id, diff(before, data))
     except IntegrityError as exc:
         raise ConflictError(
-            "This unit already has a store of this merchant.", code="merchants.unit_taken", fields={"unit_no": "taken"}
+            _("This unit already has a store of this merchant."),
+            code="merchants.unit_taken",
+            fields={"unit_no": "taken"},
         ) from exc
     return store
 

@@ -4,6 +4,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from galleria.core import timeutil
 from galleria.core.errors import NotFoundError
@@ -30,7 +31,7 @@ def sale_quote(
     """What a basket would earn and what the member may use — read-only, nothing is written."""
     merchant = Merchant.objects.select_related("mall").filter(pk=merchant_id).first()
     if merchant is None:
-        raise NotFoundError("Unknown merchant.", code="sale.merchant_unknown")
+        raise NotFoundError(_("Unknown merchant."), code="sale.merchant_unknown")
     moment = at or timeutil.now()
     group_id = merchant.mall.group_id
     policy = points_selectors.policy_get(mall_group_id=group_id)

@@ -92,7 +92,7 @@ def otp_verify(request: HttpRequest, payload: OtpVerifyIn) -> MemberSelfOut:
     """Verify the code and sign in; a new phone joins as a member (terms must be accepted)."""
     if not payload.accept_terms:
         raise ValidationError(
-            "Accept the membership terms and privacy policy to continue.",
+            _("Accept the membership terms and privacy policy to continue."),
             code="members.terms_required",
             fields={"accept_terms": "required"},
         )
@@ -148,7 +148,7 @@ def plate_remove(request: HttpRequest, plate: str) -> MemberSelfOut:
     member = _member(request)
     row = MemberIdentifier.objects.filter(member=member, kind=IdentifierKind.PLATE, value=plate[:16]).first()
     if row is None:
-        raise MemberNotFoundError("This plate is not bound to you.", code="members.plate_not_bound")
+        raise MemberNotFoundError(_("This plate is not bound to you."), code="members.plate_not_bound")
     member_services.member_identifier_remove(member_id=member.pk, actor=_actor(request, member), identifier_id=row.pk)
     return _self_out(member)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -56,7 +57,7 @@ def _scope(request: HttpRequest, permission: str) -> Scope:
     assert isinstance(user, User)
     scope = scope_for_user(user)
     if not scope.can(permission):
-        raise PermissionDeniedError("Your role does not allow this.", code="auth.forbidden")
+        raise PermissionDeniedError(_("Your role does not allow this."), code="auth.forbidden")
     return scope
 
 
@@ -135,7 +136,7 @@ def member_register(request: HttpRequest, payload: RegisterIn) -> Status:
     mall_qs = Mall.objects.all() if scope.is_platform else Mall.objects.filter(group_id=scope.mall_group_id)
     mall = mall_qs.filter(pk=payload.mall_id).first()
     if mall is None:
-        raise NotFoundError("Unknown mall.", code="malls.not_found", fields={"mall_id": "unknown"})
+        raise NotFoundError(_("Unknown mall."), code="malls.not_found", fields={"mall_id": "unknown"})
     member = member_services.member_register(
         mall=mall,
         phone=payload.phone,
@@ -205,7 +206,7 @@ def points_simulate(request: HttpRequest, payload: SimulateIn) -> SimulateOut:
         merchants = merchants.filter(mall__group_id=scope.mall_group_id)
     merchant_obj = merchants.filter(pk=payload.merchant_id).first()
     if merchant_obj is None:
-        raise NotFoundError("Unknown merchant.", code="merchants.not_found", fields={"merchant_id": "unknown"})
+        raise NotFoundError(_("Unknown merchant."), code="merchants.not_found", fields={"merchant_id": "unknown"})
     member_id = None
     if payload.member:
         hit = member_selectors.member_resolve(mall_group_id=merchant_obj.mall.group_id, raw=payload.member)

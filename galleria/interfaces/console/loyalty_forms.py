@@ -280,7 +280,7 @@ class PointsPolicyForm(forms.Form):
     redeem_min_points = _points(_("Minimum points per payment"))
     redeem_multiple = _points(_("Points in whole multiples of"), min_value=1)
     redeem_max_share_bp = PercentField(
-        label=_("Points pay at most (% of a sale)"), help_text=_("100 = points may pay a whole sale.")
+        label=_("Points pay at most (percent of a sale)"), help_text=_("100 = points may pay a whole sale.")
     )
     expiry_policy = forms.ChoiceField(label=_("Points expire"), choices=ExpiryPolicy.choices)
     expiry_days = forms.IntegerField(
@@ -521,7 +521,7 @@ class TierLevelForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=40)
     threshold = forms.Field(label=_("Threshold"))
     points_multiplier_bp = MultiplierField(label=_("Points multiplier"))
-    discount_bp = PercentField(label=_("Member discount (%)"), help_text=_("0 = none; 5 = 5% off."))
+    discount_bp = PercentField(label=_("Member discount (%)"), help_text=_("0 = none; 5 = 5 percent off."))
     free_parking_hours = forms.IntegerField(label=_("Free parking hours"), min_value=0, max_value=72)
     birthday_gift = forms.CharField(label=_("Birthday gift"), max_length=100, required=False)
     lounge_access = forms.BooleanField(label=_("Lounge access"), required=False)

@@ -23,8 +23,7 @@ def pos(client, world):
     tier_ladder_ensure_default(mall_group_id=world.group.pk)
     terminal = PosTerminal.objects.create(store=world.store, name="T")
     key, secret = pos_key_create(actor=Actor.system(), terminal_id=terminal.pk)
-    member = member_services.member_register(mall=world.mall, phone="13812345678", channel="desk",
-                                             actor=Actor.system())
+    member = member_services.member_register(mall=world.mall, phone="13812345678", channel="desk", actor=Actor.system())
     client = PosTestClient(client, PosSigner(key.key_id, secret))
     # warm: the member's accounts, tier row and first purchase at this merchant exist, as for a regular shopper
     client.post("/api/v1/pos/sales", body("WARM", member.card_no))
@@ -32,10 +31,15 @@ def pos(client, world):
 
 
 def body(pos_sale_id, card):
-    return {"pos_sale_id": pos_sale_id, "member": card,
-            "lines": [{"sku": "A", "name": "a", "quantity": 1, "unit_price_fen": 3800, "amount_fen": 3800},
-                      {"sku": "B", "name": "b", "quantity": 2, "unit_price_fen": 1900, "amount_fen": 3800}],
-            "payments": [{"method": "wechat", "amount_fen": 7600}]}
+    return {
+        "pos_sale_id": pos_sale_id,
+        "member": card,
+        "lines": [
+            {"sku": "A", "name": "a", "quantity": 1, "unit_price_fen": 3800, "amount_fen": 3800},
+            {"sku": "B", "name": "b", "quantity": 2, "unit_price_fen": 1900, "amount_fen": 3800},
+        ],
+        "payments": [{"method": "wechat", "amount_fen": 7600}],
+    }
 
 
 def count(fn):

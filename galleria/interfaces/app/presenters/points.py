@@ -87,7 +87,8 @@ def explain_earn(
     if tier_bp != BP:
         parts.append(f"{multiplier(tier_bp)} ({tier_names.get(tier_code) or tier_code or _('tier')})")
     if campaign and campaign_bp != BP:
-        parts.append(f"{multiplier(campaign_bp)} ({campaign.get('name') or _('campaign')})")
+        campaign_name = campaign.get("name") or _("campaign")
+        parts.append(f"{multiplier(campaign_bp)} ({campaign_name})")
     formula = " × ".join(parts) + " = " + ngettext("%(n)s point", "%(n)s points", uncapped) % {"n": uncapped}
     if capped_by == "per_sale_cap":
         formula += ", " + ngettext(
