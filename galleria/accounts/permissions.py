@@ -49,3 +49,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.MERCHANT_MANAGER: frozenset({PORTAL_VIEW, PORTAL_PROFILE_EDIT, PORTAL_MEMBER_LOOKUP, PORTAL_POS_MANAGE}),
     Role.MERCHANT_CLERK: frozenset({PORTAL_VIEW, PORTAL_MEMBER_LOOKUP}),
 }
+
+# Console: POS credentials and finance reads (kept together so the role table above stays as it was)
+POS_MANAGE = "pos.manage"  # POS terminals and API keys of the group's merchants (create, revoke)
+FINANCE_VIEW = "finance.view"  # liabilities: points outstanding by funder, redeemed per merchant, prepaid wallet
+
+for _role, _extra in (
+    (Role.PLATFORM_ADMIN, {POS_MANAGE, FINANCE_VIEW}),
+    (Role.GROUP_ADMIN, {POS_MANAGE, FINANCE_VIEW}),
+    (Role.FINANCE, {FINANCE_VIEW}),
+):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 
 from .models import Account, Entry, Transaction
 from .types import CheckReport, Drift
@@ -66,3 +67,29 @@ def ledger_check(*, mall_group_id: int | None = None) -> CheckReport:
         unbalanced=tuple(sorted(set(unbalanced) | set(legless))),
         negative=tuple(negative),
     )
+
+
+# ---------------------------------------------------------------- finance reads (console: liabilities)
+
+
+def system_balances(*, mall_group_id: int, kinds: Sequence[str]) -> dict[tuple[str, int | None], int]:
+    """Derived balances of the group's system accounts of `kinds`, keyed by (kind, merchant id) — merchant id None
+    for the group's own account — in ONE grouped query over the legs. Accounts without legs are absent."""
+    rows = (
+        Entry.objects.filter(
+            account__mall_group_id=mall_group_id, account__kind__in=list(kinds), account__member__isnull=True
+        )
+        .values("account__kind", "account__merchant_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return {(row["account__kind"], row["account__merchant_id"]): int(row["total"] or 0) for row in rows}
+
+
+def member_balance_total(*, mall_group_id: int, kind: str) -> tuple[int, int]:
+    """(sum of the cached balances, accounts holding a positive balance) of the group's member accounts of `kind`,
+    in one aggregate over the accounts (no legs read; `ledger_check` proves the cache against the legs)."""
+    row = Account.objects.filter(mall_group_id=mall_group_id, kind=kind, member__isnull=False).aggregate(
+        total=Sum("balance"), holders=Count("pk", filter=Q(balance__gt=0))
+    )
+    return int(row["total"] or 0), int(row["holders"] or 0)

@@ -28,7 +28,7 @@ from galleria.core.errors import ApplicationError
 from galleria.interfaces.common import django_errors, scope_of, staff_view
 from galleria.members import rules as member_rules
 from galleria.members.models import ConsentPurpose, IdentifierKind, Member
-from galleria.merchants.models import Merchant, Store
+from galleria.merchants.models import Merchant, PosKey, PosTerminal, Store
 from galleria.merchants.selectors import mall_list
 
 F = TypeVar("F", bound=Callable[..., HttpResponseBase])
@@ -81,6 +81,9 @@ ACTION_LABELS: dict[str, Promise] = {
     "merchant.create": _("Created the merchant"),
     "merchant.update": _("Edited the merchant"),
     "store.save": _("Saved a store"),
+    "pos_terminal.create": _("Added a POS terminal"),
+    "pos_key.create": _("Created a POS API key"),
+    "pos_key.revoke": _("Revoked a POS API key"),
     "staff.create": _("Created a staff account"),
     "staff.update": _("Edited a staff account"),
     "points.policy_save": _("Saved the points policy"),
@@ -198,7 +201,7 @@ def target_type_labels() -> dict[str, str]:
     """Audit target types (model names) → translated names."""
     return {
         model._meta.model_name or "": capfirst(str(model._meta.verbose_name))
-        for model in (Member, Merchant, Store, User)
+        for model in (Member, Merchant, Store, User, PosTerminal, PosKey)
     }
 
 
@@ -214,6 +217,7 @@ def audit_labels() -> dict[str, str]:
     labels.update({k: str(v) for k, v in ConsentPurpose.choices})
     labels.update({"channel": str(_("Channel")), "count": str(_("Rows")), "phones": str(_("Phones"))})
     labels.update({"filters": str(_("Filters")), "fields": str(_("Fields"))})
+    labels.update({"terminal": str(_("Terminal"))})
     labels.update(
         {
             "points": str(_("Points")),

@@ -5,11 +5,13 @@ from .views import (
     audit,
     auth,
     dashboard,
+    finance,
     member_actions,
     member_loyalty,
     members,
     merchants,
     points,
+    pos_keys,
     staff,
     tiers,
 )
@@ -62,6 +64,14 @@ urlpatterns = [
     path("merchants/<int:merchant_id>/edit/", merchants.merchant_edit, name="merchant_edit"),
     path("merchants/<int:merchant_id>/stores/", merchants.store_new, name="store_new"),
     path("merchants/<int:merchant_id>/stores/<int:store_id>/edit/", merchants.store_edit, name="store_edit"),
+    # POS terminals and API keys
+    path("merchants/<int:merchant_id>/pos/terminals/", pos_keys.pos_terminal_add, name="pos_terminal_add"),
+    path("merchants/<int:merchant_id>/pos/terminals/<int:terminal_id>/keys/", pos_keys.pos_key_add, name="pos_key_add"),
+    path("pos/keys/", pos_keys.pos_key_list_view, name="pos_keys"),
+    path("pos/keys/<int:key_pk>/revoke/", pos_keys.pos_key_revoke_view, name="pos_key_revoke"),
+    # finance
+    path("finance/liabilities/", finance.liabilities_view, name="liabilities"),
+    path("finance/liabilities/merchants.csv", finance.liabilities_export, name="liabilities_export"),
     # staff and audit
     path("staff/", staff.staff_list_view, name="staff"),
     path("staff/new/", staff.staff_new, name="staff_new"),

@@ -20,6 +20,7 @@ from galleria.merchants.services import merchant_create, merchant_update, store_
 
 from ..forms import MerchantFilterForm, MerchantForm, StoreForm
 from ..helpers import add_application_error, add_django_error, bp_percent, console_view, is_htmx, page_of, trail
+from ..pos import PosKeyForm, PosTerminalForm, pos_section
 
 HISTORY_LIMIT = 15
 
@@ -112,8 +113,15 @@ def merchant_edit(request: HttpRequest, merchant_id: int) -> HttpResponse:
 
 
 def _detail(
-    request: HttpRequest, merchant: Merchant, *, store_form: StoreForm | None = None, status: int = 200
+    request: HttpRequest,
+    merchant: Merchant,
+    *,
+    store_form: StoreForm | None = None,
+    terminal_form: PosTerminalForm | None = None,
+    key_forms: dict[int, PosKeyForm] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
+    """The merchant page; the POS section (terminals and API keys) only for roles that manage POS keys."""
     scope = scope_of(request)
     history = []
     if scope.can(perms.AUDIT_VIEW):
@@ -127,6 +135,9 @@ def _detail(
         "store_form": store_form or StoreForm(merchant=merchant, initial={"is_active": True}),
         "can_edit": scope.can(perms.MERCHANTS_EDIT),
         "history": history,
+        "pos": (
+            pos_section(merchant, form=terminal_form, key_forms=key_forms) if scope.can(perms.POS_MANAGE) else None
+        ),
     }
     return render(request, "console/merchants/detail.html", context, status=status)
 
