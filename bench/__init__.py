@@ -1,0 +1,1 @@
+"""Benchmarks (not tests). See bench/README.md and docs/performance.md."""
