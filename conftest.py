@@ -29,11 +29,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
     """Each test starts with a database of its own: forget ids remembered from earlier tests."""
+    from galleria.core import configcache
     from galleria.ledger.services import clear_caches
 
     clear_caches()
+    configcache.clear()
     yield
     clear_caches()
+    configcache.clear()
 
 
 @pytest.fixture

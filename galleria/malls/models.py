@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from galleria.core.models import TimeStampedModel
+
+
+def new_config_token() -> str:
+    return uuid.uuid4().hex
 
 
 class MallGroup(TimeStampedModel):
@@ -11,6 +17,9 @@ class MallGroup(TimeStampedModel):
 
     name = models.CharField(_("name"), max_length=100)
     code = models.SlugField(_("code"), max_length=40, unique=True)
+    # Changed by database triggers whenever the group's loyalty configuration (points policy, earn rules,
+    # campaigns, behaviour rules, tiers, malls) changes: processes cache that configuration per token.
+    config_token = models.CharField(max_length=32, default=new_config_token, editable=False)
 
     class Meta:
         verbose_name = _("mall group")

@@ -2,31 +2,63 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 
-from galleria.core import timeutil
+from galleria.core import configcache, timeutil
 from galleria.ledger.models import Account, AccountKind, Entry, TransactionKind
 from galleria.merchants.models import Merchant
 from galleria.tiers.selectors import member_tier
 
-from .models import EarnRule, PointsCampaign, PointsLot, PointsPolicy
+from .models import BehaviourRule, EarnRule, PointsCampaign, PointsLot, PointsPolicy
 from .types import Campaign, EarnConfig, ExpiryConfig, Rate, RedeemConfig
 
 
-def policy_get(*, mall_group_id: int) -> PointsPolicy:
-    """The group's policy (defaults if none was saved yet; not written)."""
-    policy = PointsPolicy.objects.filter(mall_group_id=mall_group_id).first()
-    return policy if policy is not None else PointsPolicy(mall_group_id=mall_group_id)
+def policy_get(*, mall_group_id: int, token: str | None = None) -> PointsPolicy:
+    """The group's policy (defaults if none was saved yet; not written). Cached per config token."""
+
+    def load() -> PointsPolicy:
+        policy = PointsPolicy.objects.filter(mall_group_id=mall_group_id).first()
+        return policy if policy is not None else PointsPolicy(mall_group_id=mall_group_id)
+
+    return configcache.cached("points.policy", mall_group_id, token, load)
 
 
-def rate_for(*, policy: PointsPolicy, merchant: Merchant) -> Rate:
-    rules = list(
-        EarnRule.objects.filter(mall_group_id=policy.mall_group_id, is_active=True).filter(
-            Q(scope="merchant", merchant_id=merchant.pk)
-            | Q(scope="category", category=merchant.category)
-            | Q(scope="mall", mall_id=merchant.mall_id)
-        )
+def _active_rules(mall_group_id: int, token: str | None) -> tuple[EarnRule, ...]:
+    return configcache.cached(
+        "points.rules",
+        mall_group_id,
+        token,
+        lambda: tuple(EarnRule.objects.filter(mall_group_id=mall_group_id, is_active=True).order_by("pk")),
     )
+
+
+def _active_campaigns(mall_group_id: int, token: str | None) -> tuple[PointsCampaign, ...]:
+    return configcache.cached(
+        "points.campaigns",
+        mall_group_id,
+        token,
+        lambda: tuple(PointsCampaign.objects.filter(mall_group_id=mall_group_id, is_active=True).order_by("pk")),
+    )
+
+
+def behaviour_rule_active(*, mall_group_id: int, event: str, token: str | None = None) -> BehaviourRule | None:
+    rules = configcache.cached(
+        "points.behaviour",
+        mall_group_id,
+        token,
+        lambda: {r.event: r for r in BehaviourRule.objects.filter(mall_group_id=mall_group_id, is_active=True)},
+    )
+    return rules.get(event)
+
+
+def rate_for(*, policy: PointsPolicy, merchant: Merchant, token: str | None = None) -> Rate:
+    rules = [
+        r
+        for r in _active_rules(policy.mall_group_id, token)
+        if (r.scope == "merchant" and r.merchant_id == merchant.pk)
+        or (r.scope == "category" and r.category == merchant.category)
+        or (r.scope == "mall" and r.mall_id == merchant.mall_id)
+    ]
     for scope in ("merchant", "category", "mall"):
         matching = sorted((r for r in rules if r.scope == scope), key=lambda r: r.pk)
         if matching:
@@ -49,12 +81,14 @@ def rate_for(*, policy: PointsPolicy, merchant: Merchant) -> Rate:
     )
 
 
-def campaign_for(*, mall_group_id: int, merchant: Merchant, local_day: dt.date) -> Campaign | None:
+def campaign_for(
+    *, mall_group_id: int, merchant: Merchant, local_day: dt.date, token: str | None = None
+) -> Campaign | None:
     """The highest multiplier active on the mall-local day for this merchant (campaigns do not stack)."""
     best: PointsCampaign | None = None
-    for c in PointsCampaign.objects.filter(
-        mall_group_id=mall_group_id, is_active=True, starts_on__lte=local_day, ends_on__gte=local_day
-    ):
+    for c in _active_campaigns(mall_group_id, token):
+        if not c.starts_on <= local_day <= c.ends_on:
+            continue
         if c.weekdays and local_day.isoweekday() not in c.weekdays:
             continue
         if c.month_days and local_day.day not in c.month_days:
@@ -82,15 +116,24 @@ def earned_on_day(*, member_id: int, local_day: dt.date, tz_name: str) -> int:
 
 
 def earn_config(
-    *, policy: PointsPolicy, merchant: Merchant, member_id: int | None, at: dt.datetime, tz_name: str
+    *,
+    policy: PointsPolicy,
+    merchant: Merchant,
+    member_id: int | None,
+    at: dt.datetime,
+    tz_name: str,
+    token: str | None = None,
 ) -> EarnConfig:
-    tier = member_tier(member_id=member_id, mall_group_id=policy.mall_group_id) if member_id else None
+    tier = member_tier(member_id=member_id, mall_group_id=policy.mall_group_id, token=token) if member_id else None
     return EarnConfig(
-        rate=rate_for(policy=policy, merchant=merchant),
+        rate=rate_for(policy=policy, merchant=merchant, token=token),
         tier_code=tier.code if tier else "",
         tier_multiplier_bp=tier.points_multiplier_bp if tier else 10000,
         campaign=campaign_for(
-            mall_group_id=policy.mall_group_id, merchant=merchant, local_day=timeutil.local_date(at, tz_name)
+            mall_group_id=policy.mall_group_id,
+            merchant=merchant,
+            local_day=timeutil.local_date(at, tz_name),
+            token=token,
         ),
         min_spend_fen=policy.min_spend_fen,
         per_sale_cap=policy.per_sale_cap,
@@ -133,7 +176,7 @@ def points_expiring(*, member_id: int, until: dt.date) -> int:
 
 from django.db.models import QuerySet  # noqa: E402
 
-from .models import AdjustmentStatus, BehaviourRule, PointsAdjustment  # noqa: E402
+from .models import AdjustmentStatus, PointsAdjustment  # noqa: E402
 
 
 def earn_rule_list(*, mall_group_id: int) -> QuerySet[EarnRule]:

@@ -29,12 +29,13 @@ def sale_quote(
     at: dt.datetime | None = None,
 ) -> Quote:
     """What a basket would earn and what the member may use — read-only, nothing is written."""
-    merchant = Merchant.objects.select_related("mall").filter(pk=merchant_id).first()
+    merchant = Merchant.objects.select_related("mall__group").filter(pk=merchant_id).first()
     if merchant is None:
         raise NotFoundError(_("Unknown merchant."), code="sale.merchant_unknown")
     moment = at or timeutil.now()
     group_id = merchant.mall.group_id
-    policy = points_selectors.policy_get(mall_group_id=group_id)
+    token = merchant.mall.group.config_token
+    policy = points_selectors.policy_get(mall_group_id=group_id, token=token)
     redeem = points_selectors.redeem_config(policy=policy)
     balance = points_selectors.points_balance(member_id=member_id) if member_id else 0
     total = sum(line.amount_fen for line in lines)
@@ -53,7 +54,7 @@ def sale_quote(
         )
     paid = total - points_value
     config = points_selectors.earn_config(
-        policy=policy, merchant=merchant, member_id=member_id, at=moment, tz_name=merchant.mall.timezone
+        token=token, policy=policy, merchant=merchant, member_id=member_id, at=moment, tz_name=merchant.mall.timezone
     )
     earned_today = 0
     if member_id and config.daily_cap is not None:
@@ -70,7 +71,7 @@ def sale_quote(
         config=config,
         earned_today=earned_today,
     )
-    tier = member_tier(member_id=member_id, mall_group_id=group_id) if member_id else None
+    tier = member_tier(member_id=member_id, mall_group_id=group_id, token=token) if member_id else None
     return Quote(
         total_fen=total,
         paid_fen=paid,

@@ -44,7 +44,7 @@ def _kinds(*, wallet: bool) -> list[str]:
 
 
 def _merchant_store(merchant_id: int, store_id: int) -> tuple[Merchant, Store]:
-    store = Store.objects.select_related("merchant__mall").filter(pk=store_id, merchant_id=merchant_id).first()
+    store = Store.objects.select_related("merchant__mall__group").filter(pk=store_id, merchant_id=merchant_id).first()
     if store is None:
         raise NotFoundError(_("Unknown store for this merchant."), code="sale.store_unknown")
     return store.merchant, store
@@ -68,6 +68,7 @@ def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
     merchant, store = _merchant_store(data.merchant_id, data.store_id)
     mall = merchant.mall
     group_id = mall.group_id
+    token = mall.group.config_token  # configuration comes from the per-process cache while this is current
     if data.occurred_at > timezone.now() + dt.timedelta(minutes=10):
         raise ValidationError(_("The sale time is in the future."), code="sale.future")
     member_id, joined = data.member_id, False
@@ -78,7 +79,7 @@ def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
     wallet_fen = sum(p.amount_fen for p in data.payments if p.method == PaymentMethod.WALLET)
     if wallet_fen and member_id is None:
         raise ValidationError(_("Only a member can pay from a wallet."), code="wallet.member_required")
-    policy = points_selectors.policy_get(mall_group_id=group_id)
+    policy = points_selectors.policy_get(mall_group_id=group_id, token=token)
     account = None
     accounts: dict[str, Account] = {}
     if member_id is not None:
@@ -147,7 +148,12 @@ def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
                 explanation={"sale": sale.pk, "value_fen": points_value},
             )
         config = points_selectors.earn_config(
-            policy=policy, merchant=merchant, member_id=member_id, at=data.occurred_at, tz_name=mall.timezone
+            policy=policy,
+            merchant=merchant,
+            member_id=member_id,
+            at=data.occurred_at,
+            tz_name=mall.timezone,
+            token=token,
         )
         earned_today = 0
         if config.daily_cap is not None:
@@ -179,7 +185,13 @@ def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
             explanation=explanation,
             memo=f"{merchant.name} {data.pos_sale_id}",
         )
-        if not Sale.objects.filter(member_id=member_id, merchant=merchant).exclude(pk=sale.pk).exists():
+        first_purchase_rule = points_selectors.behaviour_rule_active(
+            mall_group_id=group_id, event="first_purchase_at_merchant", token=token
+        )
+        if (
+            first_purchase_rule is not None
+            and not Sale.objects.filter(member_id=member_id, merchant=merchant).exclude(pk=sale.pk).exists()
+        ):
             points_services.behaviour_award_in_tx(
                 mall_group_id=group_id,
                 member_id=member_id,
@@ -188,6 +200,7 @@ def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
                 at=data.occurred_at,
                 tz_name=mall.timezone,
                 merchant_id=merchant.pk,
+                config_token=token,
             )
         tier_change = tier_record_spend_in_tx(
             member_id=member_id,
@@ -196,6 +209,8 @@ def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
             points=earned,
             occurred_at=data.occurred_at,
             source=source,
+            config_token=token,
+            new_source=True,
         )
         sale.points_earned = earned
         sale.earn_explanation = explanation

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from django.db.models import Count, Sum
 
-from galleria.core import timeutil
+from galleria.core import configcache, timeutil
 from galleria.malls.models import Mall
 from galleria.members.models import Member, MemberStatus
 
@@ -37,29 +37,47 @@ def rung(level: TierLevel) -> Rung:
     return Rung(code=level.code, rank=level.rank, threshold=level.threshold)
 
 
-def member_tier(*, member_id: int, mall_group_id: int) -> TierView:
+def member_tier(*, member_id: int, mall_group_id: int, token: str | None = None) -> TierView:
     """The member's tier, or the group's entry tier when none was assigned yet."""
     row = MemberTier.objects.select_related("level").filter(member_id=member_id).first()
     if row is not None:
         return _view(row.level)
-    entry = TierLevel.objects.filter(mall_group_id=mall_group_id).order_by("rank").first()
-    return _view(entry) if entry else ENTRY
+    ladder = tier_ladder(mall_group_id=mall_group_id, token=token)
+    return _view(ladder[0]) if ladder else ENTRY
 
 
-def tier_ladder(*, mall_group_id: int) -> list[TierLevel]:
-    return list(TierLevel.objects.filter(mall_group_id=mall_group_id).order_by("rank"))
+def tier_ladder(*, mall_group_id: int, token: str | None = None) -> list[TierLevel]:
+    """The ladder, lowest rank first. With the group's config token it comes from the per-process cache."""
+    return list(
+        configcache.cached(
+            "tiers.ladder",
+            mall_group_id,
+            token,
+            lambda: tuple(TierLevel.objects.filter(mall_group_id=mall_group_id).order_by("rank")),
+        )
+    )
 
 
-def tier_policy(*, mall_group_id: int) -> Policy:
-    row = TierSettings.objects.filter(mall_group_id=mall_group_id).first()
-    if row is None:
-        return Policy()
-    return Policy(qualify_by=row.qualify_by, grace_months=row.grace_months, downgrade_one_step=row.downgrade_one_step)
+def tier_policy(*, mall_group_id: int, token: str | None = None) -> Policy:
+    def load() -> Policy:
+        row = TierSettings.objects.filter(mall_group_id=mall_group_id).first()
+        if row is None:
+            return Policy()
+        return Policy(
+            qualify_by=row.qualify_by, grace_months=row.grace_months, downgrade_one_step=row.downgrade_one_step
+        )
+
+    return configcache.cached("tiers.policy", mall_group_id, token, load)
 
 
-def group_tz(*, mall_group_id: int) -> str | None:
+def group_tz(*, mall_group_id: int, token: str | None = None) -> str | None:
     """The time zone of the group's tier calendar: its first mall's (by id); None = the platform default."""
-    return Mall.objects.filter(group_id=mall_group_id).order_by("pk").values_list("timezone", flat=True).first()
+    return configcache.cached(
+        "tiers.tz",
+        mall_group_id,
+        token,
+        lambda: Mall.objects.filter(group_id=mall_group_id).order_by("pk").values_list("timezone", flat=True).first(),
+    )
 
 
 def group_today(*, mall_group_id: int, at: dt.datetime | None = None) -> dt.date:

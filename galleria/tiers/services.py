@@ -182,8 +182,14 @@ def tier_record_spend_in_tx(
     occurred_at: dt.datetime,
     source: str,
     points: int = 0,
+    config_token: str | None = None,
+    new_source: bool = False,
 ) -> TierChange | None:
     """Record a qualifying movement and upgrade the member at once if it lifts them to a higher tier.
+
+    `config_token` (the group's, read by the caller) lets the ladder, settings and time zone come from the
+    per-process cache; `new_source=True` says the source was just created (a new sale), so the duplicate check
+    is skipped — the unique constraint still backs it.
 
     Call inside the sale's (or refund's) transaction: positive `amount_fen` (the money paid) on a sale, negative
     on a refund; `points` likewise (qualifying points, used when the group qualifies by points). `source` is
@@ -199,11 +205,11 @@ def tier_record_spend_in_tx(
     if not source or len(source) > 64:
         raise exceptions.SpendInvalidError(fields={"source": "1–64"})
     now = timeutil.now()
-    ladder = selectors.tier_ladder(mall_group_id=mall_group_id)
+    ladder = selectors.tier_ladder(mall_group_id=mall_group_id, token=config_token)
     row: MemberTier | None = None
     if ladder:
         row, _join = _member_tier_for_update(member_id=member_id, entry=ladder[0], at=now)
-    previous = TierSpend.objects.filter(mall_group_id=mall_group_id, source=source).first()
+    previous = None if new_source else TierSpend.objects.filter(mall_group_id=mall_group_id, source=source).first()
     if previous is not None:
         same = (previous.member_id, previous.amount_fen, previous.points, previous.occurred_at) == (
             member_id,
@@ -224,7 +230,7 @@ def tier_record_spend_in_tx(
     )
     if row is None:
         return None
-    policy = selectors.tier_policy(mall_group_id=mall_group_id)
+    policy = selectors.tier_policy(mall_group_id=mall_group_id, token=config_token)
     delta = points if policy.qualify_by == QualifyBy.POINTS else amount_fen
     levels = {level.code: level for level in ladder}
     by_id = {level.pk: level for level in ladder}
@@ -233,7 +239,7 @@ def tier_record_spend_in_tx(
         return None  # a refund never upgrades (the daily review handles falling short); foreign levels: staff
     if current.rank == ladder[-1].rank and row.grace_until is None:
         return None  # already at the top and not in grace: nothing to decide
-    tz_name = selectors.group_tz(mall_group_id=mall_group_id)
+    tz_name = selectors.group_tz(mall_group_id=mall_group_id, token=config_token)
     today = timeutil.local_date(max(now, occurred_at), tz_name)
     amount = selectors.qualifying_amount(
         member_id=member_id, today=today, tz_name=tz_name, qualify_by=policy.qualify_by

@@ -13,8 +13,8 @@ from galleria.tiers.services import tier_ladder_ensure_default
 
 pytestmark = pytest.mark.django_db
 
-SALE_BUDGET = 29
-QUOTE_BUDGET = 14
+SALE_BUDGET = 21
+QUOTE_BUDGET = 8
 LOOKUP_BUDGET = 8
 
 

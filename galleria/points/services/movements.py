@@ -28,14 +28,13 @@ from ..models import (
     AdjustmentStatus,
     BehaviourAward,
     BehaviourEvent,
-    BehaviourRule,
     ExpiryNotice,
     LotMovement,
     PointsAdjustment,
     PointsLot,
     PointsPolicy,
 )
-from ..selectors import expiry_config, policy_get
+from ..selectors import behaviour_rule_active, expiry_config, policy_get
 from ..types import LotView
 
 
@@ -271,10 +270,11 @@ def behaviour_award_in_tx(
     at: dt.datetime,
     tz_name: str,
     merchant_id: int | None = None,
+    config_token: str | None = None,
 ) -> BehaviourAward | None:
     """Award the group's points for a behaviour once per (member, event, occasion); None if no active rule, the
     monthly limit is reached or it was already awarded. Runs inside the caller's transaction."""
-    rule = BehaviourRule.objects.filter(mall_group_id=mall_group_id, event=event, is_active=True).first()
+    rule = behaviour_rule_active(mall_group_id=mall_group_id, event=event, token=config_token)
     if rule is None or rule.points == 0:
         return None
     local_day = timeutil.local_date(at, tz_name)
@@ -294,7 +294,7 @@ def behaviour_award_in_tx(
         mall_group_id=mall_group_id, member_id=member_id, kinds=[AccountKind.MEMBER_POINTS]
     )[AccountKind.MEMBER_POINTS]
     award.transaction = points_credit_in_tx(
-        policy=policy_get(mall_group_id=mall_group_id),
+        policy=policy_get(mall_group_id=mall_group_id, token=config_token),
         member_id=member_id,
         points_account=account,
         points=rule.points,

@@ -277,3 +277,28 @@ class TestWallet:
             commit(anon)
         assert exc.value.code == "wallet.member_required"
         assert Sale.objects.count() == 0
+
+
+class TestConfigCache:
+    def test_a_rule_change_by_any_path_reaches_the_next_sale(self, world):
+        """Configuration is cached per process by the group's token, which database triggers change."""
+        from galleria.malls.models import MallGroup
+
+        m = member(world)
+        before = MallGroup.objects.get(pk=world.group.pk).config_token
+        assert commit(sale_in(world, member_id=m.pk, amounts=(10000,))).points_earned == 100
+        rule = EarnRule.objects.create(
+            mall_group=world.group,
+            name="x3",
+            scope="merchant",
+            merchant=world.merchant,
+            earn_points=3,
+            earn_unit_fen=100,
+        )
+        after = MallGroup.objects.get(pk=world.group.pk).config_token
+        assert after != before
+        assert commit(sale_in(world, member_id=m.pk, amounts=(10000,))).points_earned == 300
+        EarnRule.objects.filter(pk=rule.pk).update(is_active=False)  # a bulk update, no model save involved
+        assert commit(sale_in(world, member_id=m.pk, amounts=(10000,))).points_earned == 100
+        EarnRule.objects.filter(pk=rule.pk).delete()
+        assert MallGroup.objects.get(pk=world.group.pk).config_token != after
