@@ -82,16 +82,34 @@ def store_unit_taken(*, merchant_id: int, unit_no: str, exclude_id: int | None =
     return qs.exists()
 
 
+_loaded_keys: dict[str, PosKey] = {}
+
+
 def pos_key_active(*, key_id: str) -> PosKey | None:
-    """A usable key with its terminal, store, merchant and mall (one query)."""
+    """A usable key (not revoked; terminal and store active; merchant not terminated) with its terminal, store,
+    merchant and mall. Usability is checked in the database on every call (one small query, so a revocation
+    takes effect at once); the related rows, whose ids never change, are loaded once per process."""
     if not key_id or len(key_id) > 40:
         return None
-    return (
-        PosKey.objects.select_related("terminal__store__merchant__mall")
-        .filter(key_id=key_id, revoked_at__isnull=True, terminal__is_active=True, terminal__store__is_active=True)
+    usable = (
+        PosKey.objects.filter(
+            key_id=key_id, revoked_at__isnull=True, terminal__is_active=True, terminal__store__is_active=True
+        )
         .exclude(terminal__store__merchant__status="terminated")
+        .values_list("pk", "last_used_at")
         .first()
     )
+    if usable is None:
+        _loaded_keys.pop(key_id, None)
+        return None
+    key = _loaded_keys.get(key_id)
+    if key is None or key.pk != usable[0]:
+        key = PosKey.objects.select_related("terminal__store__merchant__mall").get(pk=usable[0])
+        if len(_loaded_keys) > 10_000:
+            _loaded_keys.clear()
+        _loaded_keys[key_id] = key
+    key.last_used_at = usable[1]
+    return key
 
 
 def pos_key_list(*, mall_group_id: int | None = None, merchant_id: int | None = None) -> QuerySet[PosKey]:

@@ -7,7 +7,7 @@ from django.db.models import Sum
 from galleria.core import configcache, timeutil
 from galleria.ledger.models import Account, AccountKind, Entry, TransactionKind
 from galleria.merchants.models import Merchant
-from galleria.tiers.selectors import member_tier
+from galleria.tiers.selectors import TierView, member_tier
 
 from .models import BehaviourRule, EarnRule, PointsCampaign, PointsLot, PointsPolicy
 from .types import Campaign, EarnConfig, ExpiryConfig, Rate, RedeemConfig
@@ -123,8 +123,11 @@ def earn_config(
     at: dt.datetime,
     tz_name: str,
     token: str | None = None,
+    tier: TierView | None = None,
 ) -> EarnConfig:
-    tier = member_tier(member_id=member_id, mall_group_id=policy.mall_group_id, token=token) if member_id else None
+    """The earn inputs for a basket; pass `tier` when the caller already read the member's tier."""
+    if tier is None and member_id:
+        tier = member_tier(member_id=member_id, mall_group_id=policy.mall_group_id, token=token)
     return EarnConfig(
         rate=rate_for(policy=policy, merchant=merchant, token=token),
         tier_code=tier.code if tier else "",

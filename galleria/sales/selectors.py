@@ -53,8 +53,15 @@ def sale_quote(
             points_value_fen=points_value,
         )
     paid = total - points_value
+    tier = member_tier(member_id=member_id, mall_group_id=group_id, token=token) if member_id else None
     config = points_selectors.earn_config(
-        token=token, policy=policy, merchant=merchant, member_id=member_id, at=moment, tz_name=merchant.mall.timezone
+        token=token,
+        policy=policy,
+        merchant=merchant,
+        member_id=member_id,
+        at=moment,
+        tz_name=merchant.mall.timezone,
+        tier=tier,
     )
     earned_today = 0
     if member_id and config.daily_cap is not None:
@@ -71,7 +78,6 @@ def sale_quote(
         config=config,
         earned_today=earned_today,
     )
-    tier = member_tier(member_id=member_id, mall_group_id=group_id, token=token) if member_id else None
     return Quote(
         total_fen=total,
         paid_fen=paid,

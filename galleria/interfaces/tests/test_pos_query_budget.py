@@ -14,8 +14,8 @@ from galleria.tiers.services import tier_ladder_ensure_default
 pytestmark = pytest.mark.django_db
 
 SALE_BUDGET = 21
-QUOTE_BUDGET = 8
-LOOKUP_BUDGET = 8
+QUOTE_BUDGET = 6
+LOOKUP_BUDGET = 6
 
 
 @pytest.fixture
