@@ -4,7 +4,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from galleria.ledger.models import Transaction
 from galleria.malls.models import Mall, MallGroup
 from galleria.members.models import Member
 from galleria.merchants.models import Merchant, PosTerminal, Store
@@ -46,8 +45,7 @@ class Sale(models.Model):
     points_value_fen = models.BigIntegerField(_("points value"), default=0)
     points_earned = models.BigIntegerField(_("points earned"), default=0)
     refunded_fen = models.BigIntegerField(_("refunded"), default=0)
-    earn_tx = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    spend_tx = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # the ledger transactions of a sale carry source "sale:<id>" (earn, spend, wallet payment)
     earn_explanation = models.JSONField(default=dict, blank=True)
 
     class Meta:

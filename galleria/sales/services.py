@@ -21,7 +21,7 @@ from galleria.core.errors import ConflictError, NotFoundError, ValidationError
 from galleria.core.locking import lock_one
 from galleria.core.money import allocate
 from galleria.ledger import services as ledger
-from galleria.ledger.models import Account, AccountKind
+from galleria.ledger.models import Account, AccountKind, Transaction, TransactionKind
 from galleria.members import services as member_services
 from galleria.members.models import IdentifierKind, JoinChannel, MemberIdentifier, MemberStatus
 from galleria.merchants.models import Merchant, Store
@@ -29,7 +29,8 @@ from galleria.points import rules as points_rules
 from galleria.points import selectors as points_selectors
 from galleria.points import services as points_services
 from galleria.points.types import EarnLine
-from galleria.tiers.services import tier_record_spend_in_tx
+from galleria.tiers import selectors as tier_selectors
+from galleria.tiers.services import tier_lock_in_tx, tier_record_spend_in_tx
 from galleria.wallet import selectors as wallet_selectors
 from galleria.wallet import services as wallet_services
 
@@ -102,51 +103,20 @@ def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
     paid = total - points_value
     line_paid = rules.split_over_lines(paid, lines)
     line_points_spent = rules.split_over_lines(data.points_to_use, lines) if data.points_to_use else [0] * len(lines)
-    try:  # no savepoint: a duplicate receipt aborts the whole use case anyway
-        sale = Sale.objects.create(
-            mall_group_id=group_id,
-            mall=mall,
-            merchant=merchant,
-            store=store,
-            terminal_id=data.terminal_id,
-            member_id=member_id,
-            pos_sale_id=data.pos_sale_id,
-            occurred_at=data.occurred_at,
-            is_offline=data.is_offline,
-            total_fen=total,
-            paid_fen=paid,
-            points_used=data.points_to_use,
-            points_value_fen=points_value,
-        )
-    except IntegrityError as exc:
-        raise ConflictError(_("This receipt was already recorded."), code="sale.duplicate") from exc
-    source = f"sale:{sale.pk}"
     earned = 0
     explanation: dict[str, object] = {}
-    tier_change = None
     line_points_earned = [0] * len(lines)
+    tier_change = None
+    tier_row = None
+    config = None
     if account is not None and member_id is not None:
-        if wallet_fen:
-            wallet_services.wallet_pay_in_tx(
-                mall_group_id=group_id,
-                member_id=member_id,
-                accounts=accounts,
-                amount_fen=wallet_fen,
-                merchant_id=merchant.pk,
-                occurred_at=data.occurred_at,
-                source=source,
-            )
-        if data.points_to_use:
-            sale.spend_tx = points_services.points_spend_in_tx(
-                mall_group_id=group_id,
-                member_id=member_id,
-                points_account=account,
-                points=data.points_to_use,
-                merchant_id=merchant.pk,
-                occurred_at=data.occurred_at,
-                source=source,
-                explanation={"sale": sale.pk, "value_fen": points_value},
-            )
+        # the tier row is locked once (after the accounts: one lock order) and read for the earn multiplier
+        tier_row = tier_lock_in_tx(member_id=member_id, mall_group_id=group_id, config_token=token)
+        tier_view = (
+            tier_selectors.tier_view_of(level_id=tier_row.level_id, mall_group_id=group_id, token=token)
+            if tier_row is not None
+            else tier_selectors.ENTRY
+        )
         config = points_selectors.earn_config(
             policy=policy,
             merchant=merchant,
@@ -154,6 +124,7 @@ def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
             at=data.occurred_at,
             tz_name=mall.timezone,
             token=token,
+            tier=tier_view,
         )
         earned_today = 0
         if config.daily_cap is not None:
@@ -170,7 +141,50 @@ def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
             earned_today=earned_today,
         )
         earned, explanation, line_points_earned = result.points, result.explanation, list(result.line_points)
-        sale.earn_tx = points_services.points_credit_in_tx(
+    try:  # no savepoint: a duplicate receipt aborts the whole use case anyway
+        sale = Sale.objects.create(
+            mall_group_id=group_id,
+            mall=mall,
+            merchant=merchant,
+            store=store,
+            terminal_id=data.terminal_id,
+            member_id=member_id,
+            pos_sale_id=data.pos_sale_id,
+            occurred_at=data.occurred_at,
+            is_offline=data.is_offline,
+            total_fen=total,
+            paid_fen=paid,
+            points_used=data.points_to_use,
+            points_value_fen=points_value,
+            points_earned=earned,
+            earn_explanation=explanation,
+        )
+    except IntegrityError as exc:
+        raise ConflictError(_("This receipt was already recorded."), code="sale.duplicate") from exc
+    source = f"sale:{sale.pk}"
+    if account is not None and member_id is not None and config is not None:
+        if wallet_fen:
+            wallet_services.wallet_pay_in_tx(
+                mall_group_id=group_id,
+                member_id=member_id,
+                accounts=accounts,
+                amount_fen=wallet_fen,
+                merchant_id=merchant.pk,
+                occurred_at=data.occurred_at,
+                source=source,
+            )
+        if data.points_to_use:
+            points_services.points_spend_in_tx(
+                mall_group_id=group_id,
+                member_id=member_id,
+                points_account=account,
+                points=data.points_to_use,
+                merchant_id=merchant.pk,
+                occurred_at=data.occurred_at,
+                source=source,
+                explanation={"sale": sale.pk, "value_fen": points_value},
+            )
+        points_services.points_credit_in_tx(
             policy=policy,
             member_id=member_id,
             points_account=account,
@@ -211,10 +225,8 @@ def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
             source=source,
             config_token=token,
             new_source=True,
+            locked=tier_row,
         )
-        sale.points_earned = earned
-        sale.earn_explanation = explanation
-        sale.save(update_fields=["spend_tx", "earn_tx", "points_earned", "earn_explanation"])
     SaleLine.objects.bulk_create(
         [
             SaleLine(
@@ -341,26 +353,26 @@ def sale_refund_in_tx(
             payment=payment, amount_fen=wallet_back, accounts=accounts, occurred_at=when, source=source
         )
     if account is not None and sale.member_id is not None:
-        if clawback and sale.earn_tx_id:
-            assert sale.earn_tx is not None
+        earn_tx = Transaction.objects.filter(source=f"sale:{sale.pk}", kind=TransactionKind.EARN).first()
+        spend_tx = Transaction.objects.filter(source=f"sale:{sale.pk}", kind=TransactionKind.SPEND).first()
+        if clawback and earn_tx is not None:
             _tx, shortfall = points_services.points_claw_back_in_tx(
                 mall_group_id=sale.mall_group_id,
                 member_id=sale.member_id,
                 points_account=account,
                 points=clawback,
-                earn_tx=sale.earn_tx,
+                earn_tx=earn_tx,
                 occurred_at=when,
                 source=source,
                 explanation={"sale": sale.pk, "refund": refund.pk},
             )
-        if give_back and sale.spend_tx_id:
-            assert sale.spend_tx is not None
+        if give_back and spend_tx is not None:
             points_services.points_return_in_tx(
                 mall_group_id=sale.mall_group_id,
                 member_id=sale.member_id,
                 points_account=account,
                 points=give_back,
-                spend_tx=sale.spend_tx,
+                spend_tx=spend_tx,
                 occurred_at=when,
                 source=source,
                 explanation={"sale": sale.pk, "refund": refund.pk},

@@ -37,6 +37,14 @@ def rung(level: TierLevel) -> Rung:
     return Rung(code=level.code, rank=level.rank, threshold=level.threshold)
 
 
+def tier_view_of(*, level_id: int, mall_group_id: int, token: str | None = None) -> TierView:
+    """The benefits view of a level of the group's ladder (from the cached ladder when the token is given)."""
+    for level in tier_ladder(mall_group_id=mall_group_id, token=token):
+        if level.pk == level_id:
+            return _view(level)
+    return _view(TierLevel.objects.get(pk=level_id))
+
+
 def member_tier(*, member_id: int, mall_group_id: int, token: str | None = None) -> TierView:
     """The member's tier, or the group's entry tier when none was assigned yet."""
     row = MemberTier.objects.select_related("level").filter(member_id=member_id).first()

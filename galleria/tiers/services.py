@@ -99,6 +99,17 @@ def _member_tier_for_update(
     return row, change
 
 
+def tier_lock_in_tx(*, member_id: int, mall_group_id: int, config_token: str | None = None) -> MemberTier | None:
+    """Lock the member's tier row for the rest of the caller's transaction (creating it at the entry tier, with a
+    `join` change, on first use). None when the group has no ladder. A sale locks it once, reads the tier's
+    benefits from it and hands it to `tier_record_spend_in_tx(locked=…)`."""
+    ladder = selectors.tier_ladder(mall_group_id=mall_group_id, token=config_token)
+    if not ladder:
+        return None
+    row, _change = _member_tier_for_update(member_id=member_id, entry=ladder[0], at=timeutil.now())
+    return row
+
+
 def tier_assign_initial_in_tx(*, member_id: int, mall_group_id: int) -> MemberTier | None:
     """Give a new member the group's entry tier (reason `join`), inside the caller's transaction.
 
@@ -184,6 +195,7 @@ def tier_record_spend_in_tx(
     points: int = 0,
     config_token: str | None = None,
     new_source: bool = False,
+    locked: MemberTier | None = None,
 ) -> TierChange | None:
     """Record a qualifying movement and upgrade the member at once if it lifts them to a higher tier.
 
@@ -206,8 +218,8 @@ def tier_record_spend_in_tx(
         raise exceptions.SpendInvalidError(fields={"source": "1–64"})
     now = timeutil.now()
     ladder = selectors.tier_ladder(mall_group_id=mall_group_id, token=config_token)
-    row: MemberTier | None = None
-    if ladder:
+    row: MemberTier | None = locked if locked is not None and locked.member_id == member_id else None
+    if ladder and row is None:
         row, _join = _member_tier_for_update(member_id=member_id, entry=ladder[0], at=now)
     previous = None if new_source else TierSpend.objects.filter(mall_group_id=mall_group_id, source=source).first()
     if previous is not None:

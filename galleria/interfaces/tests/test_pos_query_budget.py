@@ -13,7 +13,7 @@ from galleria.tiers.services import tier_ladder_ensure_default
 
 pytestmark = pytest.mark.django_db
 
-SALE_BUDGET = 21
+SALE_BUDGET = 19
 QUOTE_BUDGET = 6
 LOOKUP_BUDGET = 6
 

@@ -269,7 +269,7 @@ def member_sale(request: HttpRequest, member_id: int, sale_id: int) -> HttpRespo
     try:
         sale = (
             sale_list(member_id=member.pk)
-            .select_related("store", "mall", "earn_tx")
+            .select_related("store", "mall")
             .prefetch_related("lines", "payments", "refunds")
             .get(pk=sale_id)
         )
@@ -278,7 +278,7 @@ def member_sale(request: HttpRequest, member_id: int, sale_id: int) -> HttpRespo
     names = Names.for_group(member.mall_group_id)
     lines = list(sale.lines.all())
     rows = explain(
-        (sale.earn_tx.explanation if sale.earn_tx else None) or sale.earn_explanation or {},
+        sale.earn_explanation or {},
         names=names,
         lines=[LineInfo(ln.sku, ln.category, ln.amount_fen) for ln in lines],
     )
