@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from galleria.accounts.models import Role
-from galleria.merchants.models import PosTerminal, Store
+from galleria.interfaces import pos_keys_ui
 
 _PHONE_CHARS = re.compile(r"^\+?[0-9\-\s()]+$")
 
@@ -86,58 +84,12 @@ class StaffCreateForm(forms.Form):
     )
 
 
-class StoreChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.name} · {obj.unit_no}"
+class PosTerminalForm(pos_keys_ui.PosTerminalForm):
+    """Add a terminal to one of the merchant's own open stores."""
+
+    invalid_store_message = _("Choose one of your open stores.")
+    name_help_text = _("One terminal per till, named so that your staff can tell them apart.")
 
 
-class PosTerminalForm(forms.Form):
-    """Add a terminal to one of the merchant's open stores; the view passes those stores and existing terminals."""
-
-    store = StoreChoiceField(
-        label=_("Store"),
-        queryset=Store.objects.none(),
-        empty_label=None,
-        error_messages={"invalid_choice": _("Choose one of your open stores.")},
-    )
-    name = forms.CharField(
-        label=_("Terminal name"),
-        max_length=60,
-        help_text=_("One terminal per till, named so that your staff can tell them apart."),
-        error_messages={"required": _("Give the terminal a name.")},
-        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": _("e.g. Front counter 1")}),
-    )
-
-    def __init__(self, *args: Any, stores: QuerySet[Store], terminals: QuerySet[PosTerminal], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        cast(StoreChoiceField, self.fields["store"]).queryset = stores
-        self._terminals = terminals
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        store, name = data.get("store"), (data.get("name") or "").strip()
-        if store is not None and name and self._terminals.filter(store=store, name__iexact=name).exists():
-            self.add_error("name", _("This store already has a terminal with this name."))
-        data["name"] = name
-        return data
-
-
-class PosKeyForm(forms.Form):
-    label = forms.CharField(
-        label=_("Key label"),
-        max_length=60,
-        required=False,
-        help_text=_("Optional: where the key is installed, e.g. the till PC."),
-        widget=forms.TextInput(
-            attrs={"autocomplete": "off", "placeholder": _("Label (optional)"), "aria-label": _("Key label")}
-        ),
-    )
-    # One id per rendered form: the view refuses to mint a second key when the same form is sent again (a refresh).
-    request_id = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
-
-
-class PosKeyRevokeForm(forms.Form):
-    confirm = forms.BooleanField(
-        label=_("I understand that the POS using this key stops working at once."),
-        error_messages={"required": _("Tick the box to confirm that you want to revoke this key.")},
-    )
+class PosKeyForm(pos_keys_ui.PosKeyForm):
+    label_help_text = _("Optional: where the key is installed, e.g. the till PC.")

@@ -11,30 +11,36 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
 from galleria.accounts import permissions as perms
 from galleria.core.errors import ApplicationError
-from galleria.interfaces.common import actor_for, scope_of
-from galleria.merchants.models import Merchant, PosKey, PosTerminal, Store
+from galleria.interfaces.common import scope_of
+from galleria.interfaces.pos_keys_ui import (
+    API_BASE_PATH,
+    OncePerSubmission,
+    PosKeyRevokeForm,
+    key_form,
+    key_mint,
+    key_revoke,
+    secret_response,
+    terminal_add,
+)
+from galleria.merchants.models import Merchant, PosKey, PosTerminal
 from galleria.merchants.selectors import pos_key_list, pos_terminal_list
-from galleria.merchants.services import pos_key_create, pos_key_revoke, pos_terminal_create
 
 from ..helpers import add_application_error, add_django_error, console_view, is_htmx, page_of
-from ..pos import API_BASE_PATH, KeyStatus, PosKeyFilterForm, PosKeyRevokeForm, key_form, terminal_form
+from ..pos import KeyStatus, PosKeyFilterForm, terminal_form
 from .merchants import _detail, _merchant_or_404
 
-_SUBMITTED_SESSION_KEY = "console_pos_key_requests"  # ids of key-creation forms already used (never a secret)
-_SUBMITTED_REMEMBERED = 20
+_GUARD = OncePerSubmission("console_pos_key_requests")  # ids of key-creation forms already used (never a secret)
 
 
 def _pos_url(merchant_id: int, terminal_id: int | None = None) -> str:
@@ -63,17 +69,6 @@ def _apply_error(form: forms.Form, exc: ApplicationError | DjangoValidationError
         add_django_error(form, exc)
 
 
-def _already_submitted(request: HttpRequest, request_id: str) -> bool:
-    """Was this key form already used? Then a refresh or a double click must not mint a second, unseen key."""
-    return bool(request_id) and request_id in request.session.get(_SUBMITTED_SESSION_KEY, [])
-
-
-def _remember_submitted(request: HttpRequest, request_id: str) -> None:
-    if request_id:
-        seen: list[str] = list(request.session.get(_SUBMITTED_SESSION_KEY, []))
-        request.session[_SUBMITTED_SESSION_KEY] = [*seen, request_id][-_SUBMITTED_REMEMBERED:]
-
-
 # ---------------------------------------------------------------- on the merchant's page
 
 
@@ -82,35 +77,21 @@ def _remember_submitted(request: HttpRequest, request_id: str) -> None:
 def pos_terminal_add(request: HttpRequest, merchant_id: int) -> HttpResponse:
     merchant = _merchant_or_404(request, merchant_id)
     form = terminal_form(merchant, request.POST)
-    if form.is_valid():
-        store: Store = form.cleaned_data["store"]
-        try:
-            terminal = pos_terminal_create(actor=actor_for(request), store_id=store.pk, name=form.cleaned_data["name"])
-        except (ApplicationError, DjangoValidationError) as exc:
-            _apply_error(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Terminal %(terminal)s was added to %(store)s. Create an API key for it to connect the POS.")
-                % {"terminal": terminal.name, "store": store.name},
-            )
-            return redirect(_pos_url(merchant.pk, terminal.pk))
+    terminal = terminal_add(request, form, apply_error=_apply_error)
+    if terminal is not None:
+        return redirect(_pos_url(merchant.pk, terminal.pk))
     return _detail(request, merchant, terminal_form=form, status=422)
 
 
 @require_POST
 @console_view(perms.POS_MANAGE)
-@sensitive_variables("secret", "context", "response")
+@sensitive_variables("minted", "context", "response")
 def pos_key_add(request: HttpRequest, merchant_id: int, terminal_id: int) -> HttpResponse:
     merchant = _merchant_or_404(request, merchant_id)
     terminal = _terminal_or_404(merchant, terminal_id)
     form = key_form(terminal.pk, request.POST)
-    if not form.is_valid():
-        return _detail(request, merchant, key_forms={terminal.pk: form}, status=422)
-    if not (terminal.is_active and terminal.store.is_active):
-        form.add_error(None, _("This terminal or its store is switched off, so a key for it would not work."))
-        return _detail(request, merchant, key_forms={terminal.pk: form}, status=422)
-    if _already_submitted(request, form.cleaned_data["request_id"]):
+    minted = key_mint(request, terminal, form, guard=_GUARD, apply_error=_apply_error)
+    if minted.repeated:
         messages.warning(
             request,
             _(
@@ -119,29 +100,18 @@ def pos_key_add(request: HttpRequest, merchant_id: int, terminal_id: int) -> Htt
             ),
         )
         return redirect(_pos_url(merchant.pk, terminal.pk))
-    try:
-        key, secret = pos_key_create(
-            actor=actor_for(request), terminal_id=terminal.pk, label=form.cleaned_data["label"]
-        )
-    except ObjectDoesNotExist as exc:  # the terminal vanished in between
-        raise Http404("terminal") from exc
-    except (ApplicationError, DjangoValidationError) as exc:
-        _apply_error(form, exc)
+    if minted.key is None:
         return _detail(request, merchant, key_forms={terminal.pk: form}, status=422)
-    _remember_submitted(request, form.cleaned_data["request_id"])
     context = {
         "nav": "merchants",
         "merchant": merchant,
-        "key": key,
-        "secret": secret,
+        "key": minted.key,
+        "secret": minted.secret,
         "terminal": terminal,
         "api_base": request.build_absolute_uri(API_BASE_PATH),
+        "done_url": _pos_url(merchant.pk, terminal.pk),
     }
-    response = render(request, "console/pos/key_created.html", context)
-    add_never_cache_headers(response)
-    patch_cache_control(response, no_store=True, private=True)
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return secret_response(render(request, "console/pos/key_created.html", context))
 
 
 # ---------------------------------------------------------------- every key of the group
@@ -185,18 +155,8 @@ def pos_key_revoke_view(request: HttpRequest, key_pk: int) -> HttpResponse:
     if request.method != "POST" or key.revoked_at is not None:
         return _revoke_page(request, key, PosKeyRevokeForm(), back=back, back_to_list=back_to_list)
     form = PosKeyRevokeForm(request.POST)
-    if form.is_valid():
-        try:
-            pos_key_revoke(actor=actor_for(request), key_pk=key.pk)
-        except (ApplicationError, DjangoValidationError) as exc:
-            _apply_error(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Key %(key_id)s was revoked. Requests signed with it are refused from now on.")
-                % {"key_id": key.key_id},
-            )
-            return redirect(back)
+    if key_revoke(request, key, form, apply_error=_apply_error):
+        return redirect(back)
     return _revoke_page(request, key, form, back=back, back_to_list=back_to_list, status=422)
 
 
