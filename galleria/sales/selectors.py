@@ -3,11 +3,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from galleria.core import timeutil
 from galleria.core.errors import NotFoundError
+from galleria.members.models import Member, MemberStatus
 from galleria.merchants.models import Merchant
 from galleria.points import rules as points_rules
 from galleria.points import selectors as points_selectors
@@ -106,3 +107,14 @@ def sale_list(
     if mall_group_id is not None:
         qs = qs.filter(mall_group_id=mall_group_id)
     return qs
+
+
+def active_member_count(*, mall_group_id: int | None, since: dt.datetime) -> int:
+    """Members active since `since`: they used the app or were identified (last_active_at) or bought something.
+    One query; a sale does not touch the member row (it stays off the checkout path)."""
+    members = Member.objects.filter(status=MemberStatus.ACTIVE)
+    buyers = Sale.objects.filter(occurred_at__gte=since, member__isnull=False)
+    if mall_group_id is not None:
+        members = members.filter(mall_group_id=mall_group_id)
+        buyers = buyers.filter(mall_group_id=mall_group_id)
+    return members.filter(Q(last_active_at__gte=since) | Q(pk__in=buyers.values("member_id"))).count()

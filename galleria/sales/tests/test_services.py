@@ -302,3 +302,19 @@ class TestConfigCache:
         assert commit(sale_in(world, member_id=m.pk, amounts=(10000,))).points_earned == 100
         EarnRule.objects.filter(pk=rule.pk).delete()
         assert MallGroup.objects.get(pk=world.group.pk).config_token != after
+
+
+def test_a_member_who_buys_counts_as_active(world):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from galleria.sales.selectors import active_member_count
+
+    m = member(world)
+    member(world, phone="13912345678")
+    since = timezone.now() - dt.timedelta(days=30)
+    assert active_member_count(mall_group_id=world.group.pk, since=since) == 0
+    commit(sale_in(world, member_id=m.pk, amounts=(100,)))
+    assert active_member_count(mall_group_id=world.group.pk, since=since) == 1
+    assert active_member_count(mall_group_id=world.other_group.pk, since=since) == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import formats
@@ -11,6 +13,7 @@ from galleria.core import timeutil
 from galleria.interfaces.common import scope_of
 from galleria.members.models import JoinChannel
 from galleria.members.selectors import member_stats
+from galleria.sales.selectors import active_member_count
 
 from ..helpers import console_tz, console_view
 
@@ -35,6 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
         },
     }
     last_30 = sum(n for _day, n in stats.daily)
+    active_30d = active_member_count(mall_group_id=scope.mall_group_id, since=timeutil.now() - dt.timedelta(days=30))
     return render(
         request,
         "console/home.html",
@@ -43,6 +47,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "stats": stats,
             "charts": charts,
             "last_30": last_30,
+            "active_30d": active_30d,
             "tz_display": str(timeutil.zone(tz_name)),
         },
     )
