@@ -20,15 +20,15 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from galleria.accounts import permissions as perms
-from galleria.accounts.models import User
+from galleria.accounts.models import Role, User
 from galleria.accounts.types import Scope
 from galleria.audit.models import AuditEvent
 from galleria.core import timeutil
 from galleria.core.errors import ApplicationError
 from galleria.interfaces.common import django_errors, scope_of, staff_view
 from galleria.members import rules as member_rules
-from galleria.members.models import ConsentPurpose, IdentifierKind, Member
-from galleria.merchants.models import Merchant, PosKey, PosTerminal, Store
+from galleria.members.models import ConsentPurpose, Gender, IdentifierKind, JoinChannel, Member, MemberStatus
+from galleria.merchants.models import Category, Merchant, MerchantStatus, PosKey, PosTerminal, Store
 from galleria.merchants.selectors import mall_list
 
 F = TypeVar("F", bound=Callable[..., HttpResponseBase])
@@ -231,16 +231,31 @@ def audit_labels() -> dict[str, str]:
     return labels
 
 
+def value_labels() -> dict[str, dict[str, str]]:
+    """Stored choice values in audit diffs (e.g. "desk", "dining") → their translated labels, per field."""
+    return {
+        "channel": {k: str(v) for k, v in JoinChannel.choices},
+        "join_channel": {k: str(v) for k, v in JoinChannel.choices},
+        "gender": {k: str(v) for k, v in Gender.choices},
+        "category": {k: str(v) for k, v in Category.choices},
+        "status": {**{k: str(v) for k, v in MerchantStatus.choices}, **{k: str(v) for k, v in MemberStatus.choices}},
+        "role": {k: str(v) for k, v in Role.choices},
+    }
+
+
 def change_rows(
     changes: Mapping[str, Any], scope: Scope, labels: Mapping[str, str] | None = None
 ) -> list[tuple[str, str]]:
     """An audit event's changes as (label, "before → after") rows, personal data masked unless the scope may see it."""
     can_pii = scope.can(perms.MEMBERS_VIEW_PII)
     labels = labels or {}
+    choices = value_labels()
     rows = []
     for key, value in changes.items():
         if isinstance(value, list | tuple) and len(value) == 2:
             before, after = value
+            if key in choices:
+                before, after = choices[key].get(before, before), choices[key].get(after, after)
             if not can_pii and key in SENSITIVE_KEYS:
                 before, after = mask_value(key, before), mask_value(key, after)
             text = f"{'—' if before in (None, '') else before} → {'—' if after in (None, '') else after}"

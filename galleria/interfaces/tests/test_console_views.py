@@ -596,3 +596,15 @@ def test_dashboard_uses_the_malls_time_zone_when_they_share_one(client, world):
     client.logout()
     login(client, world, "readonly")
     assert "Asia/Shanghai" in client.get(reverse("console:home")).content.decode()
+
+
+def test_audit_trail_shows_labels_not_stored_values(world):
+    from galleria.accounts.selectors import scope_for_user
+    from galleria.interfaces.console.helpers import change_rows
+
+    rows = change_rows(
+        {"channel": [None, "desk"], "category": ["dining", "fashion"]},
+        scope_for_user(world.users["group_admin"]),
+        {"channel": "Channel", "category": "Category"},
+    )
+    assert rows == [("Channel", "— → Service desk"), ("Category", "Dining → Fashion")]
