@@ -135,6 +135,42 @@ def points_credit_in_tx(
     return tx
 
 
+def _debit_in_tx(
+    *,
+    mall_group_id: int,
+    member_id: int,
+    points_account: Account,
+    points: int,
+    kind: str,
+    to_kind: str,
+    merchant_id: int | None = None,
+    occurred_at: dt.datetime | None = None,
+    source: str,
+    explanation: Mapping[str, Any],
+) -> Transaction:
+    """Move points out of a member's account to a system account (`to_kind`, per merchant when given) and take
+    them from the member's lots, soonest-expiring first: spending, expiry and debit adjustments."""
+    legs = [
+        Leg(points_account.pk, Asset.POINTS, -points),
+        Leg(
+            ledger.system_account_id(mall_group_id=mall_group_id, kind=to_kind, merchant_id=merchant_id),
+            Asset.POINTS,
+            points,
+        ),
+    ]
+    tx = ledger.post(
+        mall_group_id=mall_group_id,
+        kind=kind,
+        legs=legs,
+        member_accounts={points_account.pk: points_account},
+        occurred_at=occurred_at,
+        source=source,
+        explanation=explanation,
+    )
+    _consume(member_id, tx, points)
+    return tx
+
+
 def points_spend_in_tx(
     *,
     mall_group_id: int,
@@ -147,27 +183,18 @@ def points_spend_in_tx(
     explanation: Mapping[str, Any],
 ) -> Transaction:
     """Points used as payment: member → points redeemed (per merchant, for settlement). Lots consumed FIFO."""
-    legs = [
-        Leg(points_account.pk, Asset.POINTS, -points),
-        Leg(
-            ledger.system_account_id(
-                mall_group_id=mall_group_id, kind=AccountKind.POINTS_REDEEMED, merchant_id=merchant_id
-            ),
-            Asset.POINTS,
-            points,
-        ),
-    ]
-    tx = ledger.post(
+    return _debit_in_tx(
         mall_group_id=mall_group_id,
+        member_id=member_id,
+        points_account=points_account,
+        points=points,
         kind=TransactionKind.SPEND,
-        legs=legs,
-        member_accounts={points_account.pk: points_account},
+        to_kind=AccountKind.POINTS_REDEEMED,
+        merchant_id=merchant_id,
         occurred_at=occurred_at,
         source=source,
         explanation=explanation,
     )
-    _consume(member_id, tx, points)
-    return tx
 
 
 def points_claw_back_in_tx(
@@ -356,24 +383,17 @@ def _apply_adjustment(adj: PointsAdjustment, tz_name: str) -> None:
             raise ledger_exceptions.InsufficientBalanceError(
                 _("The member has only %(n)s points.") % {"n": account.balance}, code="points.insufficient"
             )
-        legs = [
-            Leg(account.pk, Asset.POINTS, -debit),
-            Leg(
-                ledger.system_account_id(mall_group_id=adj.mall_group_id, kind=AccountKind.POINTS_ADJUSTED),
-                Asset.POINTS,
-                debit,
-            ),
-        ]
-        adj.transaction = ledger.post(
+        adj.transaction = _debit_in_tx(
             mall_group_id=adj.mall_group_id,
+            member_id=adj.member_id,
+            points_account=account,
+            points=debit,
             kind=TransactionKind.ADJUST,
-            legs=legs,
-            member_accounts={account.pk: account},
+            to_kind=AccountKind.POINTS_ADJUSTED,
             occurred_at=now,
             source=source,
             explanation={"reason": adj.reason},
         )
-        _consume(adj.member_id, adj.transaction, debit)
     adj.status = AdjustmentStatus.APPLIED
 
 
@@ -474,24 +494,17 @@ def _expire_member(*, mall_group_id: int, member_id: int, today: dt.date) -> int
         points = sum(lot.remaining for lot in lots)
         if not points:
             return 0
-        legs = [
-            Leg(account.pk, Asset.POINTS, -points),
-            Leg(
-                ledger.system_account_id(mall_group_id=mall_group_id, kind=AccountKind.POINTS_EXPIRED),
-                Asset.POINTS,
-                points,
-            ),
-        ]
-        tx = ledger.post(
+        # every expired lot expires before any live one, so soonest-expiring-first takes exactly the expired lots
+        _debit_in_tx(
             mall_group_id=mall_group_id,
+            member_id=member_id,
+            points_account=account,
+            points=points,
             kind=TransactionKind.EXPIRE,
-            legs=legs,
-            member_accounts={account.pk: account},
+            to_kind=AccountKind.POINTS_EXPIRED,
             source=f"expiry:{today.isoformat()}",
             explanation={"lots": [lot.pk for lot in lots], "points": points},
         )
-        PointsLot.objects.filter(pk__in=[lot.pk for lot in lots]).update(remaining=0)
-        LotMovement.objects.bulk_create([LotMovement(lot=lot, transaction=tx, points=-lot.remaining) for lot in lots])
         return points
 
 
