@@ -3,6 +3,8 @@ htmx swaps and the member code's refresh work with `script-src 'self'` (no inlin
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from galleria.audit.types import Actor
