@@ -173,7 +173,7 @@ GALLERIA_OTP = {
     "LOCKOUT_SECONDS": 900,
 }
 GALLERIA_EVENT_HANDLERS: dict[str, list[str]] = {
-    "member.joined": ["galleria.points.tasks.on_member_joined"],
+    "member.joined": ["galleria.tiers.tasks.on_member_joined", "galleria.points.tasks.on_member_joined"],
     "member.profile_updated": ["galleria.points.tasks.on_profile_updated"],
 }
 # The sandbox payment gateway credits wallets without real money: on in development and tests only.

@@ -430,9 +430,12 @@ class TestSelectors:
 
 
 class TestEvents:
-    def test_member_joined_handler_assigns_the_entry_tier(self, world, ladder, settings):
-        settings.GALLERIA_EVENT_HANDLERS = {"member.joined": ["galleria.tiers.tasks.on_member_joined"]}
-        m = new_member(world)  # the test task backend runs the handler at once
+    def test_member_joined_handler_assigns_the_entry_tier(self, world, ladder):
+        from galleria.audit.types import Actor
+        from galleria.members.services import member_register
+
+        # registration publishes member.joined (wired in settings); the test task backend runs it at once
+        m = member_register(mall=world.mall, phone="13700000077", channel="app", actor=Actor.system())
         assert level_of(m) == "classic"
         assert reasons(m) == ["join"]
 
