@@ -82,13 +82,14 @@ def store_unit_taken(*, merchant_id: int, unit_no: str, exclude_id: int | None =
     return qs.exists()
 
 
-_loaded_keys: dict[str, PosKey] = {}
+_loaded_keys: dict[str, tuple[PosKey, str]] = {}
 
 
 def pos_key_active(*, key_id: str) -> PosKey | None:
     """A usable key (not revoked; terminal and store active; merchant not terminated) with its terminal, store,
-    merchant and mall. Usability is checked in the database on every call (one small query, so a revocation
-    takes effect at once); the related rows, whose ids never change, are loaded once per process."""
+    merchant, mall and mall group. Usability and the group's config token are read on every call (one small
+    query: a revocation takes effect at once); the related rows are loaded once per process and reloaded when
+    the group's configuration token changes (malls are part of the configuration)."""
     if not key_id or len(key_id) > 40:
         return None
     usable = (
@@ -96,19 +97,23 @@ def pos_key_active(*, key_id: str) -> PosKey | None:
             key_id=key_id, revoked_at__isnull=True, terminal__is_active=True, terminal__store__is_active=True
         )
         .exclude(terminal__store__merchant__status="terminated")
-        .values_list("pk", "last_used_at")
+        .values_list("pk", "last_used_at", "terminal__store__merchant__mall__group__config_token")
         .first()
     )
     if usable is None:
         _loaded_keys.pop(key_id, None)
         return None
-    key = _loaded_keys.get(key_id)
-    if key is None or key.pk != usable[0]:
-        key = PosKey.objects.select_related("terminal__store__merchant__mall").get(pk=usable[0])
+    pk, last_used_at, token = usable
+    hit = _loaded_keys.get(key_id)
+    if hit is None or hit[0].pk != pk or hit[1] != token:
+        key = PosKey.objects.select_related("terminal__store__merchant__mall__group").get(pk=pk)
         if len(_loaded_keys) > 10_000:
             _loaded_keys.clear()
-        _loaded_keys[key_id] = key
-    key.last_used_at = usable[1]
+        _loaded_keys[key_id] = (key, token)
+    else:
+        key = hit[0]
+    key.last_used_at = last_used_at
+    key.terminal.store.merchant.mall.group.config_token = token
     return key
 
 

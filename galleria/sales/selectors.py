@@ -28,9 +28,11 @@ def sale_quote(
     payments: Sequence[PaymentIn],
     points_to_use: int = 0,
     at: dt.datetime | None = None,
+    merchant: Merchant | None = None,
 ) -> Quote:
     """What a basket would earn and what the member may use — read-only, nothing is written."""
-    merchant = Merchant.objects.select_related("mall__group").filter(pk=merchant_id).first()
+    if merchant is None or merchant.pk != merchant_id:  # the POS API passes the terminal's merchant, loaded
+        merchant = Merchant.objects.select_related("mall__group").filter(pk=merchant_id).first()
     if merchant is None:
         raise NotFoundError(_("Unknown merchant."), code="sale.merchant_unknown")
     moment = at or timeutil.now()

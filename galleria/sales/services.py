@@ -65,8 +65,19 @@ def _join_member(*, merchant: Merchant, phone: str, actor: Actor) -> tuple[int, 
     return member.pk, True
 
 
-def sale_commit_in_tx(*, data: SaleIn, actor: Actor) -> SaleResult:
-    merchant, store = _merchant_store(data.merchant_id, data.store_id)
+def sale_commit_in_tx(
+    *, data: SaleIn, actor: Actor, merchant: Merchant | None = None, store: Store | None = None
+) -> SaleResult:
+    """`merchant` and `store` may be passed already loaded (with mall and group, and a current config token),
+    as the POS API has them from the terminal's key; otherwise they are read."""
+    if (
+        merchant is None
+        or store is None
+        or store.pk != data.store_id
+        or merchant.pk != data.merchant_id
+        or store.merchant_id != merchant.pk
+    ):
+        merchant, store = _merchant_store(data.merchant_id, data.store_id)
     mall = merchant.mall
     group_id = mall.group_id
     token = mall.group.config_token  # configuration comes from the per-process cache while this is current

@@ -274,6 +274,7 @@ def quote(request: HttpRequest, payload: QuoteIn) -> QuoteOut:
         lines=_lines(payload.lines),
         payments=_payments(payload.payments),
         points_to_use=payload.points_to_use,
+        merchant=ctx.merchant,
     )
     return QuoteOut(**q.__dict__)
 
@@ -285,7 +286,7 @@ def sale_commit(request: HttpRequest, payload: SaleInSchema) -> HttpResponse:
 
     def operation() -> tuple[int, dict[str, Any]]:
         data, card = _sale_data(ctx, payload)
-        result = sale_services.sale_commit_in_tx(data=data, actor=_actor(ctx))
+        result = sale_services.sale_commit_in_tx(data=data, actor=_actor(ctx), merchant=ctx.merchant, store=ctx.store)
         return 201, _sale_out(payload.pos_sale_id, result, card)
 
     return _idempotent(request, ctx, operation)
@@ -334,7 +335,9 @@ def offline_upload(request: HttpRequest, payload: OfflineBatchIn) -> HttpRespons
             try:
                 with transaction.atomic():
                     data, card = _sale_data(ctx, item, offline=True)
-                    result = sale_services.sale_commit_in_tx(data=data, actor=_actor(ctx))
+                    result = sale_services.sale_commit_in_tx(
+                        data=data, actor=_actor(ctx), merchant=ctx.merchant, store=ctx.store
+                    )
             except ApplicationError as exc:
                 counts["error"] += 1
                 results.append(

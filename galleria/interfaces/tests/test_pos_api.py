@@ -173,3 +173,21 @@ class TestSales:
         assert [r["status"] for r in body["results"]] == ["duplicate", "created", "error"]
         assert body["results"][2]["error"]["code"] == "sale.payments_mismatch"
         assert Sale.objects.filter(is_offline=True).count() == 1
+
+
+class TestCachedTerminalContext:
+    def test_a_mall_time_zone_change_reaches_the_cached_terminal(self, pos, member, world):
+        """The terminal's rows are kept per process; a configuration change (malls included) reloads them."""
+        from galleria.merchants.selectors import pos_key_active
+
+        assert pos.get("/api/v1/pos/members/lookup?code=13812345678").status_code == 200
+        world.mall.timezone = "Asia/Urumqi"
+        world.mall.save()
+        key = pos_key_active(key_id=pos.signer.key_id)
+        assert key.terminal.store.merchant.mall.timezone == "Asia/Urumqi"
+
+    def test_terminating_the_merchant_stops_its_keys_at_once(self, pos, member, world):
+        assert pos.get("/api/v1/pos/members/lookup?code=13812345678").status_code == 200
+        world.merchant.status = "terminated"
+        world.merchant.save()
+        problem(pos.get("/api/v1/pos/members/lookup?code=13812345678"), 401, "auth.key_unknown")

@@ -13,8 +13,8 @@ from galleria.tiers.services import tier_ladder_ensure_default
 
 pytestmark = pytest.mark.django_db
 
-SALE_BUDGET = 19
-QUOTE_BUDGET = 6
+SALE_BUDGET = 18
+QUOTE_BUDGET = 5
 LOOKUP_BUDGET = 6
 
 
