@@ -27,7 +27,3 @@ def new_card_number(prefix: str = "8", length: int = 12) -> str:
     body = "".join(secrets.choice("0123456789") for _ in range(body_len))
     base = prefix + body
     return base + luhn_check_digit(base)
-
-
-def new_token(nbytes: int = 24) -> str:
-    return secrets.token_urlsafe(nbytes)

@@ -7,10 +7,9 @@ lock nothing and silently lose updates; we refuse instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TypeVar
 
-from django.db import connection, models, transaction
+from django.db import connection, models
 
 M = TypeVar("M", bound=models.Model)
 
@@ -21,19 +20,9 @@ def lock_rows(queryset: models.QuerySet[M]) -> list[M]:
     return list(queryset.select_for_update().order_by("pk"))
 
 
-def lock_by_ids(model: type[M], ids: Iterable[int]) -> dict[int, M]:
-    rows = lock_rows(model._default_manager.filter(pk__in=sorted(set(ids))))
-    return {row.pk: row for row in rows}
-
-
 def lock_one(queryset: models.QuerySet[M]) -> M:
     rows = lock_rows(queryset)
     if len(rows) != 1:
         missing: type[Exception] = queryset.model.DoesNotExist  # type: ignore[attr-defined]
         raise missing(f"expected one row to lock, found {len(rows)}")
     return rows[0]
-
-
-def durable_atomic() -> transaction.Atomic:
-    """The outermost transaction of a use case."""
-    return transaction.atomic(durable=True)

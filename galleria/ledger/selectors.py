@@ -26,12 +26,6 @@ def system_balance(*, mall_group_id: int, kind: str, merchant_id: int | None = N
     return int(qs.aggregate(total=Sum("amount"))["total"] or 0)
 
 
-def entries_for_account(*, account_id: int) -> list[Entry]:
-    return list(
-        Entry.objects.filter(account_id=account_id).select_related("transaction").order_by("-occurred_at", "-id")
-    )
-
-
 def ledger_check(*, mall_group_id: int | None = None) -> CheckReport:
     """Re-derive every balance from the legs; report drift, unbalanced transactions and negative member balances."""
     entries = Entry.objects.all()

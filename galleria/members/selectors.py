@@ -139,13 +139,6 @@ def member_current_consents(*, member: Member) -> dict[str, bool]:
     return current
 
 
-def member_counts_by_channel(*, mall_group_id: int | None) -> dict[str, int]:
-    qs = Member.objects.filter(status=MemberStatus.ACTIVE)
-    if mall_group_id is not None:
-        qs = qs.filter(mall_group_id=mall_group_id)
-    return {row["join_channel"]: row["n"] for row in qs.values("join_channel").annotate(n=Count("id"))}
-
-
 @dataclass(frozen=True)
 class MemberCode:
     code: str
