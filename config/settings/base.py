@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "galleria.wallet",
     "galleria.tiers",
     "galleria.points",
+    "galleria.coupons",
     "galleria.sales",
     "galleria.demo",
     "galleria.interfaces",
