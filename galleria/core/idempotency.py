@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import sql
 from .errors import ConflictError, ValidationError
 from .models import IdempotencyRecord
 
@@ -37,6 +40,20 @@ def _replay(record: IdempotencyRecord, request_hash: str) -> Outcome:
     return Outcome(status=record.status_code, content=record.response, replayed=True)
 
 
+# Fixed SQL: this runs on every POS sale and refund (see galleria/core/sql.py).
+@cache
+def _insert_sql() -> str:
+    return (
+        f"INSERT INTO {sql.table(IdempotencyRecord)} (scope, key, request_hash, status_code, response, created_at)"  # noqa: S608
+        " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id"
+    )
+
+
+@cache
+def _update_sql() -> str:
+    return f"UPDATE {sql.table(IdempotencyRecord)} SET status_code = %s, response = %s WHERE id = %s"  # noqa: S608
+
+
 def run_idempotent(
     *, scope: str, key: str, request_hash: str, operation: Callable[[], tuple[int, dict[str, Any]]]
 ) -> Outcome:
@@ -48,10 +65,11 @@ def run_idempotent(
     # it wait for that transaction, then fail; either way the stored answer is replayed.
     try:
         with transaction.atomic(durable=True):
-            record = IdempotencyRecord.objects.create(scope=scope, key=key, request_hash=request_hash)
+            inserted = sql.one(_insert_sql(), [scope, key, request_hash, 0, "", sql.when(timezone.now())])
+            assert inserted is not None
             status, body = operation()
             content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
-            IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=status, response=content)
+            sql.execute(_update_sql(), [status, content, inserted[0]])
             return Outcome(status=status, content=content, replayed=False)
     except IntegrityError:
         existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()

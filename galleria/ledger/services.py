@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
-from galleria.core.locking import lock_rows
+from galleria.core import sql
 
 from . import exceptions
 from .models import MEMBER_KINDS, Account, AccountKind, Asset, Entry, Transaction
@@ -87,6 +87,49 @@ def system_account_id(*, mall_group_id: int, kind: str, merchant_id: int | None 
     return account.pk
 
 
+@cache
+def _transaction_insert_sql() -> str:
+    return (
+        f"INSERT INTO {sql.table(Transaction)}"  # noqa: S608 - table names are ours
+        " (mall_group_id, kind, occurred_at, created_at, memo, source, explanation, reverses_id)"
+        f" VALUES (%s, %s, %s, %s, %s, %s, {sql.json_placeholder()}, %s) RETURNING id"
+    )
+
+
+@cache
+def _entries_insert_sql(n: int) -> str:
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * n)
+    return (
+        f"INSERT INTO {sql.table(Entry)} (transaction_id, account_id, asset, amount, occurred_at)"  # noqa: S608
+        f" VALUES {values}"
+    )
+
+
+@cache
+def _post_pg_sql(n_legs: int, n_moves: int) -> str:
+    """One PostgreSQL statement: insert the transaction, insert its legs, move the member balances."""
+    legs = ", ".join(["(%s::bigint, %s::text, %s::bigint)"] * n_legs)
+    moves = ", ".join(["(%s::bigint, %s::bigint)"] * n_moves)
+    balances = (
+        f", b AS (UPDATE {sql.table(Account)} a SET balance = a.balance + d.delta"  # noqa: S608
+        f" FROM (VALUES {moves}) AS d (id, delta) WHERE a.id = d.id)"
+        if n_moves
+        else ""
+    )
+    return (
+        f"WITH t AS ({_transaction_insert_sql()}),"  # noqa: S608
+        f" e AS (INSERT INTO {sql.table(Entry)} (transaction_id, account_id, asset, amount, occurred_at)"
+        f" SELECT t.id, v.account_id, v.asset, v.amount, %s::timestamptz FROM t, (VALUES {legs})"
+        f" AS v (account_id, asset, amount)){balances}"
+        " SELECT id FROM t"
+    )
+
+
+@cache
+def _balance_update_sql() -> str:
+    return f"UPDATE {sql.table(Account)} SET balance = balance + %s WHERE id = %s"  # noqa: S608
+
+
 def post(
     *,
     mall_group_id: int,
@@ -115,21 +158,6 @@ def post(
     if any(totals.values()):
         raise exceptions.UnbalancedTransactionError(f"Legs do not balance: {dict(totals)}")
     when = occurred_at or timezone.now()
-    tx = Transaction.objects.create(
-        mall_group_id=mall_group_id,
-        kind=kind,
-        occurred_at=when,
-        memo=memo[:200],
-        source=source[:60],
-        explanation=dict(explanation or {}),
-        reverses=reverses,
-    )
-    Entry.objects.bulk_create(
-        [
-            Entry(transaction=tx, account_id=leg.account_id, asset=leg.asset, amount=leg.amount, occurred_at=when)
-            for leg in legs
-        ]
-    )
     deltas: dict[int, int] = defaultdict(int)
     locked = member_accounts or {}
     for leg in legs:
@@ -138,14 +166,57 @@ def post(
     others = {leg.account_id for leg in legs} - set(locked) - _known_system
     if others and Account.objects.filter(pk__in=others, member__isnull=False).exists():
         raise RuntimeError("a member account leg was posted without its locked account row")
-    for account_id, delta in deltas.items():
-        if delta == 0:
-            continue
+    moves = [(account_id, delta) for account_id, delta in deltas.items() if delta]
+    for account_id, delta in moves:
         account = locked[account_id]
         if account.balance is None or account.balance + delta < 0:
             raise exceptions.InsufficientBalanceError(extra={"account": account.kind, "balance": account.balance})
-        Account.objects.filter(pk=account_id).update(balance=F("balance") + delta)
-        account.balance += delta
+    memo, source, explanation = memo[:200], source[:60], dict(explanation or {})
+    at = sql.when(when)
+    head = [
+        mall_group_id,
+        kind,
+        at,
+        sql.when(timezone.now()),
+        memo,
+        source,
+        sql.json_value(explanation),
+        reverses.pk if reverses else None,
+    ]
+    # Fixed SQL: postings are on every sale (see galleria/core/sql.py). On PostgreSQL the transaction, its legs
+    # and the member balances are one statement; elsewhere three. The database checks that the legs balance.
+    if connection.vendor == "postgresql":
+        params: list[object] = [*head, at]
+        for leg in legs:
+            params += [leg.account_id, leg.asset, leg.amount]
+        for account_id, delta in moves:
+            params += [account_id, delta]
+        inserted = sql.one(_post_pg_sql(len(legs), len(moves)), params)
+        assert inserted is not None
+        tx_id = inserted[0]
+    else:
+        inserted = sql.one(_transaction_insert_sql(), head)
+        assert inserted is not None
+        tx_id = inserted[0]
+        params = []
+        for leg in legs:
+            params += [tx_id, leg.account_id, leg.asset, leg.amount, at]
+        sql.execute(_entries_insert_sql(len(legs)), params)
+        for account_id, delta in moves:
+            sql.execute(_balance_update_sql(), [delta, account_id])
+    for account_id, delta in moves:
+        locked[account_id].balance = (locked[account_id].balance or 0) + delta
+    tx = Transaction(
+        id=tx_id,
+        mall_group_id=mall_group_id,
+        kind=kind,
+        occurred_at=when,
+        memo=memo,
+        source=source,
+        explanation=explanation,
+        reverses=reverses,
+    )
+    tx._state.adding = False
     return tx
 
 
@@ -170,14 +241,27 @@ def reverse(*, transaction_obj: Transaction, member_accounts: Mapping[int, Accou
         raise exceptions.AlreadyReversedError() from exc
 
 
+def _lock_accounts(member_id: int, kinds: list[str]) -> list[Account]:
+    """`lock_rows(Account.objects.filter(member_id=…, kind__in=…))` as fixed SQL (on every sale)."""
+    return sql.instances(Account, _lock_accounts_sql(len(kinds)), [member_id, *kinds])
+
+
+@cache
+def _lock_accounts_sql(n: int) -> str:
+    return (
+        f"SELECT {sql.select_list(Account)} FROM {sql.table(Account)}"  # noqa: S608
+        f" WHERE member_id = %s AND kind IN ({', '.join(['%s'] * n)}) ORDER BY id{sql.for_update()}"
+    )
+
+
 def lock_member_accounts(*, mall_group_id: int, member_id: int, kinds: Iterable[str]) -> dict[str, Account]:
     """Lock the member's accounts of `kinds` (creating any that are missing), in primary-key order, in one
     statement when they all exist. Returns kind → row."""
     _require_tx()
     wanted = list(dict.fromkeys(kinds))
-    rows = lock_rows(Account.objects.filter(member_id=member_id, kind__in=wanted))
+    rows = _lock_accounts(member_id, wanted)
     if len(rows) < len(wanted):
         for kind in set(wanted) - {row.kind for row in rows}:
             member_account(mall_group_id=mall_group_id, member_id=member_id, kind=kind)
-        rows = lock_rows(Account.objects.filter(member_id=member_id, kind__in=wanted))
+        rows = _lock_accounts(member_id, wanted)
     return {row.kind: row for row in rows}

@@ -4,12 +4,13 @@ import datetime as dt
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 
-from galleria.core import timeutil
+from galleria.core import sql, timeutil
 
 from . import rules
 from .models import Consent, IdentifierKind, Member, MemberIdentifier, MemberStatus
@@ -30,12 +31,20 @@ def member_get(*, mall_group_id: int | None, member_id: int) -> Member:
 
 
 def _by_identifier(mall_group_id: int, kinds: Sequence[str], value: str) -> Member | None:
-    row = (
-        MemberIdentifier.objects.select_related("member")
-        .filter(mall_group_id=mall_group_id, kind__in=kinds, value=value, member__status=MemberStatus.ACTIVE)
-        .first()
+    # fixed SQL: this runs on every POS request that names a member (see galleria/core/sql.py)
+    kinds = list(kinds)
+    found = sql.instances(Member, _by_identifier_sql(len(kinds)), [mall_group_id, *kinds, value, MemberStatus.ACTIVE])
+    return found[0] if found else None
+
+
+@cache
+def _by_identifier_sql(n_kinds: int) -> str:
+    return (
+        f"SELECT {sql.select_list(Member, 'm')} FROM {sql.table(MemberIdentifier)} i"  # noqa: S608
+        f" JOIN {sql.table(Member)} m ON m.id = i.member_id"
+        f" WHERE i.mall_group_id = %s AND i.kind IN ({', '.join(['%s'] * n_kinds)}) AND i.value = %s"
+        " AND m.status = %s ORDER BY i.id LIMIT 1"
     )
-    return row.member if row else None
 
 
 def member_resolve_dynamic_code(*, mall_group_id: int, code: str, now: float | None = None) -> Member | None:

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from functools import cache
+
 from django.db.models import Count, Q, QuerySet
 
+from galleria.core import sql
 from galleria.malls.models import Mall, MallGroup
 
-from .models import Merchant, PosKey, PosTerminal, Store
+from .models import Merchant, MerchantStatus, PosKey, PosTerminal, Store
 
 
 def merchant_list(
@@ -85,6 +88,22 @@ def store_unit_taken(*, merchant_id: int, unit_no: str, exclude_id: int | None =
 _loaded_keys: dict[str, tuple[PosKey, str]] = {}
 
 
+@cache
+def _usable_key_sql() -> str:
+    """Fixed SQL (the ORM would rebuild this five-table join on every POS request): the key's id, last use and
+    its group's config token, if the key, terminal, store and merchant are usable."""
+    return (
+        "SELECT k.id, k.last_used_at, g.config_token"  # noqa: S608 - table names are ours
+        f" FROM {sql.table(PosKey)} k"
+        f" JOIN {sql.table(PosTerminal)} t ON t.id = k.terminal_id"
+        f" JOIN {sql.table(Store)} s ON s.id = t.store_id"
+        f" JOIN {sql.table(Merchant)} m ON m.id = s.merchant_id"
+        f" JOIN {sql.table(Mall)} ml ON ml.id = m.mall_id"
+        f" JOIN {sql.table(MallGroup)} g ON g.id = ml.group_id"
+        " WHERE k.key_id = %s AND k.revoked_at IS NULL AND t.is_active AND s.is_active AND m.status <> %s"
+    )
+
+
 def pos_key_active(*, key_id: str) -> PosKey | None:
     """A usable key (not revoked; terminal and store active; merchant not terminated) with its terminal, store,
     merchant, mall and mall group. Usability and the group's config token are read on every call (one small
@@ -92,18 +111,12 @@ def pos_key_active(*, key_id: str) -> PosKey | None:
     the group's configuration token changes (malls are part of the configuration)."""
     if not key_id or len(key_id) > 40:
         return None
-    usable = (
-        PosKey.objects.filter(
-            key_id=key_id, revoked_at__isnull=True, terminal__is_active=True, terminal__store__is_active=True
-        )
-        .exclude(terminal__store__merchant__status="terminated")
-        .values_list("pk", "last_used_at", "terminal__store__merchant__mall__group__config_token")
-        .first()
-    )
+    usable = sql.one(_usable_key_sql(), [key_id, MerchantStatus.TERMINATED])
     if usable is None:
         _loaded_keys.pop(key_id, None)
         return None
     pk, last_used_at, token = usable
+    last_used_at = sql.read_when(last_used_at)
     hit = _loaded_keys.get(key_id)
     if hit is None or hit[0].pk != pk or hit[1] != token:
         key = PosKey.objects.select_related("terminal__store__merchant__mall__group").get(pk=pk)

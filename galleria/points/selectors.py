@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 
 from django.db.models import Sum
 
-from galleria.core import configcache, timeutil
+from galleria.core import configcache, sql, timeutil
 from galleria.ledger.models import Account, AccountKind, Entry, TransactionKind
 from galleria.merchants.models import Merchant
 from galleria.tiers.selectors import TierView, member_tier
@@ -160,12 +161,14 @@ def expiry_config(*, policy: PointsPolicy) -> ExpiryConfig:
 
 
 def points_balance(*, member_id: int) -> int:
-    balance = (
-        Account.objects.filter(member_id=member_id, kind=AccountKind.MEMBER_POINTS)
-        .values_list("balance", flat=True)
-        .first()
-    )
-    return int(balance or 0)
+    # fixed SQL: on every POS quote and lookup (see galleria/core/sql.py)
+    row = sql.one(_balance_sql(), [member_id, AccountKind.MEMBER_POINTS])
+    return int(row[0] or 0) if row else 0
+
+
+@cache
+def _balance_sql() -> str:
+    return f"SELECT balance FROM {sql.table(Account)} WHERE member_id = %s AND kind = %s"  # noqa: S608
 
 
 def points_expiring(*, member_id: int, until: dt.date) -> int:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import cache
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from galleria.audit.types import Actor
-from galleria.core import timeutil
+from galleria.core import sql, timeutil
 from galleria.core.errors import ConflictError, NotFoundError, ValidationError
 from galleria.core.locking import lock_one
 from galleria.core.money import allocate
@@ -63,6 +64,74 @@ def _join_member(*, merchant: Merchant, phone: str, actor: Actor) -> tuple[int, 
         mall=merchant.mall, phone=e164, channel=JoinChannel.POS, actor=actor, merchant_id=merchant.pk
     )
     return member.pk, True
+
+
+# Fixed SQL for the sale's own rows: written on every sale (see galleria/core/sql.py and docs/performance.md).
+@cache
+def _sale_insert_sql() -> str:
+    return (
+        f"INSERT INTO {sql.table(Sale)} (mall_group_id, mall_id, merchant_id, store_id, terminal_id, member_id,"  # noqa: S608
+        " pos_sale_id, occurred_at, created_at, is_offline, status, total_fen, paid_fen, points_used,"
+        " points_value_fen, points_earned, refunded_fen, earn_explanation)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+        f" {sql.json_placeholder()}) RETURNING id"
+    )
+
+
+@cache
+def _lines_insert_sql(n: int) -> str:
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * n)
+    return f"INSERT INTO {sql.table(SaleLine)} (sale_id, {_LINE_COLUMNS}) VALUES {values}"  # noqa: S608
+
+
+@cache
+def _payments_insert_sql(n: int) -> str:
+    values = ", ".join(["(%s, %s, %s, %s)"] * n)
+    return f"INSERT INTO {sql.table(SalePayment)} (sale_id, method, amount_fen, refunded_fen) VALUES {values}"  # noqa: S608
+
+
+def _write_sale(head: list[object], lines: Sequence[tuple[object, ...]], payments: Sequence[tuple[object, ...]]) -> int:
+    """Insert the sale, its lines and its payments; the sale's id. One statement on PostgreSQL, three elsewhere.
+    A duplicate receipt number raises IntegrityError."""
+    if connection.vendor == "postgresql":
+        params = [*head, *(v for row in lines for v in row), *(v for row in payments for v in row)]
+        inserted = sql.one(_sale_pg_sql(len(lines), len(payments)), params)
+        assert inserted is not None
+        return int(inserted[0])
+    inserted = sql.one(_sale_insert_sql(), head)
+    assert inserted is not None
+    sale_id = int(inserted[0])
+    if lines:
+        sql.execute(_lines_insert_sql(len(lines)), [v for row in lines for v in (sale_id, *row)])
+    if payments:  # a sale paid wholly with points has none
+        sql.execute(_payments_insert_sql(len(payments)), [v for row in payments for v in (sale_id, *row)])
+    return sale_id
+
+
+_LINE_COLUMNS = (
+    "line_no, sku, name, category, quantity, unit_price_fen, amount_fen, paid_fen, points_spent, points_earned,"
+    " refunded_qty"
+)
+
+
+@cache
+def _sale_pg_sql(n_lines: int, n_payments: int) -> str:
+    line = "(%s::int, %s::text, %s::text, %s::text, %s::int, %s::bigint, %s::bigint, %s::bigint, %s::bigint,"
+    line += " %s::bigint, %s::int)"
+    parts = [f"WITH s AS ({_sale_insert_sql()})"]
+    if n_lines:
+        parts.append(
+            f", l AS (INSERT INTO {sql.table(SaleLine)} (sale_id, {_LINE_COLUMNS})"  # noqa: S608
+            f" SELECT s.id, v.* FROM s, (VALUES {', '.join([line] * n_lines)}) AS v)"
+        )
+    if n_payments:
+        payment = "(%s::text, %s::bigint, %s::bigint)"
+        parts.append(
+            f", p AS (INSERT INTO {sql.table(SalePayment)} (sale_id, method, amount_fen, refunded_fen)"  # noqa: S608
+            f" SELECT s.id, v.* FROM s, (VALUES {', '.join([payment] * n_payments)}) AS v)"
+        )
+    parts.append(" SELECT id FROM s")
+    return "".join(parts)
 
 
 def sale_commit_in_tx(
@@ -152,27 +221,48 @@ def sale_commit_in_tx(
             earned_today=earned_today,
         )
         earned, explanation, line_points_earned = result.points, result.explanation, list(result.line_points)
-    try:  # no savepoint: a duplicate receipt aborts the whole use case anyway
-        sale = Sale.objects.create(
-            mall_group_id=group_id,
-            mall=mall,
-            merchant=merchant,
-            store=store,
-            terminal_id=data.terminal_id,
-            member_id=member_id,
-            pos_sale_id=data.pos_sale_id,
-            occurred_at=data.occurred_at,
-            is_offline=data.is_offline,
-            total_fen=total,
-            paid_fen=paid,
-            points_used=data.points_to_use,
-            points_value_fen=points_value,
-            points_earned=earned,
-            earn_explanation=explanation,
+    head = [
+        group_id,
+        mall.pk,
+        merchant.pk,
+        store.pk,
+        data.terminal_id,
+        member_id,
+        data.pos_sale_id,
+        sql.when(data.occurred_at),
+        sql.when(timezone.now()),
+        data.is_offline,
+        SaleStatus.COMPLETED,
+        total,
+        paid,
+        data.points_to_use,
+        points_value,
+        earned,
+        0,
+        sql.json_value(explanation),
+    ]
+    line_rows = [
+        (
+            i + 1,
+            ln.sku[:64],
+            ln.name[:120],
+            ln.category[:40],
+            ln.quantity,
+            ln.unit_price_fen,
+            ln.amount_fen,
+            line_paid[i],
+            line_points_spent[i],
+            line_points_earned[i],
+            0,
         )
+        for i, ln in enumerate(lines)
+    ]
+    payment_rows = [(p.method, p.amount_fen, 0) for p in data.payments]
+    try:  # no savepoint: a duplicate receipt aborts the whole use case anyway
+        sale_id = _write_sale(head, line_rows, payment_rows)
     except IntegrityError as exc:
         raise ConflictError(_("This receipt was already recorded."), code="sale.duplicate") from exc
-    source = f"sale:{sale.pk}"
+    source = f"sale:{sale_id}"
     if account is not None and member_id is not None and config is not None:
         if wallet_fen:
             wallet_services.wallet_pay_in_tx(
@@ -193,7 +283,7 @@ def sale_commit_in_tx(
                 merchant_id=merchant.pk,
                 occurred_at=data.occurred_at,
                 source=source,
-                explanation={"sale": sale.pk, "value_fen": points_value},
+                explanation={"sale": sale_id, "value_fen": points_value},
             )
         points_services.points_credit_in_tx(
             policy=policy,
@@ -215,7 +305,7 @@ def sale_commit_in_tx(
         )
         if (
             first_purchase_rule is not None
-            and not Sale.objects.filter(member_id=member_id, merchant=merchant).exclude(pk=sale.pk).exists()
+            and not Sale.objects.filter(member_id=member_id, merchant=merchant).exclude(pk=sale_id).exists()
         ):
             points_services.behaviour_award_in_tx(
                 mall_group_id=group_id,
@@ -238,29 +328,8 @@ def sale_commit_in_tx(
             new_source=True,
             locked=tier_row,
         )
-    SaleLine.objects.bulk_create(
-        [
-            SaleLine(
-                sale=sale,
-                line_no=i + 1,
-                sku=ln.sku[:64],
-                name=ln.name[:120],
-                category=ln.category[:40],
-                quantity=ln.quantity,
-                unit_price_fen=ln.unit_price_fen,
-                amount_fen=ln.amount_fen,
-                paid_fen=line_paid[i],
-                points_spent=line_points_spent[i],
-                points_earned=line_points_earned[i],
-            )
-            for i, ln in enumerate(lines)
-        ]
-    )
-    SalePayment.objects.bulk_create(
-        [SalePayment(sale=sale, method=p.method, amount_fen=p.amount_fen) for p in data.payments]
-    )
     return SaleResult(
-        sale_id=sale.pk,
+        sale_id=sale_id,
         member_id=member_id,
         member_joined=joined,
         points_earned=earned,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from functools import cache
 
 from django.db.models import Count, Sum
 
-from galleria.core import configcache, timeutil
+from galleria.core import configcache, sql, timeutil
 from galleria.malls.models import Mall
 from galleria.members.models import Member, MemberStatus
 
@@ -47,11 +48,17 @@ def tier_view_of(*, level_id: int, mall_group_id: int, token: str | None = None)
 
 def member_tier(*, member_id: int, mall_group_id: int, token: str | None = None) -> TierView:
     """The member's tier, or the group's entry tier when none was assigned yet."""
-    row = MemberTier.objects.select_related("level").filter(member_id=member_id).first()
+    # fixed SQL and the cached ladder: this runs on every POS quote and lookup (see galleria/core/sql.py)
+    row = sql.one(_member_level_sql(), [member_id])
     if row is not None:
-        return _view(row.level)
+        return tier_view_of(level_id=row[0], mall_group_id=mall_group_id, token=token)
     ladder = tier_ladder(mall_group_id=mall_group_id, token=token)
     return _view(ladder[0]) if ladder else ENTRY
+
+
+@cache
+def _member_level_sql() -> str:
+    return f"SELECT level_id FROM {sql.table(MemberTier)} WHERE member_id = %s"  # noqa: S608
 
 
 def tier_ladder(*, mall_group_id: int, token: str | None = None) -> list[TierLevel]:
@@ -105,10 +112,18 @@ def _amount_field(qualify_by: str) -> str:
 def qualifying_amount(*, member_id: int, today: dt.date, tz_name: str | None, qualify_by: str) -> int:
     """The member's signed qualifying amount over the rolling window ending on `today`."""
     start, end = window_bounds(today=today, tz_name=tz_name)
-    total = TierSpend.objects.filter(member_id=member_id, occurred_at__gte=start, occurred_at__lt=end).aggregate(
-        s=Sum(_amount_field(qualify_by))
-    )["s"]
-    return int(total or 0)
+    # fixed SQL (on every sale of a member below the top tier); the column comes from a closed choice
+    column = "points" if _amount_field(qualify_by) == "points" else "amount_fen"
+    row = sql.one(_qualifying_sql(column), [member_id, sql.when(start), sql.when(end)])
+    return int(row[0] or 0) if row else 0
+
+
+@cache
+def _qualifying_sql(column: str) -> str:
+    return (
+        f"SELECT SUM({column}) FROM {sql.table(TierSpend)}"  # noqa: S608
+        " WHERE member_id = %s AND occurred_at >= %s AND occurred_at < %s"
+    )
 
 
 def qualifying_amounts(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -26,7 +27,7 @@ from django.utils import timezone
 
 from galleria.audit.services import audit_record, audited_save, diff
 from galleria.audit.types import Actor
-from galleria.core import timeutil
+from galleria.core import sql, timeutil
 from galleria.core.events import publish
 from galleria.core.locking import lock_one, lock_rows
 from galleria.members.models import Member, MemberStatus
@@ -73,8 +74,28 @@ def tier_ladder_ensure_default(*, mall_group_id: int) -> list[TierLevel]:
 
 
 def _lock_member_tier(member_id: int) -> MemberTier | None:
-    rows = lock_rows(MemberTier.objects.filter(member_id=member_id))
+    """`lock_rows(MemberTier.objects.filter(member_id=…))` as fixed SQL: it runs on every sale of a member."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("the member's tier row can only be locked inside transaction.atomic()")
+    rows = sql.instances(MemberTier, _lock_member_tier_sql(), [member_id])
     return rows[0] if rows else None
+
+
+@cache
+def _lock_member_tier_sql() -> str:
+    return (
+        f"SELECT {sql.select_list(MemberTier)} FROM {sql.table(MemberTier)}"  # noqa: S608
+        f" WHERE member_id = %s{sql.for_update()}"
+    )
+
+
+@cache
+def _spend_insert_sql() -> str:
+    return (
+        f"INSERT INTO {sql.table(TierSpend)}"  # noqa: S608
+        " (mall_group_id, member_id, amount_fen, points, occurred_at, source, created_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+    )
 
 
 def _member_tier_for_update(
@@ -232,13 +253,9 @@ def tier_record_spend_in_tx(
         if same:
             return None
         raise exceptions.SpendConflictError(extra={"source": source})
-    TierSpend.objects.create(
-        mall_group_id=mall_group_id,
-        member_id=member_id,
-        amount_fen=amount_fen,
-        points=points,
-        occurred_at=occurred_at,
-        source=source,
+    sql.execute(  # fixed SQL (on every sale); the unique (group, source) constraint still backs `new_source`
+        _spend_insert_sql(),
+        [mall_group_id, member_id, amount_fen, points, sql.when(occurred_at), source, sql.when(now)],
     )
     if row is None:
         return None

@@ -21,7 +21,7 @@ from galleria.core.idempotency import run_idempotent
 from galleria.members import rules as member_rules
 from galleria.members.exceptions import MemberCodeStaleError, MemberNotFoundError
 from galleria.members.models import Member
-from galleria.members.selectors import member_resolve
+from galleria.members.selectors import Resolution, member_resolve
 from galleria.points.selectors import points_balance
 from galleria.sales import selectors as sale_selectors
 from galleria.sales import services as sale_services
@@ -164,16 +164,18 @@ def _actor(ctx: PosContext) -> Actor:
     return Actor(user_id=None, label=f"pos:{ctx.key.key_id}")
 
 
-def _member(ctx: PosContext, raw: str | None, *, at: dt.datetime | None = None) -> Member | None:
+def _resolve(ctx: PosContext, raw: str, *, at: dt.datetime | None = None) -> Resolution:
     """Resolve a member; an offline sale's dynamic code is checked against the time the sale happened."""
-    if not raw:
-        return None
     hit = member_resolve(mall_group_id=ctx.mall_group_id, raw=raw, now=at.timestamp() if at else None)
     if hit is None:
         if member_rules.looks_like_dynamic_code(raw.replace(" ", "")):
             raise MemberCodeStaleError()
         raise MemberNotFoundError()
-    return hit.member
+    return hit
+
+
+def _member(ctx: PosContext, raw: str | None, *, at: dt.datetime | None = None) -> Member | None:
+    return _resolve(ctx, raw, at=at).member if raw else None
 
 
 def _lines(items: list[LineSchema]) -> tuple[LineIn, ...]:
@@ -248,10 +250,9 @@ def _sale_out(pos_sale_id: str, result: sale_services.SaleResult, card: str | No
 def member_lookup(request: HttpRequest, code: Query[Text64]) -> MemberOut:
     """Identify the shopper by any identifier. Merchants see a masked phone and name."""
     ctx: PosContext = request.auth  # type: ignore[attr-defined]
-    member = _member(ctx, code)
-    assert member is not None
-    tier = member_tier(member_id=member.pk, mall_group_id=ctx.mall_group_id)
-    hit = member_resolve(mall_group_id=ctx.mall_group_id, raw=code)
+    hit = _resolve(ctx, code)
+    member = hit.member
+    tier = member_tier(member_id=member.pk, mall_group_id=ctx.mall_group_id, token=ctx.merchant.mall.group.config_token)
     return MemberOut(
         card_no=member.card_no,
         name=member_rules.mask_name(member.name),
@@ -259,7 +260,7 @@ def member_lookup(request: HttpRequest, code: Query[Text64]) -> MemberOut:
         tier_code=tier.code,
         tier_name=tier.name,
         points_balance=points_balance(member_id=member.pk),
-        matched_by=hit.kind if hit else "",
+        matched_by=hit.kind,
     )
 
 

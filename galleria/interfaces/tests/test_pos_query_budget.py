@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 SALE_BUDGET = 18
 QUOTE_BUDGET = 5
-LOOKUP_BUDGET = 6
+LOOKUP_BUDGET = 5
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from galleria.audit.services import audit_record
 from galleria.audit.types import Actor
-from galleria.core import timeutil
+from galleria.core import sql, timeutil
 from galleria.core.errors import ConflictError, PermissionDeniedError, ValidationError
 from galleria.core.locking import lock_one
 from galleria.core.money import allocate
@@ -121,18 +122,23 @@ def points_credit_in_tx(
         memo=memo,
         explanation={**explanation, "funding": {"mall": mall_part, "merchant": merchant_part}},
     )
-    PointsLot.objects.create(
-        mall_group_id=group_id,
-        member_id=member_id,
-        transaction=tx,
-        points=points,
-        remaining=points,
-        earned_at=occurred_at,
-        expires_on=rules.expiry_date(
-            earned_on=timeutil.local_date(occurred_at, tz_name), config=expiry_config(policy=policy)
-        ),
+    expires_on = rules.expiry_date(
+        earned_on=timeutil.local_date(occurred_at, tz_name), config=expiry_config(policy=policy)
+    )
+    sql.execute(  # fixed SQL: a lot is written on every earning sale (see galleria/core/sql.py)
+        _lot_insert_sql(),
+        [group_id, member_id, tx.pk, points, points, sql.when(occurred_at), sql.day(expires_on)],
     )
     return tx
+
+
+@cache
+def _lot_insert_sql() -> str:
+    return (
+        f"INSERT INTO {sql.table(PointsLot)}"  # noqa: S608
+        " (mall_group_id, member_id, transaction_id, points, remaining, earned_at, expires_on)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+    )
 
 
 def _debit_in_tx(

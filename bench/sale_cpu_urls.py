@@ -1,0 +1,4 @@
+from bench.baseline.urls import urlpatterns as baseline
+from config.urls import urlpatterns as product
+
+urlpatterns = [*baseline, *product]

@@ -1,0 +1,121 @@
+"""Fixed SQL for the hot paths (POS sale, quote, lookup), where the ORM's per-statement query building costs more
+CPU than the database's work (docs/performance.md). The statements are plain strings built once per process from
+the models' own table and column names, portable between PostgreSQL and SQLite (`RETURNING` needs SQLite 3.35);
+results come back as model instances through `Model.from_db`, as the ORM would build them.
+
+Rules for using this module: only where a benchmark shows the ORM is the cost; parameters always bound (never
+formatted into the string); the ORM version of the same read or write stays the reference that tests compare to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from functools import cache
+from typing import Any, TypeVar
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models
+from django.utils.dateparse import parse_datetime
+
+M = TypeVar("M", bound=models.Model)
+
+
+@cache
+def table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+@cache
+def field_names(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields)
+
+
+@cache
+def select_list(model: type[models.Model], alias: str = "") -> str:
+    """Every concrete column of the model, in `from_db` order, optionally qualified by a table alias."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + connection.ops.quote_name(f.column) for f in model._meta.concrete_fields)
+
+
+def for_update() -> str:
+    """Row locks where the database has them (SQLite serialises writers instead)."""
+    return " FOR UPDATE" if connection.features.has_select_for_update else ""
+
+
+def json_placeholder() -> str:
+    return "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+
+
+def json_value(value: Any) -> str:
+    return json.dumps(value, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False)
+
+
+def when(value: Any) -> Any:
+    """A datetime as the backend stores it (aware UTC on PostgreSQL; text on SQLite)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def day(value: Any) -> Any:
+    """A date as the backend stores it."""
+    return connection.ops.adapt_datefield_value(value)
+
+
+def read_when(value: Any) -> Any:
+    """A datetime column's value as an aware datetime (SQLite hands back text)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def rows(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def one(sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def execute(sql: str, params: Sequence[Any] = ()) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def instances(model: type[M], sql: str, params: Sequence[Any] = ()) -> list[M]:
+    """Rows of `sql` (which must select `select_list(model)` first) as model instances."""
+    names = field_names(model)
+    width = len(names)
+    converters = _converters(model)
+    out = []
+    for row in rows(sql, params):
+        values = list(row[:width])
+        for i, convert in converters:
+            values[i] = convert(values[i])
+        out.append(model.from_db(connection.alias, names, values))
+    return out
+
+
+@cache
+def _converters(model: type[models.Model]) -> list[tuple[int, Any]]:
+    """The per-column conversions the ORM would apply (JSON text, SQLite datetimes and booleans)."""
+    out = []
+    expressions = [f.get_col(model._meta.db_table) for f in model._meta.concrete_fields]
+    for i, (field, expression) in enumerate(zip(model._meta.concrete_fields, expressions, strict=True)):
+        fns = connection.ops.get_db_converters(expression) + field.get_db_converters(connection)  # type: ignore[attr-defined]
+        if fns:
+
+            def convert(value: Any, fns: list[Any] = fns, expression: Any = expression) -> Any:
+                for fn in fns:
+                    value = fn(value, expression, connection)
+                return value
+
+            out.append((i, convert))
+    return out
