@@ -174,7 +174,11 @@ GALLERIA_OTP = {
     "LOCKOUT_SECONDS": 900,
 }
 GALLERIA_EVENT_HANDLERS: dict[str, list[str]] = {
-    "member.joined": ["galleria.tiers.tasks.on_member_joined", "galleria.points.tasks.on_member_joined"],
+    "member.joined": [
+        "galleria.tiers.tasks.on_member_joined",
+        "galleria.points.tasks.on_member_joined",
+        "galleria.coupons.tasks.on_member_joined",
+    ],
     "member.profile_updated": ["galleria.points.tasks.on_profile_updated"],
 }
 # The sandbox payment gateway credits wallets without real money: on in development and tests only.
@@ -190,3 +194,4 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+    "member.tier_changed": ["galleria.coupons.tasks.on_tier_changed"],

@@ -1,0 +1,408 @@
+"""Using coupons: at the till inside the sale's transaction (and rolling back on refund), or on their own
+(exchange, parking, shipping coupons validated by merchant staff).
+
+The till locks only the chosen coupon rows (core.locking, primary-key order) — never the template, whose
+counters are not touched by a redemption — then re-validates them, applies them with the promotions in force in
+the fixed order (rules.ORDER_OF_APPLICATION) and records one CouponRedemption per applied coupon or promotion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import transaction
+
+from galleria.audit.services import audit_record
+from galleria.audit.types import Actor
+from galleria.core import timeutil
+from galleria.core.errors import ValidationError
+from galleria.core.locking import lock_rows
+from galleria.merchants.models import Merchant
+
+from .. import exceptions, rules, selectors
+from ..models import (
+    Coupon,
+    CouponRedemption,
+    CouponStatus,
+    CouponTemplate,
+    Promotion,
+    RedemptionRefund,
+    RedemptionStatus,
+)
+from ..types import (
+    AppliedDiscount,
+    BasketLine,
+    LineDiscount,
+    OfferSpec,
+    RedemptionState,
+    RefundLineQty,
+    SaleDiscounts,
+    SaleRefundDiscounts,
+)
+from ._common import error_for
+
+
+def _check_basket(lines: Sequence[BasketLine]) -> None:
+    numbers = [ln.line_no for ln in lines]
+    if len(numbers) != len(set(numbers)) or any(ln.quantity <= 0 or ln.amount_fen < 0 for ln in lines):
+        raise ValidationError(code="coupon.basket_invalid")
+
+
+def _line_tuple(lines: Sequence[Mapping[str, Any]]) -> tuple[LineDiscount, ...]:
+    return tuple(LineDiscount(line_no=int(ln["line_no"]), discount_fen=int(ln["discount_fen"])) for ln in lines)
+
+
+def _applied(r: CouponRedemption, name: str) -> AppliedDiscount:
+    return AppliedDiscount(
+        redemption_id=r.pk,
+        coupon_id=r.coupon_id,
+        promotion_id=r.promotion_id,
+        kind=r.kind,
+        name=name,
+        discount_fen=r.discount_fen,
+        mall_fen=r.mall_fen,
+        merchant_fen=r.merchant_fen,
+        lines=_line_tuple(r.lines),
+        explanation=dict(r.explanation),
+    )
+
+
+def coupons_redeem_for_sale_in_tx(
+    *,
+    sale_id: int | None,
+    merchant: Merchant,
+    member_id: int | None,
+    lines: Sequence[BasketLine],
+    coupon_ids: Sequence[int] = (),
+    occurred_at: dt.datetime,
+    channel: str = "offline",
+    apply_promotions: bool = True,
+    max_coupons: int = rules.MAX_COUPONS_PER_SALE,
+) -> SaleDiscounts:
+    """Inside the sale's transaction (after it locked the member's accounts and tier row): lock the chosen
+    coupons in primary-key order, re-validate them (holder, status, validity, day/hour in the mall's time zone,
+    channel, merchant scope, stacking), apply them together with the best compatible promotions, mark them used
+    and record the redemptions. Raises the coupon's error (`coupon.expired`, `coupon.used`,
+    `coupon.threshold_not_met`, `coupon.not_combinable`, …) — the sale then rolls back as a whole.
+
+    `merchant` must come with its mall (select_related). Returns per line the discount (Σ = total) and per
+    applied item its funding split; nothing is written when nothing applies.
+
+    The sale needs the discount before it can write its own row: pass `sale_id=None` then, and link the
+    redemptions with `coupons_attach_sale_in_tx` once the sale row exists (same transaction).
+    """
+    _check_basket(lines)
+    ids = sorted(set(coupon_ids))
+    if ids and member_id is None:
+        raise exceptions.CouponWrongMemberError()
+    tz_name = merchant.mall.timezone
+    specs: list[OfferSpec] = []
+    coupons: dict[str, Coupon] = {}
+    templates: dict[int, CouponTemplate] = {}
+    if ids:
+        locked = lock_rows(Coupon.objects.filter(pk__in=ids, mall_group_id=merchant.mall.group_id))
+        if len(locked) != len(ids):
+            raise exceptions.CouponNotFoundError(extra={"coupon_ids": sorted(set(ids) - {c.pk for c in locked})})
+        templates = {t.pk: t for t in CouponTemplate.objects.filter(pk__in={c.template_id for c in locked})}
+        for c in locked:
+            t = templates[c.template_id]
+            reason = selectors.coupon_problem(
+                coupon=c,
+                template=t,
+                merchant=merchant,
+                at=occurred_at,
+                tz_name=tz_name,
+                channel=channel,
+                member_id=member_id,
+            )
+            if not reason and t.kind in rules.STANDALONE_KINDS:
+                reason = rules.STANDALONE
+            if reason:
+                raise error_for(reason, coupon_id=c.pk)
+            spec = selectors.template_spec(t, c)
+            specs.append(spec)
+            coupons[spec.key] = c
+    promos: dict[str, OfferSpec] = {}
+    if apply_promotions:
+        promos = {
+            p.key: p
+            for p in selectors.promotions_for(
+                merchant=merchant, member_id=member_id, at=occurred_at, channel=channel, tz_name=tz_name
+            )
+        }
+    if not specs and not promos:
+        return SaleDiscounts(
+            total_discount_fen=0,
+            line_discounts=tuple(LineDiscount(ln.line_no, 0) for ln in lines),
+            applied=(),
+            order=rules.ORDER_OF_APPLICATION,
+        )
+    best = rules.best_combination(
+        lines, [*specs, *promos.values()], required_keys=list(coupons), max_coupons=max_coupons
+    )
+    for key, reason in best.unmet:
+        if key in coupons:
+            raise error_for(reason, coupon_id=coupons[key].pk)
+    rows = []
+    names: list[str] = []
+    for a in best.applied:
+        coupon = coupons.get(a.key)
+        promotion_id = int(a.key.split(":")[1]) if a.key.startswith("promotion:") else None
+        rows.append(
+            CouponRedemption(
+                mall_group_id=merchant.mall.group_id,
+                coupon=coupon,
+                promotion_id=promotion_id,
+                template_id=coupon.template_id if coupon else None,
+                member_id=member_id,
+                merchant=merchant,
+                sale_id=sale_id,
+                kind=a.kind,
+                redeemed_at=occurred_at,
+                discount_fen=a.discount_fen,
+                mall_fen=a.mall_fen,
+                merchant_fen=a.merchant_fen,
+                lines=[
+                    {
+                        "line_no": ln.line_no,
+                        "quantity": ln.quantity,
+                        "basis_fen": ln.basis_fen,
+                        "discount_fen": ln.discount_fen,
+                        "refunded_qty": 0,
+                        "rolled_back_fen": 0,
+                    }
+                    for ln in a.lines
+                ],
+                explanation=a.explanation,
+            )
+        )
+        names.append(str(a.explanation.get("name", "")))
+    created = CouponRedemption.objects.bulk_create(rows)
+    if coupons:
+        Coupon.objects.filter(pk__in=[c.pk for c in coupons.values()]).update(
+            status=CouponStatus.USED, used_at=occurred_at
+        )
+    return SaleDiscounts(
+        total_discount_fen=best.total_discount_fen,
+        line_discounts=best.line_discounts,
+        applied=tuple(_applied(r, n) for r, n in zip(created, names, strict=True)),
+        order=best.order,
+    )
+
+
+def coupons_attach_sale_in_tx(*, redemption_ids: Sequence[int], sale_id: int) -> int:
+    """Give redemptions recorded with `sale_id=None` their sale (one UPDATE, same transaction as the redeem)."""
+    if not redemption_ids:
+        return 0
+    return CouponRedemption.objects.filter(pk__in=list(redemption_ids), sale_id__isnull=True).update(sale_id=sale_id)
+
+
+def _state(r: CouponRedemption, spec: OfferSpec) -> RedemptionState:
+    return RedemptionState(
+        key=f"redemption:{r.pk}",
+        spec=spec,
+        discount_fen=r.discount_fen,
+        rolled_back_fen=r.refunded_fen,
+        lines=tuple({k: int(v) for k, v in ln.items()} for ln in r.lines),
+    )
+
+
+def coupons_refund_for_sale_in_tx(
+    *,
+    sale_id: int,
+    refund_key: str,
+    lines: Sequence[RefundLineQty] | None,
+    occurred_at: dt.datetime,
+) -> SaleRefundDiscounts:
+    """Inside the sale refund's transaction: roll back the sale's coupons and promotions for the refunded
+    quantities (`lines=None`: everything still kept). See rules.refund_rollback for the arithmetic.
+
+    Returns what to deduct from the money refunded (`rolled_back_fen` if the sale refunds gross line amounts,
+    plus `clawback_fen` always) and the coupons given back: a coupon returns to its member, as available, when
+    every line it discounted is refunded in full, the template says so (`restore_on_refund`) and the coupon is
+    still within its validity. Idempotent per `refund_key` (the same key again returns the recorded result).
+    """
+    redemptions = lock_rows(CouponRedemption.objects.filter(sale_id=sale_id, discount_fen__gt=0))
+    if not redemptions:
+        return SaleRefundDiscounts(0, 0, 0, (), (), 0, 0)
+    done = list(RedemptionRefund.objects.filter(redemption__in=redemptions, refund_key=refund_key))
+    if done:
+        rb = sum(d.rolled_back_fen for d in done)
+        cb = sum(d.clawback_fen for d in done)
+        per_line: dict[int, int] = {}
+        for d in done:
+            for ln in d.lines:
+                per_line[int(ln["line_no"])] = per_line.get(int(ln["line_no"]), 0) + int(ln["discount_fen"])
+        return SaleRefundDiscounts(
+            rolled_back_fen=rb,
+            clawback_fen=cb,
+            deduct_fen=rb + cb,
+            line_rollbacks=tuple(LineDiscount(k, v) for k, v in sorted(per_line.items())),
+            restored_coupon_ids=tuple(
+                d.redemption.coupon_id for d in done if d.coupon_restored and d.redemption.coupon_id is not None
+            ),
+            mall_fen=sum(d.mall_fen for d in done),
+            merchant_fen=sum(d.merchant_fen for d in done),
+        )
+    templates = {
+        t.pk: t for t in CouponTemplate.objects.filter(pk__in={r.template_id for r in redemptions if r.template_id})
+    }
+    promotions = {
+        p.pk: p for p in Promotion.objects.filter(pk__in={r.promotion_id for r in redemptions if r.promotion_id})
+    }
+    # quantities: the sale's own line quantities are in every redemption that touched the line
+    known: dict[int, tuple[int, int]] = {}
+    for r in redemptions:
+        for ln in r.lines:
+            known[int(ln["line_no"])] = (int(ln["quantity"]), int(ln["refunded_qty"]))
+    if lines is None:
+        wanted = {no: q - done_q for no, (q, done_q) in known.items() if q > done_q}
+    else:
+        wanted = {}
+        for item in lines:
+            wanted[item.line_no] = wanted.get(item.line_no, 0) + item.quantity
+        for no, q in wanted.items():
+            if q < 0 or (no in known and known[no][1] + q > known[no][0]):
+                raise exceptions.CouponRefundUnknownLineError(extra={"line_no": no})
+    total_rb = total_cb = total_mall = total_merchant = 0
+    per_line_total: dict[int, int] = {}
+    restored: list[int] = []
+    records = []
+    for r in redemptions:
+        if r.status != RedemptionStatus.ACTIVE or not any(wanted.get(int(ln["line_no"])) for ln in r.lines):
+            continue
+        if r.coupon_id is not None:
+            spec = selectors.template_spec(templates[r.template_id or 0])
+        else:
+            # only the kind and the condition matter here; a tier discount's rate is irrelevant (never None)
+            promo_spec = selectors.promotion_spec(promotions[r.promotion_id or 0], tier_discount_bp=1)
+            assert promo_spec is not None
+            spec = promo_spec
+        outcome = rules.refund_rollback(state=_state(r, spec), refund_qty=wanted)
+        delta = outcome.rolled_back_fen + outcome.clawback_fen
+        new_refunded = r.refunded_fen + delta
+        merchant_cum = rules.cumulative_part(r.merchant_fen, new_refunded, r.discount_fen)
+        merchant_part = merchant_cum - r.refunded_merchant_fen
+        mall_part = delta - merchant_part
+        r.lines = [dict(ln) for ln in outcome.lines]
+        r.refunded_fen = new_refunded
+        r.refunded_merchant_fen += merchant_part
+        r.refunded_mall_fen += mall_part
+        was_restored = False
+        if outcome.fully_returned:
+            r.status = RedemptionStatus.REVERSED
+            if r.coupon_id is not None and templates[r.template_id or 0].restore_on_refund:
+                coupon = lock_rows(Coupon.objects.filter(pk=r.coupon_id))[0]
+                if coupon.status == CouponStatus.USED and coupon.valid_until > occurred_at:
+                    coupon.status = CouponStatus.AVAILABLE
+                    coupon.used_at = None
+                    coupon.save(update_fields=["status", "used_at"])
+                    restored.append(coupon.pk)
+                    was_restored = True
+        r.save(update_fields=["lines", "refunded_fen", "refunded_merchant_fen", "refunded_mall_fen", "status"])
+        records.append(
+            RedemptionRefund(
+                redemption=r,
+                refund_key=refund_key[:100],
+                rolled_back_fen=outcome.rolled_back_fen,
+                clawback_fen=outcome.clawback_fen,
+                mall_fen=mall_part,
+                merchant_fen=merchant_part,
+                lines=[{"line_no": ld.line_no, "discount_fen": ld.discount_fen} for ld in outcome.line_rollbacks],
+                coupon_restored=was_restored,
+            )
+        )
+        total_rb += outcome.rolled_back_fen
+        total_cb += outcome.clawback_fen
+        total_mall += mall_part
+        total_merchant += merchant_part
+        for ld in outcome.line_rollbacks:
+            per_line_total[ld.line_no] = per_line_total.get(ld.line_no, 0) + ld.discount_fen
+    RedemptionRefund.objects.bulk_create(records)
+    return SaleRefundDiscounts(
+        rolled_back_fen=total_rb,
+        clawback_fen=total_cb,
+        deduct_fen=total_rb + total_cb,
+        line_rollbacks=tuple(LineDiscount(k, v) for k, v in sorted(per_line_total.items())),
+        restored_coupon_ids=tuple(restored),
+        mall_fen=total_mall,
+        merchant_fen=total_merchant,
+    )
+
+
+def coupon_redeem_standalone(
+    *,
+    code: str,
+    mall_group_id: int,
+    merchant_id: int | None,
+    actor: Actor,
+    idempotency_key: str,
+    at: dt.datetime | None = None,
+    channel: str = "offline",
+) -> AppliedDiscount:
+    """Merchant staff (or the parking system, merchant None = the mall) redeem an exchange, parking or
+    shipping coupon by its code. The redemption records the template's value (`value_fen`, the agreed cost of
+    the item, 0 when not set) split by funder. Same key again returns the first redemption."""
+    at = at or timeutil.now()
+    merchant = None
+    if merchant_id is not None:
+        merchant = Merchant.objects.select_related("mall").filter(pk=merchant_id, mall__group_id=mall_group_id).first()
+        if merchant is None:
+            raise exceptions.CouponNotApplicableError()
+    with transaction.atomic(durable=True):
+        rows = lock_rows(Coupon.objects.filter(code=rules.normalize_code(code), mall_group_id=mall_group_id))
+        if not rows:
+            raise exceptions.CouponNotFoundError()
+        coupon = rows[0]
+        template = CouponTemplate.objects.get(pk=coupon.template_id)
+        previous = CouponRedemption.objects.filter(
+            coupon=coupon, idempotency_key=idempotency_key, sale_id__isnull=True
+        ).first()
+        if previous is not None:
+            return _applied(previous, template.name)
+        if template.kind not in rules.STANDALONE_KINDS:
+            raise exceptions.CouponBasketOnlyError()
+        tz_name = merchant.mall.timezone if merchant is not None else selectors.template_tz(template)
+        reason = selectors.coupon_problem(
+            coupon=coupon, template=template, merchant=merchant, at=at, tz_name=tz_name, channel=channel
+        )
+        if reason:
+            raise error_for(reason, coupon_id=coupon.pk)
+        mall_fen, merchant_fen = rules.funding_split(
+            discount_fen=template.value_fen, funder=template.funder, merchant_share_bp=template.merchant_share_bp
+        )
+        redemption = CouponRedemption.objects.create(
+            mall_group_id=mall_group_id,
+            coupon=coupon,
+            template=template,
+            member_id=coupon.member_id,
+            merchant=merchant,
+            kind=template.kind,
+            redeemed_at=at,
+            discount_fen=template.value_fen,
+            mall_fen=mall_fen,
+            merchant_fen=merchant_fen,
+            explanation={
+                "name": template.name,
+                "kind": template.kind,
+                "exchange_item": template.exchange_item,
+                "parking_hours": template.parking_hours,
+            },
+            actor_label=actor.label[:100],
+            idempotency_key=idempotency_key[:100],
+        )
+        coupon.status = CouponStatus.USED
+        coupon.used_at = at
+        coupon.save(update_fields=["status", "used_at"])
+        audit_record(
+            actor=actor,
+            action="coupon.redeem",
+            target_type="coupon",
+            target_id=coupon.pk,
+            target_label=coupon.code,
+            mall_group_id=mall_group_id,
+            changes={"status": ["available", "used"], "merchant": [None, str(merchant_id)]},
+        )
+        return _applied(redemption, template.name)
