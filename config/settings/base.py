@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "galleria.interfaces.console.session_security.StaffSessionMiddleware",  # staff idle/absolute expiry, 2-step
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -131,6 +132,23 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Staff sign-in security (docs/operations.md, "Staff sign-in security"). The member app sets its own 30-day expiry.
+GALLERIA_SIGNIN = {
+    "ACCOUNT_MAX_FAILURES": env.int("GALLERIA_SIGNIN_ACCOUNT_MAX_FAILURES", default=5),
+    "ACCOUNT_WINDOW_SECONDS": env.int("GALLERIA_SIGNIN_ACCOUNT_WINDOW_SECONDS", default=15 * 60),
+    "ACCOUNT_LOCK_SECONDS": env.int("GALLERIA_SIGNIN_ACCOUNT_LOCK_SECONDS", default=15 * 60),
+    "IP_MAX_FAILURES": env.int("GALLERIA_SIGNIN_IP_MAX_FAILURES", default=20),
+    "IP_WINDOW_SECONDS": env.int("GALLERIA_SIGNIN_IP_WINDOW_SECONDS", default=3600),
+    "IP_BLOCK_SECONDS": env.int("GALLERIA_SIGNIN_IP_BLOCK_SECONDS", default=3600),
+    "SECOND_STEP_SECONDS": 300,  # time between the password and the 2-step code
+}
+GALLERIA_STAFF_SESSION_IDLE_SECONDS = env.int("GALLERIA_STAFF_SESSION_IDLE_SECONDS", default=30 * 60)
+GALLERIA_STAFF_SESSION_MAX_SECONDS = env.int("GALLERIA_STAFF_SESSION_MAX_SECONDS", default=12 * 3600)
+# Roles that must use 2-step sign-in (e.g. "platform_admin,group_admin"), or "all"; empty = optional for everyone.
+GALLERIA_TWO_STEP_REQUIRED = env.list("GALLERIA_TWO_STEP_REQUIRED", default=[])
+GALLERIA_TWO_STEP_KEY = env.str("GALLERIA_TWO_STEP_KEY", default="")  # seals TOTP secrets; default SECRET_KEY
+GALLERIA_TWO_STEP_ISSUER = env.str("GALLERIA_TWO_STEP_ISSUER", default="Galleria")
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 
 LANGUAGE_CODE = "zh-hans"
@@ -180,18 +198,34 @@ GALLERIA_EVENT_HANDLERS: dict[str, list[str]] = {
         "galleria.coupons.tasks.on_member_joined",
     ],
     "member.profile_updated": ["galleria.points.tasks.on_profile_updated"],
+    "member.tier_changed": ["galleria.coupons.tasks.on_tier_changed"],
 }
 # The sandbox payment gateway credits wallets without real money: on in development and tests only.
 GALLERIA_SANDBOX_PAYMENTS = env.bool("GALLERIA_SANDBOX_PAYMENTS", default=DEBUG)
 GALLERIA_POS_KEY_SECRET = env.str("GALLERIA_POS_KEY_SECRET", default="")
 GALLERIA_SMS_BACKEND = env.str("GALLERIA_SMS_BACKEND", default="galleria.messaging.sms.OutboxSmsBackend")
 
+# Every handler carries the `redact` filter: phone numbers masked, secrets and SMS codes replaced (core/logging.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "galleria.core.logging.RedactingFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["redact"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},  # not Django's unfiltered ones
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
-    "member.tier_changed": ["galleria.coupons.tasks.on_tier_changed"],

@@ -57,3 +57,66 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+
+class ThrottleKind(models.TextChoices):
+    ACCOUNT = "account", _("Account")  # key: the username as typed, case-folded (exists or not)
+    IP = "ip", _("IP address")
+    SECOND_STEP = "second_step", _("2-step code")  # key: the user id
+
+
+class LoginThrottle(models.Model):
+    """Failed sign-in counter of one account, one IP address or one user's second step.
+
+    One row per (kind, key), updated under its row lock: concurrent failures are all counted. `failures` counts
+    within the window that started at `window_started_at`; reaching the limit sets `locked_until`.
+    """
+
+    kind = models.CharField(max_length=20, choices=ThrottleKind.choices)
+    key = models.CharField(max_length=150)
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("sign-in throttle")
+        verbose_name_plural = _("sign-in throttles")
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="login_throttle_kind_key_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key}"
+
+
+class TwoStepDevice(models.Model):
+    """A staff member's authenticator app (TOTP, RFC 6238). `confirmed_at` is set once a code proved the set-up;
+    until then 2-step is not on. The secret is stored encrypted (`rules.seal`) and never shown after enrolment."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="two_step", verbose_name=_("staff user"))
+    secret_sealed = models.CharField(max_length=200)
+    confirmed_at = models.DateTimeField(_("turned on at"), null=True, blank=True)
+    last_step = models.BigIntegerField(default=0)  # time step of the last accepted code: no replay
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("2-step device")
+        verbose_name_plural = _("2-step devices")
+
+    def __str__(self) -> str:
+        return f"2-step of user {self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    """One single-use recovery code, stored as a keyed hash (`rules.recovery_hash`)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+        constraints = [models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_user_hash_uniq")]
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk} of user {self.user_id}"

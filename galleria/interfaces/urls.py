@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from .api.api import api
-from .console.views import root
+from .console.views import admin_login, root
 
 urlpatterns = [
     path("", root, name="root"),
@@ -11,5 +11,6 @@ urlpatterns = [
     path("app/", include("galleria.interfaces.app.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("django-admin/login/", admin_login),  # staff sign in through ours (limits, 2-step)
     path("django-admin/", admin.site.urls),
 ]

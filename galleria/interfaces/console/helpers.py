@@ -97,6 +97,16 @@ ACTION_LABELS: dict[str, Promise] = {
     "tier.level_save": _("Saved a tier"),
     "tier.settings_save": _("Saved the tier settings"),
     "tier.ladder_default": _("Created the default tier ladder"),
+    "auth.login": _("Signed in"),
+    "auth.login_failed": _("Failed sign-in"),
+    "auth.two_step_failed": _("Wrong 2-step code"),
+    "auth.locked": _("Sign-in locked after failures"),
+    "auth.ip_blocked": _("IP address blocked after failed sign-ins"),
+    "auth.two_step_enable": _("Turned on 2-step sign-in"),
+    "auth.two_step_disable": _("Turned off 2-step sign-in"),
+    "auth.two_step_reset": _("Reset 2-step sign-in"),
+    "auth.recovery_code_used": _("Signed in with a recovery code"),
+    "auth.recovery_codes_renew": _("Created new recovery codes"),
 }
 
 SENSITIVE_KEYS = frozenset({"phone", "birthday", "email", "name"})

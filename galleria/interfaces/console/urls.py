@@ -14,6 +14,7 @@ from .views import (
     pos_keys,
     staff,
     tiers,
+    two_step,
 )
 
 app_name = "console"
@@ -21,7 +22,9 @@ app_name = "console"
 urlpatterns = [
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("login/verify/", auth.login_verify, name="login_verify"),
     path("password/", auth.PasswordChangeView.as_view(), name="password_change"),
+    path("security/two-step/", two_step.two_step, name="two_step"),
     path("", dashboard.home, name="home"),
     # members
     path("members/", members.member_list, name="members"),
@@ -76,5 +79,6 @@ urlpatterns = [
     path("staff/", staff.staff_list_view, name="staff"),
     path("staff/new/", staff.staff_new, name="staff_new"),
     path("staff/<int:user_id>/edit/", staff.staff_edit, name="staff_edit"),
+    path("staff/<int:user_id>/two-step/reset/", two_step.staff_two_step_reset, name="staff_two_step_reset"),
     path("audit/", audit.audit_log, name="audit"),
 ]

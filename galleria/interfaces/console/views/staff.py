@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from galleria.accounts import permissions as perms
 from galleria.accounts.models import User
-from galleria.accounts.selectors import staff_list
+from galleria.accounts.selectors import staff_list, two_step_enabled
 from galleria.accounts.services import staff_create, staff_update
 from galleria.core.errors import ApplicationError
 from galleria.interfaces.common import actor_for, scope_of
@@ -102,6 +102,12 @@ def staff_edit(request: HttpRequest, user_id: int) -> HttpResponse:
     return render(
         request,
         "console/staff/form.html",
-        {"nav": "staff", "form": form, "staff_user": user, "is_self": user.pk == scope.user_id},
+        {
+            "nav": "staff",
+            "form": form,
+            "staff_user": user,
+            "is_self": user.pk == scope.user_id,
+            "two_step_on": two_step_enabled(user_id=user.pk),
+        },
         status=400 if form.is_bound and form.errors else 200,
     )

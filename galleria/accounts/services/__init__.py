@@ -1,3 +1,5 @@
+"""Staff accounts: create and update staff (this module), sign-in (`signin`), 2-step sign-in (`two_step`)."""
+
 from __future__ import annotations
 
 from django.contrib.auth.password_validation import validate_password
@@ -10,8 +12,8 @@ from galleria.audit.types import Actor
 from galleria.core.errors import ConflictError, PermissionDeniedError, ValidationError
 from galleria.merchants.models import Merchant
 
-from .models import GROUP_ROLES, MERCHANT_ROLES, Role, User
-from .types import Scope
+from ..models import GROUP_ROLES, MERCHANT_ROLES, Role, User
+from ..types import Scope
 
 MERCHANT_ASSIGNABLE = {Role.MERCHANT_MANAGER, Role.MERCHANT_CLERK}
 
