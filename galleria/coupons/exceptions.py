@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from galleria.core.errors import ConflictError, NotFoundError, ValidationError
+from galleria.core.errors import ApplicationError, ConflictError, NotFoundError, ValidationError
 
 
 class CouponNotFoundError(NotFoundError):
@@ -195,3 +195,33 @@ class CouponRefundUnknownLineError(ValidationError):
 
     def default_message(self) -> str | Promise:
         return _("The refund names a line or quantity the sale does not have.")
+
+
+# Reason codes (rules / selectors) → the error a use case raises.
+ERRORS: dict[str, type[ApplicationError]] = {
+    "coupon.not_found": CouponNotFoundError,
+    "coupon.expired": CouponExpiredError,
+    "coupon.not_yet_valid": CouponNotYetValidError,
+    "coupon.used": CouponUsedError,
+    "coupon.void": CouponVoidError,
+    "coupon.wrong_member": CouponWrongMemberError,
+    "coupon.sold_out": CouponSoldOutError,
+    "coupon.limit_reached": CouponLimitReachedError,
+    "coupon.daily_limit_reached": CouponDailyLimitReachedError,
+    "coupon.tier_required": CouponTierRequiredError,
+    "coupon.new_members_only": CouponNewMembersOnlyError,
+    "coupon.not_claimable": CouponNotClaimableError,
+    "coupon.not_applicable": CouponNotApplicableError,
+    "coupon.time_restricted": CouponTimeRestrictedError,
+    "coupon.threshold_not_met": CouponThresholdNotMetError,
+    "coupon.not_combinable": CouponNotCombinableError,
+    "coupon.standalone_only": CouponStandaloneOnlyError,
+    "coupon.basket_only": CouponBasketOnlyError,
+}
+
+
+def error_for(reason: str, **extra: object) -> ApplicationError:
+    cls = ERRORS.get(reason)
+    if cls is None:
+        return ValidationError(code=reason, extra=extra)
+    return cls(extra=extra)

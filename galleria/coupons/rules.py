@@ -385,11 +385,12 @@ def refund_rollback(*, state: RedemptionState, refund_qty: Mapping[int, int]) ->
     2. If the item depends on the amount bought (threshold, 每满减, 满N件, minimum spend) and what the shopper
        keeps — the kept quantities at the amounts the item was computed on — no longer earns what is kept of the
        discount, policy "deduct" claws the difference back from this refund (spread over the kept lines by
-       largest remainder); policy "keep" leaves it.
+       largest remainder, reported per line in `line_clawbacks`); policy "keep" leaves it.
     `fully_returned` is true when every line the item discounted is refunded in full.
     """
     lines = [dict(ln) for ln in state.lines]
     rollbacks: list[LineDiscount] = []
+    clawbacks: list[LineDiscount] = []
     touched = False
     for ln in lines:
         q = refund_qty.get(ln["line_no"], 0)
@@ -421,12 +422,15 @@ def refund_rollback(*, state: RedemptionState, refund_qty: Mapping[int, int]) ->
                 weights = [ln["discount_fen"] - ln["rolled_back_fen"] for ln in lines]
                 for ln, part in zip(lines, allocate(clawback, weights), strict=True):
                     ln["rolled_back_fen"] += part
+                    if part:
+                        clawbacks.append(LineDiscount(line_no=ln["line_no"], discount_fen=part))
     return RefundOutcome(
         key=state.key,
         rolled_back_fen=rolled_back,
         clawback_fen=clawback,
         lines=tuple(lines),
         line_rollbacks=tuple(rollbacks),
+        line_clawbacks=tuple(clawbacks),
         fully_returned=all(ln["refunded_qty"] >= ln["quantity"] for ln in lines),
         threshold_lost=lost,
     )

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from galleria.core import timeutil
+from galleria.core import configcache, timeutil
 from galleria.malls.models import Mall
 from galleria.members.models import Member
 from galleria.merchants.models import Merchant
@@ -211,18 +212,38 @@ def promotion_active(promotion: Promotion, *, at: dt.datetime, tz_name: str | No
     )
 
 
-def promotions_for(
-    *, merchant: Merchant, member_id: int | None, at: dt.datetime, channel: str, tz_name: str | None
-) -> list[OfferSpec]:
-    """The promotions in force for this shopper at this merchant and time (members-only ones need a member)."""
-    rows = list(
-        Promotion.objects.filter(
-            mall_group_id=merchant.mall.group_id, status=TemplateStatus.ACTIVE, starts_at__lte=at, ends_at__gt=at
-        ).order_by("pk")
+def active_promotions(*, mall_group_id: int, token: str | None = None) -> tuple[Promotion, ...]:
+    """The group's active promotions (any time window). With the group's config token they come from the
+    per-process cache: promotions are configuration (a database trigger changes the token on every edit)."""
+    return configcache.cached(
+        "coupons.promotions",
+        mall_group_id,
+        token,
+        lambda: tuple(
+            Promotion.objects.filter(mall_group_id=mall_group_id, status=TemplateStatus.ACTIVE).order_by("pk")
+        ),
     )
+
+
+def promotions_for(
+    *,
+    merchant: Merchant,
+    member_id: int | None,
+    at: dt.datetime,
+    channel: str,
+    tz_name: str | None,
+    token: str | None = None,
+    tier: tuple[int, int] | None = None,
+) -> list[OfferSpec]:
+    """The promotions in force for this shopper at this merchant and time (members-only ones need a member).
+    `token`: the group's config token (no query when nothing is active); `tier`: the member's (rank,
+    discount_bp) when the caller has it (the sale has the tier row locked)."""
+    rows = [
+        p for p in active_promotions(mall_group_id=merchant.mall.group_id, token=token) if p.starts_at <= at < p.ends_at
+    ]
     if not rows:
         return []
-    rank, tier_bp = member_tier(member_id=member_id)
+    rank, tier_bp = tier if tier is not None else member_tier(member_id=member_id)
     specs = []
     for promo in rows:
         if promo.members_only and member_id is None:
@@ -387,12 +408,19 @@ def coupon_quote(
     at: dt.datetime | None = None,
     channel: str = "offline",
     max_coupons: int = rules.MAX_COUPONS_PER_SALE,
+    token: str | None = None,
+    tier: tuple[int, int] | None = None,
+    coupon_ids: Sequence[int] | None = None,
 ) -> CouponQuote:
     """Read-only: the member's held coupons with each one's discount alone on this basket (or why it does not
-    apply), the promotions in force, and the best combination under the stacking rules."""
+    apply), the promotions in force, and the best combination under the stacking rules. With `coupon_ids` (the
+    till's choice) `best` is what the sale would apply: those coupons plus the compatible promotions; a chosen
+    coupon that does not apply is in `unmet` with its reason (the sale would refuse it)."""
     at = at or timeutil.now()
     tz_name = merchant.mall.timezone
-    promos = promotions_for(merchant=merchant, member_id=member_id, at=at, channel=channel, tz_name=tz_name)
+    promos = promotions_for(
+        merchant=merchant, member_id=member_id, at=at, channel=channel, tz_name=tz_name, token=token, tier=tier
+    )
     held: list[Coupon] = []
     if member_id is not None:
         held = list(
@@ -402,7 +430,7 @@ def coupon_quote(
         )
     options: list[CouponOption] = []
     specs: list[OfferSpec] = list(promos)
-    coupon_ids: dict[str, int] = {}
+    coupon_keys: dict[str, int] = {}
     for c in held:
         spec = template_spec(c.template, c)
         reason = coupon_problem(
@@ -418,7 +446,7 @@ def coupon_quote(
                 reason = alone.unmet[0][1] if alone.unmet else ""
         if not reason:
             specs.append(spec)
-            coupon_ids[spec.key] = c.pk
+            coupon_keys[spec.key] = c.pk
         options.append(
             CouponOption(
                 coupon_id=c.pk,
@@ -439,13 +467,46 @@ def coupon_quote(
                 promotion_id=int(p.key.split(":")[1]), name=p.name, kind=p.kind, discount_fen=alone.total_discount_fen
             )
         )
-    best = rules.best_combination(lines, specs, max_coupons=max_coupons)
+    if coupon_ids is None:
+        best = rules.best_combination(lines, specs, max_coupons=max_coupons)
+    else:
+        wanted = set(coupon_ids)
+        by_id = {o.coupon_id: o for o in options}
+        reasons = {cid: o.reason_code for cid, o in by_id.items() if not o.is_applicable}
+        missing = wanted - set(by_id)
+        if missing:  # not held and usable now: say why (used, expired, someone else's…)
+            found = {
+                row.pk: row
+                for row in Coupon.objects.select_related("template").filter(
+                    pk__in=missing, mall_group_id=merchant.mall.group_id
+                )
+            }
+            for cid in missing:
+                row = found.get(cid)
+                problem = ""
+                if row is not None:
+                    problem = coupon_problem(
+                        coupon=row,
+                        template=row.template,
+                        merchant=merchant,
+                        at=at,
+                        tz_name=tz_name,
+                        channel=channel,
+                        member_id=member_id,
+                    )
+                reasons[cid] = problem or "coupon.not_found"
+        unmet = [(f"coupon:{cid}", reasons[cid]) for cid in sorted(wanted) if cid in reasons]
+        keys = [k for k, cid in coupon_keys.items() if cid in wanted]
+        chosen_specs = [sp for sp in specs if sp.key in keys or sp.key.startswith("promotion:")]
+        best = rules.best_combination(lines, chosen_specs, required_keys=keys, max_coupons=max_coupons)
+        if unmet:
+            best = replace(best, unmet=(*unmet, *best.unmet))
     chosen = [a.key for a in best.applied]
     return CouponQuote(
         coupons=tuple(options),
         promotions=tuple(promo_options),
         best=best,
-        best_coupon_ids=tuple(coupon_ids[k] for k in chosen if k in coupon_ids),
+        best_coupon_ids=tuple(coupon_keys[k] for k in chosen if k in coupon_keys),
         best_promotion_ids=tuple(int(k.split(":")[1]) for k in chosen if k.startswith("promotion:")),
     )
 

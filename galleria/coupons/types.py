@@ -135,6 +135,7 @@ class RefundOutcome:
     line_rollbacks: tuple[LineDiscount, ...]
     fully_returned: bool
     threshold_lost: bool
+    line_clawbacks: tuple[LineDiscount, ...] = ()  # the clawback charged to each kept line
 
 
 # ------------------------------------------------------------------------------------------- results
@@ -174,6 +175,8 @@ class SaleRefundDiscounts:
     gross line amounts deducts it; a sale that refunds lines net of discount has already done so.
     `clawback_fen`: the discount the kept goods no longer earn (threshold lost, policy "deduct"): always deduct.
     `deduct_fen` = rolled_back_fen + clawback_fen. `restored_coupon_ids`: coupons given back to the member.
+    `line_clawbacks`: the clawback per kept line (the shopper now pays that much more for those lines, so a
+    later refund of them gives it back).
     """
 
     rolled_back_fen: int
@@ -183,6 +186,7 @@ class SaleRefundDiscounts:
     restored_coupon_ids: tuple[int, ...]
     mall_fen: int
     merchant_fen: int
+    line_clawbacks: tuple[LineDiscount, ...] = ()  # how `clawback_fen` falls on the kept lines
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ class Sale(models.Model):
     points_value_fen = models.BigIntegerField(_("points value"), default=0)
     points_earned = models.BigIntegerField(_("points earned"), default=0)
     refunded_fen = models.BigIntegerField(_("refunded"), default=0)
+    discount_fen = models.BigIntegerField(_("coupons and promotions"), default=0)
     # the ledger transactions of a sale carry source "sale:<id>" (earn, spend, wallet payment)
     earn_explanation = models.JSONField(default=dict, blank=True)
 
@@ -55,7 +56,8 @@ class Sale(models.Model):
             models.UniqueConstraint(fields=["merchant", "pos_sale_id"], name="sale_pos_id_unique_per_merchant"),
             models.CheckConstraint(condition=Q(total_fen__gte=0, paid_fen__gte=0), name="sale_amounts_non_negative"),
             models.CheckConstraint(
-                condition=Q(total_fen=models.F("paid_fen") + models.F("points_value_fen")), name="sale_total_adds_up"
+                condition=Q(total_fen=models.F("paid_fen") + models.F("points_value_fen") + models.F("discount_fen")),
+                name="sale_total_adds_up",
             ),
             models.CheckConstraint(condition=Q(refunded_fen__lte=models.F("total_fen")), name="sale_refund_max"),
         ]
@@ -79,12 +81,27 @@ class SaleLine(models.Model):
     points_spent = models.BigIntegerField(default=0)  # points share of the line
     points_earned = models.BigIntegerField(default=0)
     refunded_qty = models.PositiveIntegerField(default=0)
+    discount_fen = models.BigIntegerField(default=0)  # coupons and promotions on this line (largest remainder)
+    # a partial refund that broke a coupon's threshold charged this much more to the kept units of this line;
+    # refunding those units later gives it back (in proportion to the units still held)
+    coupon_clawed_fen = models.BigIntegerField(default=0)
+    coupon_clawed_returned_fen = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["sale", "line_no"], name="sale_line_no_unique"),
             models.CheckConstraint(condition=Q(refunded_qty__lte=models.F("quantity")), name="line_refund_max_qty"),
             models.CheckConstraint(condition=Q(amount_fen__gte=0, paid_fen__gte=0), name="line_amounts_non_negative"),
+            models.CheckConstraint(
+                condition=Q(discount_fen__gte=0, discount_fen__lte=models.F("amount_fen")),
+                name="line_discount_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    coupon_clawed_returned_fen__gte=0, coupon_clawed_returned_fen__lte=models.F("coupon_clawed_fen")
+                ),
+                name="line_clawback_returned_max",
+            ),
         ]
 
 
@@ -112,6 +129,7 @@ class Refund(models.Model):
     points_clawed_back = models.BigIntegerField(default=0)
     points_shortfall = models.BigIntegerField(default=0)
     points_returned = models.BigIntegerField(default=0)
+    coupon_deduct_fen = models.BigIntegerField(default=0)  # discount lost by the kept goods, kept from the money
     lines = models.JSONField(default=list)  # [{"line_no", "quantity", "amount_fen"}]
 
     class Meta:

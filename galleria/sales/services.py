@@ -20,7 +20,9 @@ from galleria.audit.types import Actor
 from galleria.core import sql, timeutil
 from galleria.core.errors import ConflictError, NotFoundError, ValidationError
 from galleria.core.locking import lock_one
-from galleria.core.money import allocate
+from galleria.core.money import allocate, ratio_round
+from galleria.coupons import services as coupon_services
+from galleria.coupons.types import IssuedCoupon, RefundLineQty
 from galleria.ledger import services as ledger
 from galleria.ledger.models import Account, AccountKind, Transaction, TransactionKind
 from galleria.members import services as member_services
@@ -36,6 +38,7 @@ from galleria.wallet import selectors as wallet_selectors
 from galleria.wallet import services as wallet_services
 
 from . import rules
+from . import selectors as sale_selectors
 from .models import PaymentMethod, Refund, Sale, SaleLine, SalePayment, SaleStatus
 from .types import RefundLineIn, RefundResult, SaleIn, SaleResult
 
@@ -72,15 +75,15 @@ def _sale_insert_sql() -> str:
     return (
         f"INSERT INTO {sql.table(Sale)} (mall_group_id, mall_id, merchant_id, store_id, terminal_id, member_id,"  # noqa: S608
         " pos_sale_id, occurred_at, created_at, is_offline, status, total_fen, paid_fen, points_used,"
-        " points_value_fen, points_earned, refunded_fen, earn_explanation)"
+        " points_value_fen, points_earned, refunded_fen, earn_explanation, discount_fen)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-        f" {sql.json_placeholder()}) RETURNING id"
+        f" {sql.json_placeholder()}, %s) RETURNING id"
     )
 
 
 @cache
 def _lines_insert_sql(n: int) -> str:
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * n)
+    values = ", ".join(["(" + ", ".join(["%s"] * 15) + ")"] * n)
     return f"INSERT INTO {sql.table(SaleLine)} (sale_id, {_LINE_COLUMNS}) VALUES {values}"  # noqa: S608
 
 
@@ -88,6 +91,12 @@ def _lines_insert_sql(n: int) -> str:
 def _payments_insert_sql(n: int) -> str:
     values = ", ".join(["(%s, %s, %s, %s)"] * n)
     return f"INSERT INTO {sql.table(SalePayment)} (sale_id, method, amount_fen, refunded_fen) VALUES {values}"  # noqa: S608
+
+
+def _is_duplicate_receipt(exc: IntegrityError) -> bool:
+    """The receipt number's unique constraint (PostgreSQL names it; SQLite names its columns)."""
+    text = str(exc)
+    return "sale_pos_id_unique_per_merchant" in text or "sales_sale.merchant_id, sales_sale.pos_sale_id" in text
 
 
 def _write_sale(head: list[object], lines: Sequence[tuple[object, ...]], payments: Sequence[tuple[object, ...]]) -> int:
@@ -110,14 +119,14 @@ def _write_sale(head: list[object], lines: Sequence[tuple[object, ...]], payment
 
 _LINE_COLUMNS = (
     "line_no, sku, name, category, quantity, unit_price_fen, amount_fen, paid_fen, points_spent, points_earned,"
-    " refunded_qty"
+    " refunded_qty, discount_fen, coupon_clawed_fen, coupon_clawed_returned_fen"
 )
 
 
 @cache
 def _sale_pg_sql(n_lines: int, n_payments: int) -> str:
     line = "(%s::int, %s::text, %s::text, %s::text, %s::int, %s::bigint, %s::bigint, %s::bigint, %s::bigint,"
-    line += " %s::bigint, %s::int)"
+    line += " %s::bigint, %s::int, %s::bigint, %s::bigint, %s::bigint)"
     parts = [f"WITH s AS ({_sale_insert_sql()})"]
     if n_lines:
         parts.append(
@@ -169,34 +178,52 @@ def sale_commit_in_tx(
         )
         account = accounts[AccountKind.MEMBER_POINTS]
     lines = data.lines
-    total_guess = sum(line.amount_fen for line in lines)
+    total = rules.validate_lines(lines)
+    tier_row = None
+    tier_view = tier_selectors.ENTRY
+    if member_id is not None:
+        # the tier row is locked once (after the accounts: one lock order) and read for the earn multiplier,
+        # the tier discount of promotions and the upgrade check
+        tier_row = tier_lock_in_tx(member_id=member_id, mall_group_id=group_id, config_token=token)
+        if tier_row is not None:
+            tier_view = tier_selectors.tier_view_of(level_id=tier_row.level_id, mall_group_id=group_id, token=token)
+    if data.coupon_ids and member_id is None:
+        raise ValidationError(_("Coupons can only be used by a member."), code="coupon.member_required")
+    # coupons chosen by the shopper and promotions in force, in the documented order (galleria/coupons/rules.py);
+    # without either this costs no query (promotions come from the configuration cache)
+    discounts = coupon_services.coupons_redeem_for_sale_in_tx(
+        sale_id=None,
+        merchant=merchant,
+        member_id=member_id,
+        lines=sale_selectors.basket_lines(lines),
+        coupon_ids=data.coupon_ids,
+        occurred_at=data.occurred_at,
+        token=token,
+        tier=(tier_view.rank, tier_view.discount_bp),
+    )
+    discount = discounts.total_discount_fen
+    line_discount = [d.discount_fen for d in discounts.line_discounts]
     points_value = 0
     if data.points_to_use:
         assert account is not None
         points_value = points_rules.check_redemption(
             points=data.points_to_use,
-            sale_total_fen=total_guess,
+            sale_total_fen=total - discount,
             balance=account.balance or 0,
             config=points_selectors.redeem_config(policy=policy),
         )
-    total = rules.validate_basket(lines, data.payments, points_value_fen=points_value)
-    paid = total - points_value
-    line_paid = rules.split_over_lines(paid, lines)
-    line_points_spent = rules.split_over_lines(data.points_to_use, lines) if data.points_to_use else [0] * len(lines)
+    rules.validate_payments(data.payments, total_fen=total, points_value_fen=points_value, discount_fen=discount)
+    paid = total - discount - points_value
+    line_paid = rules.split_over_lines(paid, lines, line_discount)
+    line_points_spent = (
+        rules.split_over_lines(data.points_to_use, lines, line_discount) if data.points_to_use else [0] * len(lines)
+    )
     earned = 0
     explanation: dict[str, object] = {}
     line_points_earned = [0] * len(lines)
     tier_change = None
-    tier_row = None
     config = None
     if account is not None and member_id is not None:
-        # the tier row is locked once (after the accounts: one lock order) and read for the earn multiplier
-        tier_row = tier_lock_in_tx(member_id=member_id, mall_group_id=group_id, config_token=token)
-        tier_view = (
-            tier_selectors.tier_view_of(level_id=tier_row.level_id, mall_group_id=group_id, token=token)
-            if tier_row is not None
-            else tier_selectors.ENTRY
-        )
         config = points_selectors.earn_config(
             policy=policy,
             merchant=merchant,
@@ -240,6 +267,7 @@ def sale_commit_in_tx(
         earned,
         0,
         sql.json_value(explanation),
+        discount,
     ]
     line_rows = [
         (
@@ -254,6 +282,9 @@ def sale_commit_in_tx(
             line_points_spent[i],
             line_points_earned[i],
             0,
+            line_discount[i],
+            0,
+            0,
         )
         for i, ln in enumerate(lines)
     ]
@@ -261,8 +292,16 @@ def sale_commit_in_tx(
     try:  # no savepoint: a duplicate receipt aborts the whole use case anyway
         sale_id = _write_sale(head, line_rows, payment_rows)
     except IntegrityError as exc:
+        if not _is_duplicate_receipt(exc):
+            raise
         raise ConflictError(_("This receipt was already recorded."), code="sale.duplicate") from exc
     source = f"sale:{sale_id}"
+    if discounts.applied:
+        coupon_services.coupons_attach_sale_in_tx(
+            redemption_ids=[a.redemption_id for a in discounts.applied if a.redemption_id is not None],
+            sale_id=sale_id,
+        )
+    issued: list[IssuedCoupon] = []
     if account is not None and member_id is not None and config is not None:
         if wallet_fen:
             wallet_services.wallet_pay_in_tx(
@@ -328,6 +367,16 @@ def sale_commit_in_tx(
             new_source=True,
             locked=tier_row,
         )
+        # 消费返券: spend-triggered coupons (from the configuration cache: no query when the group has none)
+        issued = coupon_services.coupons_issue_for_sale_in_tx(
+            mall_group_id=group_id,
+            member_id=member_id,
+            merchant=merchant,
+            sale_id=sale_id,
+            eligible_paid_fen=paid,
+            occurred_at=data.occurred_at,
+            token=token,
+        )
     return SaleResult(
         sale_id=sale_id,
         member_id=member_id,
@@ -337,6 +386,9 @@ def sale_commit_in_tx(
         points_balance=account.balance if account else None,
         explanation=explanation,
         tier_upgraded_to=tier_change.to_level.code if tier_change else None,
+        discount_fen=discount,
+        applied=discounts.applied,
+        coupons_issued=tuple(issued),
     )
 
 
@@ -400,13 +452,48 @@ def sale_refund_in_tx(
             return rules.cumulative_share(value, a, q) - rules.cumulative_share(value, b, q)
 
         line_amount, line_money = share(ln.amount_fen), share(ln.paid_fen)
+        # what an earlier refund's coupon clawback charged to these units comes back with them
+        held = ln.quantity - before
+        clawed_back = ratio_round(ln.coupon_clawed_fen - ln.coupon_clawed_returned_fen, qty, held) if held else 0
+        ln.coupon_clawed_returned_fen += clawed_back
+        line_money += clawed_back
         amount += line_amount
         money += line_money
         clawback += share(ln.points_earned)
         give_back += share(ln.points_spent)
         ln.refunded_qty = after
         detail.append({"line_no": no, "quantity": qty, "amount_fen": line_amount, "money_fen": line_money})
-    SaleLine.objects.bulk_update([sale_lines[no] for no in wanted], ["refunded_qty"])
+    coupon_back = None
+    coupon_deduct = 0
+    touched = set(wanted)
+    if sale.discount_fen:
+        # the coupons and promotions of the refunded lines roll back in proportion (already out of the lines'
+        # money); the discount the kept goods no longer earn (a threshold lost) is kept from the money refunded
+        # and charged to the kept lines, so refunding them later gives it back
+        coupon_back = coupon_services.coupons_refund_for_sale_in_tx(
+            sale_id=sale.pk,
+            refund_key=pos_refund_id,
+            lines=[RefundLineQty(line_no=no, quantity=qty) for no, qty in sorted(wanted.items())],
+            occurred_at=when,
+        )
+        coupon_deduct = coupon_back.clawback_fen
+        if coupon_deduct > money:
+            raise ValidationError(
+                _(
+                    "What the shopper keeps no longer earns a coupon's discount of %(lost)s fen, more than this "
+                    "refund returns (%(money)s fen): refund more items together, or collect the difference."
+                )
+                % {"lost": coupon_deduct, "money": money},
+                code="refund.discount_exceeds_refund",
+                extra={"clawback_fen": coupon_deduct, "money_fen": money},
+            )
+        money -= coupon_deduct
+        for claw in coupon_back.line_clawbacks:
+            sale_lines[claw.line_no].coupon_clawed_fen += claw.discount_fen
+            touched.add(claw.line_no)
+    SaleLine.objects.bulk_update(
+        [sale_lines[no] for no in sorted(touched)], ["refunded_qty", "coupon_clawed_fen", "coupon_clawed_returned_fen"]
+    )
     # money back by payment method, in proportion to what each method still holds
     payments = list(SalePayment.objects.filter(sale=sale).order_by("pk"))
     remaining = [p.amount_fen - p.refunded_fen for p in payments]
@@ -422,6 +509,7 @@ def sale_refund_in_tx(
         money_fen=money,
         payments={p.method: part for p, part in zip(payments, parts, strict=True) if part},
         lines=detail,
+        coupon_deduct_fen=coupon_deduct,
     )
     source = f"refund:{refund.pk}"
     shortfall = 0
@@ -487,6 +575,8 @@ def sale_refund_in_tx(
         points_shortfall=shortfall,
         points_returned=give_back,
         points_balance=account.balance if account else None,
+        coupon_deduct_fen=coupon_deduct,
+        coupons_restored=coupon_back.restored_coupon_ids if coupon_back else (),
     )
 
 

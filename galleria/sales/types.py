@@ -3,6 +3,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from galleria.coupons.types import AppliedDiscount, CouponOption, IssuedCoupon, PromotionOption
+
 
 @dataclass(frozen=True)
 class LineIn:
@@ -33,6 +35,7 @@ class SaleIn:
     join_phone: str | None = None  # "pay = join": register this phone in the same transaction
     points_to_use: int = 0
     is_offline: bool = False
+    coupon_ids: tuple[int, ...] = ()  # the member's coupons to redeem (promotions in force apply by themselves)
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,12 @@ class Quote:
     tier_name: str
     tier_discount_bp: int
     free_parking_hours: int
+    discount_fen: int = 0  # coupons and promotions applied (the chosen coupons, or the best combination)
+    applied: tuple[AppliedDiscount, ...] = ()
+    coupons: tuple[CouponOption, ...] = ()  # every coupon the member holds, usable here or not (and why)
+    promotions: tuple[PromotionOption, ...] = ()
+    best_coupon_ids: tuple[int, ...] = ()
+    order_of_application: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,9 @@ class SaleResult:
     points_balance: int | None
     explanation: dict[str, object] = field(default_factory=dict)
     tier_upgraded_to: str | None = None
+    discount_fen: int = 0
+    applied: tuple[AppliedDiscount, ...] = ()
+    coupons_issued: tuple[IssuedCoupon, ...] = ()  # spend-triggered (消费返券)
 
 
 @dataclass(frozen=True)
@@ -79,3 +91,5 @@ class RefundResult:
     points_shortfall: int
     points_returned: int
     points_balance: int | None
+    coupon_deduct_fen: int = 0  # discount the kept goods no longer earn (threshold lost), kept from the money
+    coupons_restored: tuple[int, ...] = ()

@@ -8,7 +8,6 @@ from django.db import IntegrityError
 from django.db.models import F
 
 from galleria.core import timeutil
-from galleria.core.errors import ApplicationError, ValidationError
 from galleria.core.locking import lock_rows
 from galleria.core.money import allocate
 
@@ -17,34 +16,6 @@ from ..models import Coupon, CouponHolding, CouponStockShard, CouponTemplate
 from ..types import IssuedCoupon
 
 STOCK_SHARDS = 8
-
-ERRORS: dict[str, type[ApplicationError]] = {
-    "coupon.not_found": exceptions.CouponNotFoundError,
-    "coupon.expired": exceptions.CouponExpiredError,
-    "coupon.not_yet_valid": exceptions.CouponNotYetValidError,
-    "coupon.used": exceptions.CouponUsedError,
-    "coupon.void": exceptions.CouponVoidError,
-    "coupon.wrong_member": exceptions.CouponWrongMemberError,
-    "coupon.sold_out": exceptions.CouponSoldOutError,
-    "coupon.limit_reached": exceptions.CouponLimitReachedError,
-    "coupon.daily_limit_reached": exceptions.CouponDailyLimitReachedError,
-    "coupon.tier_required": exceptions.CouponTierRequiredError,
-    "coupon.new_members_only": exceptions.CouponNewMembersOnlyError,
-    "coupon.not_claimable": exceptions.CouponNotClaimableError,
-    "coupon.not_applicable": exceptions.CouponNotApplicableError,
-    "coupon.time_restricted": exceptions.CouponTimeRestrictedError,
-    "coupon.threshold_not_met": exceptions.CouponThresholdNotMetError,
-    "coupon.not_combinable": exceptions.CouponNotCombinableError,
-    "coupon.standalone_only": exceptions.CouponStandaloneOnlyError,
-    "coupon.basket_only": exceptions.CouponBasketOnlyError,
-}
-
-
-def error_for(reason: str, **extra: object) -> ApplicationError:
-    cls = ERRORS.get(reason)
-    if cls is None:
-        return ValidationError(code=reason, extra=extra)
-    return cls(extra=extra)
 
 
 def shard_sizes(total: int, shards: int = STOCK_SHARDS) -> list[int]:

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from galleria.audit.services import audit_record
 from galleria.audit.types import Actor
-from galleria.core import timeutil
+from galleria.core import configcache, timeutil
 from galleria.core.errors import ValidationError
 from galleria.core.locking import lock_one, lock_rows
 from galleria.core.tasks import enqueue
@@ -36,6 +36,7 @@ from galleria.wallet import selectors as wallet_selectors
 from galleria.wallet import services as wallet_services
 
 from .. import exceptions, rules, selectors
+from ..exceptions import error_for
 from ..models import (
     ClaimMethod,
     Coupon,
@@ -48,7 +49,7 @@ from ..models import (
     Trigger,
 )
 from ..types import IssuedCoupon
-from ._common import error_for, holding_lock, issue, issued, stock_take
+from ._common import holding_lock, issue, issued, stock_take
 
 GRANT_TASK = "galleria.coupons.tasks.coupon_grant_batch_run_task"
 GRANT_CHUNK = 200
@@ -361,11 +362,20 @@ def _issue_triggered(
     return issue(template=template, member_id=member.pk, source=source, source_key=source_key, at=at, tz_name=tz_name)
 
 
-def _triggered_templates(mall_group_id: int, trigger: str) -> list[CouponTemplate]:
+def _triggered_templates(mall_group_id: int, trigger: str, token: str | None = None) -> list[CouponTemplate]:
+    """Active templates issued on `trigger`. With the group's config token they come from the per-process cache
+    (templates are configuration: a database trigger changes the token on every edit; stock lives in shards)."""
     return list(
-        CouponTemplate.objects.filter(
-            mall_group_id=mall_group_id, status=TemplateStatus.ACTIVE, trigger=trigger
-        ).order_by("pk")
+        configcache.cached(
+            f"coupons.triggered.{trigger}",
+            mall_group_id,
+            token,
+            lambda: tuple(
+                CouponTemplate.objects.filter(
+                    mall_group_id=mall_group_id, status=TemplateStatus.ACTIVE, trigger=trigger
+                ).order_by("pk")
+            ),
+        )
     )
 
 
@@ -455,6 +465,7 @@ def coupons_issue_for_sale_in_tx(
     sale_id: int,
     eligible_paid_fen: int,
     occurred_at: dt.datetime,
+    token: str | None = None,
 ) -> list[IssuedCoupon]:
     """消费返券: inside the sale's transaction, the spend-reward coupons this purchase earns — templates with
     trigger "spend" whose merchant scope includes the merchant and whose `trigger_spend_fen` ≤ the eligible
@@ -462,7 +473,7 @@ def coupons_issue_for_sale_in_tx(
     (out of stock: nothing, silently). One query when no template matches."""
     templates = [
         t
-        for t in _triggered_templates(mall_group_id, Trigger.SPEND)
+        for t in _triggered_templates(mall_group_id, Trigger.SPEND, token)
         if t.trigger_spend_fen <= eligible_paid_fen
         and rules.merchant_in_scope(
             selectors.template_spec(t), merchant_id=merchant.pk, merchant_category=merchant.category

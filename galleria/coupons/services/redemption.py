@@ -22,6 +22,7 @@ from galleria.core.locking import lock_rows
 from galleria.merchants.models import Merchant
 
 from .. import exceptions, rules, selectors
+from ..exceptions import error_for
 from ..models import (
     Coupon,
     CouponRedemption,
@@ -41,7 +42,6 @@ from ..types import (
     SaleDiscounts,
     SaleRefundDiscounts,
 )
-from ._common import error_for
 
 
 def _check_basket(lines: Sequence[BasketLine]) -> None:
@@ -80,6 +80,8 @@ def coupons_redeem_for_sale_in_tx(
     channel: str = "offline",
     apply_promotions: bool = True,
     max_coupons: int = rules.MAX_COUPONS_PER_SALE,
+    token: str | None = None,
+    tier: tuple[int, int] | None = None,
 ) -> SaleDiscounts:
     """Inside the sale's transaction (after it locked the member's accounts and tier row): lock the chosen
     coupons in primary-key order, re-validate them (holder, status, validity, day/hour in the mall's time zone,
@@ -87,8 +89,9 @@ def coupons_redeem_for_sale_in_tx(
     and record the redemptions. Raises the coupon's error (`coupon.expired`, `coupon.used`,
     `coupon.threshold_not_met`, `coupon.not_combinable`, …) — the sale then rolls back as a whole.
 
-    `merchant` must come with its mall (select_related). Returns per line the discount (Σ = total) and per
-    applied item its funding split; nothing is written when nothing applies.
+    `merchant` must come with its mall (select_related); `token` (the group's config token) and `tier` (the
+    member's tier rank and discount) let a sale without coupons and promotions cost no query. Returns per line
+    the discount (Σ = total) and per applied item its funding split; nothing is written when nothing applies.
 
     The sale needs the discount before it can write its own row: pass `sale_id=None` then, and link the
     redemptions with `coupons_attach_sale_in_tx` once the sale row exists (same transaction).
@@ -129,7 +132,13 @@ def coupons_redeem_for_sale_in_tx(
         promos = {
             p.key: p
             for p in selectors.promotions_for(
-                merchant=merchant, member_id=member_id, at=occurred_at, channel=channel, tz_name=tz_name
+                merchant=merchant,
+                member_id=member_id,
+                at=occurred_at,
+                channel=channel,
+                tz_name=tz_name,
+                token=token,
+                tier=tier,
             )
         }
     if not specs and not promos:
@@ -232,9 +241,14 @@ def coupons_refund_for_sale_in_tx(
         rb = sum(d.rolled_back_fen for d in done)
         cb = sum(d.clawback_fen for d in done)
         per_line: dict[int, int] = {}
+        claws: dict[int, int] = {}
         for d in done:
             for ln in d.lines:
-                per_line[int(ln["line_no"])] = per_line.get(int(ln["line_no"]), 0) + int(ln["discount_fen"])
+                no = int(ln["line_no"])
+                if "discount_fen" in ln:
+                    per_line[no] = per_line.get(no, 0) + int(ln["discount_fen"])
+                if "clawback_fen" in ln:
+                    claws[no] = claws.get(no, 0) + int(ln["clawback_fen"])
         return SaleRefundDiscounts(
             rolled_back_fen=rb,
             clawback_fen=cb,
@@ -245,6 +259,7 @@ def coupons_refund_for_sale_in_tx(
             ),
             mall_fen=sum(d.mall_fen for d in done),
             merchant_fen=sum(d.merchant_fen for d in done),
+            line_clawbacks=tuple(LineDiscount(k, v) for k, v in sorted(claws.items()) if v),
         )
     templates = {
         t.pk: t for t in CouponTemplate.objects.filter(pk__in={r.template_id for r in redemptions if r.template_id})
@@ -268,6 +283,7 @@ def coupons_refund_for_sale_in_tx(
                 raise exceptions.CouponRefundUnknownLineError(extra={"line_no": no})
     total_rb = total_cb = total_mall = total_merchant = 0
     per_line_total: dict[int, int] = {}
+    claw_total: dict[int, int] = {}
     restored: list[int] = []
     records = []
     for r in redemptions:
@@ -310,7 +326,8 @@ def coupons_refund_for_sale_in_tx(
                 clawback_fen=outcome.clawback_fen,
                 mall_fen=mall_part,
                 merchant_fen=merchant_part,
-                lines=[{"line_no": ld.line_no, "discount_fen": ld.discount_fen} for ld in outcome.line_rollbacks],
+                lines=[{"line_no": ld.line_no, "discount_fen": ld.discount_fen} for ld in outcome.line_rollbacks]
+                + [{"line_no": ld.line_no, "clawback_fen": ld.discount_fen} for ld in outcome.line_clawbacks],
                 coupon_restored=was_restored,
             )
         )
@@ -320,6 +337,8 @@ def coupons_refund_for_sale_in_tx(
         total_merchant += merchant_part
         for ld in outcome.line_rollbacks:
             per_line_total[ld.line_no] = per_line_total.get(ld.line_no, 0) + ld.discount_fen
+        for ld in outcome.line_clawbacks:
+            claw_total[ld.line_no] = claw_total.get(ld.line_no, 0) + ld.discount_fen
     RedemptionRefund.objects.bulk_create(records)
     return SaleRefundDiscounts(
         rolled_back_fen=total_rb,
@@ -329,6 +348,7 @@ def coupons_refund_for_sale_in_tx(
         restored_coupon_ids=tuple(restored),
         mall_fen=total_mall,
         merchant_fen=total_merchant,
+        line_clawbacks=tuple(LineDiscount(k, v) for k, v in sorted(claw_total.items())),
     )
 
 

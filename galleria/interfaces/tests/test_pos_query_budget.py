@@ -13,8 +13,8 @@ from galleria.tiers.services import tier_ladder_ensure_default
 
 pytestmark = pytest.mark.django_db
 
-SALE_BUDGET = 18
-QUOTE_BUDGET = 5
+SALE_BUDGET = 14  # BEGIN and COMMIT (savepoint here) included
+QUOTE_BUDGET = 6  # with the member's coupons
 LOOKUP_BUDGET = 5
 
 
