@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import NinjaAPI
+from ninja.openapi.schema import OpenAPISchema
 
 from . import member_app, pos, problems, staff
 
-api = NinjaAPI(
+
+class GalleriaAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> OpenAPISchema:
+        """The document ninja builds, told the truth about errors: every 4xx/5xx answer is
+        `application/problem+json` (problems.problem), not the renderer's `application/json`."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return problems.document_problem_responses(schema)
+
+
+api = GalleriaAPI(
     title="Galleria API",
     version="1.0.0",
     description=(

@@ -36,6 +36,7 @@ from .schemas import (
     OtpRequestIn,
     OtpRequestOut,
     OtpVerifyIn,
+    PathText,
     PlateIn,
     ProblemOut,
     ProfileIn,
@@ -46,6 +47,7 @@ TOPUP_KEY_MAX = 64  # TopUp.idempotency_key
 ERRORS: dict[int, type] = {
     400: ProblemOut,
     401: ProblemOut,
+    403: ProblemOut,  # a cookie-authenticated write without the CSRF token
     404: ProblemOut,
     409: ProblemOut,
     422: ProblemOut,
@@ -105,7 +107,7 @@ def otp_verify(request: HttpRequest, payload: OtpVerifyIn) -> MemberSelfOut:
     return _self_out(member, is_new=created)
 
 
-@router.post("/logout", response={204: None}, auth=member_auth)
+@router.post("/logout", response={204: None, 401: ProblemOut, 403: ProblemOut}, auth=member_auth)
 def logout(request: HttpRequest) -> Status:
     request.session.flush()
     return Status(204, None)
@@ -144,7 +146,7 @@ def plate_add(request: HttpRequest, payload: PlateIn) -> MemberSelfOut:
 
 
 @router.delete("/me/plates/{plate}", response={200: MemberSelfOut, **ERRORS}, auth=member_auth)
-def plate_remove(request: HttpRequest, plate: str) -> MemberSelfOut:
+def plate_remove(request: HttpRequest, plate: PathText) -> MemberSelfOut:
     member = _member(request)
     row = MemberIdentifier.objects.filter(member=member, kind=IdentifierKind.PLATE, value=plate[:16]).first()
     if row is None:

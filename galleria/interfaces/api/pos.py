@@ -30,25 +30,27 @@ from galleria.sales.types import LineIn, PaymentIn, RefundLineIn, SaleIn
 from galleria.tiers.selectors import member_tier
 
 from .pos_auth import PosContext, pos_auth
-from .schemas import ProblemOut
+from .schemas import NO_NUL, PathText, ProblemOut
 
 router = Router(tags=["pos"], auth=pos_auth)
 ERRORS: dict[int, type] = {400: ProblemOut, 401: ProblemOut, 404: ProblemOut, 409: ProblemOut, 422: ProblemOut}
 MAX_FEN = 10**12
-Text64 = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+Text64 = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True, pattern=NO_NUL)]
 
 
 class LineSchema(Schema):
     sku: Text64
-    name: Annotated[str, StringConstraints(max_length=120)] = ""
-    category: Annotated[str, StringConstraints(max_length=40)] = Field("", description="Item category, e.g. gift_card")
+    name: Annotated[str, StringConstraints(max_length=120, pattern=NO_NUL)] = ""
+    category: Annotated[str, StringConstraints(max_length=40, pattern=NO_NUL)] = Field(
+        "", description="Item category, e.g. gift_card"
+    )
     quantity: int = Field(ge=1, le=100_000)
     unit_price_fen: int = Field(ge=0, le=MAX_FEN)
     amount_fen: int = Field(ge=0, le=MAX_FEN, description="Line amount after line discounts")
 
 
 class PaymentSchema(Schema):
-    method: Annotated[str, StringConstraints(max_length=10)] = Field(
+    method: Annotated[str, StringConstraints(max_length=10, pattern=NO_NUL)] = Field(
         description="cash | card | wechat | alipay | unionpay | wallet (member stored value) | other"
     )
     amount_fen: int = Field(ge=1, le=MAX_FEN)
@@ -64,7 +66,7 @@ class QuoteIn(Schema):
 class SaleInSchema(QuoteIn):
     pos_sale_id: Text64 = Field(description="The POS receipt number, unique per merchant")
     occurred_at: dt.datetime | None = Field(None, description="When the sale happened (default: now)")
-    join_phone: Annotated[str, StringConstraints(max_length=32)] | None = Field(
+    join_phone: Annotated[str, StringConstraints(max_length=32, pattern=NO_NUL)] | None = Field(
         None, description="Pay = join: register this phone as a member if no member is given"
     )
 
@@ -294,7 +296,7 @@ def sale_commit(request: HttpRequest, payload: SaleInSchema) -> HttpResponse:
 
 
 @router.post("/sales/{pos_sale_id}/refunds", response={201: RefundOut, **ERRORS})
-def sale_refund(request: HttpRequest, pos_sale_id: str, payload: RefundInSchema) -> HttpResponse:
+def sale_refund(request: HttpRequest, pos_sale_id: PathText, payload: RefundInSchema) -> HttpResponse:
     """Refund a whole sale (lines = null) or quantities of lines; points are reversed and returned in proportion."""
     ctx: PosContext = request.auth  # type: ignore[attr-defined]
 
@@ -375,7 +377,7 @@ def offline_upload(request: HttpRequest, payload: OfflineBatchIn) -> HttpRespons
 
 
 @router.get("/sales/{pos_sale_id}", response={200: SaleSummaryOut, **ERRORS})
-def sale_get(request: HttpRequest, pos_sale_id: str) -> SaleSummaryOut:
+def sale_get(request: HttpRequest, pos_sale_id: PathText) -> SaleSummaryOut:
     ctx: PosContext = request.auth  # type: ignore[attr-defined]
     sale = Sale.objects.filter(merchant=ctx.merchant, pos_sale_id=pos_sale_id[:64]).first()
     if sale is None:

@@ -40,6 +40,8 @@ class PosSignature(APIKeyHeader):
     def authenticate(self, request: HttpRequest, key: str | None) -> PosContext | None:
         if not key:
             return None
+        if not key.isascii() or not key.isprintable():  # never reaches the database (NUL is a 500 there)
+            raise SignatureError(_("Unknown or revoked API key."), code="auth.key_unknown")
         timestamp = request.headers.get("X-Galleria-Timestamp", "")
         nonce = request.headers.get("X-Galleria-Nonce", "")
         signature = request.headers.get("X-Galleria-Signature", "")

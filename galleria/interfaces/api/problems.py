@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.params.models import BodyModel
 
 from galleria.core.errors import ApplicationError
 
@@ -44,7 +48,73 @@ def problem(
     return response
 
 
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type == "application/json" or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )
+
+
+def body_guard(api: NinjaAPI) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """For operations that take a JSON body, before anything reads it: a body over Django's upload limit is 413
+    `request.too_large` (reading it would raise RequestDataTooBig, which Django answers with an HTML 400), and a
+    body that is not JSON is 415 `request.unsupported_media_type` (a text/plain or form POST is also what a
+    cross-site form can send)."""
+
+    def decorator(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        operation = getattr(run, "__self__", None)  # the bound Operation.run (or an earlier decorator's wrapper)
+        models = getattr(operation, "models", None)
+        takes_body = models is None or any(issubclass(m, BodyModel) for m in models)
+
+        @wraps(run)
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if takes_body and request.method in BODY_METHODS:
+                length = _content_length(request)
+                limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+                if limit is not None and length > limit:
+                    return too_large(request, api)
+                if length and not _is_json(request.content_type or ""):
+                    return problem(
+                        request,
+                        api,
+                        status=415,
+                        code="request.unsupported_media_type",
+                        title=_("Send the request body as JSON (Content-Type: application/json)."),
+                    )
+            return run(request, *args, **kwargs)
+
+        return guarded
+
+    return decorator
+
+
+def too_large(request: HttpRequest, api: NinjaAPI) -> HttpResponse:
+    return problem(
+        request,
+        api,
+        status=413,
+        code="request.too_large",
+        title=_("The request body is too large."),
+        extra={"max_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+    )
+
+
 def install(api: NinjaAPI) -> None:
+    api.add_decorator(body_guard(api), mode="view")
+
+    @api.exception_handler(RequestDataTooBig)
+    def request_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return too_large(request, api)
+
     @api.exception_handler(ApplicationError)
     def application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
         return problem(
@@ -73,9 +143,14 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        code = {400: "request.malformed", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
-            exc.status_code, "http_error"
-        )
+        code = {
+            400: "request.malformed",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "request.too_large",
+            415: "request.unsupported_media_type",
+        }.get(exc.status_code, "http_error")
         return problem(request, api, status=exc.status_code, code=code, title=str(exc))
 
     @api.exception_handler(Http404)
@@ -85,3 +160,32 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(ObjectDoesNotExist)
     def does_not_exist(request: HttpRequest, exc: Exception) -> HttpResponse:
         return problem(request, api, status=404, code="not_found", title=_("Not found."))
+
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+def document_problem_responses(schema: Any) -> Any:
+    """Rewrite an OpenAPI document so that it tells the truth about errors: error responses (status >= 400) are
+    served as `application/problem+json`, and every operation that takes a body may answer 413 and 415 (body_guard)
+    and 400 (unparsable JSON)."""
+    problem_ref = {"$ref": "#/components/schemas/ProblemOut"}
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation:
+                for status, description in (
+                    (400, "The body is not valid JSON"),
+                    (413, "The body is larger than the server accepts"),
+                    (415, "The body is not JSON"),
+                ):
+                    responses.setdefault(
+                        status, {"description": description, "content": {"application/json": {"schema": problem_ref}}}
+                    )
+            for status, response in responses.items():
+                content = response.get("content")
+                if str(status)[:1] in "45" and content and "application/json" in content:
+                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+    return schema

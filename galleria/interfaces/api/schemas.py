@@ -6,10 +6,18 @@ from typing import Annotated
 from ninja import Schema
 from pydantic import Field, StringConstraints
 
-Phone = Annotated[str, StringConstraints(min_length=5, max_length=32, strip_whitespace=True)]
-Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
-ShortText = Annotated[str, StringConstraints(max_length=50, strip_whitespace=True)]
-MallCode = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+# Every string the API accepts is bounded and NUL-free: PostgreSQL text cannot hold NUL, and a pattern makes
+# pydantic-core refuse unpaired surrogates ("\ud800" in JSON) too, so such input is a 422, never a 500.
+NO_NUL = r"^[^\x00]*$"
+Phone = Annotated[str, StringConstraints(min_length=5, max_length=32, strip_whitespace=True, pattern=NO_NUL)]
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True, pattern=NO_NUL)]
+ShortText = Annotated[str, StringConstraints(max_length=50, strip_whitespace=True, pattern=NO_NUL)]
+MallCode = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=NO_NUL)]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=8, pattern=NO_NUL)]
+Gender = Annotated[str, StringConstraints(max_length=10, pattern=NO_NUL)]
+Email = Annotated[str, StringConstraints(max_length=254, pattern=NO_NUL)]
+PlateText = Annotated[str, StringConstraints(min_length=1, max_length=16, pattern=NO_NUL)]
+PathText = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL)]
 
 
 class ProblemOut(Schema):
@@ -35,7 +43,7 @@ class OtpRequestOut(Schema):
 
 class OtpVerifyIn(Schema):
     phone: Phone
-    code: Annotated[str, StringConstraints(min_length=1, max_length=8)]
+    code: Code
     mall: MallCode | None = None
     accept_terms: bool = Field(description="The member accepts the membership terms and privacy policy.")
 
@@ -68,13 +76,13 @@ class MemberCodeOut(Schema):
 
 class ProfileIn(Schema):
     name: ShortText | None = None
-    gender: Annotated[str, StringConstraints(max_length=10)] | None = None
+    gender: Gender | None = None
     birthday: dt.date | None = None
-    email: Annotated[str, StringConstraints(max_length=254)] | None = None
+    email: Email | None = None
 
 
 class PlateIn(Schema):
-    plate: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+    plate: PlateText
 
 
 class StaffMemberOut(Schema):
@@ -106,9 +114,9 @@ class RegisterIn(Schema):
     phone: Phone
     mall_id: int = Field(ge=1, le=2**62)
     name: ShortText = ""
-    gender: Annotated[str, StringConstraints(max_length=10)] = "unknown"
+    gender: Gender = "unknown"
     birthday: dt.date | None = None
-    email: Annotated[str, StringConstraints(max_length=254)] = ""
+    email: Email = ""
 
 
 class MaskedMemberOut(Schema):

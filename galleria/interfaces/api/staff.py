@@ -30,6 +30,7 @@ from galleria.sales.types import LineIn
 from ..common import actor_for
 from .auth import staff_auth
 from .schemas import (
+    NO_NUL,
     Identifier,
     IdentifierOut,
     MaskedMemberOut,
@@ -78,9 +79,12 @@ def _member_out(member: Member, *, scope: Scope, matched_by: str | None = None) 
 
 class MemberQuery(Schema):
     q: str = Field(
-        "", max_length=64, description="Any identifier (phone, card, dynamic code, plate, WeChat id) or a name fragment"
+        "",
+        max_length=64,
+        pattern=NO_NUL,
+        description="Any identifier (phone, card, dynamic code, plate, WeChat id) or a name fragment",
     )
-    channel: str = Field("", max_length=10)
+    channel: str = Field("", max_length=10, pattern=NO_NUL)
     offset: int = Field(0, ge=0, le=1_000_000)
     limit: int = Field(25, ge=1, le=100)
 
@@ -176,14 +180,14 @@ def member_lookup(request: HttpRequest, code: Query[Identifier]) -> MaskedMember
 
 
 class SimLine(Schema):
-    sku: str = Field("SKU", min_length=1, max_length=64)
-    category: str = Field("", max_length=40)
+    sku: str = Field("SKU", min_length=1, max_length=64, pattern=NO_NUL)
+    category: str = Field("", max_length=40, pattern=NO_NUL)
     amount_fen: int = Field(ge=0, le=10**12)
 
 
 class SimulateIn(Schema):
     merchant_id: int = Field(ge=1, le=2**62)
-    member: str | None = Field(None, max_length=64, description="Any member identifier (optional)")
+    member: str | None = Field(None, max_length=64, pattern=NO_NUL, description="Any member identifier (optional)")
     at: dt.datetime | None = Field(None, description="Simulate at this instant (default: now)")
     lines: list[SimLine] = Field(min_length=1, max_length=200)
     points_to_use: int = Field(0, ge=0, le=10**9)
