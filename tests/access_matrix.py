@@ -448,6 +448,18 @@ MATRIX_API: dict[str, Entry] = {
     "api:POST /pos/sales/offline": op(
         "POST", api_pos(), body=lambda ew: {"sales": [_sale_body(ew, "EVID-OFF-1")]}, note="per-sale errors inside"
     )(lambda ew: "/api/v1/pos/sales/offline"),
+    # standalone coupon check and redemption: signed terminals only (a code that does not exist is 404 for each
+    # of them; what a real coupon gives is tested in galleria/interfaces/tests/test_pos_coupons.py)
+    "api:GET /pos/coupons/{code}": op(
+        "GET",
+        api_pos(coastal=problem(404, "coupon.not_found"), uniqlo=problem(404, "coupon.not_found"))
+        | {POS_A: problem(404, "coupon.not_found")},
+    )(lambda ew: "/api/v1/pos/coupons/NOSUCHCOUPON0000"),
+    "api:POST /pos/coupons/{code}/redeem": op(
+        "POST",
+        api_pos(coastal=problem(404, "coupon.not_found"), uniqlo=problem(404, "coupon.not_found"))
+        | {POS_A: problem(404, "coupon.not_found")},
+    )(lambda ew: "/api/v1/pos/coupons/NOSUCHCOUPON0000/redeem"),
     "api:GET /pos/sales/{pos_sale_id}": op(
         "GET", api_pos(uniqlo=problem(404, "sale.not_found"), coastal=problem(404, "sale.not_found"))
     )(lambda ew: f"/api/v1/pos/sales/{SALE_ID}"),

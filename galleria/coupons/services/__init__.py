@@ -22,6 +22,7 @@ from .issuance import (
 )
 from .redemption import (
     coupon_redeem_standalone,
+    coupon_redeem_standalone_in_tx,
     coupons_attach_sale_in_tx,
     coupons_redeem_for_sale_in_tx,
     coupons_refund_for_sale_in_tx,
@@ -47,6 +48,7 @@ __all__ = [
     "coupon_issue_on_join",
     "coupon_issue_on_tier_change",
     "coupon_redeem_standalone",
+    "coupon_redeem_standalone_in_tx",
     "coupon_template_activate",
     "coupon_template_create",
     "coupon_template_end",

@@ -352,7 +352,7 @@ def coupons_refund_for_sale_in_tx(
     )
 
 
-def coupon_redeem_standalone(
+def coupon_redeem_standalone_in_tx(
     *,
     code: str,
     mall_group_id: int,
@@ -363,15 +363,16 @@ def coupon_redeem_standalone(
     channel: str = "offline",
 ) -> AppliedDiscount:
     """Merchant staff (or the parking system, merchant None = the mall) redeem an exchange, parking or
-    shipping coupon by its code. The redemption records the template's value (`value_fen`, the agreed cost of
-    the item, 0 when not set) split by funder. Same key again returns the first redemption."""
+    shipping coupon by its code, inside the caller's transaction (the POS API's idempotent one). The redemption
+    records the template's value (`value_fen`, the agreed cost of the item, 0 when not set) split by funder. Same
+    key again returns the first redemption."""
     at = at or timeutil.now()
     merchant = None
     if merchant_id is not None:
         merchant = Merchant.objects.select_related("mall").filter(pk=merchant_id, mall__group_id=mall_group_id).first()
         if merchant is None:
             raise exceptions.CouponNotApplicableError()
-    with transaction.atomic(durable=True):
+    with transaction.atomic():  # a savepoint inside the caller's transaction
         rows = lock_rows(Coupon.objects.filter(code=rules.normalize_code(code), mall_group_id=mall_group_id))
         if not rows:
             raise exceptions.CouponNotFoundError()
@@ -426,3 +427,26 @@ def coupon_redeem_standalone(
             changes={"status": ["available", "used"], "merchant": [None, str(merchant_id)]},
         )
         return _applied(redemption, template.name)
+
+
+def coupon_redeem_standalone(
+    *,
+    code: str,
+    mall_group_id: int,
+    merchant_id: int | None,
+    actor: Actor,
+    idempotency_key: str,
+    at: dt.datetime | None = None,
+    channel: str = "offline",
+) -> AppliedDiscount:
+    """`coupon_redeem_standalone_in_tx` as a use case of its own (merchant portal, parking)."""
+    with transaction.atomic(durable=True):
+        return coupon_redeem_standalone_in_tx(
+            code=code,
+            mall_group_id=mall_group_id,
+            merchant_id=merchant_id,
+            actor=actor,
+            idempotency_key=idempotency_key,
+            at=at,
+            channel=channel,
+        )

@@ -18,6 +18,10 @@ from pydantic import Field, StringConstraints
 from galleria.audit.types import Actor
 from galleria.core.errors import ApplicationError, NotFoundError
 from galleria.core.idempotency import run_idempotent
+from galleria.coupons import selectors as coupon_selectors
+from galleria.coupons import services as coupon_services
+from galleria.coupons.exceptions import CouponNotFoundError
+from galleria.coupons.types import AppliedDiscount
 from galleria.members import rules as member_rules
 from galleria.members.exceptions import MemberCodeStaleError, MemberNotFoundError
 from galleria.members.models import Member
@@ -61,6 +65,15 @@ class QuoteIn(Schema):
     lines: list[LineSchema] = Field(min_length=1, max_length=200)
     payments: list[PaymentSchema] = Field(default_factory=list, max_length=10)
     points_to_use: int = Field(0, ge=0, le=10**9)
+    coupon_ids: list[int] = Field(
+        default_factory=list,
+        max_length=10,
+        description="The member's coupons to apply, by id (from a quote's `coupons`). On a quote, omit both "
+        "coupon fields to get the best combination instead.",
+    )
+    coupon_codes: list[Text64] = Field(
+        default_factory=list, max_length=10, description="Coupons to apply, by the code the member shows (scanned)"
+    )
 
 
 class SaleInSchema(QuoteIn):
@@ -99,8 +112,61 @@ class MemberOut(Schema):
     matched_by: str
 
 
+class DiscountLineOut(Schema):
+    line_no: int
+    discount_fen: int
+
+
+class AppliedOut(Schema):
+    coupon_id: int | None = Field(None, description="The coupon redeemed (null for a promotion)")
+    promotion_id: int | None = None
+    kind: str
+    name: str
+    discount_fen: int
+    mall_fen: int = Field(description="Funded by the mall")
+    merchant_fen: int = Field(description="Funded by the merchant")
+    lines: list[DiscountLineOut]
+
+
+class CouponOptionOut(Schema):
+    coupon_id: int
+    name: str
+    kind: str
+    valid_until: dt.datetime
+    is_applicable: bool
+    discount_fen: int = Field(description="Its discount alone on this basket")
+    reason_code: str = Field(description="Why it does not apply here (empty when it does)")
+
+
+class PromotionOptionOut(Schema):
+    promotion_id: int
+    name: str
+    kind: str
+    discount_fen: int
+
+
+class IssuedCouponOut(Schema):
+    coupon_id: int
+    code: str
+    valid_until: dt.datetime
+
+
+class CouponCheckOut(Schema):
+    code: str
+    kind: str
+    name: str
+    status: str
+    valid_until: dt.datetime
+    is_usable: bool
+    reason_code: str
+    exchange_item: str
+    parking_hours: int
+    value_fen: int
+
+
 class QuoteOut(Schema):
     total_fen: int
+    discount_fen: int = Field(description="Coupons and promotions applied")
     paid_fen: int
     points_value_fen: int
     points_to_earn: int
@@ -111,6 +177,11 @@ class QuoteOut(Schema):
     tier_name: str
     tier_discount_bp: int
     free_parking_hours: int
+    applied: list[AppliedOut] = Field(description="Coupons and promotions applied, in the order of application")
+    coupons: list[CouponOptionOut] = Field(description="Every coupon the member holds, usable here or not")
+    promotions: list[PromotionOptionOut]
+    best_coupon_ids: list[int] = Field(description="The coupons applied (the best combination, or the ones sent)")
+    order_of_application: list[str]
 
 
 class SaleOut(Schema):
@@ -123,6 +194,11 @@ class SaleOut(Schema):
     points_balance: int | None
     tier_upgraded_to: str | None = Field(None, description="The new tier code when this sale upgraded the member")
     explanation: dict[str, Any]
+    discount_fen: int = 0
+    applied: list[AppliedOut] = Field(default_factory=list)
+    coupons_issued: list[IssuedCouponOut] = Field(
+        default_factory=list, description="Spend-triggered coupons (消费返券) this sale earned the member"
+    )
 
 
 class RefundOut(Schema):
@@ -135,6 +211,10 @@ class RefundOut(Schema):
     points_shortfall: int
     points_returned: int
     points_balance: int | None
+    coupon_deduct_fen: int = Field(
+        0, description="Discount the kept goods no longer earn (a coupon threshold lost), kept from the money"
+    )
+    coupons_restored: list[int] = Field(default_factory=list, description="Coupons given back to the member")
 
 
 class OfflineItemOut(Schema):
@@ -229,7 +309,35 @@ def _sale_data(ctx: PosContext, payload: SaleInSchema, *, offline: bool = False)
         join_phone=payload.join_phone if not member else None,
         points_to_use=payload.points_to_use,
         is_offline=offline,
+        coupon_ids=_coupon_ids(ctx, payload),
     ), (member.card_no if member else None)
+
+
+def _coupon_ids(ctx: PosContext, payload: QuoteIn) -> tuple[int, ...]:
+    """The coupons sent by id and by scanned code, as ids (a code of another group is unknown here)."""
+    ids = list(payload.coupon_ids)
+    for code in payload.coupon_codes:
+        coupon = coupon_selectors.coupon_get_by_code(code=code, mall_group_id=ctx.mall_group_id)
+        if coupon is None:
+            raise CouponNotFoundError(extra={"code": code})
+        ids.append(coupon.pk)
+    return tuple(dict.fromkeys(ids))
+
+
+def _applied(items: tuple[AppliedDiscount, ...]) -> list[AppliedOut]:
+    return [
+        AppliedOut(
+            coupon_id=a.coupon_id,
+            promotion_id=a.promotion_id,
+            kind=a.kind,
+            name=a.name,
+            discount_fen=a.discount_fen,
+            mall_fen=a.mall_fen,
+            merchant_fen=a.merchant_fen,
+            lines=[DiscountLineOut(line_no=ln.line_no, discount_fen=ln.discount_fen) for ln in a.lines],
+        )
+        for a in items
+    ]
 
 
 def _sale_out(pos_sale_id: str, result: sale_services.SaleResult, card: str | None) -> dict[str, Any]:
@@ -245,6 +353,12 @@ def _sale_out(pos_sale_id: str, result: sale_services.SaleResult, card: str | No
         points_balance=result.points_balance,
         tier_upgraded_to=result.tier_upgraded_to,
         explanation=result.explanation,
+        discount_fen=result.discount_fen,
+        applied=_applied(result.applied),
+        coupons_issued=[
+            IssuedCouponOut(coupon_id=c.coupon_id, code=c.code, valid_until=c.valid_until)
+            for c in result.coupons_issued
+        ],
     ).model_dump(mode="json")
 
 
@@ -268,9 +382,12 @@ def member_lookup(request: HttpRequest, code: Query[Text64]) -> MemberOut:
 
 @router.post("/quote", response={200: QuoteOut, **ERRORS})
 def quote(request: HttpRequest, payload: QuoteIn) -> QuoteOut:
-    """Points to earn (with the explanation), usable points and tier benefits for a basket. Writes nothing."""
+    """Points to earn (with the explanation), usable points, tier benefits, the member's coupons and the
+    promotions in force for a basket. Without coupon fields the best combination is applied; with them, exactly
+    what the sale would apply (a coupon that does not apply is refused with its reason). Writes nothing."""
     ctx: PosContext = request.auth  # type: ignore[attr-defined]
     member = _member(ctx, payload.member)
+    chosen = _coupon_ids(ctx, payload)
     q = sale_selectors.sale_quote(
         merchant_id=ctx.merchant.pk,
         member_id=member.pk if member else None,
@@ -278,8 +395,45 @@ def quote(request: HttpRequest, payload: QuoteIn) -> QuoteOut:
         payments=_payments(payload.payments),
         points_to_use=payload.points_to_use,
         merchant=ctx.merchant,
+        coupon_ids=chosen if (payload.coupon_ids or payload.coupon_codes) else None,
     )
-    return QuoteOut(**q.__dict__)
+    values = {k: v for k, v in q.__dict__.items() if k not in ("applied", "coupons", "promotions")}
+    return QuoteOut(
+        **values,
+        applied=_applied(q.applied),
+        coupons=[CouponOptionOut(**{k: getattr(c, k) for k in CouponOptionOut.model_fields}) for c in q.coupons],
+        promotions=[PromotionOptionOut(**p.__dict__) for p in q.promotions],
+    )
+
+
+@router.get("/coupons/{code}", response={200: CouponCheckOut, **ERRORS})
+def coupon_check(request: HttpRequest, code: PathText) -> CouponCheckOut:
+    """Check a coupon the shopper shows (exchange, parking or any other): what it gives and whether it can be
+    used at this merchant now. Writes nothing."""
+    ctx: PosContext = request.auth  # type: ignore[attr-defined]
+    check = coupon_selectors.coupon_check(code=code[:64], mall_group_id=ctx.mall_group_id, merchant=ctx.merchant)
+    if check is None:
+        raise CouponNotFoundError()
+    return CouponCheckOut(**{k: getattr(check, k) for k in CouponCheckOut.model_fields})
+
+
+@router.post("/coupons/{code}/redeem", response={201: AppliedOut, **ERRORS})
+def coupon_redeem(request: HttpRequest, code: PathText) -> HttpResponse:
+    """Redeem an exchange, parking or shipping coupon on its own (no sale): the item is handed over. Basket
+    coupons (cash off, 满减, …) are redeemed with the sale instead (`coupon_ids` / `coupon_codes`)."""
+    ctx: PosContext = request.auth  # type: ignore[attr-defined]
+
+    def operation() -> tuple[int, dict[str, Any]]:
+        applied = coupon_services.coupon_redeem_standalone_in_tx(
+            code=code[:64],
+            mall_group_id=ctx.mall_group_id,
+            merchant_id=ctx.merchant.pk,
+            actor=_actor(ctx),
+            idempotency_key=request.headers.get("Idempotency-Key", "")[:100],
+        )
+        return 201, _applied((applied,))[0].model_dump(mode="json")
+
+    return _idempotent(request, ctx, operation)
 
 
 @router.post("/sales", response={201: SaleOut, **ERRORS})
