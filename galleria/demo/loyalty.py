@@ -29,6 +29,7 @@ from galleria.wallet import services as wallet_services
 from galleria.wallet.models import TopUpBonusRule
 
 from . import catalog
+from . import coupons as demo_coupons
 
 ACTOR = Actor(user_id=None, label="demo")
 TZ = "Asia/Shanghai"
@@ -57,6 +58,7 @@ class LoyaltyResult:
     refunds: int = 0
     topups: int = 0
     points_issued: int = 0
+    coupons: demo_coupons.CouponResult | None = None
 
 
 def seed_rules(group: MallGroup, today: dt.date) -> None:
@@ -126,7 +128,9 @@ def demo_pos_key() -> PosKey:
     return key
 
 
-def seed_activity(group: MallGroup, *, sales: int, seed: int, today: dt.date) -> LoyaltyResult:
+def seed_activity(
+    group: MallGroup, *, sales: int, seed: int, today: dt.date, promotion_from: dt.datetime | None = None
+) -> LoyaltyResult:
     """`sales` sales over the last 365 days by a core of regular shoppers, a few top-ups and refunds."""
     rng = random.Random(seed * 7919 + 1)
     result = LoyaltyResult()
@@ -164,6 +168,7 @@ def seed_activity(group: MallGroup, *, sales: int, seed: int, today: dt.date) ->
                 seed,
                 result,
                 receipts,
+                promotion_from,
             )
     for merchant_id, pos_sale_id, n_lines in rng.sample(receipts, k=len(receipts) // 50):
         lines = None if rng.random() < 0.5 else [RefundLineIn(line_no=rng.randint(1, n_lines), quantity=1)]
@@ -183,6 +188,7 @@ def _sales_batch(
     seed: int,
     result: LoyaltyResult,
     receipts: list[tuple[int, str, int]],
+    promotion_from: dt.datetime | None = None,
 ) -> None:
     for i in indexes:
         member_id, joined = rng.choice(heavy) if rng.random() < 0.45 else rng.choice(shoppers)
@@ -209,6 +215,10 @@ def _sales_batch(
                 )
             )
         total = sum(line.amount_fen for line in lines)
+        if promotion_from is not None and at >= promotion_from:  # the mall-wide promotion takes its share
+            total = demo_coupons.amount_due(
+                merchant_id=store.merchant_id, member_id=member_id, lines=lines, at=at, coupon_ids=()
+            )
         payments = [PaymentIn(rng.choice(("wechat", "wechat", "alipay", "card", "cash")), total)]
         if member_id in wallet_members and rng.random() < 0.3:
             payments = [PaymentIn("wallet", total)]
@@ -258,7 +268,10 @@ def seed_loyalty(*, sales: int, seed: int, today: dt.date) -> LoyaltyResult:
     with transaction.atomic():
         seed_rules(group, today)
     demo_pos_key()
-    result = seed_activity(group, sales=sales, seed=seed, today=today)
+    now = timezone.now()
+    templates, promotion_from = demo_coupons.seed_coupon_templates(group, now)
+    result = seed_activity(group, sales=sales, seed=seed, today=today, promotion_from=promotion_from)
+    result.coupons = demo_coupons.seed_coupon_life(group, templates, seed=seed, now=now)
     seed_pending_adjustments(group)
     return result
 

@@ -189,3 +189,24 @@ def test_the_demo_has_a_year_of_sales_tiers_wallets_and_a_pos_key_with_a_clean_l
     assert MemberTier.objects.exists()
     assert PosKey.objects.filter(label="demo", revoked_at=None).count() == 1
     assert ledger_check().ok
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_stocked_claim_centre_used_coupons_and_a_running_promotion():
+    from galleria.coupons.models import Coupon, CouponRedemption, CouponTemplate, Promotion
+    from galleria.coupons.rules import BASKET_KINDS, STANDALONE_KINDS
+    from galleria.ledger.selectors import ledger_check
+    from galleria.sales.models import Sale
+
+    seed()
+    kinds = set(CouponTemplate.objects.filter(status="active").values_list("kind", flat=True))
+    assert kinds >= set(BASKET_KINDS) | set(STANDALONE_KINDS)  # every kind of coupon
+    assert CouponTemplate.objects.filter(is_claimable=True, claim_method="points").exists()
+    assert CouponTemplate.objects.filter(is_claimable=True, claim_method="price").exists()
+    assert Coupon.objects.filter(status="available").exists()
+    used = Coupon.objects.filter(status="used")
+    assert used.exists()
+    assert CouponRedemption.objects.filter(coupon__in=used, sale_id__isnull=False).count() == used.count()
+    assert Sale.objects.filter(discount_fen__gt=0).exists()
+    assert Promotion.objects.filter(status="active", members_only=False).count() == 1
+    assert ledger_check().ok

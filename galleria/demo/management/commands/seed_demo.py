@@ -49,6 +49,12 @@ class Command(BaseCommand):
                 f"{result.merchants} merchants, {result.stores} stores, {result.terminals} POS terminals, "
                 f"{result.members} members ({result.identifiers} identifiers, {result.consents} consents), "
                 f"{result.users} staff users (password {catalog.DEMO_PASSWORD}); "
-                f"{loyalty.sales} sales, {loyalty.refunds} refunds, {loyalty.topups} wallet top-ups."
+                f"{loyalty.sales} sales, {loyalty.refunds} refunds, {loyalty.topups} wallet top-ups; "
+                + (
+                    f"{loyalty.coupons.templates} coupon templates, {loyalty.coupons.claimed} coupons claimed, "
+                    f"{loyalty.coupons.used} used at the tills; promotion running: {loyalty.coupons.promotion}."
+                    if loyalty.coupons
+                    else ""
+                )
             )
         )
