@@ -13,6 +13,8 @@ import secrets
 from dataclasses import dataclass
 
 import pyotp
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 TOTP_DIGITS = 6
 TOTP_INTERVAL = 30
@@ -128,34 +130,23 @@ def recovery_hash(*, key: str, code: str) -> str:
 
 # ---------------------------------------------------------------- sealed secret (encrypt-then-MAC)
 #
-# The TOTP secret must be readable by the server (to check codes) but not by someone holding only a database dump.
-# HMAC-SHA256 in counter mode is the keystream (a PRF keyed by a sub-key of the configured key, with a random
-# 16-byte nonce per seal), and an HMAC-SHA256 tag over version, nonce and ciphertext authenticates it.
+# The TOTP secret must be readable by the server (to check codes) but not by someone holding only a database dump:
+# AES-256-GCM (the `cryptography` package) under a sub-key of the configured key, a random 12-byte nonce per seal,
+# the version as associated data.
 
-_SEAL_VERSION = "v1"
+_SEAL_VERSION = "v2"
 
 
 def _subkey(key: str, label: str) -> bytes:
     return hmac.new(key.encode(), f"galleria.accounts.two-step.{label}".encode(), hashlib.sha256).digest()
 
 
-def _keystream(key: bytes, nonce: bytes, length: int) -> bytes:
-    out = b""
-    counter = 0
-    while len(out) < length:
-        out += hmac.new(key, nonce + counter.to_bytes(4, "big"), hashlib.sha256).digest()
-        counter += 1
-    return out[:length]
-
-
 def seal(plaintext: str, *, key: str) -> str:
     if not key:
         raise ValueError("a key is required")
-    nonce = secrets.token_bytes(16)
-    data = plaintext.encode()
-    cipher = bytes(a ^ b for a, b in zip(data, _keystream(_subkey(key, "enc"), nonce, len(data)), strict=True))
-    tag = hmac.new(_subkey(key, "mac"), _SEAL_VERSION.encode() + nonce + cipher, hashlib.sha256).digest()
-    return f"{_SEAL_VERSION}${base64.urlsafe_b64encode(nonce + cipher + tag).decode()}"
+    nonce = secrets.token_bytes(12)
+    cipher = AESGCM(_subkey(key, "aead")).encrypt(nonce, plaintext.encode(), _SEAL_VERSION.encode())
+    return f"{_SEAL_VERSION}${base64.urlsafe_b64encode(nonce + cipher).decode()}"
 
 
 def unseal(sealed: str, *, key: str) -> str:
@@ -163,12 +154,13 @@ def unseal(sealed: str, *, key: str) -> str:
     version, _sep, body = sealed.partition("$")
     if version != _SEAL_VERSION or not body:
         raise ValueError("unknown seal")
-    raw = base64.urlsafe_b64decode(body.encode())
-    if len(raw) < 16 + 32:
+    try:
+        raw = base64.urlsafe_b64decode(body.encode())
+    except (ValueError, TypeError) as exc:
+        raise ValueError("malformed seal") from exc
+    if len(raw) < 12 + 16:
         raise ValueError("truncated seal")
-    nonce, cipher, tag = raw[:16], raw[16:-32], raw[-32:]
-    expected = hmac.new(_subkey(key, "mac"), version.encode() + nonce + cipher, hashlib.sha256).digest()
-    if not hmac.compare_digest(expected, tag):
-        raise ValueError("seal does not verify")
-    stream = _keystream(_subkey(key, "enc"), nonce, len(cipher))
-    return bytes(a ^ b for a, b in zip(cipher, stream, strict=True)).decode()
+    try:
+        return AESGCM(_subkey(key, "aead")).decrypt(raw[:12], raw[12:], version.encode()).decode()
+    except InvalidTag as exc:
+        raise ValueError("seal does not verify") from exc
