@@ -237,6 +237,94 @@ OWNERS = {"owner"}  # portal staff / POS management / profile edit (managers too
 MERCHANT_ALL = {"clerk", "owner"}
 
 
+# ---------------------------------------------------------------- coupons (objects made on first use, no audit trace)
+
+
+def _coupon_template(ew: EvidenceWorld, *, merchant: bool = False) -> Any:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from galleria.coupons.models import CouponTemplate
+
+    now = timezone.now()
+    template, _created = CouponTemplate.objects.get_or_create(
+        mall_group=ew.world.group,
+        name="evidence-merchant-coupon" if merchant else "evidence-coupon",
+        defaults={
+            "kind": "cash_off",
+            "value_fen": 500,
+            "status": "active",
+            "validity_kind": "fixed",
+            "valid_from": now - dt.timedelta(days=1),
+            "valid_until": now + dt.timedelta(days=30),
+            "merchant": ew.world.merchant if merchant else None,
+            "funder": "merchant" if merchant else "mall",
+        },
+    )
+    return template
+
+
+def _coupon(ew: EvidenceWorld) -> Any:
+    from django.utils import timezone
+
+    from galleria.coupons.models import Coupon
+
+    template = _coupon_template(ew)
+    coupon, _created = Coupon.objects.get_or_create(
+        template=template,
+        source_key="evidence-grant",
+        defaults={
+            "mall_group": ew.world.group,
+            "member": ew.member,
+            "code": "EVDNCE2345678923",
+            "valid_from": template.valid_from,
+            "valid_until": template.valid_until,
+            "source": "grant",
+            "issued_at": timezone.now(),
+        },
+    )
+    return coupon
+
+
+def _grant_batch(ew: EvidenceWorld) -> Any:
+    from galleria.coupons.models import GrantBatch
+
+    batch, _created = GrantBatch.objects.get_or_create(
+        mall_group=ew.world.group,
+        idempotency_key="evidence-batch",
+        defaults={"template": _coupon_template(ew), "member_ids": [ew.member.pk], "total": 1},
+    )
+    return batch
+
+
+def _promotion(ew: EvidenceWorld) -> Any:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from galleria.coupons.models import Promotion
+
+    now = timezone.now()
+    promotion, _created = Promotion.objects.get_or_create(
+        mall_group=ew.world.group,
+        name="evidence-promotion",
+        defaults={
+            "kind": "spend_threshold",
+            "value_fen": 1000,
+            "threshold_fen": 10000,
+            "starts_at": now,
+            "ends_at": now + dt.timedelta(days=7),
+        },
+    )
+    return promotion
+
+
+coupon_template = lambda ew: _coupon_template(ew).pk  # noqa: E731
+merchant_coupon_template = lambda ew: _coupon_template(ew, merchant=True).pk  # noqa: E731
+GRANTERS = {"admin", "marketing", "service", ROOT}  # coupons.grant
+
+
 def _sale_body(ew: EvidenceWorld, pos_sale_id: str = "EVID-NEW-1") -> dict[str, Any]:
     return {
         "pos_sale_id": pos_sale_id,
@@ -336,6 +424,37 @@ MATRIX_HTML: dict[str, Entry] = {
         r("console:staff_two_step_reset", lambda ew: ew.users["marketing"].pk)
     ),
     "console:audit": page(console(APPROVERS))(r("console:audit")),
+    # coupons and promotions
+    "console:coupon_templates": page(console(ALL_CONSOLE))(r("console:coupon_templates")),
+    "console:coupon_template_new": page(console(EDITORS))(r("console:coupon_template_new")),
+    "console:coupon_preview": action(console(EDITORS))(r("console:coupon_preview")),
+    "console:coupon_template": page(console(ALL_CONSOLE, scoped=True))(r("console:coupon_template", coupon_template)),
+    "console:coupon_template_edit": page(console(EDITORS, scoped=True))(
+        r("console:coupon_template_edit", coupon_template)
+    ),
+    "console:coupon_template_status": action(console(EDITORS, scoped=True))(
+        r("console:coupon_template_status", coupon_template)
+    ),
+    "console:coupon_template_export": page(console(ALL_CONSOLE, scoped=True))(
+        r("console:coupon_template_export", coupon_template)
+    ),
+    "console:coupon_template_grant": action(console(GRANTERS, scoped=True))(
+        r("console:coupon_template_grant", coupon_template)
+    ),
+    "console:coupon_grant_batch_new": page(console(EDITORS, scoped=True))(
+        r("console:coupon_grant_batch_new", coupon_template)
+    ),
+    "console:coupon_grant_batch": page(console(ALL_CONSOLE, scoped=True))(
+        r("console:coupon_grant_batch", lambda ew: _grant_batch(ew).pk)
+    ),
+    "console:member_coupons": page(console(ALL_CONSOLE, scoped=True), post=console(GRANTERS, scoped=True))(
+        r("console:member_coupons", member_id)
+    ),
+    "console:promotions": page(console(ALL_CONSOLE))(r("console:promotions")),
+    "console:promotion_new": page(console(EDITORS))(r("console:promotion_new")),
+    "console:promotion_status": action(console(EDITORS, scoped=True))(
+        r("console:promotion_status", lambda ew: _promotion(ew).pk)
+    ),
     # merchant portal (objects of 喜茶)
     "merchant:home": page(portal(MERCHANT_ALL))(r("merchant:home")),
     "merchant:lookup": page(portal(MERCHANT_ALL))(r("merchant:lookup")),
@@ -349,6 +468,14 @@ MATRIX_HTML: dict[str, Entry] = {
     "merchant:pos_terminal_add": action(portal(OWNERS))(r("merchant:pos_terminal_add")),
     "merchant:pos_key_add": action(portal(OWNERS, scoped=True))(r("merchant:pos_key_add", terminal_a)),
     "merchant:pos_key_revoke": page(portal(OWNERS, scoped=True))(r("merchant:pos_key_revoke", key_a)),
+    "merchant:coupons": page(portal(OWNERS))(r("merchant:coupons")),
+    "merchant:coupon_new": page(portal(OWNERS))(r("merchant:coupon_new")),
+    "merchant:coupon_preview": action(portal(OWNERS))(r("merchant:coupon_preview")),
+    "merchant:coupon_edit": page(portal(OWNERS, scoped=True))(r("merchant:coupon_edit", merchant_coupon_template)),
+    "merchant:coupon_status": action(portal(OWNERS, scoped=True))(
+        r("merchant:coupon_status", merchant_coupon_template)
+    ),
+    "merchant:coupon_verify": page(portal(MERCHANT_ALL))(r("merchant:coupon_verify")),
     # member app (the member owns the plate and the top-up; another member is turned away, nothing said or done)
     "app:home": page(app())(r("app:home")),
     "app:login": page(public(ANY))(r("app:login")),
@@ -366,6 +493,12 @@ MATRIX_HTML: dict[str, Entry] = {
     "app:topup_start": action(app())(r("app:topup_start")),
     "app:topup_pay": page(app(other_member=redirect("/app/wallet/")))(r("app:topup_pay", lambda ew: ew.topup.pk)),
     "app:purchases": page(app())(r("app:purchases")),
+    "app:coupons": page(app())(r("app:coupons")),
+    "app:coupon_detail": page(app(other_member=redirect("/app/coupons/")))(
+        r("app:coupon_detail", lambda ew: _coupon(ew).pk)
+    ),
+    "app:claim_centre": page(app())(r("app:claim_centre")),
+    "app:coupon_claim": action(app())(r("app:coupon_claim", coupon_template)),
     "set_language": page(public(ANY), data=lambda ew: {"language": "en", "next": "/app/"})(r("set_language")),
     # the API's own pages: the OpenAPI document and its docs are public by design (docs/api.md)
     "api:openapi-json": page(public(OK), note="answers POST like GET (read-only)")(r("api:openapi-json")),
@@ -494,6 +627,14 @@ MATRIX_API: dict[str, Entry] = {
         "POST", api_member(other_member=problem(404, "wallet.topup_not_found"))
     )(lambda ew: f"/api/v1/app/me/wallet/topups/{ew.topup.pk}/sandbox-pay"),
     "api:GET /app/me/purchases": op("GET", api_member())(lambda ew: "/api/v1/app/me/purchases"),
+    "api:GET /app/me/coupons": op("GET", api_member())(lambda ew: "/api/v1/app/me/coupons"),
+    "api:GET /app/me/coupons/{coupon_id}": op("GET", api_member(other_member=problem(404, "coupon.not_found")))(
+        lambda ew: f"/api/v1/app/me/coupons/{_coupon(ew).pk}"
+    ),
+    "api:GET /app/coupon-centre": op("GET", api_member())(lambda ew: "/api/v1/app/coupon-centre"),
+    "api:POST /app/coupon-centre/{template_id}/claim": op("POST", api_member())(
+        lambda ew: f"/api/v1/app/coupon-centre/{coupon_template(ew)}/claim"
+    ),
     # staff API
     "api:GET /console/members": op("GET", api_console(ALL_CONSOLE))(lambda ew: "/api/v1/console/members?q=138"),
     "api:POST /console/members": op(

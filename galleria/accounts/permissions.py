@@ -61,3 +61,24 @@ for _role, _extra in (
 ):
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
 del _role, _extra
+
+# Coupons and promotions (console and merchant portal)
+COUPONS_VIEW = "coupons.view"  # coupon templates, their stats and exports, promotions, grant batches (read)
+COUPONS_MANAGE = "coupons.manage"  # create/edit/activate/pause/end templates and promotions; grants to lists, segments
+COUPONS_GRANT = "coupons.grant"  # give one coupon to one member (customer service)
+PORTAL_COUPONS = "portal.coupons"  # the merchant's own (merchant-funded) coupon templates
+PORTAL_COUPON_REDEEM = "portal.coupon_redeem"  # verify a coupon code and redeem exchange/parking coupons
+
+for _role, _extra in (
+    (Role.PLATFORM_ADMIN, {COUPONS_VIEW, COUPONS_MANAGE, COUPONS_GRANT}),
+    (Role.GROUP_ADMIN, {COUPONS_VIEW, COUPONS_MANAGE, COUPONS_GRANT}),
+    (Role.MARKETING, {COUPONS_VIEW, COUPONS_MANAGE, COUPONS_GRANT}),
+    (Role.SERVICE, {COUPONS_VIEW, COUPONS_GRANT}),
+    (Role.FINANCE, {COUPONS_VIEW}),
+    (Role.READONLY, {COUPONS_VIEW}),
+    (Role.MERCHANT_OWNER, {PORTAL_COUPONS, PORTAL_COUPON_REDEEM}),
+    (Role.MERCHANT_MANAGER, {PORTAL_COUPONS, PORTAL_COUPON_REDEEM}),
+    (Role.MERCHANT_CLERK, {PORTAL_COUPON_REDEEM}),
+):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra

@@ -7,7 +7,7 @@ from typing import Any
 from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
 
-from . import member_app, pos, problems, staff
+from . import member_app, member_coupons, pos, problems, staff
 
 
 class GalleriaAPI(NinjaAPI):
@@ -30,5 +30,6 @@ api = GalleriaAPI(
 problems.install(api)
 api.add_router("/pos", pos.router)
 api.add_router("/app", member_app.router)
+api.add_router("/app", member_coupons.router)
 api.add_router("/console", staff.console)
 api.add_router("/merchant", staff.merchant)

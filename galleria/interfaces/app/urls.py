@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import loyalty_views, views
+from . import coupon_views, loyalty_views, views
 
 app_name = "app"
 
@@ -19,4 +19,8 @@ urlpatterns = [
     path("wallet/topup/", loyalty_views.topup_start, name="topup_start"),
     path("wallet/topups/<int:topup_id>/pay/", loyalty_views.topup_pay, name="topup_pay"),
     path("purchases/", loyalty_views.purchases, name="purchases"),
+    path("coupons/", coupon_views.coupons, name="coupons"),
+    path("coupons/<int:coupon_id>/", coupon_views.coupon_detail, name="coupon_detail"),
+    path("coupons/centre/", coupon_views.claim_centre, name="claim_centre"),
+    path("coupons/centre/<int:template_id>/claim/", coupon_views.claim, name="coupon_claim"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import pos_views, views
+from . import coupons, pos_views, views
 
 app_name = "merchant"
 
@@ -11,6 +11,12 @@ urlpatterns = [
     path("profile/stores/<int:store_id>/phone/", views.store_phone, name="store_phone"),
     path("staff/", views.staff, name="staff"),
     path("staff/<int:user_id>/active/", views.staff_active, name="staff_active"),
+    path("coupons/", coupons.coupons, name="coupons"),
+    path("coupons/new/", coupons.coupon_new, name="coupon_new"),
+    path("coupons/preview/", coupons.coupon_preview, name="coupon_preview"),
+    path("coupons/<int:template_id>/edit/", coupons.coupon_edit, name="coupon_edit"),
+    path("coupons/<int:template_id>/status/", coupons.coupon_status, name="coupon_status"),
+    path("coupons/verify/", coupons.verify, name="coupon_verify"),
     path("pos/", pos_views.pos, name="pos"),
     path("pos/terminals/", pos_views.pos_terminal_add, name="pos_terminal_add"),
     path("pos/terminals/<int:terminal_id>/keys/", pos_views.pos_key_add, name="pos_key_add"),
