@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from functools import cache
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from galleria.core import configcache, timeutil
+from galleria.core import configcache, sql, timeutil
 from galleria.malls.models import Mall
 from galleria.members.models import Member
 from galleria.merchants.models import Merchant
@@ -400,6 +401,42 @@ def claim_centre(*, member_id: int, at: dt.datetime | None = None) -> list[Claim
 # ------------------------------------------------------------------------------------------------- quote
 
 
+def templates_by_id(*, mall_group_id: int, ids: Iterable[int], token: str | None = None) -> dict[int, CouponTemplate]:
+    """Templates by id. With the group's config token they come from a per-process map that is filled on demand
+    and dropped when the token changes (a database trigger changes it on every template edit)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    if not token:
+        return {t.pk: t for t in CouponTemplate.objects.filter(pk__in=wanted, mall_group_id=mall_group_id)}
+    known: dict[int, CouponTemplate] = configcache.cached("coupons.templates", mall_group_id, token, dict)
+    missing = wanted - known.keys()
+    if missing:
+        if len(known) > 5_000:
+            known.clear()
+        known.update({t.pk: t for t in CouponTemplate.objects.filter(pk__in=missing, mall_group_id=mall_group_id)})
+    return {i: known[i] for i in wanted if i in known}
+
+
+def held_coupons(*, member_id: int, at: dt.datetime, mall_group_id: int, token: str | None = None) -> list[Coupon]:
+    """The member's coupons usable by date at `at` (soonest to expire first, at most 200), with their templates.
+    Fixed SQL (on every POS quote for a member, see galleria/core/sql.py) and templates from the cache."""
+    rows = sql.instances(Coupon, _held_sql(), [member_id, CouponStatus.AVAILABLE, sql.when(at), sql.when(at)])
+    templates = templates_by_id(mall_group_id=mall_group_id, ids=[c.template_id for c in rows], token=token)
+    for c in rows:
+        c.template = templates[c.template_id]
+    return rows
+
+
+@cache
+def _held_sql() -> str:
+    return (
+        f"SELECT {sql.select_list(Coupon)} FROM {sql.table(Coupon)}"  # noqa: S608
+        " WHERE member_id = %s AND status = %s AND valid_from <= %s AND valid_until > %s"
+        " ORDER BY valid_until, id LIMIT 200"
+    )
+
+
 def coupon_quote(
     *,
     member_id: int | None,
@@ -423,11 +460,7 @@ def coupon_quote(
     )
     held: list[Coupon] = []
     if member_id is not None:
-        held = list(
-            Coupon.objects.select_related("template")
-            .filter(member_id=member_id, status=CouponStatus.AVAILABLE, valid_from__lte=at, valid_until__gt=at)
-            .order_by("valid_until", "pk")[:200]
-        )
+        held = held_coupons(member_id=member_id, at=at, mall_group_id=merchant.mall.group_id, token=token)
     options: list[CouponOption] = []
     specs: list[OfferSpec] = list(promos)
     coupon_keys: dict[str, int] = {}

@@ -108,7 +108,9 @@ def coupons_redeem_for_sale_in_tx(
         locked = lock_rows(Coupon.objects.filter(pk__in=ids, mall_group_id=merchant.mall.group_id))
         if len(locked) != len(ids):
             raise exceptions.CouponNotFoundError(extra={"coupon_ids": sorted(set(ids) - {c.pk for c in locked})})
-        templates = {t.pk: t for t in CouponTemplate.objects.filter(pk__in={c.template_id for c in locked})}
+        templates = selectors.templates_by_id(
+            mall_group_id=merchant.mall.group_id, ids=[c.template_id for c in locked], token=token
+        )
         for c in locked:
             t = templates[c.template_id]
             reason = selectors.coupon_problem(
