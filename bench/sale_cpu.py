@@ -132,9 +132,13 @@ def main() -> None:
                 cur.execute("LOAD 'auto_explain'")
                 for setting in ("log_min_duration = 0", "log_analyze = on", "log_triggers = on", "log_timing = on"):
                     cur.execute(f"SET auto_explain.{setting}")
+                for stats in ("log_parser_stats", "log_planner_stats", "log_executor_stats"):
+                    cur.execute(f"SET {stats} = on")
             client.post("/api/v1/pos/sales", body(99_999))
             with connection.cursor() as cur:
                 cur.execute("SET auto_explain.log_min_duration = -1")
+                for stats in ("log_parser_stats", "log_planner_stats", "log_executor_stats"):
+                    cur.execute(f"SET {stats} = off")
         b = phase("/bench/write", args.sales, 0)
 
         def profiled(path: str, start: int, suffix: str) -> tuple[float, float, float]:

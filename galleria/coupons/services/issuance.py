@@ -19,6 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from galleria.audit.services import audit_record
 from galleria.audit.types import Actor
@@ -62,7 +63,11 @@ def _member(member_id: int, mall_group_id: int | None = None) -> Member:
         qs = qs.filter(mall_group_id=mall_group_id)
     member = qs.first()
     if member is None:
-        raise ValidationError(code="coupon.member_invalid", extra={"member_id": member_id})
+        raise ValidationError(
+            _("No active member with this id in the mall group."),
+            code="coupon.member_invalid",
+            extra={"member_id": member_id},
+        )
     return member
 
 
@@ -231,7 +236,11 @@ def coupon_grant_batch_create(
     are issued by a background task in checkpointed chunks (GrantBatch shows progress). Same key and same
     request → the same batch; same key, other request → CouponIdempotencyConflictError."""
     if (member_ids is None) == (segment is None):
-        raise ValidationError(code="coupon.grant_target", fields={"member_ids": "member_ids or segment"})
+        raise ValidationError(
+            _("Choose the members: a list or a segment."),
+            code="coupon.grant_target",
+            fields={"member_ids": "member_ids or segment"},
+        )
     with transaction.atomic(durable=True):
         template = _template(template_id, mall_group_id)
         if segment is not None:
@@ -244,7 +253,9 @@ def coupon_grant_batch_create(
                 .values_list("pk", flat=True)
             )
         if len(ids) > MAX_GRANT_MEMBERS:
-            raise ValidationError(code="coupon.grant_too_large", extra={"max": MAX_GRANT_MEMBERS})
+            raise ValidationError(
+                _("Too many members for one grant."), code="coupon.grant_too_large", extra={"max": MAX_GRANT_MEMBERS}
+            )
         previous = GrantBatch.objects.filter(mall_group_id=mall_group_id, idempotency_key=idempotency_key).first()
         if previous is not None:
             if previous.template_id != template.pk or (segment is None and previous.member_ids != ids):

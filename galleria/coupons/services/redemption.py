@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from galleria.audit.services import audit_record
 from galleria.audit.types import Actor
@@ -47,7 +48,10 @@ from ..types import (
 def _check_basket(lines: Sequence[BasketLine]) -> None:
     numbers = [ln.line_no for ln in lines]
     if len(numbers) != len(set(numbers)) or any(ln.quantity <= 0 or ln.amount_fen < 0 for ln in lines):
-        raise ValidationError(code="coupon.basket_invalid")
+        raise ValidationError(
+            _("The basket is not valid for coupons: line numbers must be unique and quantities positive."),
+            code="coupon.basket_invalid",
+        )
 
 
 def _line_tuple(lines: Sequence[Mapping[str, Any]]) -> tuple[LineDiscount, ...]:
