@@ -88,6 +88,10 @@ def _statement(sql: str, params: Sequence[Any]) -> tuple[str, Sequence[Any]]:
     names = _prepared.get(raw)
     if names is None:
         names = _prepared[raw] = {}
+        # every statement here is a key lookup or an insert: one generic plan serves all parameters, and PostgreSQL's
+        # default (re-plan with the parameters until the generic plan looks no dearer) kept re-planning the joins
+        with connection.cursor() as cursor:
+            cursor.execute("SET plan_cache_mode = force_generic_plan")
     name = names.get(sql)
     if name is None:
         name = f"galleria_{hashlib.sha1(sql.encode(), usedforsecurity=False).hexdigest()[:16]}"

@@ -3,15 +3,17 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from galleria.audit.services import audit_record, diff
 from galleria.audit.types import Actor
+from galleria.core import sql
 from galleria.core.errors import ConflictError
 from galleria.core.locking import lock_one
 
@@ -164,14 +166,15 @@ def pos_key_revoke(*, actor: Actor, key_pk: int) -> PosKey:
 
 def pos_nonce_use(*, key: PosKey, nonce: str) -> bool:
     """Record a nonce; False if this key already used it (a replay). One statement: the unique index decides."""
-    table = PosNonce._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (key_id, nonce, seen_at) VALUES (%s, %s, %s) "  # noqa: S608 - table name is ours
-            "ON CONFLICT (key_id, nonce) DO NOTHING RETURNING id",
-            [key.pk, nonce, timezone.now()],
-        )
-        return cursor.fetchone() is not None
+    return sql.one(_nonce_sql(), [key.pk, nonce, sql.when(timezone.now())]) is not None
+
+
+@cache
+def _nonce_sql() -> str:
+    return (
+        f"INSERT INTO {sql.table(PosNonce)} (key_id, nonce, seen_at) VALUES (%s, %s, %s)"  # noqa: S608
+        " ON CONFLICT (key_id, nonce) DO NOTHING RETURNING id"
+    )
 
 
 def pos_key_touch(*, key: PosKey) -> None:
