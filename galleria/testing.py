@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
 
 from galleria.accounts.models import Role, User
 from galleria.malls.models import Mall, MallGroup
@@ -66,3 +72,19 @@ def build_world() -> World:
         "foreign_admin": make_user("coastal-admin", Role.GROUP_ADMIN, group=other_group),
     }
     return world
+
+
+def run_parallel(n: int, fn: Callable[[int], Any]) -> list[Any]:
+    """Run fn(0) … fn(n-1) in n threads released together (a barrier), each on its own database connection
+    (closed at the end): the concurrency tests' way to make requests collide for real on PostgreSQL."""
+    barrier = threading.Barrier(n)
+
+    def worker(i: int) -> Any:
+        barrier.wait()
+        try:
+            return fn(i)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(worker, range(n)))

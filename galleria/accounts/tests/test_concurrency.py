@@ -3,11 +3,7 @@ and a TOTP code accepted by two requests at once still signs in only one of them
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from galleria.accounts import rules
@@ -17,22 +13,9 @@ from galleria.accounts.services.signin import signin_password, signin_second_ste
 from galleria.accounts.services.two_step import two_step_begin, two_step_confirm
 from galleria.audit.models import AuditEvent
 from galleria.audit.types import Actor
+from galleria.testing import run_parallel
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_parallel(n, fn):
-    barrier = threading.Barrier(n)
-
-    def worker(i):
-        barrier.wait()
-        try:
-            return fn(i)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(worker, range(n)))
 
 
 def test_concurrent_failures_are_all_counted_and_lock_once(world):

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from galleria.core.errors import ApplicationError
 from galleria.coupons import selectors, services
 from galleria.coupons.models import Coupon, CouponRedemption, CouponStockShard
+from galleria.testing import run_parallel as parallel
 
 from .helpers import basket, claim, new_member, template
 
@@ -19,19 +17,15 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def run_parallel(n, fn):
-    barrier = threading.Barrier(n)
+    """Each thread's result, or the stable code of the error it raised."""
 
-    def worker(i):
-        barrier.wait()
+    def attempt(i):
         try:
             return fn(i)
         except ApplicationError as exc:
             return exc.code
-        finally:
-            connection.close()
 
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(worker, range(n)))
+    return parallel(n, attempt)
 
 
 def test_concurrent_claims_never_oversell(world):

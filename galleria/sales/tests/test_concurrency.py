@@ -1,10 +1,6 @@
 """Real concurrency on PostgreSQL: threads with their own connections hitting the same member at once."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection
 from django.test import Client
 
 from galleria.audit.types import Actor
@@ -15,25 +11,12 @@ from galleria.merchants.services import pos_key_create
 from galleria.points.selectors import points_balance
 from galleria.sales import services
 from galleria.sales.models import Sale
+from galleria.testing import run_parallel
 from galleria.testing_pos import PosSigner, PosTestClient
 
 from .helpers import ACTOR, member, sale_in
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_parallel(n, fn):
-    barrier = threading.Barrier(n)
-
-    def worker(i):
-        barrier.wait()
-        try:
-            return fn(i)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(worker, range(n)))
 
 
 def test_concurrent_sales_for_one_member_never_lose_an_update(world):

@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
+from galleria.testing import run_parallel
 from galleria.tiers.models import MemberTier, TierChange, TierRun, TierSpend
 from galleria.tiers.services import tier_ladder_ensure_default, tier_record_spend_in_tx, tier_reevaluate
 
 from .helpers import new_member
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_parallel(n, fn):
-    barrier = threading.Barrier(n)
-
-    def worker(i):
-        barrier.wait()
-        try:
-            return fn(i)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(worker, range(n)))
 
 
 def feed(member, amount_fen, source):
