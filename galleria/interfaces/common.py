@@ -64,3 +64,14 @@ def django_errors(exc: DjangoValidationError) -> dict[str, str]:
     if hasattr(exc, "error_dict"):
         return {k: " ".join(str(m) for e in v for m in e.messages) for k, v in exc.error_dict.items()}
     return {"__all__": " ".join(exc.messages)}
+
+
+# Spreadsheet formula injection: a text cell starting with one of these runs as a formula in Excel / WPS.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """Neutralise spreadsheet formulas in a text cell of a CSV or XLSX export (names typed by someone)."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value

@@ -880,3 +880,12 @@ def test_platform_admin_tiers_and_adjustments_of_another_group(client, world):
     adj = page.context["pending"][0]
     resp = client.post(reverse("console:adjustment_decide", args=[adj.pk]), {"decision": "approve"})
     assert resp.status_code == 302 and points_balance(member_id=foreign.pk) == 99999
+
+
+def test_a_plain_visit_to_the_simulator_shows_the_page_not_errors(client, world):
+    from galleria.testing import PASSWORD
+
+    client.login(username="marketing", password=PASSWORD)
+    resp = client.get("/console/loyalty/points/simulate/")
+    assert resp.status_code == 200
+    assert 'class="errorlist"' not in resp.content.decode()

@@ -518,3 +518,14 @@ def test_pages_render_in_english_and_chinese(client, world, key, activity):
         for url in (detail_url(world.merchant), KEYS, revoke_url(key), LIABILITIES):
             resp = client.get(url)
             assert resp.status_code == 200 and f'<html lang="{lang}">' in resp.content.decode(), (lang, url)
+
+
+def test_liabilities_csv_neutralises_formulas_in_names(client, world, activity):
+    """A merchant named like a spreadsheet formula is exported as text, not as a live formula for finance."""
+    world.other_merchant.name = '=HYPERLINK("http://example.invalid","x")'
+    world.other_merchant.save(update_fields=["name"])
+    login(client, world, "group_admin")
+    rows = list(csv.reader(io.StringIO(client.get(EXPORT).content.decode("utf-8").lstrip("\ufeff"))))
+    names = [r[0] for r in rows[1:]]
+    assert '\'=HYPERLINK("http://example.invalid","x")' in names
+    assert not any(name.startswith("=") for name in names)

@@ -41,7 +41,7 @@ from galleria.coupons.models import (
 )
 from galleria.coupons.services.templates import TEMPLATE_FIELDS
 from galleria.interfaces import coupon_text
-from galleria.interfaces.common import actor_for, forbidden, scope_of
+from galleria.interfaces.common import actor_for, forbidden, scope_of, spreadsheet_cell
 from galleria.members import rules as member_rules
 from galleria.members.models import Member
 from galleria.members.selectors import member_get, member_resolve
@@ -53,7 +53,6 @@ from ..coupon_forms import GrantBatchForm, GrantOneForm, GrantToMemberForm, Temp
 from ..helpers import console_view, is_htmx, page_of
 from ..loyalty import GroupContext, group_context
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_MAX_ROWS = 200_000
 STATUS_TONES = {"draft": "", "active": "badge-ok", "paused": "badge-warn", "ended": "badge-danger"}
 BATCH_TONES = {"pending": "", "running": "badge-warn", "done": "badge-ok", "sold_out": "badge-danger"}
@@ -322,11 +321,7 @@ def coupon_template_status(request: HttpRequest, template_id: int) -> HttpRespon
 # ---------------------------------------------------------------------------------------------- export
 
 
-def cell(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in text cells (a coupon name or note typed by someone)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+cell = spreadsheet_cell
 
 
 def _local(moment: dt.datetime | None) -> str:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from galleria.accounts import permissions as perms
 from galleria.core.money import fen_to_yuan_str, format_cny
+from galleria.interfaces.common import spreadsheet_cell
 
 from ..finance import liabilities
 from ..helpers import console_view
@@ -73,8 +74,8 @@ def liabilities_export(request: HttpRequest) -> HttpResponse:
     for row in data.merchants:
         writer.writerow(
             [
-                row.merchant.name if row.merchant else _("No merchant"),
-                row.merchant.mall.name if row.merchant else "",
+                spreadsheet_cell(row.merchant.name) if row.merchant else _("No merchant"),
+                spreadsheet_cell(row.merchant.mall.name) if row.merchant else "",
                 row.points_funded,
                 row.points_redeemed,
                 fen_to_yuan_str(row.wallet_spent_fen),

@@ -18,7 +18,7 @@ from galleria.accounts import permissions as perms
 from galleria.audit.selectors import audit_list
 from galleria.audit.services import audit_record
 from galleria.core.errors import ApplicationError
-from galleria.interfaces.common import actor_for, scope_of
+from galleria.interfaces.common import actor_for, scope_of, spreadsheet_cell
 from galleria.members import exceptions as member_errors
 from galleria.members import rules
 from galleria.members.models import (
@@ -87,12 +87,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: str) -> str:
-    """Neutralise spreadsheet formulas in member-supplied text (CSV injection)."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+_cell = spreadsheet_cell
 
 
 def _csv_rows(members: Any, *, with_pii: bool) -> Iterator[list[str]]:
@@ -115,7 +110,7 @@ def _csv_rows(members: Any, *, with_pii: bool) -> Iterator[list[str]]:
             _cell(m.name),
             str(genders.get(m.gender, m.gender)),
             str(channels.get(m.join_channel, m.join_channel)),
-            m.join_mall.name,
+            _cell(m.join_mall.name),
             timezone.localtime(m.created_at).strftime("%Y-%m-%d %H:%M"),
             timezone.localtime(m.last_active_at).strftime("%Y-%m-%d %H:%M") if m.last_active_at else "",
         ]

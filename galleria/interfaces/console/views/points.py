@@ -449,6 +449,8 @@ def _simulate(g: GroupContext, form: SimulatorForm, basket: Basket) -> dict[str,
 def points_simulate(request: HttpRequest) -> HttpResponse:
     """Earn preview: what sale_quote says a basket would earn. Read-only (GET); htmx swaps the simulator card."""
     g = group_context(request)
+    if not request.GET and not is_htmx(request):  # a plain visit: the page with an empty simulator, not errors
+        return _page(request, g)
     form = _simulator_form(g, request.GET)
     basket = Basket.parse(request.GET)
     result = None
