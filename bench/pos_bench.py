@@ -148,13 +148,13 @@ SETTINGS_ENV = (
 )
 
 
-def server_env(opts: Options) -> dict[str, str]:
+def server_env(opts: Options, db: str = DB_NAME) -> dict[str, str]:
     """Production settings on loopback: real (throw-away) secrets, persistent connections, no TLS redirect."""
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE=opts.settings,
         BENCH_BASE_SETTINGS=opts.settings,
-        DATABASE_URL=pg_url(opts, DB_NAME),
+        DATABASE_URL=pg_url(opts, db),
         SECRET_KEY=secrets.token_urlsafe(48),
         GALLERIA_MEMBER_CODE_KEY=secrets.token_urlsafe(48),
         SECURE_SSL_REDIRECT="false",

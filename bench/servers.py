@@ -29,8 +29,10 @@ def free_port() -> int:
 class Gunicorn:
     """`gunicorn <app> --workers <cores> --worker-class sync --preload` on 127.0.0.1, no access log."""
 
-    def __init__(self, app: str, opts: Options, env: dict[str, str], logdir: Path, name: str) -> None:
-        self.port = free_port()
+    def __init__(
+        self, app: str, opts: Options, env: dict[str, str], logdir: Path, name: str, port: int | None = None
+    ) -> None:
+        self.port = free_port() if port is None else port  # a given port: a restart on the same address
         self.logfile = logdir / f"gunicorn-{name}.log"
         command = [
             sys.executable, "-m", "gunicorn", app,
