@@ -258,7 +258,8 @@ def coupon_grant_batch_create(
             )
         previous = GrantBatch.objects.filter(mall_group_id=mall_group_id, idempotency_key=idempotency_key).first()
         if previous is not None:
-            if previous.template_id != template.pk or (segment is None and previous.member_ids != ids):
+            same_target = previous.member_ids == ids if segment is None else previous.segment == _segment(segment)
+            if previous.template_id != template.pk or not same_target:
                 raise exceptions.CouponIdempotencyConflictError(extra={"batch_id": previous.pk})
             return previous
         if template.status not in (TemplateStatus.ACTIVE, TemplateStatus.PAUSED):
@@ -268,7 +269,7 @@ def coupon_grant_batch_create(
             template=template,
             idempotency_key=idempotency_key[:100],
             member_ids=ids,
-            segment=dict(segment or {}),
+            segment=_segment(segment or {}),
             total=len(ids),
             note=note[:200],
             actor_label=actor.label[:100],
@@ -284,6 +285,11 @@ def coupon_grant_batch_create(
         )
         enqueue(GRANT_TASK, batch_id=batch.pk)
         return batch
+
+
+def _segment(segment: Mapping[str, Any]) -> dict[str, Any]:
+    """A segment as stored (JSON values: dates as ISO text), so a retry compares equal to the first request."""
+    return {str(k): v.isoformat() if isinstance(v, dt.date) else v for k, v in segment.items() if v not in (None, "")}
 
 
 def coupon_grant_batch_run(*, batch_id: int, chunk: int = GRANT_CHUNK) -> GrantBatch:

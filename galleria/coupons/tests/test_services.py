@@ -538,3 +538,19 @@ def test_void_by_staff(world):
     services.coupon_void(coupon_id=c.coupon_id, mall_group_id=world.group.pk, actor=ACTOR, reason="fraud")
     assert code_of(lambda: redeem(world, m, [c.coupon_id], basket(30000))) == "coupon.void"
     assert AuditEvent.objects.filter(action="coupon.void").count() == 1
+
+
+def test_a_segment_grant_retried_with_another_segment_is_a_conflict(world):
+    t = template(world)
+    new_member(world)
+
+    def grant(segment):
+        return services.coupon_grant_batch_create(
+            mall_group_id=world.group.pk, template_id=t.pk, idempotency_key="seg-1", actor=ACTOR, segment=segment
+        )
+
+    first = grant({"min_tier_rank": 0, "joined_from": dt.date(2020, 1, 1)})
+    assert grant({"min_tier_rank": 0, "joined_from": "2020-01-01"}).pk == first.pk  # the same request again
+    with pytest.raises(ApplicationError) as exc:
+        grant({"min_tier_rank": 2})
+    assert exc.value.code == "coupon.idempotency_conflict"
