@@ -560,6 +560,12 @@ def sale_refund_in_tx(
         give_back,
     )
     refund.save(update_fields=["points_clawed_back", "points_shortfall", "points_returned"])
+    # 消费返券: a purchase reward that what the shopper keeps no longer earns is voided if unused
+    revoked: list[int] = []
+    if sale.member_id is not None:
+        revoked = coupon_services.coupons_revoke_for_sale_in_tx(
+            sale_id=sale.pk, kept_paid_fen=sum(p.amount_fen - p.refunded_fen for p in payments), at=when
+        )
     sale.refunded_fen += amount
     sale.status = SaleStatus.REFUNDED if sale.refunded_fen == sale.total_fen else SaleStatus.PARTIALLY_REFUNDED
     if all(ln.refunded_qty == ln.quantity for ln in sale_lines.values()):
@@ -577,6 +583,7 @@ def sale_refund_in_tx(
         points_balance=account.balance if account else None,
         coupon_deduct_fen=coupon_deduct,
         coupons_restored=coupon_back.restored_coupon_ids if coupon_back else (),
+        coupons_revoked=tuple(revoked),
     )
 
 

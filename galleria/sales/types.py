@@ -93,3 +93,4 @@ class RefundResult:
     points_balance: int | None
     coupon_deduct_fen: int = 0  # discount the kept goods no longer earn (threshold lost), kept from the money
     coupons_restored: tuple[int, ...] = ()
+    coupons_revoked: tuple[int, ...] = ()  # unused purchase rewards (消费返券) the kept goods no longer earn

@@ -18,6 +18,7 @@ from .issuance import (
     coupon_issue_on_tier_change,
     coupon_void,
     coupons_issue_for_sale_in_tx,
+    coupons_revoke_for_sale_in_tx,
     segment_member_ids,
 )
 from .redemption import (
@@ -59,6 +60,7 @@ __all__ = [
     "coupons_issue_for_sale_in_tx",
     "coupons_redeem_for_sale_in_tx",
     "coupons_refund_for_sale_in_tx",
+    "coupons_revoke_for_sale_in_tx",
     "promotion_create",
     "promotion_set_status",
     "segment_member_ids",

@@ -561,3 +561,21 @@ def coupon_void(*, coupon_id: int, mall_group_id: int, actor: Actor, reason: str
             changes={"status": ["available", "void"], "reason": [None, reason[:100]]},
         )
         return coupon
+
+
+def coupons_revoke_for_sale_in_tx(*, sale_id: int, kept_paid_fen: int, at: dt.datetime) -> list[int]:
+    """Inside a sale refund's transaction: the purchase rewards (消费返券) of this sale that what the shopper
+    keeps no longer earns (`kept_paid_fen` below the template's `trigger_spend_fen`) are voided if unused. A
+    reward already used stays used (its redemption is on record). Returns the voided coupon ids."""
+    rows = lock_rows(
+        Coupon.objects.filter(source=CouponSource.SPEND, source_key=f"sale:{sale_id}", status=CouponStatus.AVAILABLE)
+    )
+    if not rows:
+        return []
+    spend = dict(
+        CouponTemplate.objects.filter(pk__in={c.template_id for c in rows}).values_list("pk", "trigger_spend_fen")
+    )
+    voided = [c for c in rows if kept_paid_fen < spend.get(c.template_id, 0)]
+    if voided:
+        Coupon.objects.filter(pk__in=[c.pk for c in voided]).update(status=CouponStatus.VOID, voided_at=at)
+    return [c.pk for c in voided]

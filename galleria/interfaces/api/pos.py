@@ -215,6 +215,10 @@ class RefundOut(Schema):
         0, description="Discount the kept goods no longer earn (a coupon threshold lost), kept from the money"
     )
     coupons_restored: list[int] = Field(default_factory=list, description="Coupons given back to the member")
+    coupons_revoked: list[int] = Field(
+        default_factory=list,
+        description="Unused purchase-reward coupons (消费返券) the kept goods no longer earn, voided",
+    )
 
 
 class OfflineItemOut(Schema):

@@ -194,3 +194,30 @@ def test_a_clawback_larger_than_the_refund_is_refused_not_lost(world):
     )
     assert whole.money_fen == 10000 and whole.coupon_deduct_fen == 0
     assert ledger_check().ok
+
+
+def test_refunding_the_purchase_voids_the_unused_reward_it_earned(world):
+    template(world, name="¥50 back", kind="cash_off", value_fen=5000, threshold_fen=0, trigger="spend",
+             trigger_spend_fen=30000, is_claimable=False)  # fmt: skip
+    m = member(world)
+    data = sale_in(world, member_id=m.pk, amounts=(20000, 15000))
+    reward = commit(data).coupons_issued[0]
+    # returning the ¥150 item keeps ¥200: still under ¥300, so the unused reward goes
+    r = services.sale_refund(
+        merchant_id=world.merchant.pk,
+        pos_sale_id=data.pos_sale_id,
+        pos_refund_id="RF1",
+        lines=[RefundLineIn(line_no=2, quantity=1)],
+    )
+    assert r.coupons_revoked == (reward.coupon_id,)
+    assert Coupon.objects.get(pk=reward.coupon_id).status == "void"
+    # a reward kept by a big enough purchase stays
+    data2 = sale_in(world, member_id=m.pk, amounts=(40000, 1000))
+    reward2 = commit(data2).coupons_issued[0]
+    r2 = services.sale_refund(
+        merchant_id=world.merchant.pk,
+        pos_sale_id=data2.pos_sale_id,
+        pos_refund_id="RF1",
+        lines=[RefundLineIn(line_no=2, quantity=1)],
+    )
+    assert r2.coupons_revoked == () and Coupon.objects.get(pk=reward2.coupon_id).status == "available"
