@@ -246,10 +246,7 @@ def parse_args(argv: list[str] | None) -> tuple[Options, argparse.Namespace]:
     a = p.parse_args(argv)
     if not (1 <= a.clients <= 64 and 5 <= a.duration <= 600 and 0 <= a.master_kills <= a.kills <= 50):
         p.error("out of range: --clients 1..64, --duration 5..600, 0 <= --master-kills <= --kills <= 50")
-    opts = options(
-        members=a.members, clients=a.clients, duration=a.duration, workers=a.workers, pg_host=a.pg_host,
-        pg_port=a.pg_port, pg_user=a.pg_user, keep=a.keep, seed=a.seed, out=a.out,
-    )  # fmt: skip
+    opts = options(a)
     return opts, a
 
 

@@ -18,16 +18,15 @@ from bench.measure import proc_tree
 from bench.pos_bench import SETTINGS_ENV, Fixture, git_state, prepare, server_env
 
 
-def options(
-    *, members: int, clients: int, duration: float, workers: int, pg_host: str, pg_port: int, pg_user: str, keep: bool,
-    seed: int, out: Path,
-) -> Options:  # fmt: skip
-    if pg_host not in LOOPBACK:
+def options(a: Any) -> Options:
+    """The run's options from the arguments `add_common_args` defined (loopback PostgreSQL only)."""
+    if a.pg_host not in LOOPBACK:
         raise SystemExit("loopback only (--pg-host 127.0.0.1)")
     return Options(
-        members=members, clients=clients, duration=duration, warmup=0.0, workers=workers, pg_host=pg_host,
-        pg_port=pg_port, pg_user=pg_user, pgbench_scale=1, skip_pgbench=True, tiers=True, prime=True, keep=keep,
-        profile=False, profile_duration=0.0, wait_quiet=0.0, settings="config.settings.production", out=out, seed=seed,
+        members=a.members, clients=a.clients, duration=a.duration, warmup=0.0, workers=a.workers, pg_host=a.pg_host,
+        pg_port=a.pg_port, pg_user=a.pg_user, pgbench_scale=1, skip_pgbench=True, tiers=True, prime=True, keep=a.keep,
+        profile=False, profile_duration=0.0, wait_quiet=0.0, settings="config.settings.production", out=a.out,
+        seed=a.seed,
     )  # fmt: skip
 
 

@@ -175,10 +175,7 @@ def parse_args(argv: list[str] | None) -> tuple[Any, argparse.Namespace]:
     a = p.parse_args(argv)
     if not (1 <= a.clients <= 64 and 5 <= a.duration <= 3600 and 0 <= a.warmup <= 120):
         p.error("out of range: --clients 1..64, --duration 5..3600, --warmup 0..120")
-    opts = options(
-        members=a.members, clients=a.clients, duration=a.duration, workers=a.workers, pg_host=a.pg_host,
-        pg_port=a.pg_port, pg_user=a.pg_user, keep=a.keep, seed=a.seed, out=a.out,
-    )  # fmt: skip
+    opts = options(a)
     return opts, a
 
 

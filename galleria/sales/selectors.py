@@ -103,7 +103,6 @@ def sale_quote(
         config=config,
         earned_today=earned_today,
     )
-    applied_ids = {a.key: a for a in best.applied}
     return Quote(
         total_fen=total,
         paid_fen=paid,
@@ -122,8 +121,8 @@ def sale_quote(
         applied=tuple(
             AppliedDiscount(
                 redemption_id=None,
-                coupon_id=int(key.split(":")[1]) if key.startswith("coupon:") else None,
-                promotion_id=int(key.split(":")[1]) if key.startswith("promotion:") else None,
+                coupon_id=int(a.key.split(":")[1]) if a.key.startswith("coupon:") else None,
+                promotion_id=int(a.key.split(":")[1]) if a.key.startswith("promotion:") else None,
                 kind=a.kind,
                 name=str(a.explanation.get("name", "")),
                 discount_fen=a.discount_fen,
@@ -132,7 +131,7 @@ def sale_quote(
                 lines=tuple(LineDiscount(line_no=ln.line_no, discount_fen=ln.discount_fen) for ln in a.lines),
                 explanation=dict(a.explanation),
             )
-            for key, a in applied_ids.items()
+            for a in best.applied
         ),
         coupons=offers.coupons,
         promotions=offers.promotions,
