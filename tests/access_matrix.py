@@ -655,7 +655,21 @@ MATRIX_API: dict[str, Entry] = {
     ),
 }
 
-MATRIX: dict[str, Entry] = {**MATRIX_HTML, **MATRIX_ADMIN, **MATRIX_API}
+# Areas kept in their own files (each imports the helpers above, so these imports come last)
+from .access_matrix_content import MATRIX_CONTENT  # noqa: E402
+from .access_matrix_dedupe import MATRIX_DEDUPE  # noqa: E402
+from .access_matrix_imports import MATRIX_IMPORTS  # noqa: E402
+from .access_matrix_privacy import MATRIX_PRIVACY  # noqa: E402
+
+MATRIX: dict[str, Entry] = {
+    **MATRIX_HTML,
+    **MATRIX_ADMIN,
+    **MATRIX_API,
+    **MATRIX_CONTENT,
+    **MATRIX_DEDUPE,
+    **MATRIX_IMPORTS,
+    **MATRIX_PRIVACY,
+}
 
 
 def principals_of(key: str, entry: Entry) -> tuple[str, ...]:

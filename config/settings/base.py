@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "galleria.accounts",
     "galleria.audit",
     "galleria.messaging",
+    "galleria.content",
     "galleria.members",
     "galleria.ledger",
     "galleria.wallet",
@@ -44,6 +45,9 @@ INSTALLED_APPS = [
     "galleria.points",
     "galleria.coupons",
     "galleria.sales",
+    "galleria.imports",
+    "galleria.dedupe",
+    "galleria.privacy",
     "galleria.demo",
     "galleria.interfaces",
 ]

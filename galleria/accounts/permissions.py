@@ -82,3 +82,24 @@ for _role, _extra in (
 ):
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
 del _role, _extra
+
+# Member data: import, duplicates and merge, privacy rights; the member app's content
+MEMBERS_IMPORT = "members.import"  # import members, opening balances and past sales from files
+MEMBERS_MERGE = "members.merge"  # duplicates report, merge and un-merge
+PRIVACY_MANAGE = "privacy.manage"  # consents on a member's behalf, data export and erasure requests, retention
+PRIVACY_ACCESS_LOG = "privacy.access_log"  # read the log of who viewed unmasked personal data
+CONTENT_VIEW = "content.view"  # the member app's home layout and messages (read)
+CONTENT_MANAGE = "content.manage"  # edit and publish the home layout; send in-app messages
+
+_MEMBER_DATA_ADMIN = {MEMBERS_IMPORT, MEMBERS_MERGE, PRIVACY_MANAGE, PRIVACY_ACCESS_LOG, CONTENT_VIEW, CONTENT_MANAGE}
+
+for _role, _extra in (
+    (Role.PLATFORM_ADMIN, _MEMBER_DATA_ADMIN),
+    (Role.GROUP_ADMIN, _MEMBER_DATA_ADMIN),
+    (Role.MARKETING, {CONTENT_VIEW, CONTENT_MANAGE}),
+    (Role.SERVICE, {MEMBERS_MERGE, PRIVACY_MANAGE, CONTENT_VIEW}),
+    (Role.FINANCE, {PRIVACY_ACCESS_LOG, CONTENT_VIEW}),
+    (Role.READONLY, {CONTENT_VIEW}),
+):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra

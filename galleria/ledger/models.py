@@ -95,6 +95,8 @@ class TransactionKind(models.TextChoices):
     TOPUP = "topup", _("Wallet top-up")
     WALLET_PAY = "wallet_pay", _("Wallet payment")
     REVERSAL = "reversal", _("Reversal")
+    IMPORT = "import", _("Opening balance import")
+    MERGE = "merge", _("Member merge")
 
 
 class Transaction(models.Model):

@@ -70,6 +70,8 @@ class TierChangeReason(models.TextChoices):
     REQUALIFIED = rules.REQUALIFIED, _("Qualified again during the grace period")
     OVERRIDE = rules.OVERRIDE, _("Manual override")
     OVERRIDE_END = rules.OVERRIDE_END, _("Override ended")
+    IMPORT = rules.IMPORT, _("Imported from the previous system")
+    MERGE = rules.MERGE, _("Kept from a merged duplicate")
 
 
 class TierChange(models.Model):

@@ -34,6 +34,8 @@ GRACE = "grace"
 REQUALIFIED = "requalified"
 OVERRIDE = "override"
 OVERRIDE_END = "override_end"
+IMPORT = "import"
+MERGE = "merge"
 
 WINDOW_MONTHS = 12
 

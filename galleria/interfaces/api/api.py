@@ -7,7 +7,7 @@ from typing import Any
 from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
 
-from . import member_app, member_coupons, pos, problems, staff
+from . import dedupe, member_app, member_coupons, pos, privacy, problems, staff
 
 
 class GalleriaAPI(NinjaAPI):
@@ -33,3 +33,6 @@ api.add_router("/app", member_app.router)
 api.add_router("/app", member_coupons.router)
 api.add_router("/console", staff.console)
 api.add_router("/merchant", staff.merchant)
+api.add_router("/console", dedupe.router)
+api.add_router("/app", privacy.app_router)
+api.add_router("/console", privacy.console_router)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import coupon_views, loyalty_views, views
 
@@ -23,4 +23,5 @@ urlpatterns = [
     path("coupons/<int:coupon_id>/", coupon_views.coupon_detail, name="coupon_detail"),
     path("coupons/centre/", coupon_views.claim_centre, name="claim_centre"),
     path("coupons/centre/<int:template_id>/claim/", coupon_views.claim, name="coupon_claim"),
+    path("", include("galleria.interfaces.app.urls_privacy")),
 ]

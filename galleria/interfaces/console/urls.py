@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from .views import (
     adjustments,
@@ -97,4 +97,9 @@ urlpatterns = [
     path("staff/<int:user_id>/edit/", staff.staff_edit, name="staff_edit"),
     path("staff/<int:user_id>/two-step/reset/", two_step.staff_two_step_reset, name="staff_two_step_reset"),
     path("audit/", audit.audit_log, name="audit"),
+    # member data (import, duplicates and merge, privacy) and the member app's content
+    path("", include("galleria.interfaces.console.urls_imports")),
+    path("", include("galleria.interfaces.console.urls_dedupe")),
+    path("", include("galleria.interfaces.console.urls_privacy")),
+    path("", include("galleria.interfaces.console.urls_content")),
 ]

@@ -1,0 +1,5 @@
+"""Console URLs of the dedupe area (included into the console namespace by console/urls.py)."""
+
+from django.urls import URLPattern, path  # noqa: F401
+
+urlpatterns: list[URLPattern] = []
