@@ -4,17 +4,23 @@ retries; same key + a different request → an error.
 The record is inserted first, inside the use case's durable transaction. A concurrent retry with the same key
 blocks on the unique index until the first commits, then fails the insert and replays the stored answer; if the
 first rolls back (an error), the retry runs for real. Failed calls are not stored: nothing was written for them.
+
+A `Gate` (the POS request's nonce) is claimed in the same transaction as the record — on PostgreSQL in the same
+statement — so a signed POS sale commits once, not twice (the nonce's own commit was a second WAL flush per sale).
+The gate is claimed on every path: with the record, or on its own after a failed call or before a replay, and a
+gate already claimed by another request (a replayed signature) fails the call before anything runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +29,22 @@ from .errors import ConflictError, ValidationError
 from .models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 100
+
+
+@dataclass
+class Gate:
+    """A single-use claim checked with the idempotency record: `sql` inserts it and returns a row, or returns no row
+    when it was already claimed (INSERT … ON CONFLICT DO NOTHING RETURNING …)."""
+
+    sql: str
+    params: list[Any]
+    refused: Callable[[], Exception]  # the error when the claim was already taken
+    done: bool = False
+
+    def claim(self) -> bool:
+        """Claim it on its own (autocommit or the caller's transaction); False if it was already claimed."""
+        self.done = True
+        return sql.one(self.sql, self.params) is not None
 
 
 @dataclass(frozen=True)
@@ -54,25 +76,74 @@ def _update_sql() -> str:
     return f"UPDATE {sql.table(IdempotencyRecord)} SET status_code = %s, response = %s WHERE id = %s"  # noqa: S608
 
 
+@cache
+def _gated_insert_sql(gate_sql: str) -> str:
+    """PostgreSQL: the gate and the record in one statement; no record when the gate was already claimed."""
+    columns = "scope, key, request_hash, status_code, response, created_at"
+    return (
+        f"WITH gate AS ({gate_sql}) INSERT INTO {sql.table(IdempotencyRecord)} ({columns})"  # noqa: S608
+        " SELECT %s, %s, %s, %s, %s, %s WHERE EXISTS (SELECT 1 FROM gate) RETURNING id"
+    )
+
+
+def _insert(gate: Gate | None, params: list[Any]) -> int | None:
+    """The record's id, or None when the gate was already claimed (then nothing was written)."""
+    if gate is None:
+        row = sql.one(_insert_sql(), params)
+    elif connection.vendor == "postgresql":
+        gate.done = True
+        row = sql.one(_gated_insert_sql(gate.sql), [*gate.params, *params])
+    else:
+        if not gate.claim():
+            return None
+        row = sql.one(_insert_sql(), params)
+    return None if row is None else int(row[0])
+
+
 def run_idempotent(
-    *, scope: str, key: str, request_hash: str, operation: Callable[[], tuple[int, dict[str, Any]]]
+    *,
+    scope: str,
+    key: str,
+    request_hash: str,
+    operation: Callable[[], tuple[int, dict[str, Any]]],
+    gate: Gate | None = None,
 ) -> Outcome:
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        if gate is not None:
+            _claim_quietly(gate)
         raise ValidationError(
             _("An Idempotency-Key header (1–100 printable characters) is required."), code="idempotency.key_required"
         )
     # No read first: the insert is the check. A committed record makes it fail at once; an in-flight one makes
     # it wait for that transaction, then fail; either way the stored answer is replayed.
+    outcome: Outcome | None = None
     try:
         with transaction.atomic(durable=True):
-            inserted = sql.one(_insert_sql(), [scope, key, request_hash, 0, "", sql.when(timezone.now())])
-            assert inserted is not None
-            status, body = operation()
-            content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
-            sql.execute(_update_sql(), [status, content, inserted[0]])
-            return Outcome(status=status, content=content, replayed=False)
+            inserted = _insert(gate, [scope, key, request_hash, 0, "", sql.when(timezone.now())])
+            if inserted is not None:
+                status, body = operation()
+                content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
+                sql.execute(_update_sql(), [status, content, inserted])
+                outcome = Outcome(status=status, content=content, replayed=False)
     except IntegrityError:
+        # The transaction rolled back, taking the gate's claim with it: claim it on its own. A replay (the stored
+        # answer) is refused when the gate was already claimed, exactly as a fresh call would be.
+        if gate is not None and not gate.claim():
+            raise gate.refused() from None
         existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
         if existing is None:
             raise
         return _replay(existing, request_hash)
+    except BaseException:
+        if gate is not None:
+            _claim_quietly(gate)  # a failed call still spends its gate: replaying it must not run it again
+        raise
+    if outcome is None:
+        assert gate is not None
+        raise gate.refused()
+    return outcome
+
+
+def _claim_quietly(gate: Gate) -> None:
+    with contextlib.suppress(DatabaseError):  # the call's own error (e.g. a lost connection) is the one to report
+        gate.claim()

@@ -169,6 +169,12 @@ def pos_nonce_use(*, key: PosKey, nonce: str) -> bool:
     return sql.one(_nonce_sql(), [key.pk, nonce, sql.when(timezone.now())]) is not None
 
 
+def pos_nonce_statement(*, key: PosKey, nonce: str) -> tuple[str, list[Any]]:
+    """The nonce's insert, for a caller that runs it inside its own transaction (core.idempotency.Gate): it returns
+    a row when the nonce is new and none when this key already used it."""
+    return _nonce_sql(), [key.pk, nonce, sql.when(timezone.now())]
+
+
 @cache
 def _nonce_sql() -> str:
     return (

@@ -33,7 +33,7 @@ from galleria.sales.models import Sale
 from galleria.sales.types import LineIn, PaymentIn, RefundLineIn, SaleIn
 from galleria.tiers.selectors import member_tier
 
-from .pos_auth import PosContext, pos_auth
+from .pos_auth import PosContext, nonce_gate, pos_auth
 from .schemas import NO_NUL, PathText, ProblemOut
 
 router = Router(tags=["pos"], auth=pos_auth)
@@ -291,6 +291,7 @@ def _idempotent(
         key=request.headers.get("Idempotency-Key", ""),
         request_hash=digest.hexdigest(),
         operation=operation,
+        gate=nonce_gate(request),
     )
     response = HttpResponse(outcome.content, status=outcome.status, content_type="application/json")
     if outcome.replayed:

@@ -3,22 +3,55 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja.security import APIKeyHeader
 
 from galleria.core.errors import ApplicationError
+from galleria.core.idempotency import Gate
 from galleria.merchants import rules as signing
 from galleria.merchants.models import Merchant, PosKey, PosTerminal, Store
 from galleria.merchants.selectors import pos_key_active
-from galleria.merchants.services import pos_key_secret, pos_key_touch, pos_nonce_use
+from galleria.merchants.services import pos_key_secret, pos_key_touch, pos_nonce_statement, pos_nonce_use
+
+from .problems import problem
 
 
 class SignatureError(ApplicationError):
     status = 401
     code = "auth.signature_invalid"
+
+
+def nonce_reused() -> SignatureError:
+    return SignatureError(_("This nonce was already used (replayed request)."), code="auth.nonce_reused")
+
+
+def nonce_gate(request: HttpRequest) -> Gate | None:
+    """The request's pending nonce claim (signed POS writes), for `run_idempotent(gate=…)`."""
+    return getattr(request, "galleria_nonce_gate", None)
+
+
+class PosNonceMiddleware:
+    """The safety net of the deferred nonce: a signed POS write whose view did not claim its nonce (it failed before
+    `run_idempotent`, or the operation takes no idempotency record) has it claimed here, after the view; if another
+    request had already used it, the answer becomes the replay refusal. Such views only read (the quote) or wrote
+    nothing, so a replay is refused before anything it did can count."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        gate = nonce_gate(request)
+        if gate is not None and not gate.done and not gate.claim():
+            from .api import api
+
+            exc = nonce_reused()
+            return problem(request, api, status=exc.status, code=exc.code, title=str(exc.message))
+        return response
 
 
 @dataclass(frozen=True)
@@ -71,8 +104,13 @@ class PosSignature(APIKeyHeader):
             body=request.body,
         ):
             raise SignatureError(_("The signature does not match the request."))
-        if not pos_nonce_use(key=pos_key, nonce=nonce):
-            raise SignatureError(_("This nonce was already used (replayed request)."), code="auth.nonce_reused")
+        if request.method == "POST" and request.headers.get("Idempotency-Key"):
+            # A write: the nonce is claimed with the idempotency record, in the use case's own transaction (one
+            # commit per sale, not two). PosNonceMiddleware claims it after the view if nothing did.
+            statement, params = pos_nonce_statement(key=pos_key, nonce=nonce)
+            request.galleria_nonce_gate = Gate(sql=statement, params=params, refused=nonce_reused)  # type: ignore[attr-defined]
+        elif not pos_nonce_use(key=pos_key, nonce=nonce):
+            raise nonce_reused()
         pos_key_touch(key=pos_key)
         terminal = pos_key.terminal
         store = terminal.store

@@ -90,6 +90,43 @@ class TestSigning:
         pos_key_revoke(actor=ACTOR, key_pk=PosKey.objects.get(key_id=pos.signer.key_id).pk)
         problem(pos.get("/api/v1/pos/members/lookup?code=13812345678"), 401, "auth.key_unknown")
 
+    # A signed write claims its nonce with the idempotency record, in the sale's own transaction. Every path must
+    # still spend it: a captured request can never be sent again, whatever happened to the first one.
+
+    def test_a_replayed_signed_sale_is_refused_not_replayed(self, pos, member):
+        first = pos.post("/api/v1/pos/sales", basket("N1"), nonce="sale-nonce-0001", idempotency_key="k-n1")
+        assert first.status_code == 201, first.content
+        again = pos.post("/api/v1/pos/sales", basket("N1"), nonce="sale-nonce-0001", idempotency_key="k-n1")
+        problem(again, 401, "auth.nonce_reused")
+        retry = pos.post("/api/v1/pos/sales", basket("N1"), idempotency_key="k-n1")  # a fresh nonce: the retry
+        assert retry.status_code == 201 and retry["Idempotent-Replayed"] == "true"
+        assert retry.json() == first.json() and Sale.objects.filter(pos_sale_id="N1").count() == 1
+
+    def test_a_failed_sale_still_spends_its_nonce(self, pos, member):
+        bad = basket("N2", payments=[{"method": "wechat", "amount_fen": 1}])  # payments do not cover the total
+        failed = pos.post("/api/v1/pos/sales", bad, nonce="sale-nonce-0002", idempotency_key="k-n2")
+        assert failed.status_code == 422, failed.content
+        # sent again unchanged (same nonce, same key): refused as a replay, not run a second time
+        problem(
+            pos.post("/api/v1/pos/sales", bad, nonce="sale-nonce-0002", idempotency_key="k-n2"),
+            401,
+            "auth.nonce_reused",
+        )
+
+    def test_a_write_that_fails_before_its_use_case_still_spends_its_nonce(self, pos, member):
+        # the body fails schema validation, so the view never reaches run_idempotent: the middleware claims it
+        invalid = {"pos_sale_id": "N3", "lines": "not a list"}
+        assert pos.post("/api/v1/pos/sales", invalid, nonce="sale-nonce-0003").status_code == 422
+        problem(pos.post("/api/v1/pos/sales", invalid, nonce="sale-nonce-0003"), 401, "auth.nonce_reused")
+        # the quote (a POST that writes nothing) is claimed after the view the same way
+        assert pos.post("/api/v1/pos/quote", basket("Q3"), nonce="quote-nonce-0003").status_code == 200
+        problem(pos.post("/api/v1/pos/quote", basket("Q3"), nonce="quote-nonce-0003"), 401, "auth.nonce_reused")
+
+    def test_a_used_nonce_refuses_a_different_write(self, pos, member):
+        assert pos.get("/api/v1/pos/members/lookup?code=13812345678", nonce="shared-nonce-04").status_code == 200
+        problem(pos.post("/api/v1/pos/sales", basket("N4"), nonce="shared-nonce-04"), 401, "auth.nonce_reused")
+        assert not Sale.objects.filter(pos_sale_id="N4").exists()
+
 
 class TestSales:
     def test_quote_then_commit_with_dynamic_code(self, pos, member, world):

@@ -13,7 +13,8 @@ from galleria.tiers.services import tier_ladder_ensure_default
 
 pytestmark = pytest.mark.django_db
 
-SALE_BUDGET = 14  # BEGIN and COMMIT (savepoint here) included
+SALE_BUDGET = 13  # BEGIN and COMMIT (savepoint here) included; the nonce rides with the idempotency record
+SALE_BUDGET_SQLITE = 18  # the embedded default runs the plain statements (no data-modifying CTEs in SQLite)
 QUOTE_BUDGET = 6  # with the member's coupons
 LOOKUP_BUDGET = 5
 
@@ -55,7 +56,7 @@ def count(fn):
 def test_sale_commit_query_budget(pos):
     client, member = pos
     n, sql = count(lambda: client.post("/api/v1/pos/sales", body("S1", member.card_no)))
-    assert n <= SALE_BUDGET, "\n".join(sql)
+    assert n <= (SALE_BUDGET if connection.vendor == "postgresql" else SALE_BUDGET_SQLITE), "\n".join(sql)
 
 
 def test_quote_query_budget(pos):

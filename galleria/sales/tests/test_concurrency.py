@@ -1,5 +1,7 @@
 """Real concurrency on PostgreSQL: threads with their own connections hitting the same member at once."""
 
+import json
+
 import pytest
 from django.test import Client
 
@@ -79,5 +81,34 @@ def test_fifty_concurrent_replays_of_one_idempotency_key_make_one_sale(world):
     assert statuses == {201}
     assert len(bodies) == 1
     assert Sale.objects.count() == 1
+    assert points_balance(member_id=m.pk) == 50
+    assert ledger_check().ok
+
+
+def test_one_signed_request_sent_concurrently_many_times_makes_one_sale_and_refusals(world):
+    """The same captured request (same nonce, same key) fired 12 times at once: the nonce rides in the sale's
+    transaction, so exactly one runs and every other copy is refused as a replay — none is answered as a retry."""
+    m = member(world)
+    terminal = PosTerminal.objects.create(store=world.store, name="T1")
+    key, secret = pos_key_create(actor=Actor.system(), terminal_id=terminal.pk)
+    body = {
+        "pos_sale_id": "NONCE-1",
+        "member": m.card_no,
+        "lines": [{"sku": "A", "name": "a", "quantity": 1, "unit_price_fen": 5000, "amount_fen": 5000}],
+        "payments": [{"method": "card", "amount_fen": 5000}],
+    }
+    headers = PosSigner(key.key_id, secret).headers(
+        "POST", "/api/v1/pos/sales", json.dumps(body).encode(), nonce="one-captured-nonce", idempotency_key="k1"
+    )
+
+    def post(i):
+        resp = Client().generic(
+            "POST", "/api/v1/pos/sales", json.dumps(body).encode(), content_type="application/json", headers=headers
+        )
+        return resp.status_code, resp.json().get("code")
+
+    results = run_parallel(12, post)
+    assert sorted(results) == [(201, None)] + [(401, "auth.nonce_reused")] * 11
+    assert Sale.objects.filter(pos_sale_id="NONCE-1").count() == 1
     assert points_balance(member_id=m.pk) == 50
     assert ledger_check().ok
