@@ -8,8 +8,9 @@
    database session) and sent as the session cookie;
 2. starts `gunicorn config.wsgi:application --workers 2 --worker-class sync --preload`;
 3. --warmup seconds of the mix (not counted), then --duration seconds measured, C client threads in a closed
-   loop, each request one of (weights in MIX): a signed member lookup, a signed quote, a signed sale, a signed full
-   refund of one of the client's earlier sales, or a GET of a member-app page as a signed-in member;
+   loop, each request one of (weights in MIX): a signed member lookup, a signed quote, a signed sale, a signed
+   refund of one of the client's earlier sales (half of them partial: one item of line 1, the sale kept for a later
+   refund of the rest), or a GET of a member-app page as a signed-in member;
 4. per kind: count, req/s, p50/p99 latency, errors (any non-2xx is an error: no other answer is expected — a 302
    from the app would be a sign-in redirect); the RSS of every gunicorn worker after start, after the warm-up,
    every 10 s and at the end; `galleria ledger check` on the database;
@@ -116,7 +117,7 @@ class Mix:
         rng = random.Random(f"{seed}:soak:{idx}")
         key_id, secret = self.keys[idx % len(self.keys)]
         signer = PosSigner(key_id, secret)
-        sold: list[str] = []  # this client's sales not refunded yet
+        sold: list[tuple[str, int]] = []  # this client's sales not fully refunded yet, with line 1's quantity left
         seq = 0
         kinds, weights = list(MIX), list(MIX.values())
         while time.perf_counter() < t_end:
@@ -133,10 +134,17 @@ class Mix:
                 method, body = "GET", b""
                 headers = {"Cookie": f"{self.cookie}={rng.choice(self.sessions)}"}
             elif kind == "refund":
-                target = sold.pop(rng.randrange(len(sold)))
+                # half of the refunds give back one item of line 1 (the sale stays for a later refund), the others
+                # refund whatever is left of the sale
+                target, left = sold.pop(rng.randrange(len(sold)))
                 path = f"/api/v1/pos/sales/{target}/refunds"
-                body = json.dumps({"pos_refund_id": f"r-{target}", "lines": None}).encode()
-                method, headers = "POST", signed_headers(key_id, secret, path, body, f"r-{target}")
+                refund_id = f"r{seq}-{target}"
+                lines_back: list[dict[str, int]] | None = None
+                if left >= 2 and rng.random() < 0.5:
+                    lines_back = [{"line_no": 1, "quantity": 1}]
+                    sold.append((target, left - 1))
+                body = json.dumps({"pos_refund_id": refund_id, "lines": lines_back}).encode()
+                method, headers = "POST", signed_headers(key_id, secret, path, body, refund_id)
             else:
                 lines, total = basket(rng)
                 payload: dict[str, Any] = {"member": rng.choice(self.cards), "lines": lines}
@@ -158,7 +166,7 @@ class Mix:
             out.records.append((kind, t0, t1, status))
             if 200 <= status < 300:
                 if sale_id:
-                    sold.append(sale_id)
+                    sold.append((sale_id, lines[0]["quantity"]))
             elif len(out.samples) < 5:
                 out.samples.append(f"{kind} {status} {method} {path}: {data[:300].decode(errors='replace')}")
 

@@ -148,6 +148,9 @@ GALLERIA_SIGNIN = {
     "IP_BLOCK_SECONDS": env.int("GALLERIA_SIGNIN_IP_BLOCK_SECONDS", default=3600),
     "SECOND_STEP_SECONDS": 300,  # time between the password and the 2-step code
 }
+# Reverse proxies in front of Galleria (nginx, a load balancer): the client address for per-IP sign-in limits and
+# the audit trail is then the N-th X-Forwarded-For entry from the right. 0 = clients connect directly.
+GALLERIA_TRUSTED_PROXIES = env.int("GALLERIA_TRUSTED_PROXIES", default=0)
 GALLERIA_STAFF_SESSION_IDLE_SECONDS = env.int("GALLERIA_STAFF_SESSION_IDLE_SECONDS", default=30 * 60)
 GALLERIA_STAFF_SESSION_MAX_SECONDS = env.int("GALLERIA_STAFF_SESSION_MAX_SECONDS", default=12 * 3600)
 # Roles that must use 2-step sign-in (e.g. "platform_admin,group_admin"), or "all"; empty = optional for everyone.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +22,26 @@ F = TypeVar("F", bound=Callable[..., HttpResponse])
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The shopper's or staff member's address, for per-IP limits and the audit trail.
+
+    Behind N reverse proxies (settings.GALLERIA_TRUSTED_PROXIES = N), REMOTE_ADDR is the nearest proxy and every
+    proxy appended the address it saw to X-Forwarded-For, so the client is the N-th entry from the right; entries
+    further left were written by the client and are not trusted. A missing or malformed entry falls back to
+    REMOTE_ADDR (never a made-up address). With N = 0 (the default: Galleria faces the clients) the header is
+    ignored, so nobody can choose the address their attempts are counted against.
+    """
+    remote = request.META.get("REMOTE_ADDR") or None
+    hops = settings.GALLERIA_TRUSTED_PROXIES
+    if hops <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if len(forwarded) < hops:
+        return remote
+    candidate = forwarded[-hops]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
 
 
 def actor_for(request: HttpRequest) -> Actor:

@@ -68,6 +68,28 @@ class TestLoginLimits:
         other = client.post(LOGIN, {"username": "marketing", "password": PASSWORD}, REMOTE_ADDR="10.1.1.1")
         assert other.status_code == 302
 
+    def test_ip_block_behind_a_proxy_counts_the_forwarded_client_not_the_proxy(self, client, world, settings):
+        settings.GALLERIA_SIGNIN = {**settings.GALLERIA_SIGNIN, "IP_MAX_FAILURES": 3}
+        settings.GALLERIA_TRUSTED_PROXIES = 1
+
+        def attempt(username, password, forwarded):
+            data = {"username": username, "password": password}
+            return client.post(LOGIN, data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+
+        for name in ("a", "b", "c"):  # the attacker at 203.0.113.7 adds a made-up leftmost entry: not trusted
+            attempt(name, "wrong-password-1", "198.51.100.1, 203.0.113.7")
+        assert "Please wait 60 minutes" in attempt("marketing", PASSWORD, "203.0.113.7").content.decode()
+        # another person behind the same proxy is not locked out with the attacker
+        assert attempt("marketing", PASSWORD, "192.0.2.44").status_code == 302
+
+    def test_forwarded_for_is_ignored_without_trusted_proxies(self, client, world, settings):
+        settings.GALLERIA_SIGNIN = {**settings.GALLERIA_SIGNIN, "IP_MAX_FAILURES": 3}
+        for i in range(3):  # a direct client cannot dodge the limit by inventing addresses
+            data = {"username": f"u{i}", "password": "wrong-password-1"}
+            client.post(LOGIN, data, HTTP_X_FORWARDED_FOR=f"192.0.2.{i}")
+        blocked = client.post(LOGIN, {"username": "marketing", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="192.0.2.9")
+        assert "Please wait 60 minutes" in blocked.content.decode()
+
     def test_success_signs_in_stamps_the_session_and_audits(self, client, world, settings):
         resp = post_login(client)
         assert resp.status_code == 302 and resp.url == "/console/"

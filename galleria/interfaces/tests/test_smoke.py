@@ -49,3 +49,24 @@ def test_production_settings_refuse_debug_and_missing_secrets(monkeypatch):
     assert module.DEBUG is False and module.SESSION_COOKIE_SECURE and module.GALLERIA_SANDBOX_PAYMENTS is False
     for name in ("config.settings.production", "config.settings.base"):
         sys.modules.pop(name, None)
+
+
+@pytest.mark.parametrize(
+    ("hops", "remote", "forwarded", "expected"),
+    [
+        (0, "10.0.0.1", "203.0.113.7", "10.0.0.1"),  # no proxy configured: the header is not believed
+        (1, "10.0.0.1", "203.0.113.7", "203.0.113.7"),
+        (1, "10.0.0.1", "198.51.100.1, 203.0.113.7", "203.0.113.7"),  # a client-written entry on the left
+        (2, "10.0.0.2", "203.0.113.7, 10.0.0.1", "203.0.113.7"),
+        (2, "10.0.0.2", "10.0.0.1", "10.0.0.2"),  # fewer entries than proxies: the direct peer
+        (1, "10.0.0.1", "not-an-ip", "10.0.0.1"),
+        (1, "10.0.0.1", "", "10.0.0.1"),
+        (1, "10.0.0.1", "2001:db8::1", "2001:db8::1"),
+    ],
+)
+def test_client_ip_behind_trusted_proxies(rf, settings, hops, remote, forwarded, expected):
+    from galleria.interfaces.common import client_ip
+
+    settings.GALLERIA_TRUSTED_PROXIES = hops
+    request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
