@@ -235,6 +235,9 @@ def prepare(opts: Options) -> Fixture:
     started = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
     migrate_seconds = time.perf_counter() - started
+    # production settings serve hashed static files from the manifest (whitenoise): a page without it is a 500,
+    # as it would be on a server deployed without `collectstatic`
+    call_command("collectstatic", verbosity=0, interactive=False)
     result = seed_demo(members=opts.members, seed=opts.seed)
     group = MallGroup.objects.get()
     if opts.tiers:
