@@ -39,11 +39,14 @@ class Gate:
     sql: str
     params: list[Any]
     refused: Callable[[], Exception]  # the error when the claim was already taken
+    claim_alone: Callable[[], bool] | None = None  # how to claim it outside the record's statement (default: `sql`)
     done: bool = False
 
     def claim(self) -> bool:
         """Claim it on its own (autocommit or the caller's transaction); False if it was already claimed."""
         self.done = True
+        if self.claim_alone is not None:
+            return self.claim_alone()
         return sql.one(self.sql, self.params) is not None
 
 

@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -165,14 +165,32 @@ def pos_key_revoke(*, actor: Actor, key_pk: int) -> PosKey:
 
 
 def pos_nonce_use(*, key: PosKey, nonce: str) -> bool:
-    """Record a nonce; False if this key already used it (a replay). One statement: the unique index decides."""
-    return sql.one(_nonce_sql(), [key.pk, nonce, sql.when(timezone.now())]) is not None
+    """Record a nonce; False if this key already used it (a replay). One statement: the unique index decides.
+
+    On its own (autocommit, PostgreSQL) the insert commits asynchronously: a read-only request (a lookup, a quote)
+    or one that wrote nothing (a failed or replayed write) does not wait for the WAL flush. A database crash can
+    then forget the last fraction of a second of such nonces, so those exact requests could be sent again within
+    their five minutes and change nothing. A write's nonce commits with the write (core.idempotency.Gate).
+    """
+    statement = _nonce_sql()
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        statement = _nonce_relaxed_sql()
+    return sql.one(statement, [key.pk, nonce, sql.when(timezone.now())]) is not None
 
 
 def pos_nonce_statement(*, key: PosKey, nonce: str) -> tuple[str, list[Any]]:
     """The nonce's insert, for a caller that runs it inside its own transaction (core.idempotency.Gate): it returns
     a row when the nonce is new and none when this key already used it."""
     return _nonce_sql(), [key.pk, nonce, sql.when(timezone.now())]
+
+
+@cache
+def _nonce_relaxed_sql() -> str:
+    return (
+        f"INSERT INTO {sql.table(PosNonce)} (key_id, nonce, seen_at)"  # noqa: S608
+        " SELECT %s, %s, %s FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed"
+        " ON CONFLICT (key_id, nonce) DO NOTHING RETURNING id"
+    )
 
 
 @cache

@@ -108,7 +108,12 @@ class PosSignature(APIKeyHeader):
             # A write: the nonce is claimed with the idempotency record, in the use case's own transaction (one
             # commit per sale, not two). PosNonceMiddleware claims it after the view if nothing did.
             statement, params = pos_nonce_statement(key=pos_key, nonce=nonce)
-            request.galleria_nonce_gate = Gate(sql=statement, params=params, refused=nonce_reused)  # type: ignore[attr-defined]
+            request.galleria_nonce_gate = Gate(  # type: ignore[attr-defined]
+                sql=statement,
+                params=params,
+                refused=nonce_reused,
+                claim_alone=lambda: pos_nonce_use(key=pos_key, nonce=nonce),
+            )
         elif not pos_nonce_use(key=pos_key, nonce=nonce):
             raise nonce_reused()
         pos_key_touch(key=pos_key)
