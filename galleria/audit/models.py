@@ -29,3 +29,33 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_type}#{self.target_id}"
+
+
+class PiiAccess(models.Model):
+    """Append-only access log: one row per member whose unmasked personal data a staff user was shown.
+
+    Written by the interfaces with one INSERT per view (a bulk INSERT for exports). No foreign key to members:
+    audit is the lowest layer, and the log must outlive an erased member."""
+
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("staff user")
+    )
+    actor_label = models.CharField(_("staff user"), max_length=100)
+    mall_group_id = models.BigIntegerField(null=True, blank=True)
+    member_id = models.BigIntegerField(_("member"))
+    fields = models.CharField(_("fields"), max_length=100)  # comma-separated: phone,birthday,email,name
+    source = models.CharField(_("page or API"), max_length=60)  # e.g. "console:member_detail", "api:console.members"
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")
+        indexes = [
+            models.Index(fields=["mall_group_id", "-at"], name="pii_access_group_at"),
+            models.Index(fields=["member_id", "-at"], name="pii_access_member_at"),
+            models.Index(fields=["actor", "-at"], name="pii_access_actor_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} member#{self.member_id} {self.fields}"

@@ -5,7 +5,7 @@ from typing import Any, TypeVar
 
 from django.db import models
 
-from .models import AuditEvent
+from .models import AuditEvent, PiiAccess
 from .types import Actor
 
 M = TypeVar("M", bound=models.Model)
@@ -78,3 +78,36 @@ def audited_save(
         changes=diff(before, {name: getattr(obj, name) for name in fields}),
     )
     return obj
+
+
+PII_BULK_BATCH = 1000
+
+
+def pii_access_record(
+    *,
+    actor: Actor,
+    mall_group_id: int | None,
+    member_ids: Iterable[int],
+    fields: Iterable[str],
+    source: str,
+) -> int:
+    """Log that `actor` was shown the unmasked `fields` of these members on `source` (a page or API operation).
+    One INSERT for one member, bulk INSERTs of PII_BULK_BATCH rows for a list or an export. Returns the row count."""
+    field_text = ",".join(sorted(set(fields)))[:100]
+    rows = [
+        PiiAccess(
+            actor_id=actor.user_id,
+            actor_label=actor.label[:100],
+            ip=actor.ip,
+            mall_group_id=mall_group_id,
+            member_id=member_id,
+            fields=field_text,
+            source=source[:60],
+        )
+        for member_id in dict.fromkeys(member_ids)
+    ]
+    if len(rows) == 1:
+        rows[0].save(force_insert=True)
+    elif rows:
+        PiiAccess.objects.bulk_create(rows, batch_size=PII_BULK_BATCH)
+    return len(rows)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from galleria.audit.types import Actor
 from galleria.core import timeutil
 from galleria.core.errors import ApplicationError
+from galleria.demo.app_content import AppContentResult, seed_app_content
 from galleria.malls.models import MallGroup
 from galleria.members.models import Member
 from galleria.merchants.models import Category, Merchant, PosKey, PosTerminal, Store
@@ -59,6 +60,7 @@ class LoyaltyResult:
     topups: int = 0
     points_issued: int = 0
     coupons: demo_coupons.CouponResult | None = None
+    app: AppContentResult | None = None
 
 
 def seed_rules(group: MallGroup, today: dt.date) -> None:
@@ -273,6 +275,7 @@ def seed_loyalty(*, sales: int, seed: int, today: dt.date) -> LoyaltyResult:
     result = seed_activity(group, sales=sales, seed=seed, today=today, promotion_from=promotion_from)
     result.coupons = demo_coupons.seed_coupon_life(group, templates, seed=seed, now=now)
     seed_pending_adjustments(group)
+    result.app = seed_app_content(group)
     return result
 
 

@@ -74,17 +74,28 @@ def system_account_id(*, mall_group_id: int, kind: str, merchant_id: int | None 
         return cached
     owner: dict[str, object] = {"merchant_id": merchant_id} if merchant_id else {"merchant__isnull": True}
     account = Account.objects.filter(mall_group_id=mall_group_id, kind=kind, member__isnull=True, **owner).first()
+    created = False
     if account is None:
         try:
             with transaction.atomic():
                 account = Account.objects.create(
                     mall_group_id=mall_group_id, kind=kind, merchant_id=merchant_id, asset=KIND_ASSET[kind]
                 )
+                created = True
         except IntegrityError:
             account = Account.objects.get(mall_group_id=mall_group_id, kind=kind, member__isnull=True, **owner)
-    _system_ids[(mall_group_id, kind, merchant_id)] = account.pk
-    _known_system.add(account.pk)
-    return account.pk
+    pk = account.pk
+
+    def remember() -> None:
+        _system_ids[(mall_group_id, kind, merchant_id)] = pk
+        _known_system.add(pk)
+
+    if created:
+        # created in this transaction: if it rolls back the row is gone, so remember the id only once committed
+        transaction.on_commit(remember)
+    else:
+        remember()
+    return pk
 
 
 @cache

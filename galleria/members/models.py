@@ -56,6 +56,7 @@ class Member(models.Model):
     code_secret = models.CharField(max_length=40)
     created_at = models.DateTimeField(_("joined at"), db_index=True)
     last_active_at = models.DateTimeField(_("last active"), null=True, blank=True)
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("member")
@@ -114,6 +115,13 @@ class ConsentPurpose(models.TextChoices):
     PERSONALISATION = "personalisation", _("Personalised offers from purchase history")
 
 
+MARKETING_PURPOSES: dict[str, str] = {
+    "sms": ConsentPurpose.MARKETING_SMS,
+    "wechat": ConsentPurpose.MARKETING_WECHAT,
+    "email": ConsentPurpose.MARKETING_EMAIL,
+}
+
+
 class Consent(models.Model):
     """Append-only consent records (PIPL): the latest row per purpose is the member's current choice."""
 
@@ -123,6 +131,11 @@ class Consent(models.Model):
     policy_version = models.CharField(_("policy version"), max_length=20, default="2026-01")
     channel = models.CharField(_("channel"), max_length=10, choices=JoinChannel.choices)
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    # who recorded it: None = the member themself (app, sign-up); a staff user when recorded on their behalf
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("consent")

@@ -13,7 +13,7 @@ from django.db.models.functions import TruncDate
 from galleria.core import sql, timeutil
 
 from . import rules
-from .models import Consent, IdentifierKind, Member, MemberIdentifier, MemberStatus
+from .models import MARKETING_PURPOSES, Consent, IdentifierKind, Member, MemberIdentifier, MemberStatus
 
 
 @dataclass(frozen=True)
@@ -23,11 +23,30 @@ class Resolution:
     value: str
 
 
+MERGE_CHAIN_MAX = 20  # a merged member's survivor may itself have been merged later: follow at most this far
+
+
+def member_survivor_id(*, member_id: int) -> int:
+    """The id a member reference resolves to: itself, or (for a merged member) the survivor it was merged into,
+    following later merges of that survivor too."""
+    current = member_id
+    for _step in range(MERGE_CHAIN_MAX):
+        row = Member.objects.filter(pk=current).values_list("status", "merged_into_id").first()
+        if row is None or row[0] != MemberStatus.MERGED or row[1] is None:
+            return current
+        current = row[1]
+    return current
+
+
 def member_get(*, mall_group_id: int | None, member_id: int) -> Member:
+    """A member by id; a merged member's id resolves to its survivor (old references keep working)."""
     qs = Member.objects.select_related("join_mall", "join_merchant", "mall_group")
     if mall_group_id is not None:
         qs = qs.filter(mall_group_id=mall_group_id)
-    return qs.get(pk=member_id)
+    member = qs.get(pk=member_id)
+    if member.status == MemberStatus.MERGED and member.merged_into_id is not None:
+        return qs.get(pk=member_survivor_id(member_id=member.pk))
+    return member
 
 
 def _by_identifier(mall_group_id: int, kinds: Sequence[str], value: str) -> Member | None:
@@ -234,3 +253,37 @@ def member_stats(
 def member_consent_history(*, member_id: int) -> QuerySet[Consent]:
     """Every consent record of a member, newest first (the append-only PIPL trail)."""
     return Consent.objects.filter(member_id=member_id).order_by("-recorded_at", "-id")
+
+
+# ---------------------------------------------------------------- consents: may we send marketing?
+
+MARKETING_CHANNELS = tuple(MARKETING_PURPOSES)  # "sms", "wechat", "email"
+
+
+def marketing_allowed_ids(*, member_ids: Sequence[int], channel: str) -> set[int]:
+    """The members among `member_ids` we may send marketing to via `channel` ("sms", "wechat" or "email"):
+    active members whose latest consent record for that channel's purpose is a grant. No record = no consent
+    (PIPL: marketing is opt-in). Every marketing feature MUST filter its audience through this (or
+    `marketing_allowed`) at send time, not at planning time: a withdrawal must stop the next message.
+    Two queries whatever the number of members."""
+    purpose = MARKETING_PURPOSES.get(channel)
+    if purpose is None:
+        raise ValueError(f"unknown marketing channel {channel!r}")
+    ids = list(dict.fromkeys(int(i) for i in member_ids))
+    if not ids:
+        return set()
+    active = set(Member.objects.filter(pk__in=ids, status=MemberStatus.ACTIVE).values_list("pk", flat=True))
+    latest: dict[int, bool] = {}
+    rows = (
+        Consent.objects.filter(member_id__in=active, purpose=purpose)
+        .order_by("member_id", "recorded_at", "id")
+        .values_list("member_id", "is_granted")
+    )
+    for member_id, is_granted in rows:
+        latest[member_id] = is_granted  # the last row per member wins
+    return {member_id for member_id, granted in latest.items() if granted}
+
+
+def marketing_allowed(*, member_id: int, channel: str) -> bool:
+    """May we send marketing to this member via `channel` now? See `marketing_allowed_ids`."""
+    return member_id in marketing_allowed_ids(member_ids=[member_id], channel=channel)

@@ -124,8 +124,9 @@ def member_register_in_tx(
         break
     else:  # pragma: no cover - astronomically unlikely
         raise RuntimeError("could not allocate a card number")
+    version = policy_version_current()
     for purpose in consents:
-        Consent.objects.create(member=member, purpose=purpose, is_granted=True, channel=channel)
+        Consent.objects.create(member=member, purpose=purpose, is_granted=True, channel=channel, policy_version=version)
     audit_record(
         actor=actor,
         action="member.register",
@@ -262,12 +263,57 @@ def member_identifier_remove(*, member_id: int, actor: Actor, identifier_id: int
         )
 
 
-def consent_record(*, member_id: int, purpose: str, is_granted: bool, channel: str, actor: Actor) -> Consent:
+def policy_version_current() -> str:
+    """The privacy policy / terms version members agree to now (setting GALLERIA_PRIVACY_POLICY_VERSION)."""
+    return str(getattr(settings, "GALLERIA_PRIVACY_POLICY_VERSION", "2026-01"))[:20]
+
+
+def consent_record(
+    *,
+    member_id: int,
+    purpose: str,
+    is_granted: bool,
+    channel: str,
+    actor: Actor,
+    reason: str = "",
+    mall_group_id: int | None = None,
+) -> Consent:
+    """Append the member's choice for one purpose (the latest row per purpose is the current choice), with the
+    policy version agreed, the channel, who recorded it (a staff user on the member's behalf, or the member) and
+    why. A choice equal to the current one under the same policy version writes nothing and returns that row.
+    The privacy policy itself cannot be withdrawn here: that is deleting the account."""
     if purpose not in ConsentPurpose.values:
         raise ValidationError(_("Unknown consent purpose."), code="members.consent_purpose_invalid")
+    if channel not in JoinChannel.values:
+        raise ValidationError(_("Unknown join channel."), code="members.channel_invalid")
+    if purpose == ConsentPurpose.PRIVACY_POLICY and not is_granted:
+        raise ValidationError(
+            _("The privacy policy cannot be withdrawn on its own: delete the account instead."),
+            code="members.consent_required",
+        )
+    reason = (reason or "").strip()[:200]
+    version = policy_version_current()
     with transaction.atomic(durable=True):
-        member = lock_one(Member.objects.filter(pk=member_id))
-        consent = Consent.objects.create(member=member, purpose=purpose, is_granted=is_granted, channel=channel)
+        qs = Member.objects.filter(pk=member_id, status=MemberStatus.ACTIVE)
+        if mall_group_id is not None:
+            qs = qs.filter(mall_group_id=mall_group_id)
+        member = lock_one(qs)
+        latest = Consent.objects.filter(member=member, purpose=purpose).order_by("-recorded_at", "-id").first()
+        if latest is not None and latest.is_granted == is_granted and latest.policy_version == version:
+            return latest
+        consent = Consent.objects.create(
+            member=member,
+            purpose=purpose,
+            is_granted=is_granted,
+            channel=channel,
+            policy_version=version,
+            recorded_by_id=actor.user_id,
+            reason=reason,
+        )
+        before = None if latest is None else ("granted" if latest.is_granted else "withdrawn")
+        changes: dict[str, Any] = {purpose: [before, "granted" if is_granted else "withdrawn"]}
+        if reason:
+            changes["reason"] = reason
         audit_record(
             actor=actor,
             action="member.consent",
@@ -275,9 +321,37 @@ def consent_record(*, member_id: int, purpose: str, is_granted: bool, channel: s
             target_id=member.pk,
             target_label=member.card_no,
             mall_group_id=member.mall_group_id,
-            changes={purpose: [None, "granted" if is_granted else "withdrawn"]},
+            changes=changes,
         )
         return consent
+
+
+ANONYMISED_FIELDS = ("phone", "card_no", "name", "gender", "birthday", "email", "last_active_at")
+
+
+def member_anonymise_in_tx(*, member: Member, at: dt.datetime) -> dict[str, int]:
+    """Erase the member's personal data inside the caller's transaction, with the member row locked by the
+    caller: profile fields blanked, every identifier released (the phone can register again as a new member),
+    the member-code secret rotated, one-time codes for the phone deleted, status `erased` (sessions end: every
+    member session and API call requires an active member). Sales, ledger and consent rows stay, keyed by the
+    member id only. Returns what was removed."""
+    phone = member.phone
+    identifiers, _by_model = MemberIdentifier.objects.filter(member=member).delete()
+    otps = 0
+    if phone:
+        otps, _by_model = OtpChallenge.objects.filter(mall_group_id=member.mall_group_id, phone=phone).delete()
+    member.phone = ""
+    member.card_no = ""
+    member.name = ""
+    member.gender = Gender.UNKNOWN
+    member.birthday = None
+    member.email = ""
+    member.last_active_at = None
+    member.code_secret = secrets.token_hex(16)
+    member.status = MemberStatus.ERASED
+    member.erased_at = at
+    member.save(update_fields=[*ANONYMISED_FIELDS, "code_secret", "status", "erased_at"])
+    return {"identifiers": identifiers, "otp_challenges": otps}
 
 
 def member_touch(*, member_id: int) -> None:

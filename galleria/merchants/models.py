@@ -46,6 +46,10 @@ class Merchant(TimeStampedModel):
         _("commission (basis points)"), default=0, help_text=_("1 basis point = 0.01 percent of sales")
     )
     area_m2 = models.PositiveIntegerField(_("area (m²)"), default=0)
+    # What the member app shows (the directory and the merchant page). Hours: empty = the mall's hours.
+    short_description = models.CharField(_("short description"), max_length=120, blank=True)
+    opens_at = models.TimeField(_("opens at"), null=True, blank=True, help_text=_("Empty: the mall's hours"))
+    closes_at = models.TimeField(_("closes at"), null=True, blank=True, help_text=_("Empty: the mall's hours"))
 
     class Meta:
         verbose_name = _("merchant")
@@ -58,6 +62,11 @@ class Merchant(TimeStampedModel):
                 | Q(contract_starts_on__isnull=True)
                 | Q(contract_ends_on__gte=models.F("contract_starts_on")),
                 name="merchant_contract_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(opens_at__isnull=True, closes_at__isnull=True)
+                | Q(opens_at__isnull=False, closes_at__isnull=False),
+                name="merchant_hours_both_or_neither",
             ),
         ]
         indexes = [models.Index(fields=["mall", "category"])]

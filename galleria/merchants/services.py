@@ -33,6 +33,9 @@ MERCHANT_FIELDS = (
     "contract_ends_on",
     "commission_bp",
     "area_m2",
+    "short_description",
+    "opens_at",
+    "closes_at",
 )
 STORE_FIELDS = ("name", "floor", "unit_no", "phone", "is_active")
 

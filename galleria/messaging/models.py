@@ -26,3 +26,57 @@ class SmsMessage(models.Model):
     class Meta:
         verbose_name = _("SMS message")
         verbose_name_plural = _("SMS messages")
+
+
+class Audience(models.TextChoices):
+    ALL = "all", _("All members")
+    TIER = "tier", _("Members of one tier")
+    MEMBER = "member", _("One member")
+
+
+class InboxMessage(models.Model):
+    """A message in the member app's inbox (the in-app channel), stored once whatever its audience.
+
+    Who sees it is decided when a member reads the inbox, not by writing a row per member: `all` = every member of
+    the group who joined before it was sent; `tier` = members currently in `tier_level_id` who joined before it
+    was sent; `member` = that one member. Messaging sits below members and tiers, so those two are plain ids
+    (the console checks them in the sender's scope before sending)."""
+
+    mall_group = models.ForeignKey("malls.MallGroup", on_delete=models.PROTECT, related_name="+")
+    audience = models.CharField(_("audience"), max_length=8, choices=Audience.choices)
+    tier_level_id = models.BigIntegerField(null=True, blank=True)
+    member_id = models.BigIntegerField(null=True, blank=True)
+    title = models.CharField(_("title"), max_length=60)
+    body = models.TextField(_("message"), max_length=2000)
+    sent_at = models.DateTimeField(_("sent at"), db_index=True)
+    sent_by = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("inbox message")
+        verbose_name_plural = _("inbox messages")
+        indexes = [
+            models.Index(fields=["mall_group", "audience", "sent_at"], name="inbox_group_audience_sent"),
+            models.Index(fields=["member_id", "sent_at"], name="inbox_member_sent"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(audience="all", tier_level_id__isnull=True, member_id__isnull=True)
+                    | models.Q(audience="tier", tier_level_id__isnull=False, member_id__isnull=True)
+                    | models.Q(audience="member", tier_level_id__isnull=True, member_id__isnull=False)
+                ),
+                name="inbox_message_audience_target",
+            )
+        ]
+
+
+class InboxRead(models.Model):
+    """One row per (message, member) once the member has opened it: the only per-member row a message gets."""
+
+    message = models.ForeignKey(InboxMessage, on_delete=models.CASCADE, related_name="reads")
+    member_id = models.BigIntegerField()
+    read_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "member_id"], name="inbox_read_once")]
+        indexes = [models.Index(fields=["member_id"], name="inbox_read_member")]

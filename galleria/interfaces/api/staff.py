@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
@@ -15,7 +14,7 @@ from galleria.accounts import permissions as perms
 from galleria.accounts.models import User
 from galleria.accounts.selectors import scope_for_user
 from galleria.accounts.types import Scope
-from galleria.audit.services import audit_record
+from galleria.audit.services import audit_record, pii_access_record
 from galleria.core.errors import NotFoundError, PermissionDeniedError
 from galleria.malls.models import Mall
 from galleria.members import rules
@@ -94,7 +93,21 @@ def members_search(request: HttpRequest, filters: Query[MemberQuery]) -> MemberP
     scope = _scope(request, perms.MEMBERS_VIEW)
     qs = member_selectors.member_search(mall_group_id=scope.mall_group_id, query=filters.q, channel=filters.channel)
     rows = list(qs[filters.offset : filters.offset + filters.limit])
+    if scope.can(perms.MEMBERS_VIEW_PII):
+        _log_pii(request, scope, [m for m in rows if m.phone], ("phone",), "api:console.members_search")
     return MemberPage(count=qs.count(), results=[_member_out(m, scope=scope) for m in rows])
+
+
+def _log_pii(request: HttpRequest, scope: Scope, members: list[Member], fields: tuple[str, ...], source: str) -> None:
+    """The access log: these members' unmasked `fields` are in the response (one bulk INSERT)."""
+    if members:
+        pii_access_record(
+            actor=actor_for(request),
+            mall_group_id=members[0].mall_group_id if scope.is_platform else scope.mall_group_id,
+            member_ids=[m.pk for m in members],
+            fields=fields,
+            source=source,
+        )
 
 
 @console.get("/members/{member_id}", response={200: StaffMemberDetailOut, **ERRORS})
@@ -103,11 +116,12 @@ def member_detail(request: HttpRequest, member_id: int) -> StaffMemberDetailOut:
     scope = _scope(request, perms.MEMBERS_VIEW)
     if not 0 < member_id < 2**62:
         raise NotFoundError()
-    member = get_object_or_404(
-        Member.objects.select_related("join_mall"),
-        pk=member_id,
-        **({} if scope.is_platform else {"mall_group_id": scope.mall_group_id}),
-    )
+    try:  # an absorbed member's id resolves to its survivor (docs/merge.md)
+        member = member_selectors.member_get(
+            mall_group_id=None if scope.is_platform else scope.mall_group_id, member_id=member_id
+        )
+    except Member.DoesNotExist:
+        raise NotFoundError() from None
     pii = scope.can(perms.MEMBERS_VIEW_PII)
     audit_record(
         actor=actor_for(request),
@@ -117,6 +131,15 @@ def member_detail(request: HttpRequest, member_id: int) -> StaffMemberDetailOut:
         target_label=member.card_no,
         mall_group_id=member.mall_group_id,
     )
+    if pii:
+        shown = ("phone", "birthday", "email", "identifiers")
+        _log_pii(
+            request,
+            scope,
+            [member],
+            tuple(f for f in shown if f == "identifiers" or getattr(member, f)),
+            "api:console.member_detail",
+        )
     base = _member_out(member, scope=scope).model_dump()
     identifiers = [
         IdentifierOut(
@@ -148,6 +171,8 @@ def member_register(request: HttpRequest, payload: RegisterIn) -> Status:
         actor=actor_for(request),
         profile={"name": payload.name, "gender": payload.gender, "birthday": payload.birthday, "email": payload.email},
     )
+    if scope.can(perms.MEMBERS_VIEW_PII):
+        _log_pii(request, scope, [member], ("phone",), "api:console.member_register")
     return Status(201, _member_out(member, scope=scope))
 
 

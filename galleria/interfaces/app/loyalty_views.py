@@ -204,14 +204,3 @@ def topup_pay(request: HttpRequest, member: Member, mall: Mall, topup_id: int) -
         "sandbox": actions.sandbox_enabled() and topup.gateway == "sandbox",
     }
     return render(request, "app/topup_pay.html", ctx)
-
-
-# ---------------------------------------------------------------- purchases
-
-
-@never_cache
-@member_view
-def purchases(request: HttpRequest, member: Member, mall: Mall) -> HttpResponse:
-    rows, paging = presenters.purchases(member=member, tz_name=mall.timezone, page=_page(request))
-    ctx = {**_base_context(mall, member, tab="home"), "rows": rows, "paging": paging}
-    return render(request, "app/purchases.html", ctx)

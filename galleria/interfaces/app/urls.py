@@ -1,14 +1,14 @@
 from django.urls import include, path
 
-from . import coupon_views, loyalty_views, views
+from . import coupon_views, home, loyalty_views, screens, views
 
 app_name = "app"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
     path("login/", views.login, name="login"),
     path("logout/", views.logout, name="logout"),
-    path("code/", views.code, name="code"),
+    path("code/", home.code, name="code"),
     path("profile/", views.profile, name="profile"),
     path("profile/plates/", views.plate_add, name="plate_add"),
     path("profile/plates/<int:identifier_id>/remove/", views.plate_remove, name="plate_remove"),
@@ -18,7 +18,15 @@ urlpatterns = [
     path("wallet/", loyalty_views.wallet, name="wallet"),
     path("wallet/topup/", loyalty_views.topup_start, name="topup_start"),
     path("wallet/topups/<int:topup_id>/pay/", loyalty_views.topup_pay, name="topup_pay"),
-    path("purchases/", loyalty_views.purchases, name="purchases"),
+    path("purchases/", screens.purchases_moved, name="purchases"),
+    path("bills/", screens.bills, name="bills"),
+    path("bills/<int:sale_id>/", screens.bill_detail, name="bill"),
+    path("merchants/", screens.merchants, name="merchants"),
+    path("merchants/<int:merchant_id>/", screens.merchant, name="merchant"),
+    path("inbox/", screens.inbox, name="inbox"),
+    path("inbox/read-all/", screens.inbox_read_all, name="inbox_read_all"),
+    path("inbox/<int:message_id>/", screens.inbox_message, name="inbox_message"),
+    path("images/<int:image_id>/<str:sha256>/", screens.image, name="image"),
     path("coupons/", coupon_views.coupons, name="coupons"),
     path("coupons/<int:coupon_id>/", coupon_views.coupon_detail, name="coupon_detail"),
     path("coupons/centre/", coupon_views.claim_centre, name="claim_centre"),

@@ -26,7 +26,6 @@ from django_htmx.http import HttpResponseClientRedirect
 from galleria.audit.types import Actor
 from galleria.core import timeutil
 from galleria.core.errors import ApplicationError
-from galleria.core.money import format_cny
 from galleria.interfaces.common import client_ip
 from galleria.malls.models import Mall
 from galleria.members import rules as member_rules
@@ -41,10 +40,7 @@ from galleria.members.services import (
     member_profile_update,
     otp_request,
 )
-from galleria.points.selectors import points_balance
-from galleria.wallet.selectors import wallet_balance
 
-from . import presenters
 from .forms import LoginForm, PlateForm, ProfileForm
 
 SESSION_MEMBER = "member_id"
@@ -225,27 +221,6 @@ def _code_context(member: Member) -> dict[str, Any]:
         "refresh_after": current.expires_in + 1,  # a second late, so the server is surely in the next step
         "step_seconds": int(settings.GALLERIA_MEMBER_CODE_STEP_SECONDS),
     }
-
-
-@never_cache
-@member_view
-def home(request: HttpRequest, member: Member, mall: Mall) -> HttpResponse:
-    tier = presenters.current_tier(member=member)
-    ctx = {
-        **_base_context(mall, member, tab="home"),
-        **_code_context(member),
-        "tier": tier,
-        "points_balance": points_balance(member_id=member.pk),
-        "wallet_text": format_cny(wallet_balance(member_id=member.pk).total_fen),
-        "recent": presenters.recent_purchases(member=member, tz_name=mall.timezone),
-    }
-    return render(request, "app/home.html", ctx)
-
-
-@never_cache
-@member_view
-def code(request: HttpRequest, member: Member, mall: Mall) -> HttpResponse:
-    return render(request, "app/_code.html", _code_context(member))
 
 
 # ---------------------------------------------------------------- profile and plates

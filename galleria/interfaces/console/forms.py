@@ -226,6 +226,9 @@ class MerchantForm(forms.Form):
         commission.widget.attrs.update({"min": 0, "max": 10000, "step": 1})
         self.fields["area_m2"].widget.attrs.update({"min": 0})
         self.fields["credit_code"].widget.attrs.update({"class": "mono"})
+        for name in ("opens_at", "closes_at"):  # present once MERCHANT_FIELDS lists the member-app fields
+            if name in self.fields:
+                self.fields[name].widget = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
     @property
     def mall_id(self) -> int | None:
@@ -239,6 +242,9 @@ class MerchantForm(forms.Form):
         starts, ends = data.get("contract_starts_on"), data.get("contract_ends_on")
         if starts and ends and ends < starts:
             self.add_error("contract_ends_on", _("The contract cannot end before it starts."))
+        if "opens_at" in self.fields and (data.get("opens_at") is None) != (data.get("closes_at") is None):
+            # the member app shows the merchant's own hours or the mall's: both times, or neither
+            self.add_error("closes_at", _("Give both the opening and the closing time, or leave both empty."))
         name, mall_id = data.get("name"), self.mall_id
         if (
             name

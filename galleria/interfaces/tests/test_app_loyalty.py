@@ -94,7 +94,7 @@ def text(resp) -> str:
 # ---------------------------------------------------------------- the session gate
 
 
-PAGES = ["/app/points/", "/app/tier/", "/app/wallet/", "/app/purchases/", "/app/wallet/topups/1/pay/"]
+PAGES = ["/app/points/", "/app/tier/", "/app/wallet/", "/app/bills/", "/app/bills/1/", "/app/wallet/topups/1/pay/"]
 API_GETS = ["/api/v1/app/me/points", "/api/v1/app/me/tier", "/api/v1/app/me/wallet", "/api/v1/app/me/purchases"]
 
 
@@ -539,14 +539,14 @@ class TestPurchases:
         sale(world, member, amounts=(12800,), pos_id="P1")
         sale(world, member, amounts=(20000,), points=100, pos_id="P2")
         sale_services.sale_refund(merchant_id=world.merchant.pk, pos_sale_id="P1", pos_refund_id="R1", lines=None)
-        html = text(signed_in.get("/app/purchases/"))
+        html = text(signed_in.get("/app/purchases/", follow=True))  # the old address now shows the bills
         assert html.count('data-testid="purchase"') == 2
         assert "喜茶" in html and "¥128.00" in html and "¥200.00" in html
         assert "+199 points earned" in html  # ¥199 paid after ¥1 of points
         assert "100 points used (¥1.00)" in html and "Refunded" in html and "¥128.00 refunded" in html
         home = text(signed_in.get("/app/"))
-        assert "Recent purchases" in home and home.count('data-testid="purchase"') == 2
-        assert 'href="/app/purchases/"' in home
+        assert "Recent bills" in home and home.count('data-testid="purchase"') == 2
+        assert 'href="/app/bills/"' in home
         body = signed_in.get("/api/v1/app/me/purchases").json()
         assert body["page"]["count"] == 2
         latest = body["results"][0]
@@ -599,7 +599,7 @@ def test_another_members_data_is_never_visible(signed_in, world, member, other, 
         "李四",
         "银卡 →",
     )
-    for url in ("/app/", "/app/points/", "/app/tier/", "/app/wallet/", "/app/purchases/"):
+    for url in ("/app/", "/app/points/", "/app/tier/", "/app/wallet/", "/app/bills/", "/app/inbox/"):
         html = signed_in.get(url).content.decode()
         for word in secrets_:
             assert word not in html, (url, word)

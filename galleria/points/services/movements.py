@@ -221,7 +221,7 @@ def points_claw_back_in_tx(
     available = min(points, points_account.balance or 0)
     shortfall = points - available
     # give the points back to their funders in the same proportion they were issued
-    issued = [(e.account_id, -e.amount) for e in earn_tx.entries.all() if e.account_id != points_account.pk]
+    issued = [(e.account_id, -e.amount) for e in earn_tx.entries.all() if e.amount < 0]  # the funders' legs
     issued_total = sum(p for _a, p in issued)
     parts = allocate(points, [p for _a, p in issued]) if issued_total else []
     legs = [Leg(acc, Asset.POINTS, part) for (acc, _p), part in zip(issued, parts, strict=True)]
@@ -264,7 +264,8 @@ def points_return_in_tx(
     """Give back points that paid for refunded goods (to the member, from the merchant's redeemed account)."""
     if points <= 0:
         return None
-    redeemed_account = next(e.account_id for e in spend_tx.entries.all() if e.account_id != points_account.pk)
+    redeemed_account = next(e.account_id for e in spend_tx.entries.all() if e.amount > 0)  # after a merge the
+    # member's own leg may be another member's account, so the system leg is told by its sign
     legs = [Leg(points_account.pk, Asset.POINTS, points), Leg(redeemed_account, Asset.POINTS, -points)]
     tx = ledger.post(
         mall_group_id=mall_group_id,

@@ -68,6 +68,10 @@ JOBS: list[Job] = [
     Job("coupons-expire", "*/15 * * * *", "coupons_expire"),
     # Birthday coupons, once per member per year, for members whose mall-local birthday is today.
     Job("coupons-birthdays", "10 0 * * *", "coupons_birthdays"),
+    # Account deletions whose cooling-off window has ended (PIPL erasure); idempotent, one member per transaction.
+    Job("privacy-erasures", "40 * * * *", "privacy_erasures"),
+    # Members inactive longer than GALLERIA_RETENTION_INACTIVE_DAYS are anonymised (0 = off); batched, idempotent.
+    Job("privacy-retention", "50 3 * * *", "privacy_retention"),
 ]
 
 

@@ -31,6 +31,11 @@ class PurchaseRow:
     refunded_fen: int
     status: str
     status_label: str
+    discount_fen: int = 0
+
+    @property
+    def discount_text(self) -> str:
+        return format_cny(self.discount_fen)
 
     @property
     def total_text(self) -> str:
@@ -65,6 +70,7 @@ def _purchase_row(sale: Sale, tz_name: str) -> PurchaseRow:
         refunded_fen=sale.refunded_fen,
         status=sale.status,
         status_label=str(SaleStatus(sale.status).label) if sale.status in SaleStatus.values else sale.status,
+        discount_fen=sale.discount_fen,
     )
 
 

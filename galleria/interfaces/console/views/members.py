@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from galleria.accounts import permissions as perms
 from galleria.audit.selectors import audit_list
-from galleria.audit.services import audit_record
+from galleria.audit.services import audit_record, pii_access_record
 from galleria.core.errors import ApplicationError
 from galleria.interfaces.common import actor_for, scope_of, spreadsheet_cell
 from galleria.members import exceptions as member_errors
@@ -48,6 +48,7 @@ from galleria.members.services import (
 from ..forms import IdentifierAddForm, MemberFilterForm, MemberProfileForm, MemberRegisterForm
 from ..helpers import add_application_error, console_view, error_message, is_htmx, page_of, trail
 from .member_loyalty import loyalty_context
+from .privacy import privacy_context
 
 AUDIT_TRAIL_LIMIT = 30
 FIXED_KINDS = (IdentifierKind.PHONE, IdentifierKind.CARD)
@@ -142,6 +143,15 @@ def member_export(request: HttpRequest) -> StreamingHttpResponse:
             "filters": {k: v for k, v in filters.items() if v},
         },
     )
+    if with_pii and count:
+        # the access log: one row per member whose full phone leaves in the file (bulk INSERTs)
+        pii_access_record(
+            actor=actor_for(request),
+            mall_group_id=scope.mall_group_id,
+            member_ids=members.values_list("pk", flat=True).iterator(chunk_size=2000),
+            fields=("phone", "name"),
+            source="console:members_export",
+        )
     tz = timezone.get_current_timezone()
     writer = csv.writer(_Echo())
 
@@ -167,6 +177,7 @@ def _detail(
     identifier_form: IdentifierAddForm | None = None,
     revealed_phone: str = "",
     loyalty: dict[str, Any] | None = None,
+    privacy: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     """Render the 360 view. Every rendering shows personal data, so every rendering is audited.
@@ -182,6 +193,15 @@ def _detail(
             target_id=member.pk,
             target_label=member.card_no,
             mall_group_id=member.mall_group_id,
+        )
+    shown = [name for name, value in (("birthday", member.birthday), ("email", member.email)) if value]
+    if with_pii and shown:  # unmasked birthday / email on the page: the access log
+        pii_access_record(
+            actor=actor,
+            mall_group_id=member.mall_group_id,
+            member_ids=[member.pk],
+            fields=shown,
+            source="console:member_detail",
         )
     identifiers = [
         (row, rules.mask_phone(row.value) if row.kind == IdentifierKind.PHONE else row.value, row.kind in FIXED_KINDS)
@@ -210,12 +230,17 @@ def _detail(
     }
     if scope.can(perms.LOYALTY_VIEW):
         context.update(loyalty_context(request, member, **(loyalty or {})))
+    if scope.can(perms.PRIVACY_MANAGE):
+        context.update(privacy_context(member, **(privacy or {})))
     return render(request, "console/members/detail.html", context, status=status)
 
 
 @console_view(perms.MEMBERS_VIEW)
 def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
-    return _detail(request, _member_or_404(request, member_id))
+    member = _member_or_404(request, member_id)
+    if member.pk != member_id:  # a merged member's page: its survivor's, at the survivor's address
+        return redirect("console:member_detail", member_id=member.pk)
+    return _detail(request, member)
 
 
 @require_POST
@@ -232,6 +257,14 @@ def member_phone(request: HttpRequest, member_id: int) -> HttpResponse:
         mall_group_id=member.mall_group_id,
         changes={"fields": "phone"},
     )
+    if member.phone:
+        pii_access_record(
+            actor=actor_for(request),
+            mall_group_id=member.mall_group_id,
+            member_ids=[member.pk],
+            fields=("phone",),
+            source="console:member_phone",
+        )
     phone = rules.national_phone(member.phone) if member.phone else ""
     if is_htmx(request):
         return render(request, "console/members/_phone.html", {"member": member, "revealed_phone": phone})
@@ -285,6 +318,15 @@ def member_edit(request: HttpRequest, member_id: int) -> HttpResponse:
         return redirect("console:member_detail", member.pk)
     with_pii = scope.can(perms.MEMBERS_VIEW_PII)
     initial = {"name": member.name, "gender": member.gender, "birthday": member.birthday, "email": member.email}
+    shown = [name for name in ("birthday", "email") if initial[name]]
+    if with_pii and shown and request.method != "POST":  # the form shows them unmasked
+        pii_access_record(
+            actor=actor_for(request),
+            mall_group_id=member.mall_group_id,
+            member_ids=[member.pk],
+            fields=shown,
+            source="console:member_edit",
+        )
     form = MemberProfileForm(request.POST or None, initial=initial, with_pii=with_pii)
     if request.method == "POST" and form.is_valid():
         try:

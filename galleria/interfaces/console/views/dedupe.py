@@ -1,0 +1,254 @@
+"""Console: duplicates report, pair review with merge preview, merge records and un-merge (members.merge)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from galleria.accounts import permissions as perms
+from galleria.core.errors import ApplicationError
+from galleria.core.money import format_cny
+from galleria.dedupe import rules as dedupe_rules
+from galleria.dedupe import selectors as dedupe_selectors
+from galleria.dedupe import services as dedupe_services
+from galleria.dedupe.models import MergeRecord
+from galleria.interfaces.common import actor_for, scope_of
+from galleria.members.models import Member
+
+from ..helpers import PAGE_SIZE, console_view, page_of
+from ..loyalty import group_context
+
+EVIDENCE_LABELS: dict[str, Any] = {
+    dedupe_rules.PHONE: _("Same phone"),
+    dedupe_rules.CARD: _("Same card number"),
+    dedupe_rules.UNIONID: _("Same WeChat unionid"),
+    dedupe_rules.PLATE: _("Same licence plate"),
+    dedupe_rules.NAME_BIRTHDAY: _("Same name and birthday"),
+    dedupe_rules.EMAIL: _("Same e-mail"),
+    dedupe_rules.REPORTED: _("Reported as duplicate"),
+}
+
+ERROR_TEXT: dict[str, Any] = {
+    "dedupe.same_member": _("A member cannot be merged into itself."),
+    "dedupe.different_groups": _("Only members of the same mall group can be merged."),
+    "dedupe.member_not_active": _("One of the members is already merged or erased."),
+    "dedupe.pending_topup": _(
+        "A wallet top-up of this member is still waiting for payment. Try again when it is finished."
+    ),
+    "dedupe.pending_adjustment": _("A points adjustment of this member is waiting for approval. Decide it first."),
+    "dedupe.key_conflict": _(
+        "Both members have a top-up with the same request key; they cannot be merged automatically."
+    ),
+    "dedupe.undo_window_passed": _("This merge is too old to be undone."),
+    "dedupe.undo_survivor_activity": _(
+        "The surviving member has used points or wallet money since the merge; it cannot be undone."
+    ),
+    "dedupe.undo_coupon_changed": _(
+        "A coupon that moved with the merge has been used or changed since; the merge cannot be undone."
+    ),
+    "dedupe.undo_tier_changed": _("The surviving member's tier changed since the merge; it cannot be undone."),
+    "dedupe.undo_not_live": _("This merge was already undone, or one of its members has changed status since."),
+    "dedupe.pair_invalid": _("Choose two different members of your mall group."),
+}
+
+
+def _error(exc: ApplicationError) -> str:
+    return str(ERROR_TEXT.get(exc.code, exc.message))
+
+
+@console_view(perms.MEMBERS_MERGE)
+def duplicates(request: HttpRequest) -> HttpResponse:
+    g = group_context(request)
+    scope = scope_of(request)
+    kind = request.GET.get("kind", "")
+    if kind not in dedupe_rules.WEIGHTS:
+        kind = ""
+    pairs = dedupe_selectors.duplicate_candidates(mall_group_id=g.id, kind=kind)
+    page = Paginator(pairs, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    query = params.urlencode()
+    ids = sorted({i for p in page.object_list for i in (p.low_id, p.high_id)})
+    sides = dedupe_selectors.member_sides(
+        mall_group_id=g.id, member_ids=ids, show_pii=scope.can(perms.MEMBERS_VIEW_PII)
+    )
+    rows = [
+        {
+            "pair": p,
+            "low": sides.get(p.low_id),
+            "high": sides.get(p.high_id),
+            "evidence": [EVIDENCE_LABELS.get(k, k) for k in p.kinds],
+        }
+        for p in page.object_list
+    ]
+    return render(
+        request,
+        "console/dedupe/list.html",
+        {
+            "nav": "duplicates",
+            "g": g,
+            "page_obj": page,
+            "query_string": query,
+            "rows": rows,
+            "kind": kind,
+            "kinds": [(k, EVIDENCE_LABELS[k], w) for k, w in dedupe_rules.WEIGHTS.items()],
+        },
+    )
+
+
+def _pair(request: HttpRequest, a_id: int, b_id: int) -> tuple[Member, Member]:
+    scope = scope_of(request)
+    try:
+        a, b = dedupe_selectors.pair_members(mall_group_id=scope.mall_group_id, a_id=a_id, b_id=b_id)
+    except Member.DoesNotExist as exc:
+        raise Http404("member") from exc
+    if a.pk == b.pk:
+        raise Http404("pair")
+    return a, b
+
+
+def _pair_page(request: HttpRequest, a: Member, b: Member, *, error: str = "", status: int = 200) -> HttpResponse:
+    scope = scope_of(request)
+    low, high = (a, b) if a.pk < b.pk else (b, a)
+    try:
+        survivor_id = int(request.POST.get("survivor") or request.GET.get("survivor") or low.pk)
+    except ValueError:
+        survivor_id = low.pk
+    survivor, absorbed = (low, high) if survivor_id != high.pk else (high, low)
+    sides = dedupe_selectors.member_sides(
+        mall_group_id=low.mall_group_id, member_ids=[low.pk, high.pk], show_pii=scope.can(perms.MEMBERS_VIEW_PII)
+    )
+    pair = dedupe_selectors.pair_candidate(mall_group_id=low.mall_group_id, a_id=low.pk, b_id=high.pk)
+    preview = dedupe_selectors.merge_preview(survivor=survivor, absorbed=absorbed)
+    return render(
+        request,
+        "console/dedupe/pair.html",
+        {
+            "nav": "duplicates",
+            "low": sides.get(low.pk),
+            "high": sides.get(high.pk),
+            "low_member": low,
+            "high_member": high,
+            "pair": pair,
+            "evidence": [EVIDENCE_LABELS.get(k, k) for k in (pair.kinds if pair else ())],
+            "survivor": survivor,
+            "absorbed": absorbed,
+            "preview": preview,
+            "problems": [ERROR_TEXT.get(code, code) for code in preview.problems],
+            "principal": format_cny(preview.wallet_principal_fen),
+            "bonus": format_cny(preview.wallet_bonus_fen),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@console_view(perms.MEMBERS_MERGE)
+def duplicate_pair(request: HttpRequest, a_id: int, b_id: int) -> HttpResponse:
+    a, b = _pair(request, a_id, b_id)
+    return _pair_page(request, a, b)
+
+
+@require_POST
+@console_view(perms.MEMBERS_MERGE)
+def duplicate_merge(request: HttpRequest, a_id: int, b_id: int) -> HttpResponse:
+    a, b = _pair(request, a_id, b_id)
+    try:
+        survivor_id = int(request.POST.get("survivor", ""))
+    except ValueError:
+        survivor_id = 0
+    if survivor_id not in (a.pk, b.pk):
+        return _pair_page(request, a, b, error=str(_("Choose which member survives.")), status=422)
+    absorbed_id = b.pk if survivor_id == a.pk else a.pk
+    try:
+        dedupe_services.member_merge(
+            mall_group_id=scope_of(request).mall_group_id,
+            survivor_id=survivor_id,
+            absorbed_id=absorbed_id,
+            actor=actor_for(request),
+        )
+    except ApplicationError as exc:
+        return _pair_page(request, a, b, error=_error(exc), status=exc.status if exc.status >= 400 else 409)
+    return redirect("console:member_detail", member_id=survivor_id)
+
+
+@require_POST
+@console_view(perms.MEMBERS_MERGE)
+def duplicate_dismiss(request: HttpRequest, a_id: int, b_id: int) -> HttpResponse:
+    a, b = _pair(request, a_id, b_id)
+    try:
+        dedupe_services.pair_dismiss(
+            mall_group_id=scope_of(request).mall_group_id,
+            a_id=a.pk,
+            b_id=b.pk,
+            note=request.POST.get("note", "")[:200],
+            actor=actor_for(request),
+        )
+    except ApplicationError as exc:
+        return _pair_page(request, a, b, error=_error(exc), status=exc.status if exc.status >= 400 else 409)
+    return redirect(
+        reverse("console:duplicates") + (f"?group={a.mall_group_id}" if scope_of(request).is_platform else "")
+    )
+
+
+@console_view(perms.MEMBERS_MERGE)
+def merges(request: HttpRequest) -> HttpResponse:
+    g = group_context(request)
+    page, query = page_of(request, dedupe_selectors.merge_list(mall_group_id=g.id))
+    return render(
+        request, "console/dedupe/merges.html", {"nav": "duplicates", "g": g, "page_obj": page, "query_string": query}
+    )
+
+
+def _merge_or_404(request: HttpRequest, merge_id: int) -> MergeRecord:
+    try:
+        return dedupe_selectors.merge_get(mall_group_id=scope_of(request).mall_group_id, merge_id=merge_id)
+    except MergeRecord.DoesNotExist as exc:
+        raise Http404("merge") from exc
+
+
+def _merge_page(request: HttpRequest, record: MergeRecord, *, error: str = "", status: int = 200) -> HttpResponse:
+    rows = sorted(
+        (str(apps.get_model(label)._meta.verbose_name_plural), len(ids))
+        for label, ids in record.moved.get("rows", {}).items()
+    )
+    return render(
+        request,
+        "console/dedupe/merge.html",
+        {
+            "nav": "duplicates",
+            "record": record,
+            "rows": rows,
+            "lots": len(record.moved.get("lots", [])),
+            "points": record.amounts.get("member_points", 0),
+            "principal": format_cny(int(record.amounts.get("member_wallet", 0))),
+            "bonus": format_cny(int(record.amounts.get("member_wallet_bonus", 0))),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@console_view(perms.MEMBERS_MERGE)
+def merge_detail(request: HttpRequest, merge_id: int) -> HttpResponse:
+    return _merge_page(request, _merge_or_404(request, merge_id))
+
+
+@require_POST
+@console_view(perms.MEMBERS_MERGE)
+def merge_undo(request: HttpRequest, merge_id: int) -> HttpResponse:
+    record = _merge_or_404(request, merge_id)
+    try:
+        record = dedupe_services.member_unmerge(
+            mall_group_id=scope_of(request).mall_group_id, merge_id=record.pk, actor=actor_for(request)
+        )
+    except ApplicationError as exc:
+        return _merge_page(request, record, error=_error(exc), status=exc.status if exc.status >= 400 else 409)
+    return redirect("console:merge_detail", merge_id=record.pk)

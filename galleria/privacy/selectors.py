@@ -1,0 +1,275 @@
+"""Reads of the privacy area: the member's data export document, privacy requests, the personal-data access log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from galleria.audit.models import PiiAccess
+from galleria.coupons.models import Coupon
+from galleria.ledger.models import Account, AccountKind, Entry
+from galleria.members.models import Consent, Member, MemberIdentifier
+from galleria.points.models import PointsLot
+from galleria.sales.models import Refund, Sale
+from galleria.tiers.models import MemberTier, TierChange
+from galleria.wallet.models import TopUp, WalletPayment
+from galleria.wallet.selectors import wallet_balance
+
+from .models import PrivacyRequest, RequestKind, RequestStatus
+
+EXPORT_FORMAT = "galleria.member-export/1"
+
+
+def _iso(value: dt.datetime | dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def member_export_document(*, member: Member, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Everything Galleria holds about one member, as a JSON-ready document (format EXPORT_FORMAT, described in
+    docs/privacy.md). Every query filters by this member's id, so nobody else's data can appear. Bounded by the
+    member's own history: a handful of queries, one per section."""
+    member_id = member.pk
+    profile = {
+        "member_id": member_id,
+        "card_no": member.card_no,
+        "phone": member.phone,
+        "name": member.name,
+        "gender": member.gender,
+        "birthday": _iso(member.birthday),
+        "email": member.email,
+        "status": member.status,
+        "join_channel": member.join_channel,
+        "join_mall": member.join_mall.name,
+        "joined_at": _iso(member.created_at),
+        "last_active_at": _iso(member.last_active_at),
+    }
+    identifiers = [
+        {"kind": kind, "value": value, "added_at": _iso(at)}
+        for kind, value, at in MemberIdentifier.objects.filter(member_id=member_id)
+        .order_by("kind", "created_at", "id")
+        .values_list("kind", "value", "created_at")
+    ]
+    consents = [
+        {
+            "purpose": c.purpose,
+            "granted": c.is_granted,
+            "policy_version": c.policy_version,
+            "channel": c.channel,
+            "recorded_at": _iso(c.recorded_at),
+            "recorded_by": "staff" if c.recorded_by_id else "member",
+            "reason": c.reason,
+        }
+        for c in Consent.objects.filter(member_id=member_id).order_by("recorded_at", "id")
+    ]
+    points_history = [
+        {
+            "at": _iso(e.occurred_at),
+            "points": e.amount,
+            "kind": e.transaction.kind,
+            "source": e.transaction.source,
+            "memo": e.transaction.memo,
+            "explanation": e.transaction.explanation,
+        }
+        for e in Entry.objects.filter(account__member_id=member_id, account__kind=AccountKind.MEMBER_POINTS)
+        .select_related("transaction")
+        .order_by("occurred_at", "id")
+    ]
+    lots = [
+        {
+            "earned_at": _iso(lot.earned_at),
+            "points": lot.points,
+            "remaining": lot.remaining,
+            "expires_on": _iso(lot.expires_on),
+        }
+        for lot in PointsLot.objects.filter(member_id=member_id).order_by("earned_at", "id")
+    ]
+    tier_row = MemberTier.objects.filter(member_id=member_id).select_related("level").first()
+    tier = (
+        None
+        if tier_row is None
+        else {"code": tier_row.level.code, "name": tier_row.level.name, "since": _iso(tier_row.since)}
+    )
+    tier_history = [
+        {
+            "at": _iso(ch.at),
+            "from": ch.from_level.name if ch.from_level else None,
+            "to": ch.to_level.name,
+            "reason": ch.reason,
+            "note": ch.note,
+        }
+        for ch in TierChange.objects.filter(member_id=member_id)
+        .select_related("from_level", "to_level")
+        .order_by("at", "id")
+    ]
+    balances = wallet_balance(member_id=member_id)
+    points_account = Account.objects.filter(member_id=member_id, kind=AccountKind.MEMBER_POINTS).first()
+    topups = [
+        {
+            "at": _iso(t.created_at),
+            "amount_fen": t.amount_fen,
+            "bonus_fen": t.bonus_fen,
+            "status": t.status,
+            "paid_at": _iso(t.paid_at),
+            "refunded_fen": t.refunded_fen,
+        }
+        for t in TopUp.objects.filter(member_id=member_id).order_by("created_at", "id")
+    ]
+    wallet_payments = [
+        {
+            "at": _iso(p.occurred_at),
+            "amount_fen": p.amount_fen,
+            "principal_fen": p.principal_fen,
+            "bonus_fen": p.bonus_fen,
+            "refunded_fen": p.refunded_principal_fen + p.refunded_bonus_fen,
+            "merchant": p.merchant.name if p.merchant else None,
+        }
+        for p in WalletPayment.objects.filter(member_id=member_id).select_related("merchant").order_by("occurred_at")
+    ]
+    sales_qs = (
+        Sale.objects.filter(member_id=member_id)
+        .select_related("merchant", "mall")
+        .prefetch_related("lines", "payments")
+        .order_by("occurred_at", "id")
+    )
+    sales = [
+        {
+            "id": s.pk,
+            "at": _iso(s.occurred_at),
+            "mall": s.mall.name,
+            "merchant": s.merchant.name,
+            "receipt_no": s.pos_sale_id,
+            "status": s.status,
+            "total_fen": s.total_fen,
+            "paid_fen": s.paid_fen,
+            "discount_fen": s.discount_fen,
+            "points_used": s.points_used,
+            "points_earned": s.points_earned,
+            "refunded_fen": s.refunded_fen,
+            "earn_explanation": s.earn_explanation,
+            "lines": [
+                {"sku": ln.sku, "name": ln.name, "quantity": ln.quantity, "amount_fen": ln.amount_fen}
+                for ln in s.lines.all()
+            ],
+            "payments": [{"method": p.method, "amount_fen": p.amount_fen} for p in s.payments.all()],
+        }
+        for s in sales_qs
+    ]
+    refunds = [
+        {
+            "sale_id": r.sale_id,
+            "at": _iso(r.occurred_at),
+            "amount_fen": r.amount_fen,
+            "money_fen": r.money_fen,
+            "points_clawed_back": r.points_clawed_back,
+            "points_returned": r.points_returned,
+        }
+        for r in Refund.objects.filter(sale__member_id=member_id).order_by("occurred_at", "id")
+    ]
+    coupons = [
+        {
+            "name": c.template.name,
+            "kind": c.template.kind,
+            "status": c.status,
+            "source": c.source,
+            "issued_at": _iso(c.issued_at),
+            "valid_until": _iso(c.valid_until),
+            "used_at": _iso(c.used_at),
+        }
+        for c in Coupon.objects.filter(member_id=member_id).select_related("template").order_by("issued_at", "id")
+    ]
+    return {
+        "format": EXPORT_FORMAT,
+        "generated_at": _iso(now or timezone.now()),
+        "mall_group": member.mall_group.name,
+        "profile": profile,
+        "identifiers": identifiers,
+        "consents": consents,
+        "points": {
+            "balance": int(points_account.balance or 0) if points_account else 0,
+            "history": points_history,
+            "lots": lots,
+        },
+        "tier": {"current": tier, "history": tier_history},
+        "wallet": {
+            "principal_fen": balances.principal_fen,
+            "bonus_fen": balances.bonus_fen,
+            "topups": topups,
+            "payments": wallet_payments,
+        },
+        "sales": sales,
+        "refunds": refunds,
+        "coupons": coupons,
+    }
+
+
+# ---------------------------------------------------------------- requests
+
+
+def erasure_pending(*, member_id: int) -> PrivacyRequest | None:
+    return PrivacyRequest.objects.filter(
+        member_id=member_id, kind=RequestKind.ERASURE, status=RequestStatus.PENDING
+    ).first()
+
+
+def member_requests(*, member_id: int, kind: str | None = None) -> QuerySet[PrivacyRequest]:
+    """A member's requests, newest first, without the export document (deferred: it can be large)."""
+    qs = PrivacyRequest.objects.filter(member_id=member_id).defer("data").order_by("-requested_at", "-id")
+    return qs.filter(kind=kind) if kind else qs
+
+
+def member_exports_available(*, member_id: int, now: dt.datetime | None = None) -> QuerySet[PrivacyRequest]:
+    moment = now or timezone.now()
+    return member_requests(member_id=member_id, kind=RequestKind.EXPORT).filter(
+        status=RequestStatus.READY, expires_at__gt=moment
+    )
+
+
+def member_export_get(*, member_id: int, export_id: int, now: dt.datetime | None = None) -> PrivacyRequest | None:
+    """The member's own ready export, or None (another member's export, an expired one or an unknown id)."""
+    moment = now or timezone.now()
+    return PrivacyRequest.objects.filter(
+        pk=export_id, member_id=member_id, kind=RequestKind.EXPORT, status=RequestStatus.READY, expires_at__gt=moment
+    ).first()
+
+
+def request_list(*, mall_group_id: int | None, kind: str = "", status: str = "") -> QuerySet[PrivacyRequest]:
+    """The console's privacy requests of a group (None = every group), without export documents."""
+    qs = PrivacyRequest.objects.select_related("member", "requested_by").defer("data")
+    if mall_group_id is not None:
+        qs = qs.filter(mall_group_id=mall_group_id)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-requested_at", "-id")
+
+
+# ---------------------------------------------------------------- access log
+
+
+def access_log_search(
+    *,
+    mall_group_id: int | None,
+    actor: str = "",
+    member_id: int | None = None,
+    date_from: dt.datetime | None = None,
+    date_to: dt.datetime | None = None,
+) -> QuerySet[PiiAccess]:
+    """Who was shown whose unmasked personal data: filter by staff user (name fragment), member id and an
+    [from, to) time range. Newest first."""
+    qs = PiiAccess.objects.order_by("-at", "-id")
+    if mall_group_id is not None:
+        qs = qs.filter(mall_group_id=mall_group_id)
+    actor = (actor or "").strip()[:100]
+    if actor:
+        qs = qs.filter(Q(actor_label__icontains=actor) | Q(actor__username__iexact=actor))
+    if member_id is not None:
+        qs = qs.filter(member_id=member_id)
+    if date_from is not None:
+        qs = qs.filter(at__gte=date_from)
+    if date_to is not None:
+        qs = qs.filter(at__lt=date_to)
+    return qs
