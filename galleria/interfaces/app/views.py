@@ -40,6 +40,7 @@ from galleria.members.services import (
     member_profile_update,
     otp_request,
 )
+from galleria.privacy.selectors import erasure_pending
 
 from .forms import LoginForm, PlateForm, ProfileForm
 
@@ -181,6 +182,12 @@ def login(request: HttpRequest) -> HttpResponse:
                         messages.success(
                             request, _("Welcome to %(mall)s! Your member card is ready.") % {"mall": mall.name}
                         )
+                    elif erasure_pending(member_id=member.pk):  # signing in during the cooling-off: offer to cancel
+                        messages.warning(
+                            request,
+                            _("Your account is due to be deleted. To keep it, cancel the deletion request below."),
+                        )
+                        return redirect("app:privacy")
                     return redirect("app:home")
         status = 200 if sent_to else 422
     else:

@@ -107,6 +107,26 @@ ACTION_LABELS: dict[str, Promise] = {
     "auth.two_step_reset": _("Reset 2-step sign-in"),
     "auth.recovery_code_used": _("Signed in with a recovery code"),
     "auth.recovery_codes_renew": _("Created new recovery codes"),
+    # member data: import, merge, privacy; the member app's content
+    "member.merge": _("Merged a duplicate member"),
+    "member.unmerge": _("Undid a merge"),
+    "member.merge_sweep": _("Moved late postings to the survivor"),
+    "member.pair_dismissed": _("Dismissed a duplicate pair"),
+    "member.pair_reported": _("Reported a duplicate pair"),
+    "member.erase": _("Erased personal data"),
+    "import.upload": _("Uploaded a member file"),
+    "import.start": _("Started a member import"),
+    "import.resume": _("Resumed a member import"),
+    "import.finish": _("Finished a member import"),
+    "import.download": _("Downloaded an import result"),
+    "privacy.erasure_request": _("Requested erasure"),
+    "privacy.erasure_cancel": _("Cancelled an erasure request"),
+    "privacy.erasure_blocked": _("Erasure held back"),
+    "privacy.export": _("Exported a member's data"),
+    "privacy.export_download": _("Downloaded a data export"),
+    "content.image_upload": _("Uploaded an image"),
+    "content.layout_publish": _("Published the app home layout"),
+    "inbox.send": _("Sent an inbox message"),
 }
 
 SENSITIVE_KEYS = frozenset({"phone", "birthday", "email", "name"})

@@ -361,3 +361,14 @@ def test_erased_member_is_shown_erased_in_console(world):
     services.erasure_run_due(now=req.due_at + dt.timedelta(seconds=1))
     html = staff_client(world, "group_admin").get(f"/console/members/{member.pk}/").content.decode()
     assert FULL_NAME not in html and Member.objects.get(pk=member.pk).status == MemberStatus.ERASED
+
+
+def test_signing_in_during_the_cooling_off_lands_on_the_cancel_offer(world, client):
+    from galleria.interfaces.tests.test_app_views import sign_in
+
+    member = new_member(world, phone="13512345555")
+    app_client(member).post("/app/profile/privacy/delete/", {"last4": "5555", "understand": "on"})
+    resp = sign_in(client, phone="13512345555")
+    assert resp.status_code == 302 and resp.url == "/app/profile/privacy/"
+    html = client.get(resp.url).content.decode()
+    assert 'data-testid="erasure-pending"' in html
