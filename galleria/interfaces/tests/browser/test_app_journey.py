@@ -7,6 +7,8 @@ Then every app screen is captured in zh-Hans and English under var/screenshots/a
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -19,11 +21,14 @@ from playwright.sync_api import Page, expect
 from galleria.audit.types import Actor
 from galleria.coupons import services as coupon_services
 from galleria.coupons.models import Coupon
+from galleria.ledger.selectors import ledger_check
 from galleria.members.models import Consent, Member
 from galleria.merchants.models import PosTerminal
 from galleria.merchants.services import pos_key_create
 from galleria.messaging import services as inbox_services
 from galleria.messaging.models import InboxRead, SmsMessage
+from galleria.privacy import services as privacy_services
+from galleria.privacy.models import PrivacyRequest
 from galleria.testing_pos import PosSigner, PosTestClient
 
 SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots" / "app"
@@ -194,6 +199,33 @@ def test_member_journey(browser, live_server, world):
             page.goto(url + path)
             expect(page.locator("html")).to_have_attribute("lang", "en" if lang == "en" else re.compile("zh"))
             shot(page, f"{name}-{suffix}")
+
+    # export my data, then delete my account: requested in the app, carried out after the cooling-off
+    context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "zh-hans", "url": url}])
+    page.goto(url + "/app/profile/")
+    page.get_by_test_id("link-consents").click()
+    page.get_by_test_id("export-create").click()
+    expect(page.get_by_test_id("export-summary")).to_be_visible()
+    with page.expect_download() as info:
+        page.get_by_test_id("export-json").click()
+    doc = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    assert doc["profile"]["member_id"] == member.pk and doc["profile"]["phone"] == "+86" + PHONE
+    assert any(s["receipt_no"] == "J-0001" for s in doc["sales"]), doc["sales"]
+    shot(page, "export-zh")
+    page.goto(url + "/app/profile/privacy/#delete")
+    page.fill("#id_last4", PHONE[-4:])
+    page.check("#id_understand")
+    page.get_by_test_id("delete-submit").click()
+    expect(page.get_by_test_id("erasure-pending")).to_be_visible()
+    shot(page, "deletion-pending-zh")
+    request = PrivacyRequest.objects.get(member=member, kind="erasure")
+    done = privacy_services.erasure_run_due(now=request.due_at + dt.timedelta(minutes=1))
+    assert done.erased == 1, done
+    member.refresh_from_db()
+    assert member.status == "erased" and member.phone == "" and not member.identifiers.exists()
+    assert ledger_check().ok  # the sale, its points and the forfeit still balance
+    page.goto(url + "/app/")
+    expect(page).to_have_url(re.compile(r"/app/login/"))  # the session ended with the account
     context.close()
 
 
