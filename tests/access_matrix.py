@@ -492,7 +492,7 @@ MATRIX_HTML: dict[str, Entry] = {
     "app:wallet": page(app())(r("app:wallet")),
     "app:topup_start": action(app())(r("app:topup_start")),
     "app:topup_pay": page(app(other_member=redirect("/app/wallet/")))(r("app:topup_pay", lambda ew: ew.topup.pk)),
-    "app:purchases": page(app())(r("app:purchases")),
+    "app:purchases": page(everyone(status(301)))(r("app:purchases")),  # moved to app:bills (permanent redirect)
     "app:coupons": page(app())(r("app:coupons")),
     "app:coupon_detail": page(app(other_member=redirect("/app/coupons/")))(
         r("app:coupon_detail", lambda ew: _coupon(ew).pk)

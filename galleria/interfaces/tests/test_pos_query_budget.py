@@ -28,6 +28,9 @@ def pos(client, world):
     client = PosTestClient(client, PosSigner(key.key_id, secret))
     # warm: the member's accounts, tier row and first purchase at this merchant exist, as for a regular shopper
     client.post("/api/v1/pos/sales", body("WARM", member.card_no))
+    # a second sale: the system accounts the first one created are remembered once their transaction commits,
+    # which the test's enclosing transaction never does, so look them up once more here
+    client.post("/api/v1/pos/sales", body("WARM-2", member.card_no))
     # and this connection has prepared the fixed statements (PostgreSQL: once per connection, core/sql.py)
     client.post("/api/v1/pos/quote", body("WARM-Q", member.card_no))
     client.get(f"/api/v1/pos/members/lookup?code={member.card_no}")

@@ -166,7 +166,7 @@ def test_console_create_preview_activate_grant_then_member_uses_the_app(browser,
     member_cookie(app, live_server.url, member)
     app.goto(live_server.url + "/app/")
     shot(app, "app-home-zh")
-    app.get_by_test_id("home-my-coupons").click()
+    app.get_by_test_id("entry-coupons").click()
     expect(app.get_by_test_id("my-coupon")).to_have_count(1)
     expect(app.get_by_test_id("my-coupons")).to_contain_text("满200减30")
     shot(app, "app-my-coupons-zh")
