@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Path, Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from galleria.accounts import permissions as perms
 from galleria.accounts.models import User
@@ -296,6 +296,19 @@ class AccessQuery(Schema):
     until: dt.datetime | None = None
     offset: int = Field(0, ge=0, le=1_000_000)
     limit: int = Field(50, ge=1, le=200)
+
+    @field_validator("since", "until")
+    @classmethod
+    def _in_utc(cls, value: dt.datetime | None) -> dt.datetime | None:
+        """Any offset ISO 8601 allows (up to ±23:59) as the same instant in UTC: PostgreSQL takes ±15:59 at most."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        try:
+            return value.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValueError("out of range") from None
 
 
 @console_router.get("/privacy/access-log", response={200: AccessPage, **ERRORS})

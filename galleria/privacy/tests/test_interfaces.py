@@ -372,3 +372,12 @@ def test_signing_in_during_the_cooling_off_lands_on_the_cancel_offer(world, clie
     assert resp.status_code == 302 and resp.url == "/app/profile/privacy/"
     html = client.get(resp.url).content.decode()
     assert 'data-testid="erasure-pending"' in html
+
+
+def test_access_log_api_takes_any_iso_offset_and_refuses_overflow(world):
+    """ISO 8601 allows offsets up to ±23:59, PostgreSQL only ±15:59: the API reads them as the same UTC instant."""
+    finance = staff_client(world, "finance")
+    ok = finance.get("/api/v1/console/privacy/access-log", {"since": "2026-01-01T00:00:00-23:15"})
+    assert ok.status_code == 200, ok.content
+    far = finance.get("/api/v1/console/privacy/access-log", {"until": "9999-12-31T23:00:00-23:00"})
+    assert far.status_code == 422 and far["Content-Type"] == "application/problem+json"
