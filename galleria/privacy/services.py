@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from galleria.audit.services import audit_record
@@ -215,8 +215,7 @@ def _forfeit_points_in_tx(
         memo="account erased: points forfeited",
         explanation={"reason": "erasure", "points": account_balance, "lots": [lot.pk for lot in lots]},
     )
-    for lot in lots:
-        PointsLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - lot.remaining)
+    PointsLot.objects.filter(pk__in=[lot.pk for lot in lots]).update(remaining=0)  # every open lot, emptied at once
     LotMovement.objects.bulk_create([LotMovement(lot_id=lot.pk, transaction=tx, points=-lot.remaining) for lot in lots])
     return account_balance
 
