@@ -50,9 +50,12 @@ def _lock_members(*, mall_group_id: int | None, ids: list[int]) -> dict[int, Mem
 
 
 def _lock_accounts(*, mall_group_id: int, ids: list[int]) -> dict[int, dict[str, Account]]:
-    """Both members' point and wallet accounts, the lower member id first (the order every use case follows)."""
+    """Both members' point and wallet accounts, the lower member id first (the order every use case follows); the
+    absorbed member's may already be closed (a sweep, an un-merge)."""
     return {
-        member_id: ledger.lock_member_accounts(mall_group_id=mall_group_id, member_id=member_id, kinds=MEMBER_KINDS)
+        member_id: ledger.lock_member_accounts(
+            mall_group_id=mall_group_id, member_id=member_id, kinds=MEMBER_KINDS, allow_closed=True
+        )
         for member_id in sorted(ids)
     }
 
@@ -252,6 +255,9 @@ def member_merge(
         absorbed.status = MemberStatus.MERGED
         absorbed.merged_into = survivor
         absorbed.save(update_fields=["status", "merged_into"])
+        # a sale (or any posting) that resolved the absorbed member before this commit and waits on its accounts
+        # finds them closed once it gets the lock, and goes to the survivor instead
+        ledger.member_accounts_close(member_id=absorbed.pk, at=now)
         record.save()
         audit_record(
             actor=actor,
@@ -384,6 +390,7 @@ def member_unmerge(*, mall_group_id: int | None, merge_id: int, actor: Actor) ->
         if display:
             survivor.phone, survivor.card_no = display["phone"], display["card_no"]
             survivor.save(update_fields=["phone", "card_no"])
+        ledger.member_accounts_reopen(member_id=absorbed.pk)
         absorbed.status = MemberStatus.ACTIVE
         absorbed.merged_into = None
         absorbed.save(update_fields=["status", "merged_into"])

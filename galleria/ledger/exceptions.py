@@ -21,3 +21,12 @@ class AlreadyReversedError(ConflictError):
 
     def default_message(self) -> str:
         return str(_("This transaction has already been reversed."))
+
+
+class AccountClosedError(ConflictError):
+    """The member's accounts were closed by a merge: post to the surviving member instead."""
+
+    code = "member.merged"
+
+    def default_message(self) -> str:
+        return str(_("This member was merged into another member: use the surviving member."))

@@ -49,6 +49,9 @@ class Account(models.Model):
     merchant = models.ForeignKey(Merchant, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     balance = models.BigIntegerField(_("balance"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # set when the member was merged into another: the balance moved to the survivor and postings here are refused
+    # (a sale that raced the merge is redirected to the survivor instead); cleared by an un-merge
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("ledger account")

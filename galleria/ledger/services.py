@@ -265,9 +265,15 @@ def _lock_accounts_sql(n: int) -> str:
     )
 
 
-def lock_member_accounts(*, mall_group_id: int, member_id: int, kinds: Iterable[str]) -> dict[str, Account]:
+def lock_member_accounts(
+    *, mall_group_id: int, member_id: int, kinds: Iterable[str], allow_closed: bool = False
+) -> dict[str, Account]:
     """Lock the member's accounts of `kinds` (creating any that are missing), in primary-key order, in one
-    statement when they all exist. Returns kind → row."""
+    statement when they all exist. Returns kind → row.
+
+    Raises AccountClosedError when the member was merged away (its accounts closed), unless `allow_closed` (the
+    merge itself: sweeping and un-merging). The lock returns the rows as the merge left them, so a caller that
+    resolved the member before a merge committed learns it here, while it holds the lock."""
     _require_tx()
     wanted = list(dict.fromkeys(kinds))
     rows = _lock_accounts(member_id, wanted)
@@ -275,4 +281,18 @@ def lock_member_accounts(*, mall_group_id: int, member_id: int, kinds: Iterable[
         for kind in set(wanted) - {row.kind for row in rows}:
             member_account(mall_group_id=mall_group_id, member_id=member_id, kind=kind)
         rows = _lock_accounts(member_id, wanted)
+    if not allow_closed and any(row.closed_at is not None for row in rows):
+        raise exceptions.AccountClosedError()
     return {row.kind: row for row in rows}
+
+
+def member_accounts_close(*, member_id: int, at: dt.datetime) -> int:
+    """Close every account of a member merged away (the caller holds their locks). Returns how many."""
+    _require_tx()
+    return Account.objects.filter(member_id=member_id, closed_at__isnull=True).update(closed_at=at)
+
+
+def member_accounts_reopen(*, member_id: int) -> int:
+    """Reopen a member's accounts (un-merge; the caller holds their locks). Returns how many."""
+    _require_tx()
+    return Account.objects.filter(member_id=member_id, closed_at__isnull=False).update(closed_at=None)

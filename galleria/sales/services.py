@@ -24,9 +24,11 @@ from galleria.core.money import allocate, ratio_round
 from galleria.coupons import services as coupon_services
 from galleria.coupons.types import IssuedCoupon, RefundLineQty
 from galleria.ledger import services as ledger
+from galleria.ledger.exceptions import AccountClosedError
 from galleria.ledger.models import Account, AccountKind, Transaction, TransactionKind
 from galleria.members import services as member_services
 from galleria.members.models import IdentifierKind, JoinChannel, MemberIdentifier, MemberStatus
+from galleria.members.selectors import member_survivor_id
 from galleria.merchants.models import Merchant, Store
 from galleria.points import rules as points_rules
 from galleria.points import selectors as points_selectors
@@ -173,9 +175,17 @@ def sale_commit_in_tx(
     account = None
     accounts: dict[str, Account] = {}
     if member_id is not None:
-        accounts = ledger.lock_member_accounts(
-            mall_group_id=group_id, member_id=member_id, kinds=_kinds(wallet=bool(wallet_fen))
-        )
+        try:
+            accounts = ledger.lock_member_accounts(
+                mall_group_id=group_id, member_id=member_id, kinds=_kinds(wallet=bool(wallet_fen))
+            )
+        except AccountClosedError:
+            # the member was merged into another while this sale waited for its accounts (the till resolved the
+            # card a moment before the merge committed): the sale belongs to the survivor, like the card now does
+            member_id = member_survivor_id(member_id=member_id)
+            accounts = ledger.lock_member_accounts(
+                mall_group_id=group_id, member_id=member_id, kinds=_kinds(wallet=bool(wallet_fen))
+            )
         account = accounts[AccountKind.MEMBER_POINTS]
     lines = data.lines
     total = rules.validate_lines(lines)

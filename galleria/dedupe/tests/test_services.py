@@ -10,11 +10,15 @@ from galleria.coupons.models import Coupon, CouponHolding, CouponStatus
 from galleria.coupons.services import coupon_void
 from galleria.dedupe import exceptions, selectors, services
 from galleria.dedupe.models import MergeRecord, MergeStatus
-from galleria.ledger.models import AccountKind, Transaction, TransactionKind
+from galleria.ledger import services as ledger
+from galleria.ledger.exceptions import AccountClosedError
+from galleria.ledger.models import Account, AccountKind, Transaction, TransactionKind
 from galleria.members import selectors as member_selectors
 from galleria.members.models import Consent, Member, MemberIdentifier, MemberStatus
 from galleria.points.models import AdjustmentStatus, PointsAdjustment, PointsLot
 from galleria.sales.models import Sale
+from galleria.sales.services import sale_commit
+from galleria.sales.tests.helpers import sale_in
 from galleria.tiers.models import MemberTier, TierChange, TierChangeReason, TierSpend
 from galleria.wallet.models import TopUp, WalletPayment
 from galleria.wallet.services import wallet_topup_start
@@ -160,6 +164,10 @@ def test_unmerge_restores_exactly(world):
         assert PointsLot.objects.get(pk=old_id).remaining == points
     with pytest.raises(exceptions.UndoNotLiveError):
         services.member_unmerge(mall_group_id=world.group.pk, merge_id=record.pk, actor=ACTOR)
+    # the absorbed member's accounts are open again: it earns like any member
+    assert not Account.objects.filter(member_id=absorbed.pk, closed_at__isnull=False).exists()
+    result = sale_commit(data=sale_in(world, member_id=absorbed.pk, amounts=(10000,)), actor=ACTOR)
+    assert result.member_id == absorbed.pk and result.points_earned > 0
 
 
 def test_unmerge_refused_after_survivor_spent(world):
@@ -285,5 +293,43 @@ def test_refund_of_a_moved_sale_after_merge(world):
     merge(world, survivor, absorbed)
     sale = Sale.objects.filter(member_id=survivor.pk).order_by("-pk").first()
     sale_refund(merchant_id=sale.merchant_id, pos_sale_id=sale.pos_sale_id, pos_refund_id="RF1", lines=None)
+    assert balances(absorbed) == {k: 0 for k in balances(absorbed)}
+    assert_ledger_clean()
+
+
+def test_merged_members_accounts_are_closed_and_a_late_sale_goes_to_the_survivor(world):
+    """A till that resolved the card a moment before the merge committed still names the absorbed member: its sale
+    lands on the survivor (sale and points), and every other posting to the absorbed member is refused."""
+    from django.db import transaction
+
+    from galleria.points.services import points_adjust_request
+
+    survivor, absorbed = loaded_pair(world)
+    record = merge(world, survivor, absorbed)
+    closed = Account.objects.filter(member_id=absorbed.pk)
+    assert closed.count() == 3 and all(a.closed_at == record.merged_at for a in closed)
+    assert not Account.objects.filter(member_id=survivor.pk, closed_at__isnull=False).exists()
+    before = balances(survivor)[AccountKind.MEMBER_POINTS]
+
+    result = sale_commit(data=sale_in(world, member_id=absorbed.pk, amounts=(10000,)), actor=ACTOR)
+
+    assert result.member_id == survivor.pk and result.points_earned > 0
+    assert Sale.objects.get(pk=result.sale_id).member_id == survivor.pk
+    assert balances(survivor)[AccountKind.MEMBER_POINTS] == before + result.points_earned
+    assert balances(absorbed) == {k: 0 for k in balances(absorbed)}
+    with pytest.raises(AccountClosedError) as err:
+        points_adjust_request(
+            mall_group_id=world.group.pk,
+            member_id=absorbed.pk,
+            points=50,
+            reason="goodwill",
+            actor=ACTOR,
+            tz_name="UTC",
+        )
+    assert err.value.code == "member.merged" and err.value.status == 409
+    with transaction.atomic():
+        assert ledger.lock_member_accounts(
+            mall_group_id=world.group.pk, member_id=absorbed.pk, kinds=[AccountKind.MEMBER_POINTS], allow_closed=True
+        )
     assert balances(absorbed) == {k: 0 for k in balances(absorbed)}
     assert_ledger_clean()

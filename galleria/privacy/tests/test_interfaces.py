@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from galleria.audit.models import AuditEvent, PiiAccess
 from galleria.audit.types import Actor
+from galleria.core import timeutil
 from galleria.members.models import Consent, Member, MemberStatus
 from galleria.members.selectors import marketing_allowed
 from galleria.members.services import member_register
@@ -283,7 +284,7 @@ def test_access_log_page_search(world):
     assert html.count('data-testid="access-row"') == 1 and f"#{member.pk}" in html
     html = finance.get("/console/privacy/access-log/", {"member": other.pk}).content.decode()
     assert html.count('data-testid="access-row"') == 1 and f"#{other.pk}" in html
-    today = timezone.localdate()
+    today = timeutil.local_date(timezone.now(), world.mall.timezone)  # the console's days are the mall's days
     tomorrow = today + dt.timedelta(days=1)
     html = finance.get("/console/privacy/access-log/", {"date_from": tomorrow.isoformat()}).content.decode()
     assert 'data-testid="access-row"' not in html
