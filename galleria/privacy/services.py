@@ -16,6 +16,7 @@ from django.utils import timezone
 from galleria.audit.services import audit_record
 from galleria.audit.types import Actor
 from galleria.core.locking import lock_one
+from galleria.coupons.services import coupons_void_for_member_in_tx
 from galleria.ledger import services as ledger
 from galleria.ledger.models import Account, AccountKind, Asset, Entry, TransactionKind
 from galleria.ledger.types import Leg
@@ -189,6 +190,7 @@ class ErasureOutcome:
     erased: bool
     points_forfeited: int = 0
     bonus_forfeited_fen: int = 0
+    coupons_voided: int = 0
     blocked_reason: str = ""
 
 
@@ -275,6 +277,7 @@ def _erase_in_tx(*, member: Member, request: PrivacyRequest, actor: Actor, now: 
     bonus = _forfeit_bonus_in_tx(
         member=member, bonus=int(bonus_account.balance or 0), bonus_account_id=bonus_account.pk, accounts=accounts
     )
+    coupons, coupons_paid_fen = coupons_void_for_member_in_tx(member_id=member.pk, at=now)
     card_no = member.card_no
     removed = member_anonymise_in_tx(member=member, at=now)
     # export documents hold the personal data too: drop them
@@ -283,7 +286,7 @@ def _erase_in_tx(*, member: Member, request: PrivacyRequest, actor: Actor, now: 
     )
     request.status = RequestStatus.DONE
     request.finished_at = now
-    request.note = f"points forfeited {points}; wallet bonus forfeited {bonus} fen"
+    request.note = f"points forfeited {points}; wallet bonus forfeited {bonus} fen; unused coupons voided {coupons}"
     request.save(update_fields=["status", "finished_at", "note"])
     audit_record(
         actor=actor,
@@ -297,10 +300,12 @@ def _erase_in_tx(*, member: Member, request: PrivacyRequest, actor: Actor, now: 
             "via": request.via,
             "points_forfeited": points,
             "bonus_forfeited_fen": bonus,
+            "coupons_voided": coupons,
+            "coupons_paid_fen": coupons_paid_fen,
             **removed,
         },
     )
-    return ErasureOutcome(erased=True, points_forfeited=points, bonus_forfeited_fen=bonus)
+    return ErasureOutcome(erased=True, points_forfeited=points, bonus_forfeited_fen=bonus, coupons_voided=coupons)
 
 
 def _ensure_accounts(*, mall_group_id: int, member_id: int) -> None:

@@ -19,6 +19,7 @@ from .issuance import (
     coupon_void,
     coupons_issue_for_sale_in_tx,
     coupons_revoke_for_sale_in_tx,
+    coupons_void_for_member_in_tx,
     segment_member_ids,
 )
 from .redemption import (
@@ -61,6 +62,7 @@ __all__ = [
     "coupons_redeem_for_sale_in_tx",
     "coupons_refund_for_sale_in_tx",
     "coupons_revoke_for_sale_in_tx",
+    "coupons_void_for_member_in_tx",
     "promotion_create",
     "promotion_set_status",
     "segment_member_ids",

@@ -563,6 +563,16 @@ def coupon_void(*, coupon_id: int, mall_group_id: int, actor: Actor, reason: str
         return coupon
 
 
+def coupons_void_for_member_in_tx(*, member_id: int, at: dt.datetime) -> tuple[int, int]:
+    """Inside an erasure's transaction: every unused coupon of the member is voided (nobody can present it any
+    more, and it must stop counting as an open liability). Returns (coupons voided, money paid for them in fen)."""
+    rows = lock_rows(Coupon.objects.filter(member_id=member_id, status=CouponStatus.AVAILABLE))
+    if not rows:
+        return 0, 0
+    Coupon.objects.filter(pk__in=[c.pk for c in rows]).update(status=CouponStatus.VOID, voided_at=at)
+    return len(rows), sum(c.paid_fen for c in rows)
+
+
 def coupons_revoke_for_sale_in_tx(*, sale_id: int, kept_paid_fen: int, at: dt.datetime) -> list[int]:
     """Inside a sale refund's transaction: the purchase rewards (消费返券) of this sale that what the shopper
     keeps no longer earns (`kept_paid_fen` below the template's `trigger_spend_fen`) are voided if unused. A

@@ -204,6 +204,28 @@ def test_erasure_keeps_ledger_balanced_forfeits_points_and_releases_phone(world)
     assert AuditEvent.objects.filter(action="member.erase", target_id=str(member.pk)).count() == 1
 
 
+def test_erasure_voids_unused_coupons_and_keeps_used_ones(world):
+    from galleria.coupons.models import Coupon, CouponStatus
+    from galleria.coupons.tests.helpers import claim, template
+
+    member = new_member(world)
+    unused = claim(member, template(world, name="unused")).coupon_id
+    used = claim(member, template(world, name="used")).coupon_id
+    Coupon.objects.filter(pk=used).update(status=CouponStatus.USED, used_at=timezone.now())  # redeemed earlier
+    other = claim(new_member(world), template(world, name="someone else's")).coupon_id
+
+    req, result = request_and_run(world, member)
+
+    assert result.erased == 1
+    statuses = dict(Coupon.objects.filter(pk__in=[unused, used, other]).values_list("pk", "status"))
+    assert statuses == {unused: CouponStatus.VOID, used: CouponStatus.USED, other: CouponStatus.AVAILABLE}
+    assert Coupon.objects.get(pk=unused).voided_at is not None
+    req.refresh_from_db()
+    assert "unused coupons voided 1" in req.note
+    event = AuditEvent.objects.get(action="member.erase", target_id=str(member.pk))
+    assert event.changes["coupons_voided"] == 1
+
+
 def test_erasure_refused_while_the_wallet_holds_money(world):
     member = new_member(world)
     top_up(world, member, 5000)
