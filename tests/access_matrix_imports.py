@@ -2,7 +2,8 @@
 
 Imports need members.import (group admin, platform admin). The evidence job is an uploaded, unmapped import of the
 星河 group made on first use (no file behind it is ever read by these requests): the mapping POST without data
-is refused by validation, the start POST by the job's state, so nothing changes the evidence world."""
+is refused by validation, the start and dry-run restart POSTs by the job's state, so nothing changes the evidence
+world."""
 
 from __future__ import annotations
 
@@ -43,5 +44,6 @@ MATRIX_IMPORTS: dict[str, Entry] = {
         r("console:import_mapping", job_id)
     ),
     "console:import_start": action(console(IMPORTERS, scoped=True))(r("console:import_start", job_id)),
+    "console:import_dry_run": action(console(IMPORTERS, scoped=True))(r("console:import_dry_run", job_id)),
     "console:import_result": page(console(IMPORTERS, scoped=True))(r("console:import_result", job_id)),
 }

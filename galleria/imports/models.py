@@ -67,6 +67,9 @@ class ImportJob(models.Model):
     rows_done = models.PositiveIntegerField(default=0)  # data rows committed by the real run
     line_done = models.PositiveIntegerField(default=0)  # checkpoint: last file line of the last committed batch
     dry_counts = models.JSONField(default=dict, blank=True)
+    # bumped by every dry-run request: a dry run that finds another attempt number stops (a restart supersedes a
+    # worker that is stuck or still running)
+    dry_attempt = models.PositiveIntegerField(default=0)
     counts = models.JSONField(default=dict, blank=True)
     notes = models.JSONField(default=list, blank=True)  # file-level remarks (blank rows stopped reading…)
     error = models.CharField(max_length=300, blank=True)

@@ -8,8 +8,8 @@ from . import services
 
 
 @task()
-def import_dry_run_task(*, job_id: int) -> None:
-    services.import_dry_run(job_id=job_id)
+def import_dry_run_task(*, job_id: int, attempt: int | None = None) -> None:
+    services.import_dry_run(job_id=job_id, attempt=attempt)
 
 
 @task()

@@ -181,9 +181,20 @@ def _notes(stats_stopped: str, blank_rows: int) -> list[str]:
     return notes
 
 
-def import_dry_run(*, job_id: int, mall_group_id: int | None = None) -> ImportJob:
+def _dry_current(job_id: int, attempt: int | None) -> ImportJob | None:
+    """Inside a transaction: the job row locked, or None when a newer dry-run request superseded `attempt`."""
+    job = lock_one(ImportJob.objects.filter(pk=job_id))
+    if attempt is not None and job.dry_attempt != attempt:
+        return None
+    return job
+
+
+def import_dry_run(*, job_id: int, mall_group_id: int | None = None, attempt: int | None = None) -> ImportJob:
     """Check every row without writing a business table: each row's outcome goes to `ImportRow` (phase dry),
-    the counts to `dry_counts`. Batches commit as they go, so the console shows progress."""
+    the counts to `dry_counts`. Batches commit as they go, so the console shows progress.
+
+    `attempt` (the task passes the request's `dry_attempt`): every batch checks it under the job's row lock and
+    stops as soon as a newer request exists, so a restarted dry run never mixes its rows with an old one's."""
     qs = ImportJob.objects.filter(pk=job_id)
     if mall_group_id is not None:
         qs = qs.filter(mall_group_id=mall_group_id)
@@ -194,6 +205,8 @@ def import_dry_run(*, job_id: int, mall_group_id: int | None = None) -> ImportJo
     if problems:
         raise MappingInvalidError(extra={"problems": problems})
     with transaction.atomic():
+        if _dry_current(job.pk, attempt) is None:
+            return ImportJob.objects.get(pk=job.pk)
         ImportRow.objects.filter(job=job, phase=Phase.DRY).delete()
         ImportJob.objects.filter(pk=job.pk).update(dry_counts={}, rows_total=0, notes=[], error="")
     ctx = load_context(job)
@@ -203,6 +216,8 @@ def import_dry_run(*, job_id: int, mall_group_id: int | None = None) -> ImportJo
         with files.open_table(job_path(job), job.file_format, job.encoding) as table:
             for batch in _batches(table.rows(), conf.batch_rows()):
                 with transaction.atomic():
+                    if _dry_current(job.pk, attempt) is None:
+                        return ImportJob.objects.get(pk=job.pk)  # superseded: the newer run owns the rows
                     counts += process_batch(batch, ctx, phase=Phase.DRY, write=False)
                     total += len(batch)
                     ImportJob.objects.filter(pk=job.pk).update(rows_total=total, dry_counts=dict(counts))
@@ -211,7 +226,14 @@ def import_dry_run(*, job_id: int, mall_group_id: int | None = None) -> ImportJo
     except FileRefusedError as exc:
         ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.UPLOADED, error=str(exc.message)[:300])
         raise
-    job.refresh_from_db()
+    with transaction.atomic():
+        current = _dry_current(job.pk, attempt)
+        if current is None:
+            return ImportJob.objects.get(pk=job.pk)
+        return _dry_finish(current, counts=counts, total=total, stopped=stopped, blank=blank)
+
+
+def _dry_finish(job: ImportJob, *, counts: Counter[str], total: int, stopped: str, blank: int) -> ImportJob:
     job.notes = _notes(stopped, blank)
     job.status = ImportStatus.CHECKED
     job.checked_at = timezone.now()
@@ -235,8 +257,10 @@ def import_dry_run_request(*, job_id: int, mall_group_id: int, actor: Actor) -> 
             raise MappingInvalidError(extra={"problems": problems})
         job.status = ImportStatus.CHECKING
         job.error = ""
-        job.save(update_fields=["status", "error"])
-        transaction.on_commit(lambda: enqueue(DRY_TASK, job_id=job.pk))
+        job.dry_attempt += 1
+        job.save(update_fields=["status", "error", "dry_attempt"])
+        attempt = job.dry_attempt
+        transaction.on_commit(lambda: enqueue(DRY_TASK, job_id=job.pk, attempt=attempt))
         return job
 
 

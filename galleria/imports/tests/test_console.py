@@ -98,3 +98,28 @@ def test_declared_length_over_the_limit_is_refused_unread(world, settings):
     )  # fmt: skip
     assert response.status_code == 413
     assert not ImportJob.objects.exists()
+
+
+def test_a_stuck_dry_run_can_be_restarted_from_its_page(world, django_capture_on_commit_callbacks):
+    client = client_for(world, "group_admin")
+    data = "手机号,姓名\r\n13800138000,张三\r\n".encode()
+    client.post(
+        reverse("console:import_new"),
+        {"file": SimpleUploadedFile("m.csv", data), "kind": "members", "source": "crm", "mall": world.mall.pk},
+    )
+    job = ImportJob.objects.get()
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.CHECKING, mapping={"phone": 0, "name": 1})
+    page = client.get(reverse("console:import", args=[job.pk])).content.decode()
+    assert 'data-testid="restart-dry-run"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("console:import_dry_run", args=[job.pk]))
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == ImportStatus.CHECKED and job.dry_attempt == 1 and job.dry_counts == {"created": 1}
+    page = client.get(reverse("console:import", args=[job.pk])).content.decode()
+    assert 'data-testid="restart-dry-run"' not in page
+    # once checked there is nothing to restart: refused with a message, nothing changes
+    response = client.post(reverse("console:import_dry_run", args=[job.pk]), follow=True)
+    assert "Only a dry run in progress can be restarted." in response.content.decode()
+    job.refresh_from_db()
+    assert job.dry_attempt == 1 and Member.objects.count() == 0

@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 
 from galleria.audit.models import AuditEvent
 from galleria.core import timeutil
@@ -399,3 +400,34 @@ def test_group_scope_is_enforced(world):
         services.import_set_mapping(
             job_id=job.pk, mall_group_id=world.other_group.pk, mapping={"phone": 0}, actor=ACTOR
         )
+
+
+def test_a_restarted_dry_run_supersedes_the_stuck_one(world, settings, monkeypatch):
+    """A dry run whose worker died leaves the import 'checking'; requesting it again bumps the attempt, the old
+    worker (if it is in fact still going) stops at its next batch, and the new one owns the rows and counts."""
+    settings.GALLERIA_IMPORT_BATCH_ROWS = 10
+    rows = [["phone", "name"]] + [[f"138{i:08d}", f"会员{i}"] for i in range(25)]
+    job = upload(world, csv_bytes(rows))
+    first = services.import_dry_run_request(job_id=job.pk, mall_group_id=world.group.pk, actor=ACTOR)
+    from galleria.imports.services import jobs, process
+
+    real = process.process_batch
+    calls = {"n": 0}
+
+    def restart_after_first_batch(batch, ctx, *, phase, write):
+        calls["n"] += 1
+        if calls["n"] == 1:  # meanwhile, staff press "Restart the dry run" (what the request commits)
+            ImportJob.objects.filter(pk=job.pk).update(dry_attempt=F("dry_attempt") + 1)
+        return real(batch, ctx, phase=phase, write=write)
+
+    monkeypatch.setattr(jobs, "process_batch", restart_after_first_batch)
+    stale = services.import_dry_run(job_id=job.pk, attempt=first.dry_attempt)
+    assert calls["n"] == 1  # stopped before processing its second batch
+    assert stale.status == ImportStatus.CHECKING and stale.dry_attempt == first.dry_attempt + 1
+    assert stale.rows_total == 10  # what the old attempt committed before it was superseded
+    monkeypatch.setattr(jobs, "process_batch", real)
+    assert services.import_dry_run(job_id=job.pk, attempt=first.dry_attempt).rows_total == 10  # a late start: no-op
+    done = services.import_dry_run(job_id=job.pk, attempt=stale.dry_attempt)
+    assert done.status == ImportStatus.CHECKED and done.dry_counts == {"created": 25} and done.rows_total == 25
+    assert ImportRow.objects.filter(job=job, phase=Phase.DRY).count() == 25
+    assert Member.objects.count() == 0

@@ -10,5 +10,6 @@ urlpatterns: list[URLPattern] = [
     path("imports/<int:job_id>/", imports.import_detail, name="import"),
     path("imports/<int:job_id>/mapping/", imports.import_mapping, name="import_mapping"),
     path("imports/<int:job_id>/start/", imports.import_start, name="import_start"),
+    path("imports/<int:job_id>/dry-run/", imports.import_dry_run, name="import_dry_run"),
     path("imports/<int:job_id>/result.csv", imports.import_result, name="import_result"),
 ]

@@ -189,6 +189,7 @@ def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         "percent": percent,
         "notes": [_note_text(n) for n in job.notes],
         "can_start": job.status == ImportStatus.CHECKED,
+        "can_restart_dry": job.status == ImportStatus.CHECKING and not request.GET.get("poll"),
         "can_resume": job.status in (ImportStatus.FAILED,)
         or (job.status == ImportStatus.RUNNING and not request.GET.get("poll")),
     }
@@ -283,3 +284,22 @@ def import_result(request: HttpRequest, job_id: int) -> StreamingHttpResponse:
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-{phase}.csv"'
     return response
+
+
+@require_POST
+@console_view(perms.MEMBERS_IMPORT)
+def import_dry_run(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Restart a dry run that stopped moving (its worker died): the newer request supersedes any dry run of this
+    import still going. (The first dry run is requested by saving the mapping.)"""
+    job = _job_or_404(request, job_id)
+    if job.status != ImportStatus.CHECKING:
+        messages.error(request, _("Only a dry run in progress can be restarted."))
+        return redirect("console:import", job.pk)
+    try:
+        import_services.import_dry_run_request(job_id=job.pk, mall_group_id=job.mall_group_id, actor=actor_for(request))
+    except MappingInvalidError:
+        messages.error(request, _("Map the phone column (and, for past sales, merchant, date and amount)."))
+        return redirect("console:import_mapping", job.pk)
+    except ApplicationError as exc:
+        messages.error(request, str(exc.message))
+    return redirect("console:import", job.pk)
