@@ -208,6 +208,13 @@ GALLERIA_EVENT_HANDLERS: dict[str, list[str]] = {
     "member.profile_updated": ["galleria.points.tasks.on_profile_updated"],
     "member.tier_changed": ["galleria.coupons.tasks.on_tier_changed"],
 }
+# Called by the privacy erasure inside its transaction, with (member_id, mall_group_id, phone, values): areas that
+# keep copies of a member's personal data outside the member's own rows and that privacy does not import (its
+# siblings in the layering) erase them here. A test sweeps every table after an erasure (tests/test_erasure_sweep.py).
+GALLERIA_ERASURE_HANDLERS: list[str] = [
+    "galleria.imports.services.member_erase_in_tx",
+    "galleria.dedupe.services.member_erase_in_tx",
+]
 # The sandbox payment gateway credits wallets without real money: on in development and tests only.
 GALLERIA_SANDBOX_PAYMENTS = env.bool("GALLERIA_SANDBOX_PAYMENTS", default=DEBUG)
 GALLERIA_POS_KEY_SECRET = env.str("GALLERIA_POS_KEY_SECRET", default="")

@@ -111,3 +111,42 @@ def pii_access_record(
     elif rows:
         PiiAccess.objects.bulk_create(rows, batch_size=PII_BULK_BATCH)
     return len(rows)
+
+
+# ---------------------------------------------------------------- erasure (PIPL): the one exception to append-only
+
+ERASED = "[erased]"
+# keys whose values in an audit diff are a member's personal data (profile fields, identifier values, display copies)
+PERSONAL_KEYS = frozenset(
+    {"phone", "name", "email", "birthday", "card_no", "card", "plate", "value", "absorbed_card", "display", "label"}
+)
+
+
+def redact(value: Any, values: Iterable[str], *, key: str = "") -> Any:
+    """`value` with personal data replaced by ERASED: anything under a PERSONAL_KEYS key, and every occurrence of
+    one of `values` (the member's phone, card, identifiers…) in any string, at any depth."""
+    needles = [v for v in values if v]
+    if isinstance(value, Mapping):
+        return {k: redact(v, needles, key=str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v, needles, key=key) for v in value]
+    if key in PERSONAL_KEYS and value not in (None, ""):
+        return ERASED
+    if isinstance(value, str):
+        for needle in needles:
+            value = value.replace(needle, ERASED)
+    return value
+
+
+def audit_redact_member(*, member_id: int, values: Iterable[str]) -> int:
+    """Erase a member's personal data from the audit events about that member (the diffs keep which fields
+    changed and when, not the values) and from the object label. Returns how many events were rewritten."""
+    needles = list(values)
+    changed = 0
+    for event in AuditEvent.objects.filter(target_type="member", target_id=str(member_id)).iterator():
+        changes = redact(event.changes, needles)
+        label = redact(event.target_label, needles, key="label")
+        if changes != event.changes or label != event.target_label:
+            AuditEvent.objects.filter(pk=event.pk).update(changes=changes, target_label=label)
+            changed += 1
+    return changed

@@ -4,13 +4,14 @@ the two members (primary-key order), then their ledger accounts and tier rows, a
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.utils import timezone
 
-from galleria.audit.services import audit_record
+from galleria.audit.services import ERASED, audit_record
 from galleria.audit.types import Actor
 from galleria.core.locking import lock_one, lock_rows
 from galleria.coupons.models import Coupon, CouponHolding
@@ -457,3 +458,25 @@ def pair_report(*, mall_group_id: int | None, a_id: int, b_id: int, note: str, a
     return _pair_mark(
         mall_group_id=mall_group_id, a_id=a_id, b_id=b_id, kind=PairMarkKind.REPORTED, note=note, actor=actor
     )
+
+
+def member_erase_in_tx(*, member_id: int, mall_group_id: int, phone: str, values: Sequence[str]) -> int:
+    """Erasure (PIPL), called by the privacy erasure inside its transaction (settings.GALLERIA_ERASURE_HANDLERS):
+    the display copies a merge kept of the member's phone and card are erased, and so is any of the member's values
+    in the notes staff wrote on reported or dismissed pairs. The records themselves stay. Returns rows rewritten."""
+    changed = 0
+    for record in MergeRecord.objects.filter(Q(survivor_id=member_id) | Q(absorbed_id=member_id)):
+        display = record.moved.get("display")
+        if display:
+            record.moved["display"] = {k: ERASED if v else v for k, v in display.items()}
+            MergeRecord.objects.filter(pk=record.pk).update(moved=record.moved)
+            changed += 1
+    needles = [v for v in values if v]
+    for mark in PairMark.objects.filter(Q(member_low_id=member_id) | Q(member_high_id=member_id)).exclude(note=""):
+        note = mark.note
+        for needle in needles:
+            note = note.replace(needle, ERASED)
+        if note != mark.note:
+            PairMark.objects.filter(pk=mark.pk).update(note=note)
+            changed += 1
+    return changed

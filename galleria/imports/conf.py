@@ -35,3 +35,8 @@ def storage_dir() -> Path:
     """Private directory of uploaded files (not under a served URL)."""
     configured = getattr(settings, "GALLERIA_IMPORT_DIR", None)
     return Path(configured) if configured else Path(settings.MEDIA_ROOT) / "imports"
+
+
+def file_retention_days() -> int:
+    """Days an unfinished import's uploaded file is kept (a finished one's is deleted at once)."""
+    return int(getattr(settings, "GALLERIA_IMPORT_FILE_RETENTION_DAYS", 30))

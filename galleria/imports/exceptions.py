@@ -29,3 +29,12 @@ class ImportStateError(ConflictError):
 
 class ImportNotFoundError(NotFoundError):
     code = "imports.not_found"
+
+
+class ImportFileDeletedError(ConflictError):
+    code = "imports.file_deleted"
+
+    def default_message(self) -> str:
+        return str(
+            _("The uploaded file was deleted (it is kept only while the import is unfinished): upload it again.")
+        )

@@ -78,6 +78,9 @@ class ImportJob(models.Model):
     checked_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # the uploaded file is deleted once the import is done (the row reports are the result) or, unfinished, after
+    # GALLERIA_IMPORT_FILE_RETENTION_DAYS: it holds personal data of every row
+    file_deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("import")

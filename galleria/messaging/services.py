@@ -24,7 +24,7 @@ def sms_queue(*, phone: str, template: str, body: str) -> SmsMessage:
 def sms_deliver(*, message_id: int) -> None:
     """Deliver one queued message (idempotent: a sent message is not sent again)."""
     message = SmsMessage.objects.get(pk=message_id)
-    if message.status == SmsStatus.SENT:
+    if message.status == SmsStatus.SENT or not message.body:  # sent, or its recipient was erased meanwhile
         return
     message.attempts += 1
     try:
@@ -42,6 +42,14 @@ def sms_deliver(*, message_id: int) -> None:
 
 INBOX_TITLE_MAX = 60
 INBOX_BODY_MAX = 2000
+
+
+def sms_redact_phone(*, phone: str, replacement: str) -> int:
+    """Erasure: the outbox rows of a phone keep their template, status and times; the number becomes
+    `replacement` (a masked copy) and the text is dropped. Returns how many rows."""
+    rows = SmsMessage.objects.filter(phone=phone)
+    rows.filter(status=SmsStatus.QUEUED).update(status=SmsStatus.FAILED, error="recipient erased")  # never sent
+    return rows.update(phone=replacement[:20], body="")
 
 
 def inbox_send(

@@ -9,19 +9,23 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
-from galleria.audit.services import audit_record
+from galleria.audit.services import audit_record, audit_redact_member
 from galleria.audit.types import Actor
 from galleria.core.locking import lock_one
 from galleria.coupons.services import coupons_void_for_member_in_tx
 from galleria.ledger import services as ledger
 from galleria.ledger.models import Account, AccountKind, Asset, Entry, TransactionKind
 from galleria.ledger.types import Leg
-from galleria.members.models import Member, MemberStatus
+from galleria.members.models import Member, MemberIdentifier, MemberStatus
+from galleria.members.rules import mask_phone
 from galleria.members.services import member_anonymise_in_tx
+from galleria.messaging.services import sms_redact_phone
 from galleria.points.models import LotMovement, PointsLot
 from galleria.sales.models import Sale
 from galleria.wallet.selectors import wallet_balance
@@ -245,6 +249,37 @@ def _forfeit_bonus_in_tx(*, member: Member, bonus: int, bonus_account_id: int, a
     return bonus
 
 
+def _personal_values(member: Member) -> list[str]:
+    """The member's personal values as other tables may have copied them: phone (+86… and national), card,
+    name, e-mail and every identifier (plates, WeChat ids)."""
+    values = {member.phone, member.card_no, member.name, member.email}
+    if member.phone.startswith("+86"):
+        values.add(member.phone[3:])
+    values.update(MemberIdentifier.objects.filter(member=member).values_list("value", flat=True))
+    # longest first, so that a value containing another (the phone and its national form) is replaced whole
+    return sorted((v for v in values if v and len(v) >= 2), key=len, reverse=True)
+
+
+def _erase_copies_in_tx(*, member: Member) -> dict[str, int]:
+    """Copies of the member's personal data outside the member's rows: audit diffs about the member, the SMS outbox,
+    and whatever the areas in settings.GALLERIA_ERASURE_HANDLERS keep (import reports, merge records)."""
+    values = _personal_values(member)
+    counts = {
+        "audit_events_redacted": audit_redact_member(member_id=member.pk, values=values),
+        "sms_redacted": sms_redact_phone(phone=member.phone, replacement=mask_phone(member.phone))
+        if member.phone
+        else 0,
+    }
+    elsewhere = 0
+    for path in settings.GALLERIA_ERASURE_HANDLERS:
+        handler = import_string(path)
+        elsewhere += int(
+            handler(member_id=member.pk, mall_group_id=member.mall_group_id, phone=member.phone, values=values)
+        )
+    counts["copies_redacted"] = elsewhere
+    return counts
+
+
 def _erase_in_tx(*, member: Member, request: PrivacyRequest, actor: Actor, now: dt.datetime) -> ErasureOutcome:
     """Erase a locked, active member for `request` (pending): or block the request if the wallet holds money."""
     accounts = ledger.lock_member_accounts(
@@ -279,6 +314,7 @@ def _erase_in_tx(*, member: Member, request: PrivacyRequest, actor: Actor, now: 
     )
     coupons, coupons_paid_fen = coupons_void_for_member_in_tx(member_id=member.pk, at=now)
     card_no = member.card_no
+    copies = _erase_copies_in_tx(member=member)
     removed = member_anonymise_in_tx(member=member, at=now)
     # export documents hold the personal data too: drop them
     PrivacyRequest.objects.filter(member=member, kind=RequestKind.EXPORT).exclude(data=None).update(
@@ -302,6 +338,7 @@ def _erase_in_tx(*, member: Member, request: PrivacyRequest, actor: Actor, now: 
             "bonus_forfeited_fen": bonus,
             "coupons_voided": coupons,
             "coupons_paid_fen": coupons_paid_fen,
+            **copies,
             **removed,
         },
     )

@@ -3,6 +3,7 @@ dry run, real run in checkpointed batches (resumable), audit of start and finish
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import secrets
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import IO
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +27,7 @@ from galleria.ledger.models import AccountKind
 from galleria.malls.models import Mall
 
 from .. import conf, files, rules
-from ..exceptions import FileRefusedError, ImportStateError, MappingInvalidError
+from ..exceptions import FileRefusedError, ImportFileDeletedError, ImportStateError, MappingInvalidError
 from ..models import ImportJob, ImportKind, ImportRow, ImportStatus, Phase
 from ..types import RawRow
 from .process import load_context, process_batch
@@ -201,6 +203,8 @@ def import_dry_run(*, job_id: int, mall_group_id: int | None = None, attempt: in
     job = qs.get()
     if job.status not in (ImportStatus.UPLOADED, ImportStatus.CHECKING, ImportStatus.CHECKED):
         raise ImportStateError()
+    if job.file_deleted_at is not None:
+        raise ImportFileDeletedError()
     problems = rules.mapping_problems(job.kind, {k: int(v) for k, v in job.mapping.items()}, len(job.headers))
     if problems:
         raise MappingInvalidError(extra={"problems": problems})
@@ -252,6 +256,8 @@ def import_dry_run_request(*, job_id: int, mall_group_id: int, actor: Actor) -> 
         job = lock_one(ImportJob.objects.filter(pk=job_id, mall_group_id=mall_group_id))
         if job.status not in (ImportStatus.UPLOADED, ImportStatus.CHECKING, ImportStatus.CHECKED):
             raise ImportStateError()
+        if job.file_deleted_at is not None:
+            raise ImportFileDeletedError()
         problems = rules.mapping_problems(job.kind, {k: int(v) for k, v in job.mapping.items()}, len(job.headers))
         if problems:
             raise MappingInvalidError(extra={"problems": problems})
@@ -271,6 +277,8 @@ def import_start(*, job_id: int, mall_group_id: int, actor: Actor) -> ImportJob:
         resume = job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.FAILED)
         if job.status != ImportStatus.CHECKED and not resume:
             raise ImportStateError()
+        if job.file_deleted_at is not None:
+            raise ImportFileDeletedError()
         job.status = ImportStatus.QUEUED
         job.error = ""
         job.save(update_fields=["status", "error"])
@@ -298,6 +306,8 @@ def import_run(*, job_id: int, actor_user_id: int | None = None) -> ImportJob:
             return job
         if job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.FAILED):
             raise ImportStateError()
+        if job.file_deleted_at is not None:
+            raise ImportFileDeletedError()
         job.status = ImportStatus.RUNNING
         job.started_at = job.started_at or timezone.now()
         job.save(update_fields=["status", "started_at"])
@@ -351,7 +361,30 @@ def import_run(*, job_id: int, actor_user_id: int | None = None) -> ImportJob:
             mall_group_id=job.mall_group_id,
             changes={k: [None, str(v)] for k, v in sorted(job.counts.items())},
         )
+    _delete_file(job)  # the row reports are the result now; the file only held personal data
     return job
+
+
+def _delete_file(job: ImportJob) -> None:
+    job_path(job).unlink(missing_ok=True)
+    job.file_deleted_at = timezone.now()
+    ImportJob.objects.filter(pk=job.pk).update(file_deleted_at=job.file_deleted_at)
+
+
+def import_files_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete the uploaded files nobody needs any more: every finished import's, and an unfinished one's after
+    GALLERIA_IMPORT_FILE_RETENTION_DAYS (it can then no longer be checked or resumed; uploading it again is the way
+    on, and the same file creates nothing twice). Idempotent. Returns how many files were deleted."""
+    moment = now or timezone.now()
+    cutoff = moment - dt.timedelta(days=conf.file_retention_days())
+    due = ImportJob.objects.filter(file_deleted_at__isnull=True).filter(
+        Q(status=ImportStatus.DONE) | Q(created_at__lt=cutoff)
+    )
+    count = 0
+    for job in due.iterator():  # (a job still checking or running is never done: it is here only past the window)
+        _delete_file(job)
+        count += 1
+    return count
 
 
 def _fail(job_id: int, message: str) -> None:

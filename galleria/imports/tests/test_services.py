@@ -8,11 +8,12 @@ import io
 import pytest
 from django.core.management import call_command
 from django.db.models import F
+from django.utils import timezone
 
 from galleria.audit.models import AuditEvent
 from galleria.core import timeutil
 from galleria.imports import files, services
-from galleria.imports.exceptions import FileRefusedError, MappingInvalidError
+from galleria.imports.exceptions import FileRefusedError, ImportFileDeletedError, MappingInvalidError
 from galleria.imports.models import ImportJob, ImportRow, ImportStatus, OpeningBalance, Phase
 from galleria.ledger.models import Account, AccountKind, Entry, Transaction, TransactionKind
 from galleria.ledger.selectors import ledger_check
@@ -431,3 +432,30 @@ def test_a_restarted_dry_run_supersedes_the_stuck_one(world, settings, monkeypat
     assert done.status == ImportStatus.CHECKED and done.dry_counts == {"created": 25} and done.rows_total == 25
     assert ImportRow.objects.filter(job=job, phase=Phase.DRY).count() == 25
     assert Member.objects.count() == 0
+
+
+def test_the_uploaded_file_is_deleted_once_done_and_unfinished_ones_after_the_window(world, settings):
+    """The file holds personal data of every row: a finished import keeps only its row reports; an abandoned one
+    keeps its file GALLERIA_IMPORT_FILE_RETENTION_DAYS, then checking it again asks for a new upload."""
+    settings.GALLERIA_IMPORT_FILE_RETENTION_DAYS = 30
+    finished = full(world, csv_bytes([["phone"], ["13800138000"]]))
+    assert finished.status == ImportStatus.DONE and finished.file_deleted_at is not None
+    assert not services.job_path(finished).exists()
+    assert ImportRow.objects.filter(job=finished, phase=Phase.REAL).count() == 1  # the result stays
+    old = upload(world, csv_bytes([["phone"], ["13900139000"]]), name="old.csv")
+    recent = upload(world, csv_bytes([["phone"], ["13700137000"]]), name="recent.csv")
+    ImportJob.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=31))
+
+    assert services.import_files_purge() == 1
+    assert services.import_files_purge() == 0  # idempotent
+
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert old.file_deleted_at is not None and not services.job_path(old).exists()
+    assert recent.file_deleted_at is None and services.job_path(recent).exists()
+    with pytest.raises(ImportFileDeletedError) as err:
+        services.import_dry_run_request(job_id=old.pk, mall_group_id=world.group.pk, actor=ACTOR)
+    assert err.value.code == "imports.file_deleted" and err.value.status == 409
+    with pytest.raises(ImportFileDeletedError):
+        services.import_dry_run(job_id=old.pk)
+    call_command("imports_purge_files")  # the scheduler's command runs (nothing left to delete)

@@ -72,6 +72,8 @@ JOBS: list[Job] = [
     Job("privacy-erasures", "40 * * * *", "privacy_erasures"),
     # Members inactive longer than GALLERIA_RETENTION_INACTIVE_DAYS are anonymised (0 = off); batched, idempotent.
     Job("privacy-retention", "50 3 * * *", "privacy_retention"),
+    # Uploaded import files (personal data): a finished import's at once, an unfinished one's after the window.
+    Job("imports-purge-files", "55 3 * * *", "imports_purge_files"),
 ]
 
 

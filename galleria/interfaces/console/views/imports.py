@@ -176,6 +176,7 @@ def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     done_rows = job.rows_done if real else sum(int(v) for v in job.dry_counts.values())
     total = job.rows_total
     percent = 100 if job.status == ImportStatus.DONE else (min(100, done_rows * 100 // total) if total else 0)
+    has_file = job.file_deleted_at is None
     context: dict[str, Any] = {
         "nav": "imports",
         "g": g,
@@ -188,10 +189,13 @@ def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         "done_rows": done_rows,
         "percent": percent,
         "notes": [_note_text(n) for n in job.notes],
-        "can_start": job.status == ImportStatus.CHECKED,
-        "can_restart_dry": job.status == ImportStatus.CHECKING and not request.GET.get("poll"),
-        "can_resume": job.status in (ImportStatus.FAILED,)
-        or (job.status == ImportStatus.RUNNING and not request.GET.get("poll")),
+        "can_start": job.status == ImportStatus.CHECKED and has_file,
+        "can_restart_dry": job.status == ImportStatus.CHECKING and not request.GET.get("poll") and has_file,
+        "can_resume": has_file
+        and (
+            job.status in (ImportStatus.FAILED,) or (job.status == ImportStatus.RUNNING and not request.GET.get("poll"))
+        ),
+        "has_file": has_file,
     }
     if is_htmx(request) and request.GET.get("poll"):
         response = render(request, "console/imports/_status.html", context)
