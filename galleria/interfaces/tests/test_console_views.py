@@ -278,6 +278,29 @@ def test_non_pii_roles_see_birthday_and_email_masked(client, world):
     assert "1990-05-17" not in html and "wangwu@example.com" not in html and "w***@example.com" in html
 
 
+@pytest.mark.parametrize("role", ["marketing", "finance", "readonly"])
+def test_non_pii_roles_see_names_masked_everywhere(client, world, role):
+    """PIPL's minimum necessary: a role without members.view_pii tells members apart by card and masked name."""
+    m = register(world, "13812345670", name="欧阳娜娜")
+    login(client, world, role)
+    listing = client.get(reverse("console:members"), {"q": "欧阳"}).content.decode()
+    detail = client.get(reverse("console:member_detail", args=[m.pk])).content.decode()
+    for html in (listing, detail):
+        assert "欧阳娜娜" not in html and "欧**娜" in html
+    rows = _export(client, q="欧阳")
+    assert rows[1][2] == "欧**娜"
+    api = client.get("/api/v1/console/members", {"q": "欧阳"}).json()
+    assert api["results"][0]["name"] == "欧**娜"
+
+
+def test_pii_roles_see_names_in_full(client, world):
+    m = register(world, "13812345670", name="欧阳娜娜")
+    login(client, world, "service")
+    assert "欧阳娜娜" in client.get(reverse("console:member_detail", args=[m.pk])).content.decode()
+    assert _export(client, q="欧阳")[1][2] == "欧阳娜娜"
+    assert client.get("/api/v1/console/members", {"q": "欧阳"}).json()["results"][0]["name"] == "欧阳娜娜"
+
+
 def test_identifier_add_and_remove(client, world, member):
     login(client, world, "service")
     url = reverse("console:member_identifier_add", args=[member.pk])

@@ -108,7 +108,7 @@ def _csv_rows(members: Any, *, with_pii: bool) -> Iterator[list[str]]:
         yield [
             m.card_no,
             phone,
-            _cell(m.name),
+            _cell(m.name if with_pii else rules.mask_name(m.name)),
             str(genders.get(m.gender, m.gender)),
             str(channels.get(m.join_channel, m.join_channel)),
             _cell(m.join_mall.name),
