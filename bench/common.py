@@ -35,6 +35,7 @@ class Options:
     settings: str
     out: Path
     seed: int
+    rounds: int = 1  # >1: minimal, quote and sale interleaved in rounds against both servers (drift-proof ratios)
 
 
 def log(msg: str) -> None:

@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +159,7 @@ class PhaseResult:
     machine_busy: float | None = None  # the whole machine, 0..1
     other_share: float | None = None  # CPU used by none of the above (another job on the machine), 0..1
     note: str = ""
+    latencies: list[float] = field(default_factory=list, repr=False)  # seconds, sorted (not written to the JSON)
 
     @property
     def cpu_ms(self) -> float | None:
@@ -172,6 +173,12 @@ class PhaseResult:
         hardly moves when another job shares the machine, so ratios of it compare runs on a busy machine."""
         cpu = self.cpu_ms
         return NCPU * 1000 / cpu if cpu else None
+
+
+def phase_json(p: PhaseResult) -> dict[str, Any]:
+    """A phase for the JSON file: its fields (without the raw latencies) and the derived CPU figures."""
+    data = {k: v for k, v in asdict(p).items() if k != "latencies"}
+    return {**data, "cpu_ms": p.cpu_ms, "capacity_rps": p.capacity_rps}
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -209,6 +216,45 @@ def summarize(
         client_share=(b.client - a.client) / (seconds * NCPU),
         machine_busy=(b.busy - a.busy) / max(1.0, b.total - a.total),
         other_share=max(0.0, busy - ours) / (seconds * NCPU),
+        latencies=lat,
+    )
+
+
+def merge(name: str, parts: list[PhaseResult]) -> PhaseResult:
+    """One phase measured in several windows (rounds) as one: requests and seconds add up, percentiles come from
+    all the latencies, CPU per request is weighted by requests and machine shares by seconds."""
+    lat = sorted(x for p in parts for x in p.latencies)
+    n, seconds = len(lat), sum(p.seconds for p in parts)
+
+    def per_request(attr: str) -> float | None:
+        values = [(getattr(p, attr), p.requests) for p in parts if getattr(p, attr) is not None]
+        total = sum(r for _v, r in values)
+        return sum(v * r for v, r in values) / total if total else None
+
+    def per_second(attr: str) -> float | None:
+        values = [(getattr(p, attr), p.seconds) for p in parts if getattr(p, attr) is not None]
+        total = sum(s for _v, s in values)
+        return sum(v * s for v, s in values) / total if total else None
+
+    return PhaseResult(
+        name=name,
+        requests=n,
+        seconds=seconds,
+        rps=n / seconds if seconds else math.nan,
+        p50_ms=1000 * percentile(lat, 0.50),
+        p90_ms=1000 * percentile(lat, 0.90),
+        p99_ms=1000 * percentile(lat, 0.99),
+        max_ms=1000 * lat[-1] if lat else math.nan,
+        errors=sum(p.errors for p in parts),
+        error_samples=[e for p in parts for e in p.error_samples][:5],
+        server_cpu_ms=per_request("server_cpu_ms"),
+        db_cpu_ms=per_request("db_cpu_ms"),
+        client_cpu_ms=per_request("client_cpu_ms"),
+        client_share=per_second("client_share"),
+        machine_busy=per_second("machine_busy"),
+        other_share=per_second("other_share"),
+        note="; ".join(p.note for p in parts if p.note),
+        latencies=lat,
     )
 
 

@@ -65,7 +65,17 @@ from bench.common import (
     pg_url,
     recreate_database,
 )
-from bench.measure import BASELINE_ROWS, CpuSampler, PhaseResult, PosLoad, machine_busy_now, postgres_pids, run_load
+from bench.measure import (
+    BASELINE_ROWS,
+    CpuSampler,
+    PhaseResult,
+    PosLoad,
+    machine_busy_now,
+    merge,
+    phase_json,
+    postgres_pids,
+    run_load,
+)
 from bench.profiling import print_profile, run_profile
 from bench.servers import gunicorn, run_pgbench
 from bench.sqlcapture import capture_queries, print_queries
@@ -105,6 +115,13 @@ def parse_args(argv: list[str] | None = None) -> Options:
     p.add_argument("--wait-quiet", type=float, default=60.0, help="wait up to this long for an idle machine (60)")
     p.add_argument("--out", type=Path, default=ROOT / "var" / "bench", help="where the JSON goes (var/bench)")
     p.add_argument("--seed", type=int, default=7, help="random seed of the data and the load (default 7)")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run minimal, quote and sale N times in turn against both servers, --duration each (ratios that a drift"
+        " of the shared host's speed cannot bias; default 1: one phase after the other)",
+    )
     a = p.parse_args(argv)
     if a.pg_host not in LOOPBACK:
         p.error("the benchmark runs on loopback only (--pg-host 127.0.0.1)")
@@ -112,6 +129,10 @@ def parse_args(argv: list[str] | None = None) -> Options:
         p.error("out of range: --clients 1..256, --workers 1..64, --duration 0..600, --warmup 0..60")
     if not 10 <= a.members <= 1_000_000:
         p.error("--members must be between 10 and 1,000,000")
+    if not 1 <= a.rounds <= 50:
+        p.error("--rounds must be between 1 and 50")
+    if a.rounds > 1 and a.profile:
+        p.error("--profile runs with --rounds 1 only")
     return Options(
         members=a.members,
         clients=a.clients,
@@ -132,6 +153,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         settings=a.settings,
         out=a.out,
         seed=a.seed,
+        rounds=a.rounds,
     )
 
 
@@ -397,6 +419,81 @@ def print_ratios(rows: list[dict[str, Any]]) -> None:
         print(f"  {r['what']:<60}{r['value']:>16}   target {r['target']:<9}{verdict}")
 
 
+# ---------------------------------------------------------------- rounds
+
+
+ROUND_PHASES = (
+    ("minimal", "minimal Django write (lock, update, insert)"),
+    ("quote", "POS quote  POST /api/v1/pos/quote"),
+    ("sale", "POS sale   POST /api/v1/pos/sales"),
+)
+
+
+def run_rounds(
+    opts: Options, env: dict[str, str], workdir: Path, load: PosLoad, db_sampler: CpuSampler
+) -> tuple[list[dict[str, PhaseResult]], str]:
+    """Both servers up at once (an idle sync worker costs nothing); `rounds` times: minimal, quote, sale, each for
+    warm-up + --duration. A ratio of two phases then compares windows minutes apart at most, whatever the shared
+    host's speed does over the run."""
+    by_round: list[dict[str, PhaseResult]] = []
+    log(f"{opts.rounds} rounds of minimal → quote → sale, {opts.duration:g} s each, both servers up …")
+    with (
+        gunicorn("bench.baseline.wsgi:application", opts, env, workdir, "baseline") as baseline,
+        gunicorn("config.wsgi:application", opts, env, workdir, "pos") as pos,
+    ):
+        for n in range(opts.rounds):
+            factories = {"minimal": load.minimal(), "quote": load.quote(), "sale": load.sale(f"r{n}s")}
+            servers = {"minimal": baseline, "quote": pos, "sale": pos}
+            results = {
+                key: run_load(name, servers[key].port, factories[key], opts, servers[key].sampler, db_sampler)
+                for key, name in ROUND_PHASES
+            }
+            by_round.append(results)
+            m, q, sl = results["minimal"], results["quote"], results["sale"]
+            log(
+                f"  round {n + 1}: minimal {m.rps:.0f}/s, quote {q.rps:.0f}/s p99 {q.p99_ms:.1f} ms, "
+                f"sale {sl.rps:.0f}/s p99 {sl.p99_ms:.1f} ms; sale/minimal {sl.rps / m.rps:.2f}"
+            )
+        return by_round, baseline.log_tail() + pos.log_tail()
+
+
+def round_rows(by_round: list[dict[str, PhaseResult]]) -> list[dict[str, Any]]:
+    rows = []
+    for n, r in enumerate(by_round, 1):
+        m, q, sl = r["minimal"], r["quote"], r["sale"]
+        rows.append(
+            {
+                "round": n,
+                "minimal_rps": round(m.rps, 1),
+                "quote_rps": round(q.rps, 1),
+                "sale_rps": round(sl.rps, 1),
+                "sale_vs_minimal": round(sl.rps / m.rps, 3),
+                "quote_p99_ms": round(q.p99_ms, 1),
+                "sale_p99_ms": round(sl.p99_ms, 1),
+                "other_share_max": round(max((p.other_share or 0) for p in r.values()), 3),
+            }
+        )
+    return rows
+
+
+def print_rounds(rows: list[dict[str, Any]]) -> None:
+    print(f"\nrounds ({len(rows)}):")
+    print(f"  {'round':>5}{'minimal/s':>11}{'quote/s':>9}{'sale/s':>8}{'sale/min':>10}{'quote p99':>11}"
+          f"{'sale p99':>10}{'other':>7}")  # fmt: skip
+    for r in rows:
+        print(
+            f"  {r['round']:>5}{r['minimal_rps']:>11.0f}{r['quote_rps']:>9.0f}{r['sale_rps']:>8.0f}"
+            f"{r['sale_vs_minimal']:>10.2f}{r['quote_p99_ms']:>11.1f}{r['sale_p99_ms']:>10.1f}"
+            f"{100 * r['other_share_max']:>6.0f}%"
+        )
+    met = {
+        "sale/minimal ≥ 0.50": sum(r["sale_vs_minimal"] >= TARGETS["sale_vs_minimal"] for r in rows),
+        "quote p99 < 50 ms": sum(r["quote_p99_ms"] < TARGETS["quote_p99_ms"] for r in rows),
+        "sale p99 < 100 ms": sum(r["sale_p99_ms"] < TARGETS["sale_p99_ms"] for r in rows),
+    }
+    print("  targets met in: " + "; ".join(f"{k} {v}/{len(rows)} rounds" for k, v in met.items()))
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -433,6 +530,7 @@ def main(argv: list[str] | None = None) -> int:
     captured: dict[str, Any] = {}
     profile: dict[str, Any] = {}
     mix: dict[str, int] = {}
+    by_round: list[dict[str, PhaseResult]] = []
     server_log = ""
     db_sampler = CpuSampler(postgres_pids)
     try:
@@ -451,29 +549,34 @@ def main(argv: list[str] | None = None) -> int:
             drop_database(opts, PGBENCH_DB)
             log(f"  {phases['pgbench'].rps:.0f} tps, p99 {phases['pgbench'].p99_ms:.1f} ms")
 
-        log("baseline (b): the minimal Django write endpoint (bench/baseline) …")
-        with gunicorn("bench.baseline.wsgi:application", opts, env, workdir, "baseline") as server:
-            phases["minimal"] = run_load(
-                "minimal Django write (lock, update, insert)", server.port, load.minimal(), opts, server.sampler,
-                db_sampler,
-            )  # fmt: skip
-            server_log += server.log_tail()
-        log(f"  {phases['minimal'].rps:.0f} req/s, p99 {phases['minimal'].p99_ms:.1f} ms")
+        if opts.rounds > 1:
+            by_round, server_log = run_rounds(opts, env, workdir, load, db_sampler)
+            for key in ("minimal", "quote", "sale"):
+                phases[key] = merge(by_round[0][key].name, [r[key] for r in by_round])
+        else:
+            log("baseline (b): the minimal Django write endpoint (bench/baseline) …")
+            with gunicorn("bench.baseline.wsgi:application", opts, env, workdir, "baseline") as server:
+                phases["minimal"] = run_load(
+                    "minimal Django write (lock, update, insert)", server.port, load.minimal(), opts, server.sampler,
+                    db_sampler,
+                )  # fmt: skip
+                server_log += server.log_tail()
+            log(f"  {phases['minimal'].rps:.0f} req/s, p99 {phases['minimal'].p99_ms:.1f} ms")
 
-        log("POS API (config.wsgi): quotes, then sales …")
-        with gunicorn("config.wsgi:application", opts, env, workdir, "pos") as server:
-            phases["quote"] = run_load(
-                "POS quote  POST /api/v1/pos/quote", server.port, load.quote(), opts, server.sampler, db_sampler
-            )
-            log(f"  quote: {phases['quote'].rps:.0f} req/s, p99 {phases['quote'].p99_ms:.1f} ms")
-            phases["sale"] = run_load(
-                "POS sale   POST /api/v1/pos/sales", server.port, load.sale("s"), opts, server.sampler, db_sampler
-            )
-            log(f"  sale: {phases['sale'].rps:.0f} req/s, p99 {phases['sale'].p99_ms:.1f} ms")
-            if opts.profile:
-                log(f"py-spy on the workers during {opts.profile_duration:g} s of sales (not a result) …")
-                profile = run_profile(server, load, opts, db_sampler, workdir)
-            server_log += server.log_tail()
+            log("POS API (config.wsgi): quotes, then sales …")
+            with gunicorn("config.wsgi:application", opts, env, workdir, "pos") as server:
+                phases["quote"] = run_load(
+                    "POS quote  POST /api/v1/pos/quote", server.port, load.quote(), opts, server.sampler, db_sampler
+                )
+                log(f"  quote: {phases['quote'].rps:.0f} req/s, p99 {phases['quote'].p99_ms:.1f} ms")
+                phases["sale"] = run_load(
+                    "POS sale   POST /api/v1/pos/sales", server.port, load.sale("s"), opts, server.sampler, db_sampler
+                )
+                log(f"  sale: {phases['sale'].rps:.0f} req/s, p99 {phases['sale'].p99_ms:.1f} ms")
+                if opts.profile:
+                    log(f"py-spy on the workers during {opts.profile_duration:g} s of sales (not a result) …")
+                    profile = run_profile(server, load, opts, db_sampler, workdir)
+                server_log += server.log_tail()
 
         mix = sale_mix()
         log("capturing the SQL of one quote and two sales in process …")
@@ -494,9 +597,13 @@ def main(argv: list[str] | None = None) -> int:
     order = [phases[k] for k in ("pgbench", "minimal", "quote", "sale") if k in phases]
     print(
         f"\n=== POS API benchmark: {opts.clients} clients, {opts.workers} sync workers on {NCPU} cores, "
-        f"{opts.members} members, {opts.duration:g} s per phase ===\n{facts['git']}; settings {opts.settings}\n"
+        f"{opts.members} members, {opts.duration:g} s per phase"
+        f"{f' × {opts.rounds} rounds' if opts.rounds > 1 else ''} ===\n{facts['git']}; settings {opts.settings}\n"
     )
     print_table(order)
+    if by_round:
+        print("  (minimal, quote and sale: all rounds together)")
+        print_rounds(round_rows(by_round))
     ratio_rows = ratios(phases, captured, opts.clients)
     print("\nratios and targets:")
     print_ratios(ratio_rows)
@@ -528,11 +635,12 @@ def main(argv: list[str] | None = None) -> int:
         "when": stamp,
         "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(opts).items()},
         "machine": facts,
-        "phases": {k: {**asdict(v), "cpu_ms": v.cpu_ms, "capacity_rps": v.capacity_rps} for k, v in phases.items()},
+        "phases": {k: phase_json(v) for k, v in phases.items()},
+        "rounds": round_rows(by_round),
         "ratios": ratio_rows,
         "sale_mix": mix,
         "queries": captured,
-        "profile": {k: asdict(v) if isinstance(v, PhaseResult) else v for k, v in profile.items()},
+        "profile": {k: phase_json(v) if isinstance(v, PhaseResult) else v for k, v in profile.items()},
         "wall_seconds": round(time.monotonic() - started, 1),
     }
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=1, default=str))

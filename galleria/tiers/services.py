@@ -98,6 +98,17 @@ def _spend_insert_sql() -> str:
     )
 
 
+@cache
+def _spend_insert_sum_sql(column: str) -> str:
+    """PostgreSQL: insert the spend row and read the member's window sum in one statement (the column comes from a
+    closed choice)."""
+    return (
+        f"WITH ins AS ({_spend_insert_sql()} RETURNING id)"
+        f" SELECT SUM({column}) FROM {sql.table(TierSpend)}"  # noqa: S608
+        " WHERE member_id = %s AND occurred_at >= %s AND occurred_at < %s"
+    )
+
+
 def _member_tier_for_update(
     *, member_id: int, entry: TierLevel, at: dt.datetime
 ) -> tuple[MemberTier, TierChange | None]:
@@ -253,26 +264,40 @@ def tier_record_spend_in_tx(
         if same:
             return None
         raise exceptions.SpendConflictError(extra={"source": source})
-    sql.execute(  # fixed SQL (on every sale); the unique (group, source) constraint still backs `new_source`
-        _spend_insert_sql(),
-        [mall_group_id, member_id, amount_fen, points, sql.when(occurred_at), source, sql.when(now)],
-    )
-    if row is None:
-        return None
-    policy = selectors.tier_policy(mall_group_id=mall_group_id, token=config_token)
-    delta = points if policy.qualify_by == QualifyBy.POINTS else amount_fen
-    levels = {level.code: level for level in ladder}
+    spend = [mall_group_id, member_id, amount_fen, points, sql.when(occurred_at), source, sql.when(now)]
+    # what the upgrade check needs is known before the row is written: decide first whether it runs at all
+    policy = selectors.tier_policy(mall_group_id=mall_group_id, token=config_token) if row is not None else None
     by_id = {level.pk: level for level in ladder}
-    current = by_id.get(row.level_id)
-    if current is None or delta <= 0:
-        return None  # a refund never upgrades (the daily review handles falling short); foreign levels: staff
-    if current.rank == ladder[-1].rank and row.grace_until is None:
-        return None  # already at the top and not in grace: nothing to decide
+    current = by_id.get(row.level_id) if row is not None else None
+    delta = (points if policy.qualify_by == QualifyBy.POINTS else amount_fen) if policy is not None else 0
+    check = (
+        row is not None
+        and current is not None
+        and delta > 0  # a refund never upgrades (the daily review handles falling short); foreign levels: staff
+        and not (current.rank == ladder[-1].rank and row.grace_until is None)  # at the top, not in grace
+    )
+    if not check:
+        # fixed SQL (on every sale); the unique (group, source) constraint still backs `new_source`
+        sql.execute(_spend_insert_sql(), spend)
+        return None
+    assert row is not None and current is not None and policy is not None
     tz_name = selectors.group_tz(mall_group_id=mall_group_id, token=config_token)
     today = timeutil.local_date(max(now, occurred_at), tz_name)
-    amount = selectors.qualifying_amount(
-        member_id=member_id, today=today, tz_name=tz_name, qualify_by=policy.qualify_by
-    )
+    if connection.vendor == "postgresql":
+        # one round trip: the insert and the window's sum (which cannot see the row inserted by the same
+        # statement, so its own part is added here when it falls in the window)
+        start, end = selectors.window_bounds(today=today, tz_name=tz_name)
+        column = "points" if policy.qualify_by == QualifyBy.POINTS else "amount_fen"
+        found = sql.one(_spend_insert_sum_sql(column), [*spend, member_id, sql.when(start), sql.when(end)])
+        amount = int(found[0] or 0) if found else 0
+        if start <= occurred_at < end:
+            amount += points if column == "points" else amount_fen
+    else:
+        sql.execute(_spend_insert_sql(), spend)
+        amount = selectors.qualifying_amount(
+            member_id=member_id, today=today, tz_name=tz_name, qualify_by=policy.qualify_by
+        )
+    levels = {level.code: level for level in ladder}
     decision = rules.evaluate(
         current_level=selectors.rung(current),
         qualifying_level=rules.qualifying_level(amount, selectors.rungs(ladder)),
