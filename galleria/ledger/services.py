@@ -15,7 +15,7 @@ from galleria.core import sql
 
 from . import exceptions
 from .models import MEMBER_KINDS, Account, AccountKind, Asset, Entry, Transaction
-from .types import Leg
+from .types import FollowUp, Leg
 
 KIND_ASSET: dict[str, str] = {
     AccountKind.MEMBER_POINTS: Asset.POINTS,
@@ -117,8 +117,9 @@ def _entries_insert_sql(n: int) -> str:
 
 
 @cache
-def _post_pg_sql(n_legs: int, n_moves: int) -> str:
-    """One PostgreSQL statement: insert the transaction, insert its legs, move the member balances."""
+def _post_pg_sql(n_legs: int, n_moves: int, follow: str = "") -> str:
+    """One PostgreSQL statement: insert the transaction, insert its legs, move the member balances (and the
+    caller's follow-up insert, which takes the transaction id from `t`)."""
     legs = ", ".join(["(%s::bigint, %s::text, %s::bigint)"] * n_legs)
     moves = ", ".join(["(%s::bigint, %s::bigint)"] * n_moves)
     balances = (
@@ -127,11 +128,13 @@ def _post_pg_sql(n_legs: int, n_moves: int) -> str:
         if n_moves
         else ""
     )
+    follow_cte = f", f AS ({follow.format(tx='t.id')} FROM t)" if follow else ""
     return (
         f"WITH t AS ({_transaction_insert_sql()}),"  # noqa: S608
         f" e AS (INSERT INTO {sql.table(Entry)} (transaction_id, account_id, asset, amount, occurred_at)"
         f" SELECT t.id, v.account_id, v.asset, v.amount, %s::timestamptz FROM t, (VALUES {legs})"
         f" AS v (account_id, asset, amount)){balances}"
+        f"{follow_cte}"
         " SELECT id FROM t"
     )
 
@@ -152,9 +155,11 @@ def post(
     source: str = "",
     explanation: Mapping[str, Any] | None = None,
     reverses: Transaction | None = None,
+    then: FollowUp | None = None,
 ) -> Transaction:
     """Write one balanced transaction. Member account balances move in the same statement batch; a leg that would
     take a member balance below zero raises InsufficientBalanceError (and the caller's transaction rolls back).
+    `then` is an insert that needs the new transaction's id (a points lot), written with it.
 
     `member_accounts` are the member Account rows the caller has locked (id → row); their cached balance is
     updated in place so the caller sees the new balance without re-reading.
@@ -202,7 +207,9 @@ def post(
             params += [leg.account_id, leg.asset, leg.amount]
         for account_id, delta in moves:
             params += [account_id, delta]
-        inserted = sql.one(_post_pg_sql(len(legs), len(moves)), params)
+        if then is not None:
+            params += then.params
+        inserted = sql.one(_post_pg_sql(len(legs), len(moves), then.sql if then else ""), params)
         assert inserted is not None
         tx_id = inserted[0]
     else:
@@ -215,6 +222,8 @@ def post(
         sql.execute(_entries_insert_sql(len(legs)), params)
         for account_id, delta in moves:
             sql.execute(_balance_update_sql(), [delta, account_id])
+        if then is not None:
+            sql.execute(then.sql.format(tx="%s"), [tx_id, *then.params])
     for account_id, delta in moves:
         locked[account_id].balance = (locked[account_id].balance or 0) + delta
     tx = Transaction(

@@ -103,8 +103,8 @@ def _spend_insert_sum_sql(column: str) -> str:
     """PostgreSQL: insert the spend row and read the member's window sum in one statement (the column comes from a
     closed choice)."""
     return (
-        f"WITH ins AS ({_spend_insert_sql()} RETURNING id)"
-        f" SELECT SUM({column}) FROM {sql.table(TierSpend)}"  # noqa: S608
+        f"WITH ins AS ({_spend_insert_sql()} RETURNING id)"  # noqa: S608
+        f" SELECT SUM({column}) FROM {sql.table(TierSpend)}"
         " WHERE member_id = %s AND occurred_at >= %s AND occurred_at < %s"
     )
 

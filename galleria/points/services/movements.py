@@ -21,7 +21,7 @@ from galleria.core.money import allocate
 from galleria.ledger import exceptions as ledger_exceptions
 from galleria.ledger import services as ledger
 from galleria.ledger.models import Account, AccountKind, Asset, Transaction, TransactionKind
-from galleria.ledger.types import Leg
+from galleria.ledger.types import FollowUp, Leg
 from galleria.members.models import Member
 
 from .. import rules
@@ -112,7 +112,12 @@ def points_credit_in_tx(
                 -merchant_part,
             )
         )
-    tx = ledger.post(
+    expires_on = rules.expiry_date(
+        earned_on=timeutil.local_date(occurred_at, tz_name), config=expiry_config(policy=policy)
+    )
+    # fixed SQL: a lot is written on every earning sale, with the posting (one statement on PostgreSQL)
+    lot = FollowUp(_lot_insert_sql(), (group_id, member_id, points, points, sql.when(occurred_at), sql.day(expires_on)))
+    return ledger.post(
         mall_group_id=group_id,
         kind=kind,
         legs=legs,
@@ -121,23 +126,16 @@ def points_credit_in_tx(
         source=source,
         memo=memo,
         explanation={**explanation, "funding": {"mall": mall_part, "merchant": merchant_part}},
+        then=lot,
     )
-    expires_on = rules.expiry_date(
-        earned_on=timeutil.local_date(occurred_at, tz_name), config=expiry_config(policy=policy)
-    )
-    sql.execute(  # fixed SQL: a lot is written on every earning sale (see galleria/core/sql.py)
-        _lot_insert_sql(),
-        [group_id, member_id, tx.pk, points, points, sql.when(occurred_at), sql.day(expires_on)],
-    )
-    return tx
 
 
 @cache
 def _lot_insert_sql() -> str:
     return (
-        f"INSERT INTO {sql.table(PointsLot)}"  # noqa: S608
-        " (mall_group_id, member_id, transaction_id, points, remaining, earned_at, expires_on)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        f"INSERT INTO {sql.table(PointsLot)}"
+        " (transaction_id, mall_group_id, member_id, points, remaining, earned_at, expires_on)"
+        " SELECT {tx}, %s, %s, %s, %s, %s, %s"
     )
 
 
