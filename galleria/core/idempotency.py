@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -41,6 +41,12 @@ class Gate:
     refused: Callable[[], Exception]  # the error when the claim was already taken
     claim_alone: Callable[[], bool] | None = None  # how to claim it outside the record's statement (default: `sql`)
     done: bool = False
+    # PostgreSQL, with the record: CTEs written before the gate's (`name AS (…)`, which `sql` may read), and one
+    # value the statement returns with the record's id (an SQL expression over those CTEs), handed to `claimed`
+    prelude: str = ""
+    prelude_params: list[Any] = field(default_factory=list)
+    extra: str = ""
+    claimed: Callable[[Any], None] | None = None
 
     def claim(self) -> bool:
         """Claim it on its own (autocommit or the caller's transaction); False if it was already claimed."""
@@ -80,12 +86,14 @@ def _update_sql() -> str:
 
 
 @cache
-def _gated_insert_sql(gate_sql: str) -> str:
+def _gated_insert_sql(gate_sql: str, prelude: str = "", extra: str = "") -> str:
     """PostgreSQL: the gate and the record in one statement; no record when the gate was already claimed."""
     columns = "scope, key, request_hash, status_code, response, created_at"
     return (
-        f"WITH gate AS ({gate_sql}) INSERT INTO {sql.table(IdempotencyRecord)} ({columns})"  # noqa: S608
-        " SELECT %s, %s, %s, %s, %s, %s WHERE EXISTS (SELECT 1 FROM gate) RETURNING id"
+        f"WITH {prelude + ', ' if prelude else ''}gate AS ({gate_sql})"  # noqa: S608
+        f" INSERT INTO {sql.table(IdempotencyRecord)} ({columns})"
+        " SELECT %s, %s, %s, %s, %s, %s WHERE EXISTS (SELECT 1 FROM gate)"
+        f" RETURNING id{', ' + extra if extra else ''}"
     )
 
 
@@ -95,7 +103,10 @@ def _insert(gate: Gate | None, params: list[Any]) -> int | None:
         row = sql.one(_insert_sql(), params)
     elif connection.vendor == "postgresql":
         gate.done = True
-        row = sql.one(_gated_insert_sql(gate.sql), [*gate.params, *params])
+        statement = _gated_insert_sql(gate.sql, gate.prelude, gate.extra)
+        row = sql.one(statement, [*gate.prelude_params, *gate.params, *params])
+        if row is not None and gate.claimed is not None:
+            gate.claimed(row[1] if gate.extra else None)
     else:
         if not gate.claim():
             return None

@@ -89,7 +89,7 @@ _loaded_keys: dict[str, tuple[PosKey, str]] = {}
 
 
 @cache
-def _usable_key_sql() -> str:
+def usable_key_sql() -> str:
     """Fixed SQL (the ORM would rebuild this five-table join on every POS request): the key's id, last use and
     its group's config token, if the key, terminal, store and merchant are usable."""
     return (
@@ -111,7 +111,7 @@ def pos_key_active(*, key_id: str) -> PosKey | None:
     the group's configuration token changes (malls are part of the configuration)."""
     if not key_id or len(key_id) > 40:
         return None
-    usable = sql.one(_usable_key_sql(), [key_id, MerchantStatus.TERMINATED])
+    usable = sql.one(usable_key_sql(), [key_id, MerchantStatus.TERMINATED])
     if usable is None:
         _loaded_keys.pop(key_id, None)
         return None
@@ -128,6 +128,26 @@ def pos_key_active(*, key_id: str) -> PosKey | None:
     key.last_used_at = last_used_at
     key.terminal.store.merchant.mall.group.config_token = token
     return key
+
+
+def pos_key_cached(*, key_id: str) -> PosKey | None:
+    """The key as this process last loaded it (with its terminal, store, merchant, mall and group), without a
+    query; None when not loaded yet. Usability is NOT checked: a caller must check it in its own statement (the
+    signed-write gate does, see merchants.services.pos_gate_parts) before anything counts."""
+    hit = _loaded_keys.get(key_id) if key_id and len(key_id) <= 40 else None
+    return hit[0] if hit is not None else None
+
+
+def pos_key_sync_token(*, key: PosKey, token: str) -> None:
+    """After a statement read the key's group's current config token: when it moved, the cached mall, group,
+    merchant, store and terminal rows are re-read in place (the request's context holds those objects)."""
+    group = key.terminal.store.merchant.mall.group
+    if group.config_token != token:
+        for row in (key.terminal, key.terminal.store, key.terminal.store.merchant, key.terminal.store.merchant.mall):
+            row.refresh_from_db()
+        group.refresh_from_db()
+    group.config_token = token
+    _loaded_keys[key.key_id] = (key, token)
 
 
 def pos_key_list(*, mall_group_id: int | None = None, merchant_id: int | None = None) -> QuerySet[PosKey]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -18,7 +19,8 @@ from galleria.core.errors import ConflictError
 from galleria.core.locking import lock_one
 
 from . import rules
-from .models import Merchant, PosKey, PosNonce, PosTerminal, Store
+from .models import Merchant, MerchantStatus, PosKey, PosNonce, PosTerminal, Store
+from .selectors import usable_key_sql
 
 MERCHANT_FIELDS = (
     "name",
@@ -181,6 +183,39 @@ def pos_nonce_use(*, key: PosKey, nonce: str) -> bool:
     return sql.one(statement, [key.pk, nonce, sql.when(timezone.now())]) is not None
 
 
+@dataclass(frozen=True)
+class GateParts:
+    """A signed write's gate for PostgreSQL that also checks the key (see pos_gate_parts)."""
+
+    prelude: str
+    prelude_params: list[Any]
+    sql: str
+    params: list[Any]
+    extra: str  # the group's current config token; NULL never comes back (no row when the key is unusable)
+
+
+def pos_gate_parts(*, key: PosKey, nonce: str) -> GateParts:
+    """The nonce claim of a signed write, for the idempotency record's statement, that also re-checks the key: the
+    nonce is inserted only if the key, its terminal, store and merchant are still usable (a revocation takes effect
+    at once, with the key's rows taken from the process cache), and the statement returns the group's current
+    config token. No row back: the nonce was used, or the key is no longer usable (the caller tells which)."""
+    return GateParts(
+        prelude=f"usable_key AS ({usable_key_sql()})",
+        prelude_params=[key.key_id, MerchantStatus.TERMINATED],
+        sql=_gate_nonce_sql(),
+        params=[nonce, sql.when(timezone.now())],
+        extra="(SELECT config_token FROM usable_key)",
+    )
+
+
+@cache
+def _gate_nonce_sql() -> str:
+    return (
+        f"INSERT INTO {sql.table(PosNonce)} (key_id, nonce, seen_at)"  # noqa: S608
+        " SELECT usable_key.id, %s, %s FROM usable_key ON CONFLICT (key_id, nonce) DO NOTHING RETURNING id"
+    )
+
+
 def pos_nonce_statement(*, key: PosKey, nonce: str) -> tuple[str, list[Any]]:
     """The nonce's insert, for a caller that runs it inside its own transaction (core.idempotency.Gate): it returns
     a row when the nonce is new and none when this key already used it."""
@@ -209,6 +244,7 @@ def pos_key_touch(*, key: PosKey) -> None:
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > dt.timedelta(minutes=1):
         PosKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now  # the process cache's copy too
 
 
 def pos_nonce_prune(*, older_than_seconds: int = 2 * rules.MAX_SKEW_SECONDS) -> int:

@@ -90,6 +90,39 @@ class TestSigning:
         pos_key_revoke(actor=ACTOR, key_pk=PosKey.objects.get(key_id=pos.signer.key_id).pk)
         problem(pos.get("/api/v1/pos/members/lookup?code=13812345678"), 401, "auth.key_unknown")
 
+    # A signed write whose key this process already loaded checks the key inside its gate statement (PostgreSQL):
+    # a revocation, a switched-off terminal or a configuration change must still count from the very next sale.
+
+    def test_a_sale_with_a_warm_key_cache_is_refused_once_the_key_is_revoked(self, pos, member):
+        from galleria.core.models import IdempotencyRecord
+        from galleria.merchants.models import PosKey, PosNonce
+
+        assert pos.post("/api/v1/pos/sales", basket("W1")).status_code == 201  # loads the key into the cache
+        key = PosKey.objects.get(key_id=pos.signer.key_id)
+        pos_key_revoke(actor=ACTOR, key_pk=key.pk)
+        before = (Sale.objects.count(), PosNonce.objects.count(), IdempotencyRecord.objects.count())
+        problem(pos.post("/api/v1/pos/sales", basket("W2")), 401, "auth.key_unknown")
+        problem(pos.post("/api/v1/pos/sales", basket("W3", amount=-1)), 401, "auth.key_unknown")  # invalid body too
+        assert (Sale.objects.count(), PosNonce.objects.count(), IdempotencyRecord.objects.count()) == before
+
+    def test_a_sale_with_a_warm_key_cache_is_refused_once_the_terminal_is_switched_off(self, pos, member):
+        assert pos.post("/api/v1/pos/sales", basket("T1")).status_code == 201
+        PosTerminal.objects.update(is_active=False)
+        problem(pos.post("/api/v1/pos/sales", basket("T2")), 401, "auth.key_unknown")
+        assert not Sale.objects.filter(pos_sale_id="T2").exists()
+
+    def test_a_sale_with_a_warm_key_cache_runs_on_the_current_configuration(self, world, pos, member):
+        from galleria.points.services import points_policy_save
+
+        first = pos.post("/api/v1/pos/sales", basket("C1", member=member.card_no))
+        assert first.status_code == 201, first.content
+        earned = first.json()["points_earned"]
+        assert earned == 128  # 1 point per ¥1
+        points_policy_save(mall_group_id=world.group.pk, values={"earn_points": 3, "earn_unit_fen": 100}, actor=ACTOR)
+        second = pos.post("/api/v1/pos/sales", basket("C2", member=member.card_no))
+        assert second.status_code == 201, second.content
+        assert second.json()["points_earned"] == 3 * 128
+
     # A signed write claims its nonce with the idempotency record, in the sale's own transaction. Every path must
     # still spend it: a captured request can never be sent again, whatever happened to the first one.
 

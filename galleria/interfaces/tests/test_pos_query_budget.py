@@ -13,7 +13,7 @@ from galleria.tiers.services import tier_ladder_ensure_default
 
 pytestmark = pytest.mark.django_db
 
-SALE_BUDGET = 11  # BEGIN and COMMIT (savepoint here) included; the nonce rides with the idempotency record,
+SALE_BUDGET = 10  # BEGIN and COMMIT (savepoint here) included; the nonce rides with the idempotency record,
 # the points lot with the posting, the tier spend with the upgrade check's window sum
 SALE_BUDGET_SQLITE = 18  # the embedded default runs the plain statements (no data-modifying CTEs in SQLite)
 QUOTE_BUDGET = 6  # with the member's coupons
