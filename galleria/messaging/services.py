@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +14,9 @@ from .exceptions import InboxMessageInvalidError, InboxMessageNotFoundError
 from .models import Audience, InboxMessage, InboxRead, SmsMessage, SmsStatus
 from .selectors import Reader, inbox_get, inbox_unread_ids
 from .sms import get_backend
+
+SECRET_TEMPLATES = frozenset({"otp"})  # messages carrying a one-time code
+CODE_RE = re.compile(r"(?<!\d)\d{4,8}(?!\d)")
 
 
 def sms_queue(*, phone: str, template: str, body: str) -> SmsMessage:
@@ -27,15 +32,20 @@ def sms_deliver(*, message_id: int) -> None:
     if message.status == SmsStatus.SENT or not message.body:  # sent, or its recipient was erased meanwhile
         return
     message.attempts += 1
+    backend = get_backend()
     try:
-        message.provider_ref = get_backend().send(phone=message.phone, body=message.body)
+        message.provider_ref = backend.send(phone=message.phone, body=message.body)
     except Exception as exc:  # the provider's failure is recorded, the worker retries by re-enqueueing
         message.status = SmsStatus.FAILED
         message.error = str(exc)[:200]
     else:
         message.status = SmsStatus.SENT
         message.sent_at = timezone.now()
-    message.save(update_fields=["attempts", "provider_ref", "status", "error", "sent_at"])
+        if message.template in SECRET_TEMPLATES and not getattr(backend, "keeps_bodies", False):
+            # the gateway has it: the code must not outlive its use in our database (the sandbox outbox, which is
+            # where developers read their codes, keeps it)
+            message.body = CODE_RE.sub("******", message.body)
+    message.save(update_fields=["attempts", "provider_ref", "status", "error", "sent_at", "body"])
 
 
 # ------------------------------------------------------------------------------------------------- in-app inbox

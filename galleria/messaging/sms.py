@@ -20,6 +20,8 @@ class SmsBackend(Protocol):
 class OutboxSmsBackend:
     """Development/demo backend: the message stays in the outbox table and is printed to the console log."""
 
+    keeps_bodies = True  # the outbox is the sandbox's inbox: sign-in codes stay readable there
+
     def send(self, *, phone: str, body: str) -> str:
         logger.warning("SMS to %s: %s", phone, body)
         return "outbox"
