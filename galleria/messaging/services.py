@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from django.db import transaction
@@ -46,6 +47,23 @@ def sms_deliver(*, message_id: int) -> None:
             # where developers read their codes, keeps it)
             message.body = CODE_RE.sub("******", message.body)
     message.save(update_fields=["attempts", "provider_ref", "status", "error", "sent_at", "body"])
+
+
+def sms_prune(*, older_than_days: int, now: dt.datetime | None = None) -> int:
+    """Delete outbox rows (phone numbers and texts) older than `older_than_days`, except messages still queued.
+    Batched; idempotent. Returns how many rows were deleted."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=older_than_days)
+    deleted = 0
+    while True:
+        ids = list(
+            SmsMessage.objects.filter(created_at__lt=cutoff)
+            .exclude(status=SmsStatus.QUEUED)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:5000]
+        )
+        if not ids:
+            return deleted
+        deleted += SmsMessage.objects.filter(pk__in=ids).delete()[0]
 
 
 # ------------------------------------------------------------------------------------------------- in-app inbox

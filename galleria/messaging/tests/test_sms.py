@@ -56,3 +56,24 @@ def test_a_failed_delivery_keeps_the_message_for_the_retry(settings):
 class FailingGateway:
     def send(self, *, phone: str, body: str) -> str:
         raise ConnectionError("gateway down")
+
+
+def test_old_outbox_rows_are_pruned_but_queued_ones_stay(settings):
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    settings.GALLERIA_SMS_BACKEND = "galleria.messaging.sms.OutboxSmsBackend"
+    settings.GALLERIA_SMS_RETENTION_DAYS = 90
+    old_sent = sms_queue(phone="+8613800000001", template="otp", body="验证码 111111")
+    sms_deliver(message_id=old_sent.pk)
+    old_queued = sms_queue(phone="+8613800000002", template="otp", body="验证码 222222")
+    recent = sms_queue(phone="+8613800000003", template="otp", body="验证码 333333")
+    long_ago = timezone.now() - dt.timedelta(days=91)
+    SmsMessage.objects.filter(pk__in=[old_sent.pk, old_queued.pk]).update(created_at=long_ago)
+    SmsMessage.objects.filter(pk=old_queued.pk).update(status=SmsStatus.QUEUED)  # a worker has not got to it
+    call_command("sms_prune")
+    assert set(SmsMessage.objects.values_list("pk", flat=True)) == {old_queued.pk, recent.pk}
+    call_command("sms_prune")  # idempotent
+    assert SmsMessage.objects.count() == 2

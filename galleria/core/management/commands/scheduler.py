@@ -74,6 +74,8 @@ JOBS: list[Job] = [
     Job("privacy-retention", "50 3 * * *", "privacy_retention"),
     # Uploaded import files (personal data): a finished import's at once, an unfinished one's after the window.
     Job("imports-purge-files", "55 3 * * *", "imports_purge_files"),
+    # SMS outbox rows (phone numbers, texts) older than GALLERIA_SMS_RETENTION_DAYS; queued ones stay.
+    Job("sms-prune", "5 4 * * *", "sms_prune"),
 ]
 
 
