@@ -142,11 +142,12 @@ def audit_redact_member(*, member_id: int, values: Iterable[str]) -> int:
     """Erase a member's personal data from the audit events about that member (the diffs keep which fields
     changed and when, not the values) and from the object label. Returns how many events were rewritten."""
     needles = list(values)
-    changed = 0
-    for event in AuditEvent.objects.filter(target_type="member", target_id=str(member_id)).iterator():
+    changed = []
+    for event in AuditEvent.objects.filter(target_type="member", target_id=str(member_id)):
         changes = redact(event.changes, needles)
         label = redact(event.target_label, needles, key="label")
         if changes != event.changes or label != event.target_label:
-            AuditEvent.objects.filter(pk=event.pk).update(changes=changes, target_label=label)
-            changed += 1
-    return changed
+            event.changes, event.target_label = changes, label
+            changed.append(event)
+    AuditEvent.objects.bulk_update(changed, ["changes", "target_label"], batch_size=500)
+    return len(changed)

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
-from galleria.audit.services import ERASED, audit_record
+from galleria.audit.services import audit_record, redact
 from galleria.audit.types import Actor
 from galleria.core.locking import lock_one, lock_rows
 from galleria.coupons.models import Coupon, CouponHolding
@@ -468,14 +468,11 @@ def member_erase_in_tx(*, member_id: int, mall_group_id: int, phone: str, values
     for record in MergeRecord.objects.filter(Q(survivor_id=member_id) | Q(absorbed_id=member_id)):
         display = record.moved.get("display")
         if display:
-            record.moved["display"] = {k: ERASED if v else v for k, v in display.items()}
+            record.moved["display"] = redact(display, values)
             MergeRecord.objects.filter(pk=record.pk).update(moved=record.moved)
             changed += 1
-    needles = [v for v in values if v]
     for mark in PairMark.objects.filter(Q(member_low_id=member_id) | Q(member_high_id=member_id)).exclude(note=""):
-        note = mark.note
-        for needle in needles:
-            note = note.replace(needle, ERASED)
+        note = redact(mark.note, values)
         if note != mark.note:
             PairMark.objects.filter(pk=mark.pk).update(note=note)
             changed += 1

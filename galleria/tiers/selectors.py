@@ -105,7 +105,8 @@ def window_bounds(*, today: dt.date, tz_name: str | None) -> tuple[dt.datetime, 
     return timeutil.local_day_bounds(first, tz_name)[0], timeutil.local_day_bounds(last, tz_name)[1]
 
 
-def _amount_field(qualify_by: str) -> str:
+def amount_field(qualify_by: str) -> str:
+    """The TierSpend column a group qualifies on."""
     return "points" if qualify_by == QualifyBy.POINTS else "amount_fen"
 
 
@@ -113,13 +114,13 @@ def qualifying_amount(*, member_id: int, today: dt.date, tz_name: str | None, qu
     """The member's signed qualifying amount over the rolling window ending on `today`."""
     start, end = window_bounds(today=today, tz_name=tz_name)
     # fixed SQL (on every sale of a member below the top tier); the column comes from a closed choice
-    column = "points" if _amount_field(qualify_by) == "points" else "amount_fen"
-    row = sql.one(_qualifying_sql(column), [member_id, sql.when(start), sql.when(end)])
+    row = sql.one(qualifying_sql(amount_field(qualify_by)), [member_id, sql.when(start), sql.when(end)])
     return int(row[0] or 0) if row else 0
 
 
 @cache
-def _qualifying_sql(column: str) -> str:
+def qualifying_sql(column: str) -> str:
+    """The member's window sum of `column` (from `amount_field`): params member id, window start, window end."""
     return (
         f"SELECT SUM({column}) FROM {sql.table(TierSpend)}"  # noqa: S608
         " WHERE member_id = %s AND occurred_at >= %s AND occurred_at < %s"
@@ -134,7 +135,7 @@ def qualifying_amounts(
     rows = (
         TierSpend.objects.filter(member_id__in=list(member_ids), occurred_at__gte=start, occurred_at__lt=end)
         .values("member_id")
-        .annotate(s=Sum(_amount_field(qualify_by)))
+        .annotate(s=Sum(amount_field(qualify_by)))
     )
     return {row["member_id"]: int(row["s"] or 0) for row in rows}
 

@@ -100,13 +100,9 @@ def _spend_insert_sql() -> str:
 
 @cache
 def _spend_insert_sum_sql(column: str) -> str:
-    """PostgreSQL: insert the spend row and read the member's window sum in one statement (the column comes from a
-    closed choice)."""
-    return (
-        f"WITH ins AS ({_spend_insert_sql()} RETURNING id)"  # noqa: S608
-        f" SELECT SUM({column}) FROM {sql.table(TierSpend)}"
-        " WHERE member_id = %s AND occurred_at >= %s AND occurred_at < %s"
-    )
+    """PostgreSQL: insert the spend row and read the member's window sum (selectors.qualifying_sql) in one
+    statement."""
+    return f"WITH ins AS ({_spend_insert_sql()} RETURNING id) {selectors.qualifying_sql(column)}"
 
 
 def _member_tier_for_update(
@@ -287,11 +283,11 @@ def tier_record_spend_in_tx(
         # one round trip: the insert and the window's sum (which cannot see the row inserted by the same
         # statement, so its own part is added here when it falls in the window)
         start, end = selectors.window_bounds(today=today, tz_name=tz_name)
-        column = "points" if policy.qualify_by == QualifyBy.POINTS else "amount_fen"
+        column = selectors.amount_field(policy.qualify_by)
         found = sql.one(_spend_insert_sum_sql(column), [*spend, member_id, sql.when(start), sql.when(end)])
         amount = int(found[0] or 0) if found else 0
         if start <= occurred_at < end:
-            amount += points if column == "points" else amount_fen
+            amount += delta
     else:
         sql.execute(_spend_insert_sql(), spend)
         amount = selectors.qualifying_amount(
