@@ -24,9 +24,9 @@ class AlreadyReversedError(ConflictError):
 
 
 class AccountClosedError(ConflictError):
-    """The member's accounts were closed by a merge: post to the surviving member instead."""
+    """The member's accounts were closed: merged into another member (post to the survivor) or erased."""
 
-    code = "member.merged"
+    code = "member.account_closed"
 
     def default_message(self) -> str:
-        return str(_("This member was merged into another member: use the surviving member."))
+        return str(_("This member's account is closed: merged into another member, or deleted."))

@@ -280,9 +280,10 @@ def lock_member_accounts(
     """Lock the member's accounts of `kinds` (creating any that are missing), in primary-key order, in one
     statement when they all exist. Returns kind → row.
 
-    Raises AccountClosedError when the member was merged away (its accounts closed), unless `allow_closed` (the
-    merge itself: sweeping and un-merging). The lock returns the rows as the merge left them, so a caller that
-    resolved the member before a merge committed learns it here, while it holds the lock."""
+    Raises AccountClosedError when the member was merged away or erased (its accounts closed), unless
+    `allow_closed` (the merge itself, sweeping and un-merging; the refund of a sale made before). The lock returns
+    the rows as the merge or erasure left them, so a caller that resolved the member before that committed learns
+    it here, while it holds the lock."""
     _require_tx()
     wanted = list(dict.fromkeys(kinds))
     rows = _lock_accounts(member_id, wanted)
@@ -296,7 +297,7 @@ def lock_member_accounts(
 
 
 def member_accounts_close(*, member_id: int, at: dt.datetime) -> int:
-    """Close every account of a member merged away (the caller holds their locks). Returns how many."""
+    """Close every account of a member merged away or erased (the caller holds their locks). Returns how many."""
     _require_tx()
     return Account.objects.filter(member_id=member_id, closed_at__isnull=True).update(closed_at=at)
 

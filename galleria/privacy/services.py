@@ -313,6 +313,9 @@ def _erase_in_tx(*, member: Member, request: PrivacyRequest, actor: Actor, now: 
         member=member, bonus=int(bonus_account.balance or 0), bonus_account_id=bonus_account.pk, accounts=accounts
     )
     coupons, coupons_paid_fen = coupons_void_for_member_in_tx(member_id=member.pk, at=now)
+    # nothing is posted to an erased member any more: a sale that resolved them before this commit and waited for
+    # their accounts is refused once it gets the lock (a refund of an earlier sale still goes through)
+    ledger.member_accounts_close(member_id=member.pk, at=now)
     card_no = member.card_no
     copies = _erase_copies_in_tx(member=member)
     removed = member_anonymise_in_tx(member=member, at=now)

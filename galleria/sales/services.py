@@ -181,8 +181,12 @@ def sale_commit_in_tx(
             )
         except AccountClosedError:
             # the member was merged into another while this sale waited for its accounts (the till resolved the
-            # card a moment before the merge committed): the sale belongs to the survivor, like the card now does
-            member_id = member_survivor_id(member_id=member_id)
+            # card a moment before the merge committed): the sale belongs to the survivor, like the card now does.
+            # An erased member has no survivor: the sale is refused.
+            survivor_id = member_survivor_id(member_id=member_id)
+            if survivor_id == member_id:
+                raise
+            member_id = survivor_id
             accounts = ledger.lock_member_accounts(
                 mall_group_id=group_id, member_id=member_id, kinds=_kinds(wallet=bool(wallet_fen))
             )
@@ -424,8 +428,11 @@ def sale_refund_in_tx(
     accounts: dict[str, Account] = {}
     paid_by_wallet = SalePayment.objects.filter(sale=sale, method=PaymentMethod.WALLET).exists()
     if sale.member_id is not None:
-        accounts = ledger.lock_member_accounts(
-            mall_group_id=sale.mall_group_id, member_id=sale.member_id, kinds=_kinds(wallet=paid_by_wallet)
+        accounts = ledger.lock_member_accounts(  # a sale made before its member was erased is still refundable
+            mall_group_id=sale.mall_group_id,
+            member_id=sale.member_id,
+            kinds=_kinds(wallet=paid_by_wallet),
+            allow_closed=True,
         )
         account = accounts[AccountKind.MEMBER_POINTS]
     sale = lock_one(Sale.objects.filter(pk=sale.pk))

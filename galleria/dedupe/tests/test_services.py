@@ -326,7 +326,7 @@ def test_merged_members_accounts_are_closed_and_a_late_sale_goes_to_the_survivor
             actor=ACTOR,
             tz_name="UTC",
         )
-    assert err.value.code == "member.merged" and err.value.status == 409
+    assert err.value.code == "member.account_closed" and err.value.status == 409
     with transaction.atomic():
         assert ledger.lock_member_accounts(
             mall_group_id=world.group.pk, member_id=absorbed.pk, kinds=[AccountKind.MEMBER_POINTS], allow_closed=True

@@ -226,6 +226,30 @@ def test_erasure_voids_unused_coupons_and_keeps_used_ones(world):
     assert event.changes["coupons_voided"] == 1
 
 
+def test_after_the_erasure_a_sale_naming_the_member_is_refused_and_an_earlier_sale_still_refunds(world):
+    """A till that resolved the member before the erasure committed must not post to the erased member's closed
+    accounts; the refund of a sale made before the erasure goes through (the shopper gets the money back)."""
+    from galleria.ledger.exceptions import AccountClosedError
+    from galleria.sales.services import sale_refund
+
+    member = new_member(world)
+    before = buy(world, member, 30000)
+    _req, result = request_and_run(world, member)
+    assert result.erased == 1
+    sales = Sale.objects.count()
+    with pytest.raises(AccountClosedError) as err:
+        buy(world, member, 20000)
+    assert err.value.code == "member.account_closed" and err.value.status == 409
+    assert Sale.objects.count() == sales and points_balance(member_id=member.pk) == 0
+    sale = Sale.objects.get(pk=before.sale_id)
+    refund = sale_refund(merchant_id=sale.merchant_id, pos_sale_id=sale.pos_sale_id, pos_refund_id="RF-E", lines=None)
+    assert refund.amount_fen == 30000
+    # its points were forfeited with the erasure: the clawback is a recorded shortfall, never a negative balance
+    assert refund.points_clawed_back == 0 and refund.points_shortfall == before.points_earned > 0
+    report = ledger_check()
+    assert report.ok, report
+
+
 def test_erasure_refused_while_the_wallet_holds_money(world):
     member = new_member(world)
     top_up(world, member, 5000)
