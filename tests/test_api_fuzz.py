@@ -3,8 +3,9 @@
 Each operation gets a bounded, derandomized run of generated requests (valid and invalid: schemathesis' positive
 and negative modes), sent through Django's test client as the caller the operation is for:
 
-- `/pos/…` by a signed terminal of 喜茶: every request signed afresh (timestamp, nonce, body hash) and every POST
-  with a new `Idempotency-Key`, exactly as docs/api.md tells integrators;
+- `/pos/…` by a signed terminal of 喜茶: every request signed afresh (timestamp, nonce, body hash) over the request
+  target exactly as an HTTP client (requests) sends it — generated path parameters full of `=`, `;`, `[ ]`, `~`,
+  non-ASCII — and every POST with a new `Idempotency-Key`, exactly as docs/api.md tells integrators;
 - `/app/…` with a fresh member session (so `POST /app/logout` cannot starve later examples);
 - `/console/…` as the group admin, `/merchant/…` as 喜茶's clerk (staff sessions).
 
@@ -26,7 +27,6 @@ from urllib.parse import urlencode
 import pytest
 import requests
 import schemathesis
-from django.utils.encoding import escape_uri_path
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.transport import Response
@@ -61,12 +61,12 @@ def ew(django_db_setup: Any, django_db_blocker: Any) -> Iterator[EvidenceWorld]:
         yield world
 
 
-def _path(case: Any) -> str:
-    """The operation's path with its parameters encoded as Django will re-encode them (so signatures match)."""
-    path = case.path
+def _raw_path(case: Any) -> str:
+    """The operation's path with its parameters put in as they are (an HTTP library escapes them)."""
+    path = str(case.path)
     for name, value in (case.path_parameters or {}).items():
         path = path.replace("{" + name + "}", str(value))
-    return escape_uri_path(path)
+    return path
 
 
 def _query(case: Any) -> str:
@@ -80,11 +80,18 @@ def _query(case: Any) -> str:
     return urlencode(pairs)
 
 
+def request_target(case: Any) -> str:
+    """The request target exactly as an HTTP client (requests) sends it: its own escaping of the path, not
+    Django's. This is what the POS signs, as docs/api.md tells integrators."""
+    query = _query(case)
+    raw = _raw_path(case) + (f"?{query}" if query else "")
+    return str(requests.Request("GET", "http://testserver" + raw).prepare().path_url)
+
+
 def send(ew: EvidenceWorld, case: Any) -> tuple[Any, bytes, dict[str, str], str]:
     """Send a generated case as its intended caller; return the Django response, the body, headers and URL."""
-    path = _path(case)
-    query = _query(case)
-    url = f"{path}?{query}" if query else path
+    url = request_target(case)
+    path = url.partition("?")[0]
     method = case.method.upper()
     has_body = case.body is not None and type(case.body).__name__ != "NotSet"
     if not has_body:
@@ -107,7 +114,9 @@ def send(ew: EvidenceWorld, case: Any) -> tuple[Any, bytes, dict[str, str], str]
     elif path.startswith("/api/v1/merchant/"):
         session = ew.sessions["heytea-clerk"]
     client = fast_client(session_key=session)
-    resp = client.generic(method, url, body, content_type="application/json", headers=headers)
+    # RAW_URI: the target as sent, which gunicorn (production) hands to Django and the test client does not;
+    # the signature is checked against it (tests/test_signing_wire.py sends real requests to gunicorn)
+    resp = client.generic(method, url, body, content_type="application/json", headers=headers, RAW_URI=url)
     return resp, body, headers, url
 
 

@@ -10,6 +10,7 @@ member CSV export.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import time
@@ -19,6 +20,10 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from galleria.audit.types import Actor
 from galleria.members.models import JoinChannel, Member, MemberIdentifier
@@ -157,6 +162,206 @@ def test_payments_that_do_not_add_up_are_a_sale_problem(ew: EvidenceWorld) -> No
 def test_bad_timestamps_are_422_not_500(ew: EvidenceWorld, when: str) -> None:
     resp = pos_post(ew, SALES, sale(occurred_at=when))
     assert resp.status_code == 422 and resp["Content-Type"] == PROBLEM, resp.content
+
+
+# Sale times: a time without a UTC offset, or any representable instant far from now, is a clear problem — never a
+# 500 (a naive time was compared with an aware one; year 1 overflowed the mall-local day of the daily cap).
+
+
+def test_a_sale_time_without_an_offset_is_422_naming_the_field(ew: EvidenceWorld) -> None:
+    before = sales_count()
+    body = problem(pos_post(ew, SALES, sale("NAIVE-1", occurred_at="2026-12-01T10:00:00")), 422, "request.invalid")
+    assert "occurred_at" in body["errors"], body
+    assert sales_count() == before
+
+
+def test_a_refund_time_without_an_offset_is_422_naming_the_field(ew: EvidenceWorld) -> None:
+    path = f"/api/v1/pos/sales/{ew.sale.pos_sale_id}/refunds"
+    body = problem(
+        pos_post(ew, path, {"pos_refund_id": "NAIVE-R", "occurred_at": "2026-12-01T10:00:00"}), 422, "request.invalid"
+    )
+    assert "occurred_at" in body["errors"], body
+
+
+EXTREME_TIMES = [
+    "0001-01-01T00:00:00+00:00",
+    "0001-01-01T00:00:00+23:59",
+    "0001-01-01T23:59:59-23:59",
+    "1900-01-01T00:00:00+08:00",
+    "1970-01-01T00:00:00Z",
+    "9999-12-31T23:59:59+23:59",
+    "9999-12-31T23:59:59-23:59",
+]
+
+
+@pytest.mark.parametrize("when", EXTREME_TIMES)
+@pytest.mark.parametrize("who", ["member", "join_phone", "nobody"])
+def test_any_representable_sale_time_is_a_problem_not_a_500(ew: EvidenceWorld, when: str, who: str) -> None:
+    before = sales_count()
+    extra = (
+        {"member": MEMBER_PHONE} if who == "member" else {"join_phone": "13600009999"} if who == "join_phone" else {}
+    )
+    resp = pos_post(ew, SALES, sale(f"FAR-{uuid.uuid4().hex[:8]}", occurred_at=when, **extra))
+    body = problem(resp, 422, "sale.future" if when.startswith("9999") else "sale.too_old")
+    assert "occurred_at" in body["errors"]
+    assert sales_count() == before
+
+
+@pytest.mark.parametrize("when", EXTREME_TIMES)
+def test_any_representable_refund_time_is_a_problem_not_a_500(ew: EvidenceWorld, when: str) -> None:
+    path = f"/api/v1/pos/sales/{ew.sale.pos_sale_id}/refunds"
+    resp = pos_post(ew, path, {"pos_refund_id": f"FAR-{uuid.uuid4().hex[:8]}", "occurred_at": when})
+    problem(resp, 422, "refund.future" if when.startswith("9999") else "refund.too_old")
+
+
+@given(
+    moment=st.datetimes(min_value=dt.datetime.min, max_value=dt.datetime.max),
+    offset_minutes=st.integers(min_value=-(24 * 60 - 1), max_value=24 * 60 - 1),
+    offline=st.booleans(),
+)
+@hypothesis_settings(
+    max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
+def test_property_no_sale_time_is_a_500(
+    ew: EvidenceWorld, moment: dt.datetime, offset_minutes: int, offline: bool
+) -> None:
+    when = moment.replace(tzinfo=dt.timezone(dt.timedelta(minutes=offset_minutes))).isoformat()
+    item = sale(f"P-{uuid.uuid4().hex[:10]}", occurred_at=when, member=MEMBER_PHONE)
+    if offline:
+        resp = pos_post(ew, "/api/v1/pos/sales/offline", {"sales": [item]})
+        assert resp.status_code == 200, resp.content
+        result = resp.json()["results"][0]
+        assert result["status"] in ("created", "error"), result
+        if result["status"] == "error":
+            assert result["error"]["code"] in ("sale.too_old", "sale.future"), result
+    else:
+        resp = pos_post(ew, SALES, item)
+        assert resp.status_code in (201, 422) and resp.status_code < 500, resp.content
+
+
+# The offline batch: every sale gets its own result; one bad sale (whatever is wrong with it) never affects the others.
+
+
+def test_one_bad_sale_in_an_offline_batch_does_not_affect_the_others(ew: EvidenceWorld) -> None:
+    tag = uuid.uuid4().hex[:6]
+    recent = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)).isoformat()
+    batch = {
+        "sales": [
+            sale(f"B{tag}-1", occurred_at=recent, member=MEMBER_PHONE),
+            sale(f"B{tag}-2", occurred_at="2026-12-01T10:00:00", member=MEMBER_PHONE),  # no UTC offset
+            sale(f"B{tag}-3", occurred_at="0001-01-01T00:00:00+00:00", member=MEMBER_PHONE),  # year 1
+            sale(f"B{tag}-4", lines="not a list"),  # does not match the schema
+            sale(f"B{tag}-5", payments=[{"method": "cash", "amount_fen": 1}]),  # does not add up
+            "not even an object",
+            sale(f"B{tag}-7", occurred_at="9999-12-31T23:59:59-23:59"),
+            sale(f"B{tag}-8"),
+            sale(f"B{tag}-1", occurred_at=recent, member=MEMBER_PHONE),  # the first again: a duplicate
+        ]
+    }
+    resp = pos_post(ew, "/api/v1/pos/sales/offline", batch)
+    assert resp.status_code == 200, resp.content
+    body = resp.json()
+    results = body["results"]
+    assert [r["status"] for r in results] == [
+        "created", "error", "error", "error", "error", "error", "error", "created", "duplicate"
+    ]  # fmt: skip
+    assert [r["pos_sale_id"] for r in results] == [f"B{tag}-{i}" for i in (1, 2, 3, 4, 5)] + ["", f"B{tag}-7"] + [
+        f"B{tag}-8",
+        f"B{tag}-1",
+    ]
+    codes = [r["error"]["code"] if r["error"] else None for r in results]
+    assert codes == [
+        None, "request.invalid", "sale.too_old", "request.invalid", "sale.payments_mismatch", "request.invalid",
+        "sale.future", None, None,
+    ]  # fmt: skip
+    assert "occurred_at" in results[1]["error"]["errors"]
+    assert any(key.startswith("lines") for key in results[3]["error"]["errors"])
+    assert all(r["error"]["status"] == 422 for r in results if r["error"])
+    assert (body["created"], body["duplicates"], body["errors"]) == (2, 1, 6)
+    stored = set(Sale.objects.filter(pos_sale_id__startswith=f"B{tag}-").values_list("pos_sale_id", flat=True))
+    assert stored == {f"B{tag}-1", f"B{tag}-8"}
+
+
+def test_an_offline_batch_still_refuses_a_body_that_is_not_a_batch(ew: EvidenceWorld) -> None:
+    payloads: list[Any] = [{"sales": []}, {"sales": "x"}, {"sales": [sale()] * 501}, {"nope": 1}]
+    for payload in payloads:
+        problem(pos_post(ew, "/api/v1/pos/sales/offline", payload), 422, "request.invalid")
+
+
+def test_an_unexpected_failure_of_one_offline_sale_is_its_own_error(
+    ew: EvidenceWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug hit by one sale (not a known problem) is reported on that sale and logged; the others are stored."""
+    from galleria.sales import services as sale_services
+
+    real = sale_services.sale_commit_in_tx
+    tag = uuid.uuid4().hex[:6]
+
+    def flaky(*, data: Any, **kwargs: Any) -> Any:
+        if data.pos_sale_id.endswith("-boom"):
+            raise RuntimeError("a bug")
+        return real(data=data, **kwargs)
+
+    monkeypatch.setattr(sale_services, "sale_commit_in_tx", flaky)
+    batch = {"sales": [sale(f"X{tag}-1"), sale(f"X{tag}-boom"), sale(f"X{tag}-3")]}
+    resp = pos_post(ew, "/api/v1/pos/sales/offline", batch)
+    assert resp.status_code == 200, resp.content
+    results = resp.json()["results"]
+    assert [r["status"] for r in results] == ["created", "error", "created"]
+    assert results[1]["error"]["code"] == "server_error" and results[1]["error"]["status"] == 500
+    assert Sale.objects.filter(pos_sale_id__in=[f"X{tag}-1", f"X{tag}-3"]).count() == 2
+
+
+# ---------------------------------------------------------------- every error under /api/ is problem+json
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("GET", "/api/v1/nope", 404, "not_found"),
+        ("GET", "/api/v1/pos/nope", 404, "not_found"),
+        ("POST", "/api/v1/pos/sales/A/refunds/extra", 404, "not_found"),
+        ("GET", "/api/v2/pos/sales", 404, "not_found"),
+        ("GET", "/api/", 404, "not_found"),
+        ("PUT", "/api/v1/pos/sales", 405, "method_not_allowed"),
+        ("DELETE", "/api/v1/pos/quote", 405, "method_not_allowed"),
+        ("PATCH", "/api/v1/app/otp/request", 405, "method_not_allowed"),
+    ],
+)
+def test_unknown_paths_and_methods_under_the_api_are_problems(
+    ew: EvidenceWorld, method: str, path: str, status: int, code: str
+) -> None:
+    resp = fast_client().generic(method, path, b"{}", content_type="application/json")
+    body = problem(resp, status, code)
+    assert body["instance"] == path
+    if status == 405:
+        assert resp["Allow"]
+
+
+def test_a_large_body_to_an_unknown_api_path_is_a_problem(ew: EvidenceWorld) -> None:
+    raw = b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10)
+    resp = fast_client().generic("POST", "/api/v1/pos/nowhere", raw, content_type="application/json")
+    assert resp.status_code in (404, 413) and resp["Content-Type"] == PROBLEM, resp.content[:200]
+
+
+def test_an_unhandled_error_in_an_api_view_is_a_500_problem(ew: EvidenceWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    from galleria.interfaces.api import pos
+
+    def broken(**kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pos, "member_resolve", broken)
+    client = Client(raise_request_exception=False)
+    path = f"/api/v1/pos/members/lookup?code={MEMBER_PHONE}"
+    resp = client.get(path, headers=ew.terminals["pos-heytea"].signer.headers("GET", path, b""))
+    body = problem(resp, 500, "server_error")
+    assert "boom" not in resp.content.decode()  # nothing about the failure leaks
+    assert body["instance"] == "/api/v1/pos/members/lookup"
+
+
+def test_pages_outside_the_api_keep_their_html_404(ew: EvidenceWorld) -> None:
+    resp = fast_client().get("/no-such-page/")
+    assert resp.status_code == 404 and resp["Content-Type"].startswith("text/html")
 
 
 # ---------------------------------------------------------------- unicode

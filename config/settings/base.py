@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "galleria.interfaces.api.problems.ApiProblemMiddleware",  # every error under /api/ is problem+json
     "django.middleware.security.SecurityMiddleware",
     "galleria.interfaces.api.pos_auth.PosNonceMiddleware",  # claims a signed POS write's nonce if its view did not
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -162,14 +163,18 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cook
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "galleria" / "locale"]
+# zh-Hans groups numbers by thousands with a comma under `intcomma` (Django's own zh_Hans format does not group).
+# USE_THOUSAND_SEPARATOR stays False: form inputs and plain `{{ n }}` never get separators.
+FORMAT_MODULE_PATH = ["galleria.interfaces.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 GALLERIA_DEFAULT_MALL_TZ = env.str("GALLERIA_DEFAULT_MALL_TZ", default="Asia/Shanghai")
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+# collectstatic writes here (`galleria demo` runs it); a test that runs the demo points it at a directory of its own
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [
     # Third-party front-end files come from npm (package.json + lock), never committed copies.
     ("vendor/echarts", BASE_DIR / "node_modules" / "echarts" / "dist"),
@@ -215,8 +220,13 @@ GALLERIA_ERASURE_HANDLERS: list[str] = [
     "galleria.imports.services.member_erase_in_tx",
     "galleria.dedupe.services.member_erase_in_tx",
 ]
-# The sandbox payment gateway credits wallets without real money: on in development and tests only.
-GALLERIA_SANDBOX_PAYMENTS = env.bool("GALLERIA_SANDBOX_PAYMENTS", default=DEBUG)
+# The sandbox payment gateway credits wallets without real money: off unless a settings module turns it on
+# (config/settings/dev.py for the demo, once its DEBUG is known; test.py). A default taken from DEBUG here would be
+# the base module's DEBUG, read before dev.py turns DEBUG on: the demo's top-ups would always be refused.
+GALLERIA_SANDBOX_PAYMENTS = env.bool("GALLERIA_SANDBOX_PAYMENTS", default=False)
+# A service-desk refund of wallet money above this amount (fen) waits for a second person's approval
+# (wallet.refund_approve), as points adjustments above the points policy's threshold do. 0: every refund waits.
+GALLERIA_WALLET_REFUND_APPROVAL_FEN = env.int("GALLERIA_WALLET_REFUND_APPROVAL_FEN", default=50_000)
 GALLERIA_POS_KEY_SECRET = env.str("GALLERIA_POS_KEY_SECRET", default="")
 GALLERIA_SMS_BACKEND = env.str("GALLERIA_SMS_BACKEND", default="galleria.messaging.sms.OutboxSmsBackend")
 
@@ -242,5 +252,6 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},  # not Django's unfiltered ones
         "django.db.backends": {"level": "WARNING"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "pyBarcode": {"level": "WARNING"},  # python-barcode says "Pillow not found" at import: we draw SVG ourselves
     },
 }

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from galleria.core.models import TimeStampedModel
@@ -20,10 +22,34 @@ class MallGroup(TimeStampedModel):
     # Changed by database triggers whenever the group's loyalty configuration (points policy, earn rules,
     # campaigns, behaviour rules, tiers, malls) changes: processes cache that configuration per token.
     config_token = models.CharField(max_length=32, default=new_config_token, editable=False)
+    # The accepted window of a sale time sent by a POS (docs/api.md, "Sale times"): a live call must be dated within
+    # `sale_live_window_minutes` of the server clock (either way); an offline upload up to `sale_offline_window_days`
+    # back (and no further ahead than a live call). A change gives the group a new config token (migration 0004).
+    sale_live_window_minutes = models.PositiveIntegerField(
+        _("live sale time window (minutes)"),
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
+        help_text=_("A POS sale or refund may be dated at most this many minutes before or after the server clock."),
+    )
+    sale_offline_window_days = models.PositiveIntegerField(
+        _("offline upload window (days)"),
+        default=7,
+        validators=[MinValueValidator(0), MaxValueValidator(90)],
+        help_text=_("Sales uploaded after the POS was offline may be dated at most this many days back."),
+    )
 
     class Meta:
         verbose_name = _("mall group")
         verbose_name_plural = _("mall groups")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sale_live_window_minutes__gte=1, sale_live_window_minutes__lte=24 * 60),
+                name="mallgroup_sale_live_window_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(sale_offline_window_days__lte=90), name="mallgroup_sale_offline_window_range"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from galleria.core import configcache, sql, timeutil
 from galleria.ledger.models import Account, AccountKind, Entry, TransactionKind
@@ -103,17 +103,31 @@ def campaign_for(
     return Campaign(id=best.pk, name=best.name, multiplier_bp=best.multiplier_bp) if best else None
 
 
-def earned_on_day(*, member_id: int, local_day: dt.date, tz_name: str) -> int:
-    """Points credited to the member by sales on a mall-local day (net of reversals of those credits)."""
-    start, end = timeutil.local_day_bounds(local_day, tz_name)
-    total = Entry.objects.filter(
-        account__member_id=member_id,
-        account__kind=AccountKind.MEMBER_POINTS,
-        transaction__kind=TransactionKind.EARN,
-        occurred_at__gte=start,
-        occurred_at__lt=end,
-    ).aggregate(total=Sum("amount"))["total"]
-    return int(total or 0)
+def earned_toward_daily_cap(
+    *, member_id: int, at: dt.datetime, now: dt.datetime, tz_name: str, lookback_days: int
+) -> int:
+    """What counts against the daily cap of points earned by a sale made at `at` and credited `now`: the larger of
+    the points credited by sales of `at`'s mall-local day and the points credited on `now`'s mall-local day
+    (whatever day their sales are dated). The cap holds per day of sale and per day of crediting, so a sale dated
+    in the past (an offline upload, or a POS backdating sales) earns nothing beyond today's cap either.
+
+    One query over the member's points legs since `lookback_days` before today (the furthest back a client may
+    date a sale: the group's offline window) or the sale's day, whichever is earlier."""
+    sale_start, sale_end = timeutil.local_day_bounds(timeutil.local_date(at, tz_name), tz_name)
+    today_start, today_end = timeutil.local_day_bounds(timeutil.local_date(now, tz_name), tz_name)
+    on_sale_day = Q(occurred_at__gte=sale_start, occurred_at__lt=sale_end)
+    credited_today = Q(transaction__created_at__gte=today_start, transaction__created_at__lt=today_end)
+    totals = (
+        Entry.objects.filter(
+            account__member_id=member_id,
+            account__kind=AccountKind.MEMBER_POINTS,
+            transaction__kind=TransactionKind.EARN,
+            occurred_at__gte=min(sale_start, today_start - dt.timedelta(days=lookback_days)),
+        )
+        .filter(on_sale_day | credited_today)
+        .aggregate(by_sale_day=Sum("amount", filter=on_sale_day), by_credit_day=Sum("amount", filter=credited_today))
+    )
+    return max(int(totals["by_sale_day"] or 0), int(totals["by_credit_day"] or 0))
 
 
 def earn_config(

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from django.db import transaction
+from django.db import InterfaceError, InternalError, OperationalError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
-from pydantic import Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints, field_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticCustomError
 
 from galleria.audit.types import Actor
 from galleria.core.errors import ApplicationError, NotFoundError
@@ -27,15 +31,17 @@ from galleria.members.exceptions import MemberCodeStaleError, MemberNotFoundErro
 from galleria.members.models import Member
 from galleria.members.selectors import Resolution, member_resolve
 from galleria.points.selectors import points_balance
+from galleria.sales import rules as sale_rules
 from galleria.sales import selectors as sale_selectors
 from galleria.sales import services as sale_services
 from galleria.sales.models import Sale
-from galleria.sales.types import LineIn, PaymentIn, RefundLineIn, SaleIn
+from galleria.sales.types import Channel, LineIn, PaymentIn, RefundLineIn, SaleIn
 from galleria.tiers.selectors import member_tier
 
 from .pos_auth import PosContext, nonce_gate, pos_auth
 from .schemas import NO_NUL, PathText, ProblemOut
 
+logger = logging.getLogger(__name__)
 router = Router(tags=["pos"], auth=pos_auth)
 ERRORS: dict[int, type] = {400: ProblemOut, 401: ProblemOut, 404: ProblemOut, 409: ProblemOut, 422: ProblemOut}
 MAX_FEN = 10**12
@@ -78,7 +84,11 @@ class QuoteIn(Schema):
 
 class SaleInSchema(QuoteIn):
     pos_sale_id: Text64 = Field(description="The POS receipt number, unique per merchant")
-    occurred_at: dt.datetime | None = Field(None, description="When the sale happened (default: now)")
+    occurred_at: AwareDatetime | None = Field(
+        None,
+        description="When the sale happened, with its UTC offset (default: now). A live call within the group's "
+        "live window of now (default 15 minutes), an offline upload up to its offline window back (default 7 days)",
+    )
     join_phone: Annotated[str, StringConstraints(max_length=32, pattern=NO_NUL)] | None = Field(
         None, description="Pay = join: register this phone as a member if no member is given"
     )
@@ -87,7 +97,9 @@ class SaleInSchema(QuoteIn):
 class RefundInSchema(Schema):
     pos_refund_id: Text64
     lines: list[RefundLineSchema] | None = Field(None, max_length=200, description="null = refund the whole sale")
-    occurred_at: dt.datetime | None = None
+    occurred_at: AwareDatetime | None = Field(
+        None, description="When the refund happened, with its UTC offset (default: now); not before the sale"
+    )
 
 
 class RefundLineSchema(Schema):
@@ -98,8 +110,45 @@ class RefundLineSchema(Schema):
 RefundInSchema.model_rebuild()
 
 
+MAX_OFFLINE_SALES = 500
+
+
+@dataclass(frozen=True)
+class InvalidSale:
+    """A sale of an offline batch that does not match the schema: reported on its own, the others still run."""
+
+    pos_sale_id: str
+    errors: dict[str, str]
+
+
+def _field_errors(exc: PydanticValidationError) -> dict[str, str]:
+    """Pydantic's errors keyed as `request.invalid` keys them (problems.validation_error): dotted field paths."""
+    return {".".join(str(p) for p in err["loc"]) or "__all__": str(err["msg"]) for err in exc.errors()}
+
+
 class OfflineBatchIn(Schema):
-    sales: list[SaleInSchema] = Field(min_length=1, max_length=500)
+    # Each sale is validated on its own (a plain validator; the documented schema is still a list of sales), so
+    # one that does not match the schema becomes that sale's `error` instead of refusing the whole batch.
+    sales: list[Any] = Field(
+        description=f"1–{MAX_OFFLINE_SALES} sales", json_schema_extra={"minItems": 1, "maxItems": MAX_OFFLINE_SALES}
+    )
+
+    @field_validator("sales", mode="plain", json_schema_input_type=list[SaleInSchema])
+    @classmethod
+    def _each_sale_on_its_own(cls, value: Any) -> list[SaleInSchema | InvalidSale]:
+        if not isinstance(value, list):
+            raise PydanticCustomError("list_type", "Input should be a valid list")
+        if not 1 <= len(value) <= MAX_OFFLINE_SALES:
+            raise PydanticCustomError("batch_size", "A batch holds 1 to {max} sales", {"max": MAX_OFFLINE_SALES})
+        items: list[SaleInSchema | InvalidSale] = []
+        for item in value:
+            try:
+                items.append(SaleInSchema.model_validate(item))
+            except PydanticValidationError as exc:
+                given = item.get("pos_sale_id") if isinstance(item, dict) else None
+                pos_sale_id = given.strip()[:64] if isinstance(given, str) else ""
+                items.append(InvalidSale(pos_sale_id=pos_sale_id, errors=_field_errors(exc)))
+        return items
 
 
 class MemberOut(Schema):
@@ -300,14 +349,25 @@ def _idempotent(
 
 
 def _sale_data(ctx: PosContext, payload: SaleInSchema, *, offline: bool = False) -> tuple[SaleIn, str | None]:
-    """The service input and, when the member was identified, their card number (for the response)."""
-    member = _member(ctx, payload.member, at=payload.occurred_at if offline else None)
+    """The service input and, when the member was identified, their card number (for the response). The sale time
+    is checked against the group's window first: an offline sale's member code is checked at that time."""
+    now = timezone.now()
+    occurred_at = payload.occurred_at or now
+    group = ctx.merchant.mall.group
+    sale_rules.check_sale_time(
+        occurred_at=occurred_at,
+        now=now,
+        live_minutes=group.sale_live_window_minutes,
+        offline_days=group.sale_offline_window_days,
+        offline=offline,
+    )
+    member = _member(ctx, payload.member, at=occurred_at if offline else None)
     return SaleIn(
         merchant_id=ctx.merchant.pk,
         store_id=ctx.store.pk,
         terminal_id=ctx.terminal.pk,
         pos_sale_id=payload.pos_sale_id,
-        occurred_at=payload.occurred_at or timezone.now(),
+        occurred_at=occurred_at,
         lines=_lines(payload.lines),
         payments=_payments(payload.payments),
         member_id=member.pk if member else None,
@@ -315,6 +375,8 @@ def _sale_data(ctx: PosContext, payload: SaleInSchema, *, offline: bool = False)
         points_to_use=payload.points_to_use,
         is_offline=offline,
         coupon_ids=_coupon_ids(ctx, payload),
+        client_dated=True,
+        channel=Channel.POS,  # this adapter's channel of the checkout pipeline
     ), (member.card_no if member else None)
 
 
@@ -471,6 +533,7 @@ def sale_refund(request: HttpRequest, pos_sale_id: PathText, payload: RefundInSc
             pos_refund_id=payload.pos_refund_id,
             lines=lines,
             occurred_at=payload.occurred_at,
+            client_dated=True,
         )
         return 201, RefundOut(
             pos_sale_id=pos_sale_id, **{k: v for k, v in r.__dict__.items() if k != "sale_id"}
@@ -482,57 +545,71 @@ def sale_refund(request: HttpRequest, pos_sale_id: PathText, payload: RefundInSc
 @router.post("/sales/offline", response={200: OfflineBatchOut, **ERRORS})
 def offline_upload(request: HttpRequest, payload: OfflineBatchIn) -> HttpResponse:
     """Upload sales captured while the POS was offline. Each sale is idempotent by its pos_sale_id: a sale already
-    recorded comes back as `duplicate`; a bad one as `error` without affecting the others."""
+    recorded comes back as `duplicate`; a bad one (whatever is wrong with it, the schema included) as `error` with
+    its problem, without affecting the others."""
     ctx: PosContext = request.auth  # type: ignore[attr-defined]
 
     def operation() -> tuple[int, dict[str, Any]]:
-        results: list[dict[str, Any]] = []
-        counts = {"created": 0, "duplicate": 0, "error": 0}
-        for item in payload.sales:
-            existing = Sale.objects.filter(merchant=ctx.merchant, pos_sale_id=item.pos_sale_id).first()
-            if existing is not None:
-                counts["duplicate"] += 1
-                results.append({"pos_sale_id": item.pos_sale_id, "status": "duplicate", "sale": None, "error": None})
-                continue
-            try:
-                with transaction.atomic():
-                    data, card = _sale_data(ctx, item, offline=True)
-                    result = sale_services.sale_commit_in_tx(
-                        data=data, actor=_actor(ctx), merchant=ctx.merchant, store=ctx.store
-                    )
-            except ApplicationError as exc:
-                counts["error"] += 1
-                results.append(
-                    {
-                        "pos_sale_id": item.pos_sale_id,
-                        "status": "error",
-                        "sale": None,
-                        "error": {
-                            "code": exc.code,
-                            "title": str(exc.message),
-                            "errors": {k: str(v) for k, v in exc.fields.items()},
-                        },
-                    }
-                )
-                continue
-            counts["created"] += 1
-            results.append(
-                {
-                    "pos_sale_id": item.pos_sale_id,
-                    "status": "created",
-                    "sale": _sale_out(item.pos_sale_id, result, card),
-                    "error": None,
-                }
-            )
+        results = [_offline_one(ctx, item) for item in payload.sales]
         body = OfflineBatchOut(
-            created=counts["created"],
-            duplicates=counts["duplicate"],
-            errors=counts["error"],
-            results=[OfflineItemOut(**r) for r in results],
+            created=sum(r.status == "created" for r in results),
+            duplicates=sum(r.status == "duplicate" for r in results),
+            errors=sum(r.status == "error" for r in results),
+            results=results,
         ).model_dump(mode="json")
         return 200, body
 
     return _idempotent(request, ctx, operation)
+
+
+def _item_error(pos_sale_id: str, *, status: int, code: str, title: str, errors: dict[str, str]) -> OfflineItemOut:
+    return OfflineItemOut(
+        pos_sale_id=pos_sale_id,
+        status="error",
+        error={"status": status, "code": code, "title": title, "errors": errors},
+    )
+
+
+def _offline_one(ctx: PosContext, item: SaleInSchema | InvalidSale) -> OfflineItemOut:
+    """One sale of a batch in its own savepoint: stored, a duplicate, or an error that rolls back only itself."""
+    if isinstance(item, InvalidSale):
+        return _item_error(
+            item.pos_sale_id,
+            status=422,
+            code="request.invalid",
+            title=_("The request is not valid."),
+            errors=item.errors,
+        )
+    if Sale.objects.filter(merchant=ctx.merchant, pos_sale_id=item.pos_sale_id).exists():
+        return OfflineItemOut(pos_sale_id=item.pos_sale_id, status="duplicate")
+    try:
+        with transaction.atomic():
+            data, card = _sale_data(ctx, item, offline=True)
+            result = sale_services.sale_commit_in_tx(
+                data=data, actor=_actor(ctx), merchant=ctx.merchant, store=ctx.store
+            )
+    except ApplicationError as exc:
+        return _item_error(
+            item.pos_sale_id,
+            status=exc.status,
+            code=exc.code,
+            title=str(exc.message),
+            errors={k: str(v) for k, v in exc.fields.items()},
+        )
+    except (OperationalError, InterfaceError, InternalError):
+        raise  # the connection or the transaction is in trouble: the batch fails as a whole and can be retried
+    except Exception:
+        # a bug or a constraint hit by this sale alone: its savepoint rolled back, it is logged as a server error
+        # would be, and the other sales of the batch still count
+        logger.exception("offline sale %s failed", item.pos_sale_id)
+        return _item_error(
+            item.pos_sale_id, status=500, code="server_error", title=_("Something went wrong on our side."), errors={}
+        )
+    return OfflineItemOut(
+        pos_sale_id=item.pos_sale_id,
+        status="created",
+        sale=SaleOut.model_validate(_sale_out(item.pos_sale_id, result, card)),
+    )
 
 
 @router.get("/sales/{pos_sale_id}", response={200: SaleSummaryOut, **ERRORS})

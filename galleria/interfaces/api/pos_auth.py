@@ -66,6 +66,51 @@ class PosNonceMiddleware:
         return response
 
 
+def _wsgi_bytes(value: str) -> bytes:
+    """A WSGI environ string as the bytes the client sent (PEP 3333: latin-1 code points for bytes)."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:  # not from a WSGI server (a test passing text): its UTF-8
+        return value.encode()
+
+
+def _origin_form(target: bytes) -> bytes:
+    """The path and query of a request target sent in absolute form (http://host/path?q), as a proxy may."""
+    scheme, sep, rest = target.partition(b"://")
+    if sep and scheme.lower() in (b"http", b"https"):
+        slash = rest.find(b"/")
+        return rest[slash:] if slash >= 0 else b"/"
+    return target
+
+
+def request_target_as_sent(request: HttpRequest) -> bytes | None:
+    """The request target exactly as the client sent it, when the server passes it on: gunicorn's RAW_URI, the
+    REQUEST_URI of uWSGI / mod_wsgi, an ASGI server's raw_path and query_string. None otherwise (Django's
+    runserver)."""
+    environ = getattr(request, "environ", None) or {}
+    for name in ("RAW_URI", "REQUEST_URI"):
+        value = environ.get(name)
+        if isinstance(value, str) and value:
+            return _origin_form(_wsgi_bytes(value).split(b"#", 1)[0])
+    scope = getattr(request, "scope", None)
+    if isinstance(scope, dict) and isinstance(scope.get("raw_path"), bytes):
+        query = scope.get("query_string") or b""
+        return scope["raw_path"] + (b"?" + query if query else b"")
+    return None
+
+
+def signed_targets(request: HttpRequest) -> list[bytes]:
+    """The forms of the request target a POS may have signed: as sent (when known) and canonical (rules). The
+    canonical form is computed from the path Django decoded (as UTF-8: Django has replaced the WSGI server's
+    PATH_INFO with it) and the raw query string."""
+    query = _wsgi_bytes(request.META.get("QUERY_STRING", ""))
+    targets = [signing.canonical_target(path=request.path.encode(), query=query).encode()]
+    sent = request_target_as_sent(request)
+    if sent is not None and sent != targets[0]:
+        targets.insert(0, sent)
+    return targets
+
+
 @dataclass(frozen=True)
 class PosContext:
     key: PosKey
@@ -117,7 +162,7 @@ class PosSignature(APIKeyHeader):
             secret=pos_key_secret(pos_key),
             signature=signature,
             method=request.method or "",
-            path=request.get_full_path(),
+            paths=signed_targets(request),
             timestamp=timestamp,
             nonce=nonce,
             body=request.body,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -163,6 +165,58 @@ def install(api: NinjaAPI) -> None:
 
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+API_PREFIX = "/api/"
+
+# Errors answered outside our handlers (Django's URL resolver, ninja's method check, Django's 500 page): the
+# stable code and title each becomes under /api/.
+STATUS_PROBLEMS = {
+    400: ("request.malformed", gettext_lazy("The request is malformed.")),
+    403: ("forbidden", gettext_lazy("You may not do this.")),
+    404: ("not_found", gettext_lazy("Not found.")),
+    405: ("method_not_allowed", gettext_lazy("This method is not allowed here.")),
+    413: ("request.too_large", gettext_lazy("The request body is too large.")),
+    500: ("server_error", gettext_lazy("Something went wrong on our side.")),
+}
+
+
+class ApiProblemMiddleware:
+    """Every error answer under /api/ is `application/problem+json`, as docs/api.md promises — also those that
+    never reach a handler of ours: an unknown path (Django's HTML 404), a method the path does not take (ninja's
+    bare 405), an unhandled exception (Django's HTML 500, still logged by Django as a server error). The original
+    status and headers such as `Allow` are kept; nothing of an HTML error page is passed on. Outermost in
+    MIDDLEWARE, so it also sees what other middleware answers."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and request.path_info.startswith(API_PREFIX)
+            and not response.get("Content-Type", "").startswith(PROBLEM_MEDIA_TYPE)
+        ):
+            return as_problem(request, response)
+        return response
+
+
+def as_problem(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    from .api import api  # the API module imports this one
+
+    status = response.status_code
+    known = STATUS_PROBLEMS.get(status)
+    if known is not None:
+        code, title = known[0], str(known[1])
+    else:
+        try:
+            code, title = "http_error", HTTPStatus(status).phrase
+        except ValueError:
+            code, title = "http_error", "HTTP error"
+    answer = problem(request, api, status=status, code=code, title=title)
+    for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+        if header in response:
+            answer[header] = response[header]
+    return answer
 
 
 def document_problem_responses(schema: Any) -> Any:
