@@ -24,6 +24,8 @@ class CouponKind(models.TextChoices):
     THRESHOLD = rules.THRESHOLD, _("Spend X, get Y off")
     PER_THRESHOLD = rules.PER_THRESHOLD, _("Every X spent, Y off")
     N_ITEMS = rules.N_ITEMS, _("Buy N items, get a discount")
+    PER_ITEM = rules.PER_ITEM, _("Amount off each item")
+    UNIT_PRICE = rules.UNIT_PRICE, _("Special price per item")
     EXCHANGE = rules.EXCHANGE, _("Exchange for an item")
     PARKING = rules.PARKING, _("Parking hours")
     SHIPPING = rules.SHIPPING, _("Free shipping")
@@ -98,6 +100,8 @@ class CouponTemplate(models.Model):
     max_discount_fen = models.BigIntegerField(_("maximum discount"), null=True, blank=True)
     threshold_fen = models.BigIntegerField(_("minimum spend / step"), default=0)
     min_items = models.PositiveIntegerField(_("minimum items"), default=0)
+    unit_price_fen = models.BigIntegerField(_("special price per item"), default=0)
+    max_units = models.PositiveIntegerField(_("discounted items per purchase"), null=True, blank=True)
     exchange_item = models.CharField(_("exchange item"), max_length=100, blank=True)
     parking_hours = models.PositiveSmallIntegerField(_("parking hours"), default=0)
     # scope
@@ -184,6 +188,10 @@ class CouponTemplate(models.Model):
                 condition=~Q(claim_method="price") | Q(claim_price_fen__gt=0), name="coupon_template_money_price"
             ),
             models.CheckConstraint(condition=Q(max_per_sale__gte=1), name="coupon_template_max_per_sale_min_1"),
+            models.CheckConstraint(
+                condition=Q(unit_price_fen__gte=0) & (Q(max_units__isnull=True) | Q(max_units__gte=1)),
+                name="coupon_template_unit_fields_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -276,13 +284,16 @@ class Coupon(models.Model):
 
 class Promotion(models.Model):
     """A coupon-less rule applied automatically at the till: spend threshold (满减 / 每满减), member-day
-    discount, tier discount at participating merchants, buy N items (满N件折)."""
+    discount, tier discount at participating merchants, buy N items (满N件折), an amount off each item (每件减 /
+    单品直降) or a special price per item (特价)."""
 
     class Kind(models.TextChoices):
         SPEND_THRESHOLD = "spend_threshold", _("Spend threshold")
         MEMBER_DAY = "member_day", _("Member day discount")
         TIER_DISCOUNT = "tier_discount", _("Tier discount")
         N_ITEMS = "n_items", _("Buy N items")
+        PER_ITEM = rules.PER_ITEM, _("Amount off each item")
+        UNIT_PRICE = rules.UNIT_PRICE, _("Special price per item")
 
     mall_group = models.ForeignKey(MallGroup, on_delete=models.PROTECT, related_name="+")
     merchant = models.ForeignKey(Merchant, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -295,6 +306,8 @@ class Promotion(models.Model):
     max_discount_fen = models.BigIntegerField(_("maximum discount"), null=True, blank=True)
     threshold_fen = models.BigIntegerField(_("minimum spend / step"), default=0)
     min_items = models.PositiveIntegerField(_("minimum items"), default=0)
+    unit_price_fen = models.BigIntegerField(_("special price per item"), default=0)
+    max_units = models.PositiveIntegerField(_("discounted items per purchase"), null=True, blank=True)
     members_only = models.BooleanField(_("members only"), default=True)
     min_tier_rank = models.PositiveSmallIntegerField(_("minimum tier rank"), default=0)
     scope_kind = models.CharField(_("scope"), max_length=12, choices=ScopeKind.choices, default=ScopeKind.ALL)
@@ -331,6 +344,10 @@ class Promotion(models.Model):
                     value_fen__gte=0, threshold_fen__gte=0, percent_off_bp__lt=10000, merchant_share_bp__lte=10000
                 ),
                 name="promotion_values_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price_fen__gte=0) & (Q(max_units__isnull=True) | Q(max_units__gte=1)),
+                name="promotion_unit_fields_valid",
             ),
         ]
 

@@ -69,6 +69,8 @@ def template_spec(template: CouponTemplate, coupon: Coupon | None = None) -> Off
         max_discount_fen=template.max_discount_fen,
         threshold_fen=template.threshold_fen,
         min_items=template.min_items,
+        unit_price_fen=template.unit_price_fen,
+        max_units=template.max_units,
         scope_kind=template.scope_kind,
         owner_merchant_id=template.merchant_id,
         scope_categories=_strs(template.scope_categories or ()),
@@ -94,6 +96,8 @@ def promotion_spec(promotion: Promotion, *, tier_discount_bp: int = 0) -> OfferS
         kind = rules.PER_THRESHOLD if promotion.is_per_step else rules.THRESHOLD
     elif promotion.kind == Promotion.Kind.N_ITEMS:
         kind = rules.N_ITEMS
+    elif promotion.kind in (Promotion.Kind.PER_ITEM, Promotion.Kind.UNIT_PRICE):
+        kind = str(promotion.kind)
     else:
         kind = rules.PERCENT
         if promotion.kind == Promotion.Kind.TIER_DISCOUNT and not percent:
@@ -112,6 +116,8 @@ def promotion_spec(promotion: Promotion, *, tier_discount_bp: int = 0) -> OfferS
         max_discount_fen=promotion.max_discount_fen,
         threshold_fen=promotion.threshold_fen,
         min_items=promotion.min_items,
+        unit_price_fen=promotion.unit_price_fen,
+        max_units=promotion.max_units,
         scope_kind=promotion.scope_kind,
         owner_merchant_id=promotion.merchant_id,
         scope_categories=_strs(promotion.scope_categories or ()),

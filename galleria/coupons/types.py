@@ -40,6 +40,9 @@ class OfferSpec:
     max_discount_fen: int | None = None
     threshold_fen: int = 0
     min_items: int = 0
+    # per-unit kinds: the special price of one unit (特价), and how many units of a sale get the discount
+    unit_price_fen: int = 0
+    max_units: int | None = None
     # merchant-level scope
     scope_kind: str = "all"
     owner_merchant_id: int | None = None

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from galleria.audit.types import Actor
+from galleria.core import timeutil
 from galleria.core.errors import ApplicationError
 from galleria.coupons import services as coupon_services
 from galleria.coupons.models import Coupon, CouponTemplate
@@ -37,13 +38,21 @@ class CouponResult:
     promotion: str = ""
 
 
+def mall_midnight(group: MallGroup, moment: dt.datetime, *, days: int = 0) -> dt.datetime:
+    """Midnight mall time, `days` after the mall-local day of `moment`, as an aware datetime: the demo's coupons and
+    promotions start and end on the mall's day boundaries (not at 08:00, which UTC midnight is in Shanghai)."""
+    tz_name = group.malls.order_by("pk").values_list("timezone", flat=True).first()
+    day = timeutil.local_date(moment, tz_name) + dt.timedelta(days=days)
+    return timeutil.local_day_bounds(day, tz_name)[0]
+
+
 def _templates(group: MallGroup, today_start: dt.datetime) -> list[dict[str, Any]]:
     """One of every kind, with the limits, funding and claim methods a mall would really use."""
     dining = Merchant.objects.filter(mall__group=group, category=Category.DINING).order_by("pk").first()
     fixed = {
         "validity_kind": "fixed",
-        "valid_from": today_start - dt.timedelta(days=45),
-        "valid_until": today_start + dt.timedelta(days=60),
+        "valid_from": mall_midnight(group, today_start, days=-45),
+        "valid_until": mall_midnight(group, today_start, days=60),
     }
     items: list[dict[str, Any]] = [
         {
@@ -95,6 +104,28 @@ def _templates(group: MallGroup, today_start: dt.datetime) -> list[dict[str, Any
             "scope_kind": "categories",
             "scope_categories": [Category.FASHION, Category.SPORTS],
             "total_quantity": 2000,
+            "per_member_limit": 1,
+            **fixed,
+        },
+        {
+            "name": "运动服饰每件立减¥15（每单限3件）",
+            "kind": "per_item",
+            "value_fen": 1500,
+            "max_units": 3,
+            "scope_kind": "categories",
+            "scope_categories": [Category.SPORTS],
+            "total_quantity": 2000,
+            "per_member_limit": 1,
+            **fixed,
+        },
+        {
+            "name": "美妆特价¥99/件（每单限2件）",
+            "kind": "unit_price",
+            "unit_price_fen": 9900,
+            "max_units": 2,
+            "scope_kind": "categories",
+            "scope_categories": [Category.BEAUTY],
+            "total_quantity": 1000,
             "per_member_limit": 1,
             **fixed,
         },
@@ -171,7 +202,7 @@ def _templates(group: MallGroup, today_start: dt.datetime) -> list[dict[str, Any
 def seed_coupon_templates(group: MallGroup, now: dt.datetime) -> tuple[list[CouponTemplate], dt.datetime]:
     """The templates (active) and the running mall-wide promotion; returns the templates and when the promotion
     started (sales from then on get its discount)."""
-    today_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    today_start = mall_midnight(group, now)
     templates = []
     for values in _templates(group, today_start):
         merchant_id = values.pop("merchant", None)
@@ -181,7 +212,7 @@ def seed_coupon_templates(group: MallGroup, now: dt.datetime) -> tuple[list[Coup
         templates.append(
             coupon_services.coupon_template_activate(template_id=t.pk, mall_group_id=group.pk, actor=ACTOR)
         )
-    starts = today_start - dt.timedelta(days=7)
+    starts = mall_midnight(group, now, days=-7)
     promo = coupon_services.promotion_create(
         mall_group_id=group.pk,
         values={
@@ -191,7 +222,7 @@ def seed_coupon_templates(group: MallGroup, now: dt.datetime) -> tuple[list[Coup
             "threshold_fen": 50000,
             "members_only": False,
             "starts_at": starts,
-            "ends_at": today_start + dt.timedelta(days=21),
+            "ends_at": mall_midnight(group, now, days=21),
             "stacking_group": "mall",
         },
         actor=ACTOR,
@@ -238,7 +269,7 @@ def seed_coupon_life(group: MallGroup, templates: list[CouponTemplate], *, seed:
             continue
         store = rng.choice([s for s in stores if _in_scope(coupon.template, s.merchant)] or stores)
         price = max(coupon.template.threshold_fen, 10000) + rng.randint(0, 200) * 100
-        qty = 3 if coupon.template.kind == "n_items" else 1
+        qty = 3 if coupon.template.kind in ("n_items", "per_item") else 1
         lines = (LineIn(sku=f"SKU-{store.merchant_id}-C", name="商品", quantity=qty, unit_price_fen=price,
                         amount_fen=price * qty),)  # fmt: skip
         at = claimed_at + (now - claimed_at) * rng.random() * 0.9

@@ -50,6 +50,8 @@ PROBLEM_MESSAGES: dict[str, Promise] = {
     "coupon_template.percent_out_of_range": _("Enter a discount between 0 and 100%."),
     "coupon_template.min_items_required": _("A “buy N items” coupon needs at least 2 items."),
     "coupon_template.exchange_item_required": _("Name the item the coupon is exchanged for."),
+    "coupon_template.unit_price_required": _("Enter the special price of one item."),
+    "coupon_template.max_units_invalid": _("Enter at least 1 item, or leave it empty for no limit."),
     "coupon_template.parking_hours_required": _("Enter the free parking hours."),
     "coupon_template.scope_empty": _("Choose at least one."),
     "coupon_template.validity_required": _("Set when the coupon is valid."),
@@ -68,6 +70,8 @@ PROBLEM_MESSAGES: dict[str, Promise] = {
     "promotion.threshold_required": _("Enter the minimum spend."),
     "promotion.percent_out_of_range": _("Enter a discount between 0 and 100%."),
     "promotion.min_items_required": _("A “buy N items” promotion needs at least 2 items."),
+    "promotion.unit_price_required": _("Enter the special price of one item."),
+    "promotion.max_units_invalid": _("Enter at least 1 item, or leave it empty for no limit."),
     "promotion.tier_required": _("Choose the minimum tier, or a fixed discount."),
     "promotion.window_invalid": _("The end must be after the start."),
     "promotion.share_out_of_range": _("A shared cost needs a merchant share between 0 and 100%."),
@@ -80,6 +84,8 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     CouponKind.THRESHOLD: ("value_fen", "threshold_fen"),
     CouponKind.PER_THRESHOLD: ("value_fen", "threshold_fen", "max_discount_fen"),
     CouponKind.N_ITEMS: ("percent_off_bp", "min_items", "max_discount_fen"),
+    CouponKind.PER_ITEM: ("value_fen", "max_units"),
+    CouponKind.UNIT_PRICE: ("unit_price_fen", "max_units"),
     CouponKind.EXCHANGE: ("exchange_item", "value_fen"),
     CouponKind.PARKING: ("parking_hours", "value_fen"),
     CouponKind.SHIPPING: ("value_fen",),
@@ -90,14 +96,18 @@ VALUE_FIELDS: tuple[str, ...] = (
     "max_discount_fen",
     "threshold_fen",
     "min_items",
+    "unit_price_fen",
+    "max_units",
     "exchange_item",
     "parking_hours",
 )
+NULL_VALUE_FIELDS = frozenset({"max_discount_fen", "max_units"})  # empty = no limit
 ZERO_DEFAULTS: dict[str, Any] = {
     "value_fen": 0,
     "percent_off_bp": 0,
     "threshold_fen": 0,
     "min_items": 0,
+    "unit_price_fen": 0,
     "exchange_item": "",
     "parking_hours": 0,
     "valid_days": 0,
@@ -112,6 +122,20 @@ ZERO_DEFAULTS: dict[str, Any] = {
     "description": "",
     "stacking_group": "",
 }
+
+
+class MerchantChecklist(forms.CheckboxSelectMultiple):
+    """A long list of merchants (a mall has ~90) as scrolling checkboxes with a filter box, instead of a
+    ctrl-click multi-select. `static/galleria/js/coupons.js` reveals the filter and the count of ticked ones and
+    sorts the ticked ones first (no inline script: CSP); without script it is a plain scrolling list. The field's
+    label points at the filter box."""
+
+    template_name = "galleria/coupons/_merchant_checklist.html"
+
+    def id_for_label(self, id_: str, index: str | None = None) -> str:
+        if index is None:
+            return f"{id_}_filter" if id_ else ""
+        return super().id_for_label(id_, index)
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -185,6 +209,8 @@ class CouponTemplateForm(forms.Form):
     max_discount_fen = YuanField(label=_("Maximum discount (¥)"), required=False, min_fen=1)
     threshold_fen = YuanField(label=_("Minimum spend (¥)"), required=False)
     min_items = _count(_("Minimum items"), min_value=0, max_value=999)
+    unit_price_fen = YuanField(label=_("Special price per item (¥)"), required=False)
+    max_units = _count(_("Discounted items per purchase"), max_value=9999, help_text=_("Empty = every eligible item."))
     exchange_item = forms.CharField(label=_("Exchange item"), max_length=100, required=False)
     parking_hours = _count(_("Parking hours"), min_value=0, max_value=72)
     # where
@@ -295,7 +321,7 @@ class CouponTemplateForm(forms.Form):
         )
         for name, label in (("scope_merchant_ids", _("Merchants")), ("excluded_merchant_ids", _("Excluded merchants"))):
             self.fields[name] = GroupMerchantsField(
-                group_id=group_id, label=label, required=False, widget=forms.SelectMultiple(attrs={"size": 6})
+                group_id=group_id, label=label, required=False, widget=MerchantChecklist()
             )
         ranks = tier_choices(group_id, everyone=_("Everyone"))
         cast(forms.TypedChoiceField, self.fields["min_tier_rank"]).choices = ranks
@@ -359,7 +385,7 @@ class CouponTemplateForm(forms.Form):
         used = KIND_FIELDS.get(kind, VALUE_FIELDS)
         for name in VALUE_FIELDS:  # a value typed for another kind is not kept
             if name not in used and name in values:
-                values[name] = None if name == "max_discount_fen" else ZERO_DEFAULTS[name]
+                values[name] = None if name in NULL_VALUE_FIELDS else ZERO_DEFAULTS[name]
         if values.get("validity_kind") == ValidityKind.RELATIVE:
             values["valid_from"] = values["valid_until"] = None
         elif "valid_days" in values:
@@ -419,6 +445,8 @@ class PromotionForm(forms.Form):
     percent_off_bp = PercentField(label=_("Discount (percent off)"), required=False)
     max_discount_fen = YuanField(label=_("Maximum discount (¥)"), required=False, min_fen=1)
     min_items = _count(_("Minimum items"), min_value=0, max_value=999)
+    unit_price_fen = YuanField(label=_("Special price per item (¥)"), required=False)
+    max_units = _count(_("Discounted items per purchase"), max_value=9999, help_text=_("Empty = every eligible item."))
     members_only = forms.BooleanField(label=_("Members only"), required=False)
     min_tier_rank = forms.TypedChoiceField(label=_("Minimum tier"), coerce=int, required=False, choices=[])
     scope_kind = forms.ChoiceField(label=_("Applies at"), choices=ScopeKind.choices)
@@ -460,7 +488,7 @@ class PromotionForm(forms.Form):
             group_id=group_id, label=_("Merchant"), required=False, empty_label=_("None (a mall promotion)")
         )
         self.fields["scope_merchant_ids"] = GroupMerchantsField(
-            group_id=group_id, label=_("Merchants"), required=False, widget=forms.SelectMultiple(attrs={"size": 6})
+            group_id=group_id, label=_("Merchants"), required=False, widget=MerchantChecklist()
         )
         cast(forms.TypedChoiceField, self.fields["min_tier_rank"]).choices = tier_choices(
             group_id, everyone=_("Everyone")
@@ -481,6 +509,7 @@ class PromotionForm(forms.Form):
     def values(self) -> dict[str, Any]:
         d = self.cleaned_data
         merchant = d.get("merchant_id")
+        per_unit = d["kind"] in (Promotion.Kind.PER_ITEM, Promotion.Kind.UNIT_PRICE)
         return {
             "merchant_id": merchant.pk if merchant is not None else None,
             "name": d["name"].strip(),
@@ -488,9 +517,11 @@ class PromotionForm(forms.Form):
             "value_fen": d.get("value_fen") or 0,
             "is_per_step": bool(d.get("is_per_step")),
             "percent_off_bp": d.get("percent_off_bp") or 0,
-            "max_discount_fen": d.get("max_discount_fen"),
+            "max_discount_fen": None if per_unit else d.get("max_discount_fen"),
             "threshold_fen": d.get("threshold_fen") or 0,
             "min_items": d.get("min_items") or 0,
+            "unit_price_fen": (d.get("unit_price_fen") or 0) if d["kind"] == Promotion.Kind.UNIT_PRICE else 0,
+            "max_units": d.get("max_units") if per_unit else None,
             "members_only": bool(d.get("members_only")),
             "min_tier_rank": d.get("min_tier_rank") or 0,
             "scope_kind": d["scope_kind"],

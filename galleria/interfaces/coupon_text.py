@@ -18,7 +18,7 @@ from typing import Any
 
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from galleria.core import timeutil
 from galleria.core.errors import ApplicationError
@@ -171,6 +171,20 @@ def _value_parts(v: Mapping[str, Any]) -> tuple[str, str, str, str, str]:
         if cap:
             condition += " · " + _("Up to ¥%(cap)s off") % {"cap": yuan(cap)}
         return headline, rate_figure(bp), "", _("off"), condition
+    if kind in (CouponKind.PER_ITEM, CouponKind.UNIT_PRICE):
+        units = _opt_int(v, "max_units")
+        if units:
+            condition = ngettext("Up to %(n)s item per purchase", "Up to %(n)s items per purchase", units) % {
+                "n": units
+            }
+        else:
+            condition = _("On every eligible item")
+        if kind == CouponKind.PER_ITEM:
+            headline = _("¥%(value)s off each item") % {"value": yuan(value)}
+            return headline, yuan(value), "¥", pgettext("coupon amount unit", "off each"), condition
+        price = _int(v, "unit_price_fen")
+        headline = _("Special price ¥%(price)s each") % {"price": yuan(price)}
+        return headline, yuan(price), "¥", pgettext("coupon amount unit", "each"), condition
     if kind == CouponKind.EXCHANGE:
         item = str(v.get("exchange_item") or "").strip() or _("(item not set)")
         return _("Exchange for %(item)s") % {"item": item}, _("Gift"), "", "", item
@@ -281,7 +295,14 @@ def rule_lines(v: Mapping[str, Any], *, tier_names: Mapping[int, str]) -> list[s
         )
     else:
         lines.append(_("Show the code to the merchant staff, who redeem it"))
-    if v.get("kind") in ("threshold", "per_threshold", "n_items") or _int(v, "threshold_fen"):
+    if v.get("kind") == CouponKind.UNIT_PRICE:
+        lines.append(
+            _("Items already priced at ¥%(price)s or less are not discounted further")
+            % {"price": yuan(_int(v, "unit_price_fen"))}
+        )
+    if v.get("kind") in (CouponKind.PER_ITEM, CouponKind.UNIT_PRICE):
+        lines.append(_("A refunded item takes its own discount back with it"))
+    elif v.get("kind") in ("threshold", "per_threshold", "n_items") or _int(v, "threshold_fen"):
         if v.get("on_threshold_loss") == ThresholdLossPolicy.KEEP:
             lines.append(_("A partial refund keeps the discount"))
         else:

@@ -30,6 +30,8 @@ TEMPLATE_FIELDS = (
     "max_discount_fen",
     "threshold_fen",
     "min_items",
+    "unit_price_fen",
+    "max_units",
     "exchange_item",
     "parking_hours",
     "scope_kind",
@@ -97,6 +99,8 @@ PROMOTION_FIELDS = (
     "max_discount_fen",
     "threshold_fen",
     "min_items",
+    "unit_price_fen",
+    "max_units",
     "members_only",
     "min_tier_rank",
     "scope_kind",
@@ -288,6 +292,13 @@ def _promotion_problems(v: Mapping[str, Any]) -> list[tuple[str, str]]:
         problems.append(("percent_off_bp", "promotion.percent_out_of_range"))
     if kind == Promotion.Kind.N_ITEMS and int(v.get("min_items") or 0) < 2:
         problems.append(("min_items", "promotion.min_items_required"))
+    if kind == Promotion.Kind.PER_ITEM and int(v.get("value_fen") or 0) <= 0:
+        problems.append(("value_fen", "promotion.value_required"))
+    if kind == Promotion.Kind.UNIT_PRICE and int(v.get("unit_price_fen") or 0) <= 0:
+        problems.append(("unit_price_fen", "promotion.unit_price_required"))
+    max_units = v.get("max_units")
+    if max_units is not None and (not isinstance(max_units, int) or max_units < 1):
+        problems.append(("max_units", "promotion.max_units_invalid"))
     if kind == Promotion.Kind.TIER_DISCOUNT and int(v.get("min_tier_rank") or 0) < 1 and not v.get("percent_off_bp"):
         problems.append(("min_tier_rank", "promotion.tier_required"))
     start, end = v.get("starts_at"), v.get("ends_at")

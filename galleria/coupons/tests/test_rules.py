@@ -117,7 +117,13 @@ def test_merchant_scope():
 
 
 def test_order_of_application_is_fixed_and_reported():
-    assert rules.ORDER_OF_APPLICATION[0] == "promotion:percent"
+    assert rules.ORDER_OF_APPLICATION[:5] == (
+        "promotion:unit_price",
+        "promotion:per_item",
+        "coupon:unit_price",
+        "coupon:per_item",
+        "promotion:percent",
+    )
     assert rules.ORDER_OF_APPLICATION[-1] == "coupon:cash_off"
     result = rules.evaluate([line(1, 1000)], [])
     assert result.order == rules.ORDER_OF_APPLICATION

@@ -26,6 +26,7 @@ from galleria.interfaces.common import actor_for
 from galleria.members import rules as member_rules
 from galleria.members.models import Member
 from galleria.merchants.models import Merchant
+from galleria.merchants.selectors import merchant_options
 from galleria.tiers.selectors import tier_ladder
 
 from ..console.coupon_forms import new_key
@@ -35,9 +36,21 @@ from .portal import portal_merchant, portal_render, portal_view
 STATUS_TONES = {"draft": "", "active": "badge-ok", "paused": "badge-warn", "ended": "badge-danger"}
 
 
-def _card(values: dict[str, Any], merchant: Merchant) -> coupon_text.CouponCard:
-    tiers = {level.rank: level.name for level in tier_ladder(mall_group_id=merchant.mall.group_id)}
-    return coupon_text.describe(values, tier_names=tiers, owner_name=merchant.name)
+Names = tuple[dict[int, str], dict[int, str]]
+
+
+def _names(merchant: Merchant) -> Names:
+    """The group's merchant names (a coupon's "where" names the shops, never "#id") and tier names."""
+    group_id = merchant.mall.group_id
+    merchants = dict(merchant_options(mall_group_id=group_id).values_list("pk", "name"))
+    tiers = {level.rank: level.name for level in tier_ladder(mall_group_id=group_id)}
+    return merchants, tiers
+
+
+def _card(values: dict[str, Any], merchant: Merchant, names: Names | None = None) -> coupon_text.CouponCard:
+    """A template of this merchant as members see it (usable only here)."""
+    merchants, tiers = names or _names(merchant)
+    return coupon_text.describe(values, merchant_names=merchants, tier_names=tiers, owner_name=merchant.name)
 
 
 def _values(template: CouponTemplate) -> dict[str, Any]:
@@ -71,10 +84,11 @@ def coupons(request: HttpRequest) -> HttpResponse:
         .annotate(issued=Count("coupons"), used=Count("coupons", filter=Q(coupons__status=CouponStatus.USED)))
         .order_by("-pk")[:200]
     )
+    names = _names(merchant)
     rows = [
         {
             "t": t,
-            "card": _card(_values(t), merchant),
+            "card": _card(_values(t), merchant, names),
             "status": dict(TemplateStatus.choices).get(t.status, t.status),
             "tone": STATUS_TONES.get(t.status, ""),
         }
@@ -201,13 +215,17 @@ def _check_context(merchant: Merchant, code: str) -> dict[str, Any]:
     holder = Member.objects.filter(pk=check.member_id).values_list("name", "phone", "card_no").first()
     name, phone, card_no = holder or ("", "", "")
     standalone = check.kind in coupon_rules.STANDALONE_KINDS
+    merchants, tiers = _names(merchant)
     return {
         "check": check,
         "code": check.code,
         "code_spaced": coupon_text.spaced_code(check.code),
-        "card": _card(_values(coupon.template), merchant)
-        if coupon.template.merchant_id
-        else coupon_text.describe(_values(coupon.template)),
+        "card": coupon_text.describe(
+            _values(coupon.template),
+            merchant_names=merchants,
+            tier_names=tiers,
+            owner_name=merchants.get(coupon.template.merchant_id or 0, ""),
+        ),
         "validity": coupon_text.held_validity(coupon.valid_from, coupon.valid_until, merchant.mall.timezone),
         "reason": coupon_text.reason_message(check.reason_code),
         "status_label": dict(CouponStatus.choices).get(check.status, check.status),

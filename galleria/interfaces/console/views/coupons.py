@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from galleria.accounts import permissions as perms
@@ -623,6 +624,14 @@ def _promotion_rows(g: GroupContext) -> list[dict[str, Any]]:
                 "rate": coupon_text.rate_words(p.percent_off_bp),
                 "n": p.min_items,
             }
+        elif p.kind in (Promotion.Kind.PER_ITEM, Promotion.Kind.UNIT_PRICE):
+            what = coupon_text.describe(
+                {"kind": p.kind, "value_fen": p.value_fen, "unit_price_fen": p.unit_price_fen, "max_units": p.max_units}
+            ).headline
+            if p.max_units:
+                what += " · " + ngettext(
+                    "Up to %(n)s item per purchase", "Up to %(n)s items per purchase", p.max_units
+                ) % {"n": p.max_units}
         elif p.percent_off_bp:
             what = coupon_text.rate_words(p.percent_off_bp)
         else:
