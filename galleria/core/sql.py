@@ -13,7 +13,8 @@ import datetime as dt
 import hashlib
 import json
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from typing import Any, TypeVar
 
@@ -44,6 +45,29 @@ def select_list(model: type[models.Model], alias: str = "") -> str:
 def for_update() -> str:
     """Row locks where the database has them (SQLite serialises writers instead)."""
     return " FOR UPDATE" if connection.features.has_select_for_update else ""
+
+
+# The checkout's writes have two forms: on PostgreSQL one statement each (data-modifying CTEs: the sale with its lines
+# and payments, a ledger posting with its legs, balances and follow-up, the tier spend with its window sum), and
+# elsewhere separate portable statements. Both must write exactly the same rows; `portable_writes_for_tests()` runs
+# the portable form on PostgreSQL too, so galleria/sales/tests/test_sql_parity.py can compare them.
+_force_portable = False
+
+
+def one_statement_writes() -> bool:
+    """Whether the checkout's writes take their one-statement (PostgreSQL) form."""
+    return connection.vendor == "postgresql" and not _force_portable
+
+
+@contextmanager
+def portable_writes_for_tests() -> Iterator[None]:
+    """Tests only: inside the block the checkout's writes take their portable form on every database."""
+    global _force_portable
+    previous, _force_portable = _force_portable, True
+    try:
+        yield
+    finally:
+        _force_portable = previous
 
 
 def json_placeholder() -> str:

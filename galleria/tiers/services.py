@@ -279,7 +279,7 @@ def tier_record_spend_in_tx(
     assert row is not None and current is not None and policy is not None
     tz_name = selectors.group_tz(mall_group_id=mall_group_id, token=config_token)
     today = timeutil.local_date(max(now, occurred_at), tz_name)
-    if connection.vendor == "postgresql":
+    if sql.one_statement_writes():
         # one round trip: the insert and the window's sum (which cannot see the row inserted by the same
         # statement, so its own part is added here when it falls in the window)
         start, end = selectors.window_bounds(today=today, tz_name=tz_name)
