@@ -103,3 +103,16 @@ for _role, _extra in (
 ):
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
 del _role, _extra
+
+# Wallet money at the service desk: refund a member's wallet balance; approve refunds above the threshold
+WALLET_REFUND = "wallet.refund"  # refund a member's wallet balance (at once up to GALLERIA_WALLET_REFUND_APPROVAL_FEN)
+WALLET_REFUND_APPROVE = "wallet.refund_approve"  # approve or reject wallet refunds above that threshold
+
+for _role, _extra in (
+    (Role.PLATFORM_ADMIN, {WALLET_REFUND, WALLET_REFUND_APPROVE}),
+    (Role.GROUP_ADMIN, {WALLET_REFUND, WALLET_REFUND_APPROVE}),
+    (Role.SERVICE, {WALLET_REFUND}),
+    (Role.FINANCE, {WALLET_REFUND_APPROVE}),
+):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra

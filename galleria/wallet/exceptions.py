@@ -3,7 +3,13 @@ from __future__ import annotations
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from galleria.core.errors import ApplicationError, ConflictError, NotFoundError, ValidationError
+from galleria.core.errors import (
+    ApplicationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 
 
 class WalletInsufficientError(ValidationError):
@@ -99,3 +105,50 @@ class GatewayUnavailableError(ApplicationError):
 
     def default_message(self) -> str | Promise:
         return _("The payment service is not available. Please try again.")
+
+
+# ---------------------------------------------------------------- wallet balance refunds at the service desk
+
+
+class BalanceRefundExceedsError(ValidationError):
+    """More than the member's own money (principal) in the wallet. `extra` carries available and requested fen."""
+
+    code = "wallet.refund_exceeds_balance"
+
+    def default_message(self) -> str | Promise:
+        return _("The refund is more than the member's own money in the wallet.")
+
+
+class BalanceRefundNothingError(ValidationError):
+    code = "wallet.nothing_to_refund"
+
+    def default_message(self) -> str | Promise:
+        return _("The wallet holds none of the member's own money: there is nothing to refund.")
+
+
+class BalanceRefundPendingError(ConflictError):
+    code = "wallet.refund_pending"
+
+    def default_message(self) -> str | Promise:
+        return _("A wallet refund for this member is already waiting for approval.")
+
+
+class BalanceRefundNotFoundError(NotFoundError):
+    code = "wallet.refund_not_found"
+
+    def default_message(self) -> str | Promise:
+        return _("No such wallet refund.")
+
+
+class BalanceRefundDecidedError(ConflictError):
+    code = "wallet.refund_decided"
+
+    def default_message(self) -> str | Promise:
+        return _("This wallet refund was already approved or rejected.")
+
+
+class BalanceRefundSamePersonError(PermissionDeniedError):
+    code = "wallet.approval_same_person"
+
+    def default_message(self) -> str | Promise:
+        return _("You requested this refund: a second person must approve it.")

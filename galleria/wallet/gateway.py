@@ -5,6 +5,10 @@ an amount under our reference and return the gateway's intent id. The member the
 gateway's (verified) notification reaches `services.wallet_topup_confirm(gateway_ref=…, paid_amount_fen=…)`.
 Verifying a real gateway's signed notification belongs to its adapter (galleria.payments, later), not here.
 
+`RefundGateway` is what a refund of a top-up to its original channel needs: refund part of a paid intent under our
+refund reference (idempotent per reference). A gateway without it (or a top-up from a gateway we no longer have) is
+paid back in cash at the service desk (services.balance_refunds).
+
 `SandboxGateway` is for the demo and tests: no network, no state (so any process can "pay" an intent another
 process created). Its intent id encodes the reference and the amount; `pay()` returns the notification a real
 gateway would send once the member has paid.
@@ -25,6 +29,16 @@ class PaymentGateway(Protocol):
         """Create a payment of `amount_fen` for our `reference` (unique, ≤ 32 characters) and return the gateway's
         intent id (≤ 64 characters, unique at that gateway). May raise any exception when the gateway is down;
         the caller turns it into GatewayUnavailableError. Must be idempotent per reference."""
+        ...
+
+
+class RefundGateway(Protocol):
+    name: str
+
+    def refund(self, *, gateway_ref: str, amount_fen: int, total_fen: int, refund_reference: str) -> str:
+        """Refund `amount_fen` of the paid intent `gateway_ref` (which was for `total_fen`) under our
+        `refund_reference` (unique, ≤ 32 characters) and return the gateway's refund id (≤ 64 characters). Must be
+        idempotent per refund reference. May raise any exception when the gateway refuses or is down."""
         ...
 
 
@@ -53,9 +67,25 @@ class SandboxGateway:
             amount_fen=asked if amount_fen is None else amount_fen,
         )
 
+    def refund(self, *, gateway_ref: str, amount_fen: int, total_fen: int, refund_reference: str) -> str:
+        """Accept the refund (no state: the same reference gives the same refund id)."""
+        match = _SANDBOX_ID.match(gateway_ref)
+        if match is None or not 0 < amount_fen <= total_fen or int(match["amount"]) != total_fen:
+            raise ValueError("bad sandbox refund")
+        if not refund_reference.isalnum() or len(refund_reference) > 32:
+            raise ValueError("bad sandbox refund reference")
+        return f"sbr_{refund_reference}_{amount_fen}"
+
 
 def gateway_get(name: str = "sandbox") -> PaymentGateway:
     """The gateway called `name`. Only the sandbox exists so far; WeChat Pay and Alipay adapters plug in here."""
     if name == SandboxGateway.name:
         return SandboxGateway()
     raise LookupError(f"no payment gateway {name!r}")
+
+
+def refund_gateway_get(name: str) -> RefundGateway | None:
+    """The gateway that refunds top-ups made at `name`, or None when there is none (the money goes back in cash)."""
+    if name == SandboxGateway.name:
+        return SandboxGateway()
+    return None

@@ -111,10 +111,34 @@ class TopUp(models.Model):
         return self.reference
 
 
+class RefundChannel(models.TextChoices):
+    """How the money of a top-up refund goes back to the member."""
+
+    GATEWAY = "gateway", _("Original payment channel")
+    CASH = "cash", _("Cash at the service desk")
+
+
 class TopUpRefund(models.Model):
-    """Cash back from a top-up, with the bonus clawed back in proportion (and any shortfall)."""
+    """Cash back from a top-up, with the bonus clawed back in proportion (and any shortfall).
+
+    `channel` gateway: the money goes back through the top-up's gateway (a refund under `refund_reference`, sent
+    after the booking commits; `sent_at` / `gateway_refund_ref` once the gateway accepted it). `channel` cash: paid
+    out at the service desk (posted to WALLET_CASH_PAYOUT instead of the float). `balance_refund` links the parts of
+    a service-desk wallet refund.
+    """
 
     topup = models.ForeignKey(TopUp, on_delete=models.PROTECT, related_name="refunds")
+    balance_refund = models.ForeignKey(
+        "BalanceRefund", null=True, blank=True, on_delete=models.PROTECT, related_name="topup_refunds"
+    )
+    channel = models.CharField(
+        _("paid back by"), max_length=10, choices=RefundChannel.choices, default=RefundChannel.GATEWAY
+    )
+    refund_reference = models.CharField(_("our refund reference"), max_length=32, blank=True)
+    gateway_refund_ref = models.CharField(_("gateway refund reference"), max_length=64, blank=True)
+    sent_at = models.DateTimeField(_("accepted by the gateway at"), null=True, blank=True)
+    send_attempts = models.PositiveIntegerField(default=0)
+    send_error = models.CharField(_("last gateway error"), max_length=200, blank=True)
     amount_fen = models.BigIntegerField(_("amount"))
     bonus_clawed_back_fen = models.BigIntegerField(_("bonus clawed back"), default=0)
     bonus_shortfall_fen = models.BigIntegerField(_("bonus shortfall"), default=0)
@@ -133,6 +157,9 @@ class TopUpRefund(models.Model):
                 fields=["topup", "idempotency_key"],
                 condition=~Q(idempotency_key=""),
                 name="topup_refund_key_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["refund_reference"], condition=~Q(refund_reference=""), name="topup_refund_reference_unique"
             ),
         ]
 
@@ -210,3 +237,81 @@ class WalletRefund(models.Model):
                 fields=["payment", "source"], condition=~Q(source=""), name="wallet_refund_source_unique"
             ),
         ]
+
+
+class BalanceRefundPayout(models.TextChoices):
+    ORIGINAL = "original", _("To the original payment channel where possible, the rest in cash")
+    CASH = "cash", _("All in cash at the service desk")
+
+
+class BalanceRefundStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting approval")
+    DONE = "done", _("Refunded")
+    REJECTED = "rejected", _("Rejected")
+
+
+class BalanceRefund(models.Model):
+    """Wallet money (principal) given back to the member at the service desk, e.g. before the account is erased.
+
+    Above GALLERIA_WALLET_REFUND_APPROVAL_FEN it waits for a second person's approval (status pending, nothing
+    moved). When carried out, the amount is split over the member's paid top-ups, newest first (rules.
+    allocate_balance_refund): each part is a TopUpRefund of that top-up (bonus clawed back in proportion), paid back
+    through the top-up's gateway where it has one, else in cash; money no top-up explains is paid out in cash
+    (`cash_transaction`, WALLET −x / WALLET_CASH_PAYOUT +x).
+    """
+
+    mall_group = models.ForeignKey(MallGroup, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="balance_refunds")
+    amount_fen = models.BigIntegerField(_("amount"))
+    payout = models.CharField(
+        _("pay back"), max_length=10, choices=BalanceRefundPayout.choices, default=BalanceRefundPayout.ORIGINAL
+    )
+    reason = models.CharField(_("reason"), max_length=200)
+    status = models.CharField(_("status"), max_length=10, choices=BalanceRefundStatus.choices)
+    idempotency_key = models.CharField(max_length=64, blank=True)
+    requested_by = models.ForeignKey(
+        "accounts.User", null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("requested by")
+    )
+    decided_by = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("approved or rejected by"),
+    )
+    decision_note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    done_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
+    to_gateway_fen = models.BigIntegerField(_("to the original channel"), default=0)
+    in_cash_fen = models.BigIntegerField(_("in cash"), default=0)
+    bonus_clawed_back_fen = models.BigIntegerField(_("bonus clawed back"), default=0)
+    bonus_shortfall_fen = models.BigIntegerField(_("bonus shortfall"), default=0)
+    cash_transaction = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("wallet balance refund")
+        verbose_name_plural = _("wallet balance refunds")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="balance_refund_positive"),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(amount_fen=F("to_gateway_fen") + F("in_cash_fen")),
+                name="balance_refund_parts_add_up",
+            ),
+            models.UniqueConstraint(
+                fields=["member"], condition=Q(status="pending"), name="balance_refund_one_pending"
+            ),
+            models.UniqueConstraint(
+                fields=["member", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="balance_refund_key_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["mall_group", "status", "-created_at"]),
+            models.Index(fields=["member", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.amount_fen}"

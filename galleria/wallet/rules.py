@@ -12,17 +12,29 @@ Rules written out:
 - Refunding a top-up (cash back): the bonus that came with it is clawed back in proportion, cumulatively in the same
   way (refund half the top-up → lose half its bonus), but never more than what is left in the bonus account; the
   rest is a shortfall that is recorded, never a negative balance.
+- Refunding the wallet balance at the service desk: only the member's own money (principal) is paid back. The amount
+  is taken from the member's paid top-ups newest first (money is spent oldest first, so what is left came in last;
+  gateways also refund recent payments only), each up to what is still unrefunded of it, and each part follows the
+  top-up refund rule above (its bonus clawed back in proportion). Money no top-up explains is paid out in cash.
+  Above the approval threshold (exact fen, `>`), a second person approves first.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from galleria.core.money import ratio_round
+from django.utils.translation import gettext_lazy as _
 
-from .exceptions import WalletAmountInvalidError, WalletInsufficientError
-from .types import BonusChoice, BonusTier, Split
+from galleria.core.money import format_cny, ratio_round
+
+from .exceptions import (
+    BalanceRefundExceedsError,
+    BalanceRefundNothingError,
+    WalletAmountInvalidError,
+    WalletInsufficientError,
+)
+from .types import BalanceRefundPlan, BonusChoice, BonusTier, RefundPart, Split, TopUpSnapshot
 
 MIN_TOPUP_FEN = 100  # ¥1
 MAX_TOPUP_FEN = 5_000_000  # ¥50,000 per top-up; a sanity bound, not a regulatory limit
@@ -115,3 +127,74 @@ def topup_bonus_clawback(
     due = max(0, due_cum - bonus_settled_before_fen)
     take = min(due, max(0, bonus_available_fen))
     return take, due - take
+
+
+def allocate_balance_refund(amount_fen: int, topups: Sequence[tuple[int, int]]) -> tuple[list[tuple[int, int]], int]:
+    """Split a wallet refund of `amount_fen` over top-ups, given newest first as (top-up id, still refundable fen).
+
+    Returns the parts [(top-up id, fen)] — each at most what is refundable of its top-up, in the order given — and
+    the remainder that no top-up covers (paid out in cash). The parts and the remainder add up to `amount_fen`.
+    """
+    if amount_fen <= 0:
+        raise WalletAmountInvalidError(extra={"amount_fen": amount_fen})
+    parts: list[tuple[int, int]] = []
+    left = amount_fen
+    for topup_id, refundable in topups:
+        if left == 0:
+            break
+        take = min(left, max(0, refundable))
+        if take:
+            parts.append((topup_id, take))
+            left -= take
+    return parts, left
+
+
+def plan_balance_refund(
+    *,
+    amount_fen: int,
+    principal_fen: int,
+    bonus_fen: int,
+    topups: Sequence[TopUpSnapshot],
+    cash_only: bool = False,
+) -> BalanceRefundPlan:
+    """The plan of a service-desk wallet refund (see the module docstring): `topups` are the member's paid top-ups
+    newest first. Each part from a top-up goes back through its gateway when `gateway_refunds` (and not
+    `cash_only`), else in cash, and claws back its share of that top-up's bonus (topup_bonus_clawback, against the
+    bonus still in the wallet after the earlier parts). Raises BalanceRefundNothingError / BalanceRefundExceedsError.
+    """
+    if principal_fen <= 0:
+        raise BalanceRefundNothingError(extra={"available_fen": max(0, principal_fen)})
+    if amount_fen <= 0:
+        raise WalletAmountInvalidError(extra={"amount_fen": amount_fen}, fields={"amount": _("Enter an amount.")})
+    if amount_fen > principal_fen:
+        raise BalanceRefundExceedsError(
+            extra={"available_fen": principal_fen, "requested_fen": amount_fen},
+            fields={"amount": _("At most %(amount)s.") % {"amount": format_cny(principal_fen)}},
+        )
+    by_id = {t.id: t for t in topups}
+    allocated, rest = allocate_balance_refund(amount_fen, [(t.id, t.refundable_fen) for t in topups])
+    parts: list[RefundPart] = []
+    bonus_left = bonus_fen
+    for topup_id, part in allocated:
+        topup = by_id[topup_id]
+        claw, shortfall = topup_bonus_clawback(
+            topup_amount_fen=topup.amount_fen,
+            topup_bonus_fen=topup.bonus_fen,
+            refunded_before_fen=topup.refunded_fen,
+            refund_fen=part,
+            bonus_settled_before_fen=topup.bonus_settled_fen,
+            bonus_available_fen=bonus_left,
+        )
+        bonus_left -= claw
+        channel = "gateway" if topup.gateway_refunds and not cash_only else "cash"
+        parts.append(RefundPart(topup, channel, part, claw, shortfall))
+    if rest:
+        parts.append(RefundPart(None, "cash", rest))
+    return BalanceRefundPlan(
+        amount_fen=amount_fen, principal_fen=principal_fen, bonus_fen=bonus_fen, parts=tuple(parts)
+    )
+
+
+def refund_needs_approval(amount_fen: int, *, threshold_fen: int) -> bool:
+    """A service-desk wallet refund above the threshold waits for a second person (exactly at it: no)."""
+    return amount_fen > max(0, threshold_fen)

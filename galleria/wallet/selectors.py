@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from django.conf import settings
 from django.db.models import QuerySet, Sum
 
 from galleria.ledger.models import Account, AccountKind, Entry, Transaction
 
-from .models import TopUp, TopUpBonusRule, WalletPayment
-from .types import BonusTier, HistoryItem, PrepaidLiability, WalletBalance
+from . import rules
+from .gateway import refund_gateway_get
+from .models import BalanceRefund, BalanceRefundStatus, TopUp, TopUpBonusRule, TopUpRefund, TopUpStatus, WalletPayment
+from .types import BalanceRefundPlan, BonusTier, HistoryItem, PrepaidLiability, TopUpSnapshot, WalletBalance
 
 WALLET_KINDS: tuple[str, str] = (AccountKind.MEMBER_WALLET, AccountKind.MEMBER_WALLET_BONUS)
 """The member account kinds a wallet movement locks (pass them to ledger.services.lock_member_accounts together
@@ -73,6 +76,7 @@ def prepaid_liability(*, mall_group_id: int) -> PrepaidLiability:
         AccountKind.WALLET_FLOAT,
         AccountKind.WALLET_BONUS_FUND,
         AccountKind.WALLET_SPENT,
+        AccountKind.WALLET_CASH_PAYOUT,
     ]
     sums = {
         row["account__kind"]: int(row["total"] or 0)
@@ -84,9 +88,10 @@ def prepaid_liability(*, mall_group_id: int) -> PrepaidLiability:
     return PrepaidLiability(
         principal_fen=sums.get(AccountKind.MEMBER_WALLET, 0),
         bonus_fen=sums.get(AccountKind.MEMBER_WALLET_BONUS, 0),
-        float_fen=sums.get(AccountKind.WALLET_FLOAT, 0),
+        float_fen=sums.get(AccountKind.WALLET_FLOAT, 0) + sums.get(AccountKind.WALLET_CASH_PAYOUT, 0),
         bonus_fund_fen=sums.get(AccountKind.WALLET_BONUS_FUND, 0),
         spent_fen=sums.get(AccountKind.WALLET_SPENT, 0),
+        cash_paid_out_fen=sums.get(AccountKind.WALLET_CASH_PAYOUT, 0),
     )
 
 
@@ -136,3 +141,91 @@ def payment_list(*, member_id: int, since: dt.datetime | None = None) -> QuerySe
     if since is not None:
         qs = qs.filter(occurred_at__gte=since)
     return qs.order_by("-occurred_at", "-id")
+
+
+# ---------------------------------------------------------------- wallet balance refunds at the service desk
+
+REFUNDABLE_STATUSES = (TopUpStatus.PAID, TopUpStatus.PARTIALLY_REFUNDED)
+
+
+def refundable_topups(*, member_id: int) -> QuerySet[TopUp]:
+    """The member's paid top-ups with money left to refund, newest first (the order a balance refund takes them)."""
+    return TopUp.objects.filter(member_id=member_id, status__in=REFUNDABLE_STATUSES).order_by("-paid_at", "-id")
+
+
+def topup_snapshots(topups: list[TopUp]) -> list[TopUpSnapshot]:
+    """Top-ups as rules.plan_balance_refund sees them, newest first (paid_at, then id)."""
+    ordered = sorted(topups, key=lambda t: (t.paid_at or t.created_at, t.pk), reverse=True)
+    return [
+        TopUpSnapshot(
+            id=t.pk,
+            reference=t.reference,
+            gateway=t.gateway,
+            paid_at=t.paid_at,
+            amount_fen=t.amount_fen,
+            bonus_fen=t.bonus_fen,
+            refunded_fen=t.refunded_fen,
+            bonus_settled_fen=t.bonus_clawed_back_fen + t.bonus_shortfall_fen,
+            gateway_refunds=refund_gateway_get(t.gateway) is not None and bool(t.gateway_ref),
+        )
+        for t in ordered
+        if t.refunded_fen < t.amount_fen
+    ]
+
+
+def balance_refund_plan(*, member_id: int, amount_fen: int | None, cash_only: bool = False) -> BalanceRefundPlan:
+    """What refunding `amount_fen` (None: all the member's own money) would do now: a preview, read without locks.
+    The service builds the same plan from the locked rows. Raises the rule's errors for an amount it refuses."""
+    balance = wallet_balance(member_id=member_id)
+    return rules.plan_balance_refund(
+        amount_fen=balance.principal_fen if amount_fen is None else amount_fen,
+        principal_fen=balance.principal_fen,
+        bonus_fen=balance.bonus_fen,
+        topups=topup_snapshots(list(refundable_topups(member_id=member_id))),
+        cash_only=cash_only,
+    )
+
+
+def refund_approval_threshold_fen() -> int:
+    """Service-desk wallet refunds above this many fen wait for a second person (settings)."""
+    return int(settings.GALLERIA_WALLET_REFUND_APPROVAL_FEN)
+
+
+def balance_refund_list(*, mall_group_id: int | None, pending: bool) -> QuerySet[BalanceRefund]:
+    """Pending refunds oldest first (the approval queue), or the decided ones newest first."""
+    qs = BalanceRefund.objects.select_related("member", "requested_by", "decided_by")
+    if mall_group_id is not None:
+        qs = qs.filter(mall_group_id=mall_group_id)
+    if pending:
+        return qs.filter(status=BalanceRefundStatus.PENDING).order_by("created_at", "id")
+    return qs.exclude(status=BalanceRefundStatus.PENDING).order_by("-decided_at", "-id")
+
+
+def balance_refund_get(*, refund_id: int, mall_group_id: int | None) -> BalanceRefund | None:
+    qs = BalanceRefund.objects.select_related("member", "requested_by", "decided_by").filter(pk=refund_id)
+    if mall_group_id is not None:
+        qs = qs.filter(mall_group_id=mall_group_id)
+    return qs.first()
+
+
+def member_balance_refunds(*, member_id: int, limit: int = 20) -> list[BalanceRefund]:
+    return list(
+        BalanceRefund.objects.select_related("requested_by", "decided_by")
+        .filter(member_id=member_id)
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def balance_refund_parts(*, refund_id: int) -> list[TopUpRefund]:
+    """The top-up refunds a balance refund was carried out as (with their gateway status)."""
+    return list(TopUpRefund.objects.select_related("topup").filter(balance_refund_id=refund_id).order_by("id"))
+
+
+def topup_refunds_unsent(*, limit: int = 500) -> list[int]:
+    """Ids of gateway refunds the gateway has not accepted yet (oldest first), for `galleria wallet_refunds_send`."""
+    return list(
+        TopUpRefund.objects.filter(channel="gateway", sent_at__isnull=True)
+        .exclude(refund_reference="")
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )

@@ -137,9 +137,10 @@ class PrepaidLiability:
 
     principal_fen: int
     bonus_fen: int
-    float_fen: int  # WALLET_FLOAT legs (negative: cash received net of cash refunded)
+    float_fen: int  # WALLET_FLOAT + WALLET_CASH_PAYOUT legs (negative: cash received net of all money paid back)
     bonus_fund_fen: int  # WALLET_BONUS_FUND legs (negative: bonus granted net of bonus clawed back)
     spent_fen: int  # WALLET_SPENT legs (positive: paid to merchants net of refunds)
+    cash_paid_out_fen: int = 0  # of float_fen: WALLET_CASH_PAYOUT legs (paid back in cash at the service desk)
 
     @property
     def total_fen(self) -> int:
@@ -152,3 +153,67 @@ class PrepaidLiability:
     @property
     def is_consistent(self) -> bool:
         return self.total_fen == self.system_total_fen
+
+
+@dataclass(frozen=True)
+class TopUpSnapshot:
+    """A paid top-up as the refund plan sees it (rules.plan_balance_refund)."""
+
+    id: int
+    reference: str
+    gateway: str
+    paid_at: dt.datetime | None
+    amount_fen: int
+    bonus_fen: int
+    refunded_fen: int
+    bonus_settled_fen: int  # bonus clawed back + shortfall recorded by earlier refunds of this top-up
+    gateway_refunds: bool  # its gateway can refund it (else it is paid back in cash)
+
+    @property
+    def refundable_fen(self) -> int:
+        return self.amount_fen - self.refunded_fen
+
+
+@dataclass(frozen=True)
+class RefundPart:
+    """One part of a wallet balance refund: from one top-up (`topup` set) or the cash remainder (`topup` None)."""
+
+    topup: TopUpSnapshot | None
+    channel: str  # RefundChannel: gateway | cash
+    amount_fen: int
+    bonus_clawed_back_fen: int = 0
+    bonus_shortfall_fen: int = 0
+
+
+@dataclass(frozen=True)
+class BalanceRefundPlan:
+    """What refunding `amount_fen` of the wallet does: the parts, where the money goes, the bonus taken back."""
+
+    amount_fen: int
+    principal_fen: int  # the member's own money before the refund
+    bonus_fen: int  # the bonus before the refund
+    parts: tuple[RefundPart, ...]
+
+    @property
+    def to_gateway_fen(self) -> int:
+        return sum(p.amount_fen for p in self.parts if p.channel == "gateway")
+
+    @property
+    def in_cash_fen(self) -> int:
+        return sum(p.amount_fen for p in self.parts if p.channel == "cash")
+
+    @property
+    def bonus_clawed_back_fen(self) -> int:
+        return sum(p.bonus_clawed_back_fen for p in self.parts)
+
+    @property
+    def bonus_shortfall_fen(self) -> int:
+        return sum(p.bonus_shortfall_fen for p in self.parts)
+
+    @property
+    def principal_after_fen(self) -> int:
+        return self.principal_fen - self.amount_fen
+
+    @property
+    def bonus_after_fen(self) -> int:
+        return self.bonus_fen - self.bonus_clawed_back_fen

@@ -21,8 +21,10 @@ pytestmark = pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux 
 class Proc:
     """A `python -m galleria …` child whose combined output is collected by a thread."""
 
-    def __init__(self, args, *, settings, database):
+    def __init__(self, args, *, settings, database, static_root=None):
         env = dict(os.environ, DJANGO_SETTINGS_MODULE=settings, DATABASE_URL=f"sqlite:///{database}")
+        if static_root is not None:  # collectstatic writes here, not into the var/static/ other tests read
+            env["STATIC_ROOT"] = str(static_root)
         self.popen = subprocess.Popen(
             [sys.executable, "-m", "galleria", *args],
             env=env,
@@ -94,6 +96,7 @@ def test_demo_serves_and_stops_its_children(tmp_path):
         ["demo", "--port", str(port), "--members", "30", "--sales", "10"],
         settings="config.settings.dev",
         database=tmp_path / "d.sqlite3",
+        static_root=tmp_path / "static",
     )
     try:
         proc.wait_for(f"http://127.0.0.1:{port}/console/", timeout=180)
@@ -109,6 +112,7 @@ def test_demo_serves_and_stops_its_children(tmp_path):
                 time.sleep(0.5)
         children = children_of(proc.popen.pid)
         assert len(children) == 3, proc.output  # web server, task worker, scheduler
+        assert (tmp_path / "static" / ".galleria-collected").is_file(), proc.output  # its own static files
     finally:
         status = proc.stop()
     assert status == 0, proc.output

@@ -8,6 +8,8 @@ Every movement is one balanced ledger transaction (asset CNY, amounts in fen):
 | pay from the wallet   | MEMBER_WALLET −p, WALLET_BONUS −b         | WALLET_SPENT(merchant) +(p + b)               |
 | refund to the wallet  | MEMBER_WALLET +p, WALLET_BONUS +b         | WALLET_SPENT(merchant) −(p + b)               |
 | top-up refunded       | MEMBER_WALLET −amount, WALLET_BONUS −claw  | WALLET_FLOAT +amount, WALLET_BONUS_FUND +claw  |
+| … paid out in cash    | MEMBER_WALLET −amount, WALLET_BONUS −claw  | WALLET_CASH_PAYOUT +amount, BONUS_FUND +claw   |
+| balance refund, rest  | MEMBER_WALLET −rest                        | WALLET_CASH_PAYOUT +rest                       |
 
 System accounts are never locked or updated (their balance is NULL and derived by aggregation); member accounts
 are locked through ledger.services.lock_member_accounts, always before the wallet's own rows (TopUp,
@@ -20,15 +22,19 @@ durable use cases of their own.
 
 from __future__ import annotations
 
+from .balance_refunds import wallet_balance_refund_decide, wallet_balance_refund_request
 from .payments import wallet_pay, wallet_pay_in_tx, wallet_refund, wallet_refund_in_tx
-from .topups import wallet_topup_confirm, wallet_topup_refund, wallet_topup_start
+from .topups import wallet_topup_confirm, wallet_topup_refund, wallet_topup_refund_send, wallet_topup_start
 
 __all__ = [
+    "wallet_balance_refund_decide",
+    "wallet_balance_refund_request",
     "wallet_pay",
     "wallet_pay_in_tx",
     "wallet_refund",
     "wallet_refund_in_tx",
     "wallet_topup_confirm",
     "wallet_topup_refund",
+    "wallet_topup_refund_send",
     "wallet_topup_start",
 ]

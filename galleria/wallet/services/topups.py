@@ -1,5 +1,5 @@
 """Top-up: start (pending + gateway intent), confirm (credit principal and bonus, idempotent), refund (cash back,
-bonus clawed back in proportion)."""
+bonus clawed back in proportion; through the top-up's gateway where it can refund, else paid out in cash)."""
 
 from __future__ import annotations
 
@@ -7,23 +7,27 @@ import datetime as dt
 import secrets
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from galleria.core import timeutil
 from galleria.core.errors import NotFoundError
 from galleria.core.locking import lock_one
+from galleria.core.tasks import enqueue
 from galleria.ledger import services as ledger
-from galleria.ledger.models import AccountKind, Asset, TransactionKind
+from galleria.ledger.models import Account, AccountKind, Asset, TransactionKind
 from galleria.ledger.types import Leg
 from galleria.malls.models import Mall
 
 from .. import exceptions, rules
-from ..gateway import PaymentGateway, SandboxGateway
-from ..models import TopUp, TopUpRefund, TopUpStatus
+from ..gateway import PaymentGateway, SandboxGateway, refund_gateway_get
+from ..models import RefundChannel, TopUp, TopUpRefund, TopUpStatus
 from ..selectors import bonus_tiers
 from ..types import TopUpIntent, TopUpRefundResult, TopUpResult
 from ._common import active_member, request_key_check, wallet_accounts_check, wallet_lock
+
+SEND_TASK = "galleria.wallet.tasks.topup_refund_send_task"
 
 
 def _intent(topup: TopUp) -> TopUpIntent:
@@ -194,6 +198,86 @@ def _topup_refund_result(refund: TopUpRefund, topup: TopUp) -> TopUpRefundResult
     )
 
 
+def topup_refund_post_in_tx(
+    *,
+    topup: TopUp,
+    amount_fen: int,
+    bonus_clawed_back_fen: int,
+    bonus_shortfall_fen: int,
+    channel: str,
+    principal: Account,
+    bonus: Account,
+    occurred_at: dt.datetime,
+    reason: str = "",
+    idempotency_key: str = "",
+    balance_refund_id: int | None = None,
+) -> TopUpRefund:
+    """Book the refund of `amount_fen` of a locked, paid `topup` whose claw-back the caller computed by
+    rules.topup_bonus_clawback; `principal` / `bonus` are the member's locked wallet accounts (updated in place).
+
+    Posts WALLET −amount / FLOAT +amount (channel gateway: the money goes back through the gateway) or
+    WALLET_CASH_PAYOUT +amount (channel cash: paid out at the service desk), and BONUS −claw / BONUS_FUND +claw.
+    A gateway refund is sent by a task enqueued here (in the caller's transaction: it commits with the booking);
+    `wallet_topup_refund_send` is idempotent per refund reference.
+    """
+    group_id = topup.mall_group_id
+    payout_kind = AccountKind.WALLET_FLOAT if channel == RefundChannel.GATEWAY else AccountKind.WALLET_CASH_PAYOUT
+    legs = [
+        Leg(principal.pk, Asset.CNY, -amount_fen),
+        Leg(ledger.system_account_id(mall_group_id=group_id, kind=payout_kind), Asset.CNY, amount_fen),
+    ]
+    if bonus_clawed_back_fen:
+        legs += [
+            Leg(bonus.pk, Asset.CNY, -bonus_clawed_back_fen),
+            Leg(
+                ledger.system_account_id(mall_group_id=group_id, kind=AccountKind.WALLET_BONUS_FUND),
+                Asset.CNY,
+                bonus_clawed_back_fen,
+            ),
+        ]
+    explanation: dict[str, object] = {
+        "topup": topup.pk,
+        "refund_fen": amount_fen,
+        "bonus_clawed_back_fen": bonus_clawed_back_fen,
+        "bonus_shortfall_fen": bonus_shortfall_fen,
+        "channel": channel,
+    }
+    if balance_refund_id is not None:
+        explanation["balance_refund"] = balance_refund_id
+    tx = ledger.post(
+        mall_group_id=group_id,
+        kind=TransactionKind.REFUND,
+        legs=legs,
+        member_accounts={principal.pk: principal, bonus.pk: bonus},
+        occurred_at=occurred_at,
+        source=f"topup:{topup.pk}",
+        memo=reason[:200],
+        explanation=explanation,
+    )
+    refund = TopUpRefund.objects.create(
+        topup=topup,
+        amount_fen=amount_fen,
+        bonus_clawed_back_fen=bonus_clawed_back_fen,
+        bonus_shortfall_fen=bonus_shortfall_fen,
+        reason=reason[:200],
+        idempotency_key=idempotency_key,
+        occurred_at=occurred_at,
+        transaction=tx,
+        channel=channel,
+        refund_reference=f"RF{secrets.token_hex(12)}" if channel == RefundChannel.GATEWAY else "",
+        balance_refund_id=balance_refund_id,
+    )
+    topup.refunded_fen += amount_fen
+    topup.bonus_clawed_back_fen += bonus_clawed_back_fen
+    topup.bonus_shortfall_fen += bonus_shortfall_fen
+    fully = topup.refunded_fen == topup.amount_fen
+    topup.status = TopUpStatus.REFUNDED if fully else TopUpStatus.PARTIALLY_REFUNDED
+    topup.save(update_fields=["refunded_fen", "bonus_clawed_back_fen", "bonus_shortfall_fen", "status"])
+    if channel == RefundChannel.GATEWAY:
+        enqueue(SEND_TASK, topup_refund_id=refund.pk)
+    return refund
+
+
 def wallet_topup_refund(
     *,
     topup_id: int,
@@ -207,9 +291,10 @@ def wallet_topup_refund(
 
     The bonus that came with the top-up is clawed back in proportion, cumulatively (rules.topup_bonus_clawback):
     whatever of the due bonus the member no longer has is recorded as shortfall on the TopUp and the refund row,
-    never taken below zero. Posts WALLET −amount / FLOAT +amount and BONUS −claw / BONUS_FUND +claw.
-    Sending the cash back through the gateway is the payments app's job (later); this books the liability change.
-    With an `idempotency_key`, a repeat with the same amount returns the first result.
+    never taken below zero. The money goes back through the top-up's gateway when it can refund
+    (gateway.refund_gateway_get; sent by a task after the booking commits), else it is recorded as paid out in cash
+    (topup_refund_post_in_tx). With an `idempotency_key`, a repeat with the same amount returns the first result.
+    The service desk refunds a member's whole wallet through services.balance_refunds, which uses the same rules.
     """
     key = request_key_check(idempotency_key)
     if amount_fen <= 0:
@@ -243,54 +328,50 @@ def wallet_topup_refund(
             bonus_settled_before_fen=topup.bonus_clawed_back_fen + topup.bonus_shortfall_fen,
             bonus_available_fen=bonus.balance or 0,
         )
-        group_id = topup.mall_group_id
-        legs = [
-            Leg(principal.pk, Asset.CNY, -amount_fen),
-            Leg(
-                ledger.system_account_id(mall_group_id=group_id, kind=AccountKind.WALLET_FLOAT),
-                Asset.CNY,
-                amount_fen,
-            ),
-        ]
-        if claw:
-            legs += [
-                Leg(bonus.pk, Asset.CNY, -claw),
-                Leg(
-                    ledger.system_account_id(mall_group_id=group_id, kind=AccountKind.WALLET_BONUS_FUND),
-                    Asset.CNY,
-                    claw,
-                ),
-            ]
-        when = occurred_at or timezone.now()
-        tx = ledger.post(
-            mall_group_id=group_id,
-            kind=TransactionKind.REFUND,
-            legs=legs,
-            member_accounts={principal.pk: principal, bonus.pk: bonus},
-            occurred_at=when,
-            source=f"topup:{topup.pk}",
-            memo=reason,
-            explanation={
-                "topup": topup.pk,
-                "refund_fen": amount_fen,
-                "bonus_clawed_back_fen": claw,
-                "bonus_shortfall_fen": shortfall,
-            },
-        )
-        refund = TopUpRefund.objects.create(
+        channel = RefundChannel.GATEWAY if refund_gateway_get(topup.gateway) is not None else RefundChannel.CASH
+        refund = topup_refund_post_in_tx(
             topup=topup,
             amount_fen=amount_fen,
             bonus_clawed_back_fen=claw,
             bonus_shortfall_fen=shortfall,
-            reason=reason[:200],
+            channel=channel,
+            principal=principal,
+            bonus=bonus,
+            occurred_at=occurred_at or timezone.now(),
+            reason=reason,
             idempotency_key=key,
-            occurred_at=when,
-            transaction=tx,
         )
-        topup.refunded_fen += amount_fen
-        topup.bonus_clawed_back_fen += claw
-        topup.bonus_shortfall_fen += shortfall
-        fully = topup.refunded_fen == topup.amount_fen
-        topup.status = TopUpStatus.REFUNDED if fully else TopUpStatus.PARTIALLY_REFUNDED
-        topup.save(update_fields=["refunded_fen", "bonus_clawed_back_fen", "bonus_shortfall_fen", "status"])
         return _topup_refund_result(refund, topup)
+
+
+def wallet_topup_refund_send(*, topup_refund_id: int) -> bool:
+    """Send a booked top-up refund to the top-up's gateway (the task enqueued with the booking runs this; so does
+    `galleria wallet_refunds_send` for refunds the gateway has not accepted yet). Idempotent: a refund the gateway
+    accepted is not sent again, and the gateway keys the refund on our refund reference. A failure is recorded on
+    the row (attempts, last error) and left for the next run. Returns whether the gateway has accepted it."""
+    refund = TopUpRefund.objects.select_related("topup").filter(pk=topup_refund_id).first()
+    if refund is None or refund.channel != RefundChannel.GATEWAY:
+        return False
+    if refund.sent_at is not None:
+        return True
+    rows = TopUpRefund.objects.filter(pk=refund.pk, sent_at__isnull=True)
+    gateway = refund_gateway_get(refund.topup.gateway)
+    try:
+        if gateway is None:
+            raise LookupError(f"no refunds at gateway {refund.topup.gateway!r}")
+        gateway_refund_ref = gateway.refund(
+            gateway_ref=refund.topup.gateway_ref or "",
+            amount_fen=refund.amount_fen,
+            total_fen=refund.topup.amount_fen,
+            refund_reference=refund.refund_reference,
+        )
+    except Exception as exc:  # the gateway's own errors: recorded, retried by the next run
+        rows.update(send_attempts=F("send_attempts") + 1, send_error=f"{type(exc).__name__}: {exc}"[:200])
+        return False
+    rows.update(
+        send_attempts=F("send_attempts") + 1,
+        send_error="",
+        sent_at=timezone.now(),
+        gateway_refund_ref=gateway_refund_ref,
+    )
+    return True

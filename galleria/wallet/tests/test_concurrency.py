@@ -96,3 +96,38 @@ def test_cash_refunds_race_payments_without_overspending(world):
     assert all(isinstance(e, ApplicationError) for e in errors), errors
     assert selectors.wallet_balance(member_id=m.pk) == (0, 0)
     assert_books(world.group.pk)
+
+
+def test_desk_refunds_racing_payments_never_pay_out_more_than_the_wallet_holds(world, settings):
+    """Ten service-desk refunds of ¥300 and ten payments of ¥100 race on a ¥1,000 wallet (two top-ups): every
+    success is backed by the money it took, the top-ups are never refunded beyond their amount, books balance."""
+    from galleria.audit.types import Actor
+    from galleria.wallet.models import BalanceRefund, TopUpRefund
+
+    settings.GALLERIA_WALLET_REFUND_APPROVAL_FEN = 10**9
+    m = new_member(world)
+    top_up(world, m, 60_000)
+    top_up(world, m, 40_000)
+    desk = Actor.system("desk")
+
+    def work(i: int) -> object:
+        if i % 2:
+            return services.wallet_pay(
+                member_id=m.pk, amount_fen=10_000, merchant_id=world.merchant.pk, source=f"o:{i}"
+            )
+        return services.wallet_balance_refund_request(
+            member_id=m.pk, mall_group_id=world.group.pk, amount_fen=30_000, reason="race", actor=desk
+        )
+
+    results, errors = run_threads(20, work)
+    assert all(isinstance(e, ApplicationError) for e in errors), errors
+    refunded = sum(r.amount_fen for r in BalanceRefund.objects.filter(member=m, status="done"))
+    paid = sum(p.amount_fen for p in WalletPayment.objects.filter(member=m))
+    assert refunded + paid + selectors.wallet_balance(member_id=m.pk).principal_fen == 100_000
+    assert refunded == sum(r.amount_fen for r in TopUpRefund.objects.filter(topup__member=m))
+    for topup in TopUp.objects.filter(member=m):
+        assert 0 <= topup.refunded_fen <= topup.amount_fen
+    assert (
+        len(results) == BalanceRefund.objects.filter(member=m).count() + WalletPayment.objects.filter(member=m).count()
+    )
+    assert_books(world.group.pk)

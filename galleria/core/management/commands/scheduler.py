@@ -76,6 +76,8 @@ JOBS: list[Job] = [
     Job("imports-purge-files", "55 3 * * *", "imports_purge_files"),
     # SMS outbox rows (phone numbers, texts) older than GALLERIA_SMS_RETENTION_DAYS; queued ones stay.
     Job("sms-prune", "5 4 * * *", "sms_prune"),
+    # Wallet refunds booked but not yet accepted by their payment gateway (it was down): sent again; idempotent.
+    Job("wallet-refunds-send", "*/10 * * * *", "wallet_refunds_send"),
 ]
 
 

@@ -1,15 +1,21 @@
 """The member app journey at 390×844 in Chromium, in zh-Hans (the default):
 
 join by SMS code → consent → see the card → claim a coupon → a signed POS API sale using it → see points and the
-bill → redeem another coupon at the merchant (POS API) → read the mall's inbox message.
-Then every app screen is captured in zh-Hans and English under var/screenshots/app/ (looked at by a person).
+bill → redeem another coupon at the merchant (POS API) → read the mall's inbox message → top up the wallet at the
+sandbox gateway, with the payment setting the demo itself runs with (config/settings/dev.py, read in a child
+process: the test settings' own GALLERIA_SANDBOX_PAYMENTS = True must not hide a demo that refuses every top-up).
+Then every app screen is captured in zh-Hans and English under var/screenshots/app/ (looked at by a person); the
+service desk refunds the wallet and the member deletes the account.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,6 +36,8 @@ from galleria.messaging.models import InboxRead, SmsMessage
 from galleria.privacy import services as privacy_services
 from galleria.privacy.models import PrivacyRequest
 from galleria.testing_pos import PosSigner, PosTestClient
+from galleria.wallet import selectors as wallet_selectors
+from galleria.wallet import services as wallet_services
 
 SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots" / "app"
 ACTOR = Actor.system("journey")
@@ -47,6 +55,23 @@ def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def demo_setting(name: str) -> object:
+    """A setting as `galleria demo` has it: config.settings.dev imported in a fresh process, with the environment's
+    own DEBUG / setting overrides removed (the defaults are what the demo ships with)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", name, "DJANGO_SETTINGS_MODULE")}
+    code = f"import json; from django.conf import settings; print(json.dumps(settings.{name}))"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings.dev"},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def sms_code() -> str:
@@ -100,7 +125,7 @@ def claim(page: Page, url: str, template_id: int) -> None:
     expect(page.get_by_test_id("coupon-card").first).to_be_visible()
 
 
-def test_member_journey(browser, live_server, world):
+def test_member_journey(browser, live_server, world, settings):
     cash, drink = templates(world)
     pos = pos_client(world)
     url = live_server.url
@@ -176,6 +201,19 @@ def test_member_journey(browser, live_server, world):
     page.goto(url + "/app/")
     expect(page.get_by_test_id("unread-badge")).to_have_count(0)
 
+    # top up ¥200 at the sandbox gateway, as the demo would: with the demo's own payment setting
+    sandbox = demo_setting("GALLERIA_SANDBOX_PAYMENTS")
+    assert sandbox is True, "config/settings/dev.py must turn the sandbox gateway on: the demo cannot top up"
+    settings.GALLERIA_SANDBOX_PAYMENTS = sandbox
+    page.goto(url + "/app/wallet/")
+    page.fill("#id_amount", "200")
+    page.get_by_test_id("topup-submit").click()
+    page.wait_for_url(re.compile(r".*/app/wallet/topups/\d+/pay/$"))
+    page.get_by_test_id("sandbox-pay-button").click()
+    page.wait_for_url("**/app/wallet/")
+    expect(page.get_by_test_id("wallet-total")).to_have_text("¥200.00")
+    assert wallet_selectors.wallet_balance(member_id=member.pk).principal_fen == 20000
+
     # every screen, in zh-Hans and in English
     screens = {
         "home": "/app/",
@@ -200,6 +238,18 @@ def test_member_journey(browser, live_server, world):
             expect(page.locator("html")).to_have_attribute("lang", "en" if lang == "en" else re.compile("zh"))
             shot(page, f"{name}-{suffix}")
 
+    # the wallet holds the member's money: the service desk refunds it (to the sandbox gateway) before the deletion
+    desk = world.users["service"]
+    refund = wallet_services.wallet_balance_refund_request(
+        member_id=member.pk,
+        mall_group_id=world.group.pk,
+        amount_fen=None,
+        reason="closing the account",
+        actor=Actor(user_id=desk.pk, label=desk.username),
+    )
+    assert (refund.status, refund.to_gateway_fen) == ("done", 20000)
+    assert wallet_selectors.wallet_balance(member_id=member.pk).principal_fen == 0
+
     # export my data, then delete my account: requested in the app, carried out after the cooling-off
     context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "zh-hans", "url": url}])
     page.goto(url + "/app/profile/")
@@ -223,7 +273,7 @@ def test_member_journey(browser, live_server, world):
     assert done.erased == 1, done
     member.refresh_from_db()
     assert member.status == "erased" and member.phone == "" and not member.identifiers.exists()
-    assert ledger_check().ok  # the sale, its points and the forfeit still balance
+    assert ledger_check().ok  # the sale, its points, the top-up, its refund and the forfeit still balance
     page.goto(url + "/app/")
     expect(page).to_have_url(re.compile(r"/app/login/"))  # the session ended with the account
     context.close()
