@@ -36,6 +36,7 @@ class AccountKind(models.TextChoices):
     WALLET_FLOAT = "wallet_float", _("Wallet float (cash received)")
     WALLET_BONUS_FUND = "wallet_bonus_fund", _("Wallet bonus funding")
     WALLET_SPENT = "wallet_spent", _("Wallet spent at merchants")
+    WALLET_CASH_PAYOUT = "wallet_cash_payout", _("Wallet money paid out in cash (service desk)")
 
 
 MEMBER_KINDS = (AccountKind.MEMBER_POINTS, AccountKind.MEMBER_WALLET, AccountKind.MEMBER_WALLET_BONUS)
@@ -74,6 +75,15 @@ class Account(models.Model):
                 condition=Q(member__isnull=False, balance__isnull=False, balance__gte=0)
                 | Q(member__isnull=True, balance__isnull=True),
                 name="account_member_balance_non_negative",
+            ),
+        ]
+        indexes = [
+            # the console member list sorted or filtered by points (members by balance, a page at a time):
+            # `ledger.selectors.members_by_points` walks it; member id breaks ties in the same direction
+            models.Index(
+                fields=["kind", "balance", "member"],
+                condition=Q(member__isnull=False),
+                name="account_member_balance_idx",
             ),
         ]
 

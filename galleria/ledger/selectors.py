@@ -2,11 +2,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
-from .models import Account, Entry, Transaction
+from galleria.core.listing import PkIn
+from galleria.members.models import Member
+
+from .models import Account, AccountKind, Entry, Transaction
 from .types import CheckReport, Drift
 
 
@@ -87,3 +90,57 @@ def member_balance_total(*, mall_group_id: int, kind: str) -> tuple[int, int]:
         total=Sum("balance"), holders=Count("pk", filter=Q(balance__gt=0))
     )
     return int(row["total"] or 0), int(row["holders"] or 0)
+
+
+# ---------------------------------------------------------------- console member list: points column, filter, sort
+#
+# A member's points are the cached balance of their points account; a member who never earned has no account yet,
+# and so 0 points. These compose with `members.selectors.member_search` (a QuerySet of members) and stay index
+# walks at a million members (the account index `account_member_balance_idx`; docs/performance.md).
+
+
+def member_points_balances(*, member_ids: Iterable[int]) -> dict[int, int]:
+    """{member id: points balance} of the members that have a points account (one query; absent = 0 points)."""
+    ids = list(member_ids)
+    if not ids:
+        return {}
+    rows = Account.objects.filter(member_id__in=ids, kind=AccountKind.MEMBER_POINTS).values_list("member_id", "balance")
+    return {int(member_id): int(balance or 0) for member_id, balance in rows}
+
+
+SELECTIVE_POINTS_RANGE = 1_000
+
+
+def members_with_points(
+    members: QuerySet[Member], *, min_points: int | None = None, max_points: int | None = None
+) -> QuerySet[Member]:
+    """The members whose points balance lies in [min_points, max_points] (either bound optional; no account = 0).
+
+    A range that starts above 0 needs an account. When few accounts (≤ SELECTIVE_POINTS_RANGE, counted on the
+    balance index) are in it, their member ids go into the query as a list, so the list is those rows sorted;
+    otherwise a semi-join. Left to itself the planner may walk the whole name or join-date index looking for the
+    rare high balances (seconds at a million members, docs/performance.md)."""
+    accounts = Account.objects.filter(kind=AccountKind.MEMBER_POINTS, member__isnull=False)
+    if min_points is not None and min_points > 0:
+        in_range = accounts.filter(balance__gte=min_points)
+        if max_points is not None:
+            in_range = in_range.filter(balance__lte=max_points)
+        ids = list(in_range.values_list("member_id", flat=True)[: SELECTIVE_POINTS_RANGE + 1])
+        if len(ids) <= SELECTIVE_POINTS_RANGE:
+            return members.filter(PkIn(ids))
+        return members.filter(Exists(in_range.filter(member_id=OuterRef("pk"))))
+    if max_points is not None:  # everyone but those above the bound (members without an account have 0)
+        return members.filter(~Exists(accounts.filter(member_id=OuterRef("pk"), balance__gt=max_points)))
+    return members
+
+
+def members_by_points(members: QuerySet[Member], *, descending: bool) -> list[QuerySet[Member]]:
+    """`members` by points balance (ties by member id, in the same direction), as two runs for `core.listing.Runs`:
+    the account holders by balance — an inner join that walks `account_member_balance_idx` and stops at the page —
+    and the members without a points account (0 points) by id: last when descending, first when ascending. One
+    ORDER BY over a LEFT JOIN would have to sort every member."""
+    holders = members.filter(accounts__kind=AccountKind.MEMBER_POINTS)
+    without = members.filter(~Exists(Account.objects.filter(member_id=OuterRef("pk"), kind=AccountKind.MEMBER_POINTS)))
+    if descending:
+        return [holders.order_by("-accounts__balance", "-pk"), without.order_by("-pk")]
+    return [without.order_by("pk"), holders.order_by("accounts__balance", "pk")]

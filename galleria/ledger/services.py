@@ -29,6 +29,7 @@ KIND_ASSET: dict[str, str] = {
     AccountKind.WALLET_FLOAT: Asset.CNY,
     AccountKind.WALLET_BONUS_FUND: Asset.CNY,
     AccountKind.WALLET_SPENT: Asset.CNY,
+    AccountKind.WALLET_CASH_PAYOUT: Asset.CNY,
 }
 
 
@@ -201,7 +202,7 @@ def post(
     ]
     # Fixed SQL: postings are on every sale (see galleria/core/sql.py). On PostgreSQL the transaction, its legs
     # and the member balances are one statement; elsewhere three. The database checks that the legs balance.
-    if connection.vendor == "postgresql":
+    if sql.one_statement_writes():
         params: list[object] = [*head, at]
         for leg in legs:
             params += [leg.account_id, leg.asset, leg.amount]

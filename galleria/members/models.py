@@ -65,6 +65,9 @@ class Member(models.Model):
             models.Index(fields=["mall_group", "-created_at"]),
             models.Index(fields=["mall_group", "join_channel"]),
             models.Index(fields=["mall_group", "name"]),
+            # the console list sorted by name across every group (platform admins); see migration 0003 for the
+            # PostgreSQL-only search indexes (name n-grams, reversed phone) that the model cannot express
+            models.Index(fields=["name"], name="member_name_idx"),
         ]
         constraints = [
             models.CheckConstraint(

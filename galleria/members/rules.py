@@ -101,6 +101,16 @@ def looks_like_card_number(text: str) -> bool:
     return bool(CARD_RE.fullmatch(text)) and luhn_valid(text)
 
 
+def could_be_physical_card(text: str) -> bool:
+    """The shape `members.services` accepts for a physical card number (4–32 letters or digits)."""
+    return text.isalnum() and 4 <= len(text) <= 32
+
+
+def could_be_wechat_id(text: str) -> bool:
+    """The shape `members.services` accepts for a WeChat openid / unionid (10–64 of letters, digits, - and _)."""
+    return 10 <= len(text) <= 64 and all(c.isalnum() or c in "-_" for c in text)
+
+
 # ---------------------------------------------------------------- dynamic member code
 
 DYNAMIC_PREFIX = "66"

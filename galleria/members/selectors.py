@@ -1,18 +1,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from enum import StrEnum
+from functools import cache, reduce
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Reverse, TruncDate
 
 from galleria.core import sql, timeutil
+from galleria.malls.models import MallGroup
 
 from . import rules
+from .expressions import NameContains
 from .models import MARKETING_PURPOSES, Consent, IdentifierKind, Member, MemberIdentifier, MemberStatus
 
 
@@ -117,10 +121,77 @@ def member_resolve(*, mall_group_id: int, raw: str, now: float | None = None) ->
     return None
 
 
+# ---------------------------------------------------------------- console search and list
+#
+# Every kind of search is an index lookup (the indexes: migration 0003; the numbers: docs/performance.md):
+# identifiers through the unique (group, kind, value) index, a phone's last digits through the reversed-phone
+# expression index, a name fragment through the name n-gram GIN index. A platform admin's search looks the
+# identifiers up in every group in ONE query (`mall_group_id IN (all groups)` walks the same unique index), so the
+# number of queries does not grow with the members or the groups.
+
+PHONE_TAIL_MIN, PHONE_TAIL_MAX = 4, 10
+SEARCH_MAX_LEN = 64
+
+
+def _search_group_ids(mall_group_id: int | None) -> list[int]:
+    if mall_group_id is not None:
+        return [mall_group_id]
+    return list(MallGroup.objects.order_by("pk").values_list("pk", flat=True))
+
+
+def member_search_identifier_ids(*, mall_group_id: int | None, raw: str, now: float | None = None) -> list[int]:
+    """Ids of the members (any status) that an identifier typed into the search names, in the scope's group or,
+    for `mall_group_id=None`, in every group: the same readings as `member_resolve` (dynamic code, card number,
+    phone, plate, physical card, WeChat ids), all in one query."""
+    text = (raw or "").strip()
+    if not text or len(text) > SEARCH_MAX_LEN:
+        return []
+    compact = text.replace(" ", "")
+    if rules.looks_like_dynamic_code(compact):
+        key = settings.GALLERIA_MEMBER_CODE_KEY
+        step = rules.time_step(time.time() if now is None else now, settings.GALLERIA_MEMBER_CODE_STEP_SECONDS)
+        candidates = rules.dynamic_code_candidates(compact, key=key, current_step=step, window=1)
+        members = Member.objects.filter(pk__in=[c.member_id for c in candidates], status=MemberStatus.ACTIVE)
+        if mall_group_id is not None:
+            members = members.filter(mall_group_id=mall_group_id)
+        secrets_by_id = dict(members.values_list("pk", "code_secret"))
+        return sorted(
+            {
+                c.member_id
+                for c in candidates
+                if c.member_id in secrets_by_id
+                and rules.dynamic_code_matches(c, key=key, member_secret=secrets_by_id[c.member_id])
+            }
+        )
+    readings: list[Q] = []  # one lookup per reading the text can have
+    if rules.could_be_physical_card(text):
+        readings.append(Q(kind=IdentifierKind.PHYSICAL_CARD, value__in=sorted({text, text.upper()})))
+    if rules.could_be_wechat_id(text):
+        readings.append(Q(kind__in=[IdentifierKind.WECHAT_OPENID, IdentifierKind.WECHAT_UNIONID], value=text))
+    if rules.looks_like_card_number(compact):
+        readings.append(Q(kind__in=[IdentifierKind.CARD, IdentifierKind.PHYSICAL_CARD], value=compact))
+    phone = rules.normalize_phone(compact, regions=settings.GALLERIA_PHONE_REGIONS)
+    if phone:
+        readings.append(Q(kind=IdentifierKind.PHONE, value=phone))
+    plate = rules.normalize_plate(compact)
+    if plate:
+        readings.append(Q(kind=IdentifierKind.PLATE, value=plate))
+    if not readings:  # a name, say: no identifier has this shape, so no query
+        return []
+    group_ids = _search_group_ids(mall_group_id)
+    if not group_ids:
+        return []
+    wanted = reduce(operator.or_, readings)
+    rows = MemberIdentifier.objects.filter(wanted, mall_group_id__in=group_ids).values_list("member_id", flat=True)
+    return sorted(set(rows))
+
+
 def member_search(
     *, mall_group_id: int | None, query: str = "", channel: str = "", mall_id: int | None = None
 ) -> QuerySet[Member]:
-    """Console search: any identifier (exact) or a name fragment; newest first."""
+    """Console search of active members: any identifier (exact), the last 4–10 digits of a phone, or a name
+    fragment (a query with a letter in it); newest first. Two queries in any scope: the identifier lookup (plus
+    the list of groups for a platform admin) and then the list itself."""
     qs = Member.objects.filter(status=MemberStatus.ACTIVE).select_related("join_mall").order_by("-created_at", "-id")
     if mall_group_id is not None:
         qs = qs.filter(mall_group_id=mall_group_id)
@@ -128,24 +199,39 @@ def member_search(
         qs = qs.filter(join_channel=channel)
     if mall_id:
         qs = qs.filter(join_mall_id=mall_id)
-    query = (query or "").strip()[:64]
+    query = (query or "").strip()[:SEARCH_MAX_LEN]
     if query:
-        ids: set[int] = set()
-        group_ids = (
-            [mall_group_id]
-            if mall_group_id is not None
-            else list(qs.values_list("mall_group_id", flat=True).distinct())
-        )
-        for gid in group_ids:
-            hit = member_resolve(mall_group_id=gid, raw=query)
-            if hit:
-                ids.add(hit.member.pk)
-        phone_tail = query if query.isdigit() and 4 <= len(query) < 11 else ""
-        cond = Q(pk__in=ids) | Q(name__icontains=query)
-        if phone_tail:
-            cond |= Q(phone__endswith=phone_tail)
+        cond = Q(pk__in=[])
+        ids = member_search_identifier_ids(mall_group_id=mall_group_id, raw=query)
+        if ids:
+            cond |= Q(pk__in=ids)
+        if not query.isdigit():
+            cond |= Q(NameContains(query))
+        elif PHONE_TAIL_MIN <= len(query) <= PHONE_TAIL_MAX:
+            # the reversed-phone expression index turns "ends with" into a prefix range
+            cond |= Q(phone_reversed__startswith=query[::-1])
+            qs = qs.alias(phone_reversed=Reverse("phone"))
         qs = qs.filter(cond)
     return qs
+
+
+class MemberOrder(StrEnum):
+    """The orders of the console list that members answers itself (by points: `ledger.selectors`)."""
+
+    JOINED_DESC = "-joined"
+    JOINED_ASC = "joined"
+    NAME = "name"
+
+
+def member_order_runs(members: QuerySet[Member], *, order: MemberOrder) -> list[QuerySet[Member]]:
+    """`members` in `order`, as the consecutive runs a listing concatenates (`core.listing.Runs`). By name: the
+    named members A→Z (a range of the name index: `name > ''`), then the nameless ones by id — rather than pages
+    of blank names first. Every run is an index walk that stops at the page."""
+    if order == MemberOrder.NAME:
+        return [members.filter(name__gt="").order_by("name", "id"), members.filter(name="").order_by("id")]
+    if order == MemberOrder.JOINED_ASC:
+        return [members.order_by("created_at", "id")]
+    return [members.order_by("-created_at", "-id")]
 
 
 def member_identifiers(*, member_id: int) -> list[MemberIdentifier]:

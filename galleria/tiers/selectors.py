@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from functools import cache
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 
 from galleria.core import configcache, sql, timeutil
 from galleria.malls.models import Mall
@@ -249,3 +249,48 @@ def tier_settings_get(*, mall_group_id: int) -> TierSettings:
     """The group's tier settings row, or the defaults (not written) when none was saved yet."""
     row = TierSettings.objects.filter(mall_group_id=mall_group_id).first()
     return row if row is not None else TierSettings(mall_group_id=mall_group_id)
+
+
+# ---------------------------------------------------------------- console member list: tier column and filter
+
+
+def tier_level_options(*, mall_group_id: int | None) -> QuerySet[TierLevel]:
+    """The levels a scope may filter its members by: its group's ladder (every group's for a platform admin)."""
+    qs = TierLevel.objects.select_related("mall_group").order_by("mall_group_id", "rank")
+    return qs if mall_group_id is None else qs.filter(mall_group_id=mall_group_id)
+
+
+def members_at_tier(members: QuerySet[Member], *, level: TierLevel) -> QuerySet[Member]:
+    """The members (of the level's group) at `level`. Members without a tier row are at their group's entry tier
+    (as `member_tier` reads them), so the entry level is "no row at a higher level": an anti-join, like the other
+    levels' semi-join an index walk (MemberTier.level and the one-row-per-member key)."""
+    members = members.filter(mall_group_id=level.mall_group_id)
+    rows = MemberTier.objects.filter(member_id=OuterRef("pk"))
+    is_entry = not TierLevel.objects.filter(mall_group_id=level.mall_group_id, rank__lt=level.rank).exists()
+    if is_entry:
+        return members.filter(~Exists(rows.exclude(level_id=level.pk)))
+    return members.filter(Exists(rows.filter(level_id=level.pk)))
+
+
+def member_tier_names(*, members: Iterable[tuple[int, int]]) -> dict[int, str]:
+    """{member id: tier name} for (member id, mall group id) pairs — a page of a list — in at most two queries;
+    a member without a tier row has its group's entry tier; a group without a ladder gives no name."""
+    pairs = dict(members)
+    if not pairs:
+        return {}
+    names = {
+        int(member_id): str(name)
+        for member_id, name in MemberTier.objects.filter(member_id__in=list(pairs)).values_list(
+            "member_id", "level__name"
+        )
+    }
+    missing = {group_id for member_id, group_id in pairs.items() if member_id not in names}
+    if missing:
+        entry: dict[int, str] = {}
+        levels = TierLevel.objects.filter(mall_group_id__in=missing).order_by("mall_group_id", "-rank")
+        for group_id, name in levels.values_list("mall_group_id", "name"):
+            entry[group_id] = name  # the lowest rank comes last and wins
+        for member_id, group_id in pairs.items():
+            if member_id not in names and group_id in entry:
+                names[member_id] = entry[group_id]
+    return names

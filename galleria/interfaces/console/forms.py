@@ -8,6 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.validators import MaxValueValidator
+from django.db import models
 from django.db.models import Model
 from django.forms.models import fields_for_model
 from django.utils import timezone
@@ -26,6 +27,8 @@ from galleria.merchants.selectors import (
     store_unit_taken,
 )
 from galleria.merchants.services import MERCHANT_FIELDS, STORE_FIELDS
+from galleria.tiers.models import TierLevel
+from galleria.tiers.selectors import tier_level_options
 
 
 class DateInput(forms.DateInput):
@@ -65,6 +68,31 @@ def _blank(label: Any) -> list[tuple[str, Any]]:
 # ---------------------------------------------------------------- members
 
 
+class TierChoiceField(forms.ModelChoiceField):
+    """A tier picker; the group is named when the scope spans several groups (platform admins)."""
+
+    def __init__(self, *, scope: Scope, **kwargs: Any) -> None:
+        self.show_group = scope.is_platform
+        super().__init__(queryset=tier_level_options(mall_group_id=scope.mall_group_id), **kwargs)
+
+    def label_from_instance(self, obj: Model) -> str:
+        assert isinstance(obj, TierLevel)
+        return f"{obj.mall_group.name} · {obj.name}" if self.show_group else obj.name
+
+
+MAX_POINTS_FILTER = 10**12
+
+
+class MemberOrderChoice(models.TextChoices):
+    """How the console member list is sorted (the view maps each to a selector's index walk)."""
+
+    JOINED_DESC = "-joined", _("Newest members first")
+    JOINED_ASC = "joined", _("Oldest members first")
+    NAME = "name", _("By name")
+    POINTS_DESC = "-points", _("Most points first")
+    POINTS_ASC = "points", _("Fewest points first")
+
+
 class MemberFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Search"),
@@ -82,15 +110,40 @@ class MemberFilterForm(forms.Form):
         label=_("Join channel"), required=False, choices=_blank(_("All channels")) + list(JoinChannel.choices)
     )
     mall = forms.ModelChoiceField(label=_("Join mall"), required=False, queryset=Mall.objects.none())
+    tier = forms.ModelChoiceField(label=_("Tier"), required=False, queryset=TierLevel.objects.none())
+    min_points = forms.IntegerField(
+        label=_("Points from"),
+        required=False,
+        min_value=0,
+        max_value=MAX_POINTS_FILTER,
+        widget=forms.NumberInput(attrs={"placeholder": "0", "inputmode": "numeric", "aria-label": _("Points from")}),
+    )
+    max_points = forms.IntegerField(
+        label=_("Points to"),
+        required=False,
+        min_value=0,
+        max_value=MAX_POINTS_FILTER,
+        widget=forms.NumberInput(attrs={"placeholder": "∞", "inputmode": "numeric", "aria-label": _("Points to")}),
+    )
+    order = forms.ChoiceField(label=_("Sort by"), required=False, choices=MemberOrderChoice.choices)
 
     def __init__(self, *args: Any, scope: Scope, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["mall"] = MallChoiceField(
             scope=scope, label=_("Join mall"), required=False, empty_label=_("All malls")
         )
+        self.fields["tier"] = TierChoiceField(scope=scope, label=_("Tier"), required=False, empty_label=_("All tiers"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        low, high = data.get("min_points"), data.get("max_points")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_points", _("The upper bound is below the lower bound."))
+            data.pop("min_points", None)  # which bound is wrong is not known: the range is ignored
+        return data
 
     def filters(self) -> dict[str, Any]:
-        """The valid filters only: a bad value is ignored rather than failing the page."""
+        """The valid filters only: a bad value is ignored (and shown inline) rather than failing the page."""
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
         mall = data.get("mall")
@@ -98,6 +151,10 @@ class MemberFilterForm(forms.Form):
             "query": data.get("q") or "",
             "channel": data.get("channel") or "",
             "mall_id": mall.pk if mall else None,
+            "tier": data.get("tier"),
+            "min_points": data.get("min_points"),
+            "max_points": data.get("max_points"),
+            "order": data.get("order") or MemberOrderChoice.JOINED_DESC,
         }
 
 
@@ -382,21 +439,54 @@ class StaffEditForm(_StaffRoleMixin):
 
 
 class AuditFilterForm(forms.Form):
-    action = forms.ChoiceField(label=_("Action"), required=False)
+    """The audit log's filters. The view passes the menus (labelled actions grouped by area, object types) and turns
+    the mall-local dates into a time range."""
+
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
     actor = forms.CharField(
         label=_("Actor"),
         required=False,
         max_length=100,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Username")}),
     )
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    target_type = forms.ChoiceField(label=_("Object type"), required=False)
+    target = forms.CharField(
+        label=_("Object"),
+        required=False,
+        max_length=150,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("ID, card number or name")}),
+    )
 
-    def __init__(self, *args: Any, actions: list[str], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        actions: list[tuple[Any, Any]],
+        target_types: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        prefixes = {a.split(".", 1)[0] + ".*" for a in actions if "." in a}
-        ordered = sorted({*actions, *prefixes}, key=lambda a: (a.split(".", 1)[0], not a.endswith(".*"), a))
-        cast(forms.ChoiceField, self.fields["action"]).choices = _blank(_("All actions")) + [(a, a) for a in ordered]
+        cast(forms.ChoiceField, self.fields["action"]).choices = _blank(_("All actions")) + actions
+        cast(forms.ChoiceField, self.fields["target_type"]).choices = _blank(_("All objects")) + target_types
 
-    def filters(self) -> dict[str, str]:
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
-        return {"action": data.get("action") or "", "actor": data.get("actor") or ""}
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data
+
+    def filters(self) -> dict[str, Any]:
+        """The valid filters (all empty when the form is not bound or not valid)."""
+        if not self.is_bound or not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        return {
+            "action": data.get("action") or "",
+            "actor": data.get("actor") or "",
+            "target_type": data.get("target_type") or "",
+            "target": data.get("target") or "",
+            "date_from": data.get("date_from"),
+            "date_to": data.get("date_to"),
+        }

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,7 +20,9 @@ from galleria.accounts import permissions as perms
 from galleria.audit.selectors import audit_list
 from galleria.audit.services import audit_record, pii_access_record
 from galleria.core.errors import ApplicationError
+from galleria.core.listing import Runs
 from galleria.interfaces.common import actor_for, scope_of, spreadsheet_cell
+from galleria.ledger.selectors import member_points_balances, members_by_points, members_with_points
 from galleria.members import exceptions as member_errors
 from galleria.members import rules
 from galleria.members.models import (
@@ -31,10 +35,12 @@ from galleria.members.models import (
     MemberStatus,
 )
 from galleria.members.selectors import (
+    MemberOrder,
     member_consent_history,
     member_current_consents,
     member_get,
     member_identifiers,
+    member_order_runs,
     member_resolve,
     member_search,
 )
@@ -44,9 +50,10 @@ from galleria.members.services import (
     member_profile_update,
     member_register,
 )
+from galleria.tiers.selectors import member_tier_names, members_at_tier
 
-from ..forms import IdentifierAddForm, MemberFilterForm, MemberProfileForm, MemberRegisterForm
-from ..helpers import add_application_error, console_view, error_message, is_htmx, page_of, trail
+from ..forms import IdentifierAddForm, MemberFilterForm, MemberOrderChoice, MemberProfileForm, MemberRegisterForm
+from ..helpers import PAGE_SIZE, add_application_error, console_view, error_message, is_htmx, trail
 from .member_loyalty import loyalty_context
 from .privacy import privacy_context
 
@@ -69,20 +76,68 @@ def _mask_email(email: str) -> str:
 # ---------------------------------------------------------------- list, search, export
 
 
+@dataclass(frozen=True)
+class MemberRow:
+    member: Member
+    phone: str  # masked
+    tier: str
+    points: int
+
+
+def member_listing(*, mall_group_id: int | None, filters: dict[str, Any]) -> Runs[Member]:
+    """The console list of members: search (members), tier (tiers) and points (ledger) filters composed over one
+    queryset, in the chosen order as index-walking runs, with a capped count (docs/performance.md)."""
+    members = member_search(
+        mall_group_id=mall_group_id, query=filters["query"], channel=filters["channel"], mall_id=filters["mall_id"]
+    )
+    if filters.get("tier") is not None:
+        members = members_at_tier(members, level=filters["tier"])
+    if filters.get("min_points") is not None or filters.get("max_points") is not None:
+        members = members_with_points(members, min_points=filters["min_points"], max_points=filters["max_points"])
+    order = filters.get("order") or MemberOrderChoice.JOINED_DESC
+    if order in (MemberOrderChoice.POINTS_DESC, MemberOrderChoice.POINTS_ASC):
+        runs = members_by_points(members, descending=order == MemberOrderChoice.POINTS_DESC)
+    else:
+        runs = member_order_runs(members, order=MemberOrder(order))
+    return Runs(total=members, runs=runs)
+
+
+def member_rows(members: Sequence[Member]) -> list[MemberRow]:
+    """A page of members with their tier and points: two or three queries whatever the page size."""
+    tiers = member_tier_names(members=[(m.pk, m.mall_group_id) for m in members])
+    points = member_points_balances(member_ids=[m.pk for m in members])
+    return [
+        MemberRow(
+            member=m,
+            phone=rules.mask_phone(m.phone) if m.phone else "",
+            tier=tiers.get(m.pk, ""),
+            points=points.get(m.pk, 0),
+        )
+        for m in members
+    ]
+
+
 @console_view(perms.MEMBERS_VIEW)
 def member_list(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request)
     form = MemberFilterForm(request.GET or None, scope=scope)
     filters = form.filters()
-    page, query_string = page_of(request, member_search(mall_group_id=scope.mall_group_id, **filters))
-    rows = [(m, rules.mask_phone(m.phone) if m.phone else "") for m in page.object_list]
+    listing = member_listing(mall_group_id=scope.mall_group_id, filters=filters)
+    page: Page[Member] = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    query_string = params.urlencode()
+    params.pop("order", None)
     context = {
         "nav": "members",
         "form": form,
         "page_obj": page,
-        "rows": rows,
+        "rows": member_rows(list(page.object_list)),
         "query_string": query_string,
-        "filtered": any(filters.values()),
+        "order": filters["order"],
+        "order_query": params.urlencode(),
+        "count_capped": listing.is_capped,
+        "filtered": any(v for k, v in filters.items() if k != "order"),
     }
     template = "console/members/_results.html" if is_htmx(request) else "console/members/list.html"
     return render(request, template, context)
@@ -127,7 +182,8 @@ def member_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered list as CSV (UTF-8 with BOM for Excel). Phones are masked unless the role may see them."""
     scope = scope_of(request)
     filters = MemberFilterForm(request.GET or None, scope=scope).filters()
-    members = member_search(mall_group_id=scope.mall_group_id, **filters)
+    listing = member_listing(mall_group_id=scope.mall_group_id, filters=filters)
+    members = listing.total
     with_pii = scope.can(perms.MEMBERS_VIEW_PII)
     count = members.count()
     audit_record(
@@ -140,7 +196,7 @@ def member_export(request: HttpRequest) -> StreamingHttpResponse:
         changes={
             "count": count,
             "phones": "full" if with_pii else "masked",
-            "filters": {k: v for k, v in filters.items() if v},
+            "filters": {k: getattr(v, "pk", v) for k, v in filters.items() if v not in (None, "")},
         },
     )
     if with_pii and count:
@@ -158,7 +214,7 @@ def member_export(request: HttpRequest) -> StreamingHttpResponse:
     def stream() -> Iterator[str]:
         yield "\ufeff"
         with timezone.override(tz):  # the body is produced after the view returns
-            for row in _csv_rows(members.iterator(chunk_size=1000), with_pii=with_pii):
+            for row in _csv_rows(listing.iterator(chunk_size=1000), with_pii=with_pii):
                 yield writer.writerow(row)
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
