@@ -660,6 +660,7 @@ from .access_matrix_content import MATRIX_CONTENT  # noqa: E402
 from .access_matrix_dedupe import MATRIX_DEDUPE  # noqa: E402
 from .access_matrix_imports import MATRIX_IMPORTS  # noqa: E402
 from .access_matrix_privacy import MATRIX_PRIVACY  # noqa: E402
+from .access_matrix_wallet import MATRIX_WALLET  # noqa: E402
 
 MATRIX: dict[str, Entry] = {
     **MATRIX_HTML,
@@ -669,6 +670,7 @@ MATRIX: dict[str, Entry] = {
     **MATRIX_DEDUPE,
     **MATRIX_IMPORTS,
     **MATRIX_PRIVACY,
+    **MATRIX_WALLET,
 }
 
 

@@ -1,7 +1,8 @@
 """Access matrix entries of the dedupe area (merged into MATRIX by tests/access_matrix.py).
 
 Nothing here changes the evidence world: the merge POSTs are refused by validation (no survivor chosen / a member
-into itself), the undo POSTs name a merge that is already undone, a dismissal or report only records a decision."""
+into itself), the undo POSTs name a merge that is already undone, a dismissal or report only records a decision, and
+showing a pair's full phones only writes the audit and access logs."""
 
 from __future__ import annotations
 
@@ -47,6 +48,9 @@ MATRIX_DEDUPE: dict[str, Entry] = {
     "console:duplicate_pair": page(console(MERGERS, scoped=True), post=console(MERGERS, scoped=True))(
         r("console:duplicate_pair", member_a, member_b)
     ),
+    "console:duplicate_phones": action(
+        console(MERGERS, scoped=True), note="every role that may merge may also see personal data (audited)"
+    )(r("console:duplicate_phones", member_a, member_b)),
     "console:duplicate_merge": action(console(MERGERS, scoped=True), data=lambda ew: {"survivor": ""})(
         r("console:duplicate_merge", member_a, member_b)
     ),

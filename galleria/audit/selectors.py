@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
+
+from django.db.models import Q, QuerySet
 
 from .models import AuditEvent
 
@@ -19,9 +21,19 @@ def audit_list(
     return qs
 
 
-def audit_search(*, mall_group_id: int | None, action: str = "", actor: str = "") -> QuerySet[AuditEvent]:
-    """The console's audit log: events in a group filtered by action (exact or "prefix.*") and actor name."""
-    qs = audit_list(mall_group_id=mall_group_id)
+def audit_search(
+    *,
+    mall_group_id: int | None,
+    action: str = "",
+    actor: str = "",
+    target_type: str = "",
+    target: str = "",
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> QuerySet[AuditEvent]:
+    """The console's audit log: events in a group filtered by action (exact or "prefix.*"), actor (name fragment),
+    object type, object (its id, or a fragment of its label) and a [since, until) time range. Newest first."""
+    qs = audit_list(mall_group_id=mall_group_id, target_type=(target_type or "").strip()[:40] or None)
     action = (action or "").strip()[:60]
     if action.endswith(".*"):
         qs = qs.filter(action__startswith=action[:-1])
@@ -30,6 +42,13 @@ def audit_search(*, mall_group_id: int | None, action: str = "", actor: str = ""
     actor = (actor or "").strip()[:100]
     if actor:
         qs = qs.filter(actor_label__icontains=actor)
+    target = (target or "").strip()[:150]
+    if target:
+        qs = qs.filter(Q(target_id=target.lstrip("#")) | Q(target_label__icontains=target))
+    if since is not None:
+        qs = qs.filter(at__gte=since)
+    if until is not None:
+        qs = qs.filter(at__lt=until)
     return qs
 
 
@@ -39,3 +58,11 @@ def audit_action_names(*, mall_group_id: int | None) -> list[str]:
     if mall_group_id is not None:
         qs = qs.filter(mall_group_id=mall_group_id)
     return list(qs.values_list("action", flat=True).distinct())
+
+
+def audit_target_types(*, mall_group_id: int | None) -> list[str]:
+    """The distinct object types recorded in a group, for a filter menu."""
+    qs = AuditEvent.objects.order_by("target_type")
+    if mall_group_id is not None:
+        qs = qs.filter(mall_group_id=mall_group_id)
+    return [t for t in qs.values_list("target_type", flat=True).distinct() if t]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from django.apps import apps
 from django.db import connection
@@ -52,6 +53,7 @@ HANDLED: tuple[Handling, ...] = (
     Handling("ledger.Account", "member", SPECIAL, why="balances move by MERGE ledger transactions; accounts stay"),
     Handling("wallet.TopUp", "member", MOVE, why="pending top-ups refuse the merge; key collisions refuse it too"),
     Handling("wallet.WalletPayment", "member", MOVE),
+    Handling("wallet.BalanceRefund", "member", KEEP, why="paid to that identity; a pending one is then refused"),
     Handling("tiers.MemberTier", "member", SPECIAL, why="the survivor keeps the higher tier (MERGE tier change)"),
     Handling("tiers.TierChange", "member", MOVE, why="the absorbed member's tier history joins the survivor's"),
     Handling("tiers.TierSpend", "member", MOVE, why="qualifying spend counts for the survivor"),
@@ -173,14 +175,32 @@ ev AS (
     JOIN ms a ON a.id = p.member_low_id JOIN ms b ON b.id = p.member_high_id
     WHERE p.mall_group_id = %s AND p.kind = '{PairMarkKind.REPORTED}'
 ),
-pairs AS (SELECT lo, hi, SUM(CASE kind {weights} ELSE 0 END) AS score, {agg} AS kinds FROM ev GROUP BY lo, hi)
-SELECT lo, hi, score, kinds FROM pairs p
+pairs AS (SELECT lo, hi, SUM(CASE kind {weights} ELSE 0 END) AS score, {agg} AS kinds FROM ev GROUP BY lo, hi),
+cmp AS (
+  SELECT p.lo, p.hi, p.score, p.kinds, {_compare("a.name", "b.name", text=True)} AS name_rel,
+    {_compare("a.birthday", "b.birthday")} AS birthday_rel
+  FROM pairs p JOIN ms a ON a.id = p.lo JOIN ms b ON b.id = p.hi
+)
+SELECT lo, hi, score, kinds, name_rel, birthday_rel FROM cmp p
 WHERE NOT EXISTS (
   SELECT 1 FROM {pm} d WHERE d.member_low_id = p.lo AND d.member_high_id = p.hi AND d.kind = '{PairMarkKind.DISMISSED}'
 )
-ORDER BY score DESC, lo, hi
+ORDER BY score
+  + CASE WHEN name_rel = {rules.SAME} AND birthday_rel <> {rules.SAME} THEN {rules.SAME_NAME_BONUS}
+         WHEN name_rel = {rules.DIFFERENT} THEN -{rules.DIFFERENT_NAME_PENALTY} ELSE 0 END
+  + CASE WHEN birthday_rel = {rules.DIFFERENT} THEN -{rules.DIFFERENT_BIRTHDAY_PENALTY} ELSE 0 END DESC, lo, hi
 LIMIT {rules.MAX_PAIRS}
 """  # noqa: S608 - table names and constants are ours
+
+
+def _compare(a: str, b: str, *, text: bool = False) -> str:
+    """SQL for rules.SAME / DIFFERENT / UNKNOWN between two columns of the pair (names trimmed, lower-cased)."""
+    if text:
+        a, b = f"LOWER(TRIM(COALESCE({a}, '')))", f"LOWER(TRIM(COALESCE({b}, '')))"
+        missing = f"{a} = '' OR {b} = ''"
+    else:
+        missing = f"{a} IS NULL OR {b} IS NULL"
+    return f"CASE WHEN {missing} THEN {rules.UNKNOWN} WHEN {a} = {b} THEN {rules.SAME} ELSE {rules.DIFFERENT} END"
 
 
 def duplicate_candidates(*, mall_group_id: int, kind: str = "") -> list[CandidatePair]:
@@ -188,27 +208,34 @@ def duplicate_candidates(*, mall_group_id: int, kind: str = "") -> list[Candidat
 
     One SQL statement: every member's keys (normalised phones from display copies and phone-like identifiers, card
     numbers, unionids, plates, name + birthday, e-mail), keys shared by 2..MAX_SHARED members, self-joined into
-    pairs, scored by GROUP BY, dismissed pairs left out. `kind` keeps only pairs with that evidence."""
+    pairs, scored by GROUP BY, each pair's names and birthdays compared, dismissed pairs left out, ordered by the
+    adjusted score. `kind` keeps only pairs with that evidence. `rules.score` gives the final score."""
     params = [mall_group_id, MemberStatus.ACTIVE, *[mall_group_id] * 5, mall_group_id]
-    raw = sql.rows(_candidates_sql(connection.vendor), params)
-    found = [(lo, hi, tuple(sorted(set(str(kinds).split(","))))) for lo, hi, _score, kinds in raw]
+    found = [_row(row) for row in sql.rows(_candidates_sql(connection.vendor), params)]
     if kind:
         found = [row for row in found if kind in row[2]]
-    group_of = rules.groups((lo, hi) for lo, hi, _k in found)
+    group_of = rules.groups((lo, hi) for lo, hi, *_rest in found)
     sizes = Counter(group_of.values())
     out = [
         CandidatePair(
             low_id=lo,
             high_id=hi,
-            score=rules.score(kinds),
+            score=rules.score(kinds, name=name, birthday=birthday),
             kinds=kinds,
             group_id=group_of[lo],
             group_size=sizes[group_of[lo]],
+            signals=rules.signals(kinds, name=name, birthday=birthday),
         )
-        for lo, hi, kinds in found
+        for lo, hi, kinds, name, birthday in found
     ]
     out.sort(key=lambda p: (-p.score, p.group_id, p.low_id, p.high_id))
     return out
+
+
+def _row(row: tuple[Any, ...]) -> tuple[int, int, tuple[str, ...], int, int]:
+    """(low id, high id, evidence kinds, name comparison, birthday comparison) of one row of the statement."""
+    lo, hi, _score, kinds, name, birthday = row
+    return int(lo), int(hi), tuple(sorted(set(str(kinds).split(",")))), int(name), int(birthday)
 
 
 def pair_candidate(*, mall_group_id: int, a_id: int, b_id: int) -> CandidatePair | None:
@@ -216,15 +243,27 @@ def pair_candidate(*, mall_group_id: int, a_id: int, b_id: int) -> CandidatePair
     or the pair was dismissed). Cheap whatever the size of the group; keys are not checked for being junk."""
     low, high = rules.ordered(a_id, b_id)
     params = [mall_group_id, MemberStatus.ACTIVE, low, high, *[mall_group_id] * 5, mall_group_id]
-    for lo, hi, _score, kinds in sql.rows(_candidates_sql(connection.vendor, pair_only=True), params):
+    for row in sql.rows(_candidates_sql(connection.vendor, pair_only=True), params):
+        lo, hi, kinds, name, birthday = _row(row)
         if (lo, hi) == (low, high):
-            found = tuple(sorted(set(str(kinds).split(","))))
-            return CandidatePair(lo, hi, rules.score(found), found, lo, 2)
+            return CandidatePair(
+                lo,
+                hi,
+                rules.score(kinds, name=name, birthday=birthday),
+                kinds,
+                lo,
+                2,
+                rules.signals(kinds, name=name, birthday=birthday),
+            )
     return None
 
 
-def member_sides(*, mall_group_id: int, member_ids: list[int], show_pii: bool) -> dict[int, MemberSide]:
-    """The report's view of members (a few queries for a page, whatever its size)."""
+def member_sides(
+    *, mall_group_id: int, member_ids: list[int], show_pii: bool, reveal_phones: bool = False
+) -> dict[int, MemberSide]:
+    """The report's view of members (a few queries for a page, whatever its size). Phones are masked, as on every
+    other screen, unless `reveal_phones` (a deliberate, audited act of a viewer who may see personal data); names,
+    birthdays and e-mails are shown to viewers who may see personal data (`show_pii`), masked or hidden otherwise."""
     members = list(Member.objects.filter(mall_group_id=mall_group_id, pk__in=member_ids))
     plates: dict[int, list[str]] = {}
     unionids: set[int] = set()
@@ -245,7 +284,9 @@ def member_sides(*, mall_group_id: int, member_ids: list[int], show_pii: bool) -
         out[m.pk] = MemberSide(
             id=m.pk,
             name=m.name if show_pii else member_rules.mask_name(m.name),
-            phone=member_rules.national_phone(m.phone) if show_pii else member_rules.mask_phone(m.phone),
+            phone=(member_rules.national_phone(m.phone) if reveal_phones else member_rules.mask_phone(m.phone))
+            if m.phone
+            else "",
             card_no=m.card_no,
             birthday=m.birthday if show_pii else None,
             email=m.email if show_pii else (f"{m.email[:1]}***@{m.email.partition('@')[2]}" if m.email else ""),
@@ -300,10 +341,10 @@ def merge_preview(*, survivor: Member, absorbed: Member) -> MergePreview:
         if h.how in (MOVE, MOVE_UNLESS_TAKEN):
             n = movable_rows(h, absorbed_id=absorbed.pk, survivor_id=survivor.pk).count()
             if n:
-                rows.append((str(h.model._meta.verbose_name_plural), n))
+                rows.append((h.label, n))
     holdings = CouponHolding.objects.filter(member_id=absorbed.pk).count()
     if holdings:
-        rows.append((str(CouponHolding._meta.verbose_name_plural), holdings))
+        rows.append((str(CouponHolding._meta.label), holdings))
     balances = dict(Account.objects.filter(member_id=absorbed.pk).values_list("kind", "balance"))
     lots = tuple(
         PointsLot.objects.filter(member_id=absorbed.pk, remaining__gt=0)

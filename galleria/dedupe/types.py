@@ -14,11 +14,13 @@ class CandidatePair:
     kinds: tuple[str, ...]
     group_id: int  # the smallest member id of the connected group the pair belongs to
     group_size: int
+    signals: tuple[str, ...] = ()  # how the profiles compare (rules.SAME_NAME, DIFFERENT_NAME, DIFFERENT_BIRTHDAY)
 
 
 @dataclass(frozen=True)
 class MemberSide:
-    """One member of a pair as the report shows it (phone masked unless the viewer may see personal data)."""
+    """One member of a pair as the report shows it (phone masked unless revealed; name, birthday and e-mail masked
+    or hidden unless the viewer may see personal data)."""
 
     id: int
     name: str
@@ -43,7 +45,7 @@ class MemberSide:
 class MergePreview:
     survivor_id: int
     absorbed_id: int
-    rows: tuple[tuple[str, int], ...]  # (model label, rows that move)
+    rows: tuple[tuple[str, int], ...]  # ("app_label.Model", rows that move)
     points: int
     wallet_principal_fen: int
     wallet_bonus_fen: int

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from galleria.malls.models import MallGroup
 from galleria.members.models import Member
@@ -17,7 +18,7 @@ class RequestKind(models.TextChoices):
 class RequestStatus(models.TextChoices):
     PENDING = "pending", _("Pending (cooling-off)")
     READY = "ready", _("Ready to download")
-    DONE = "done", _("Done")
+    DONE = "done", pgettext_lazy("privacy request status", "Done")  # not the member app's check-in "Done"
     CANCELLED = "cancelled", _("Cancelled")
     BLOCKED = "blocked", _("Blocked")
     EXPIRED = "expired", _("Expired")

@@ -83,8 +83,9 @@ def test_junk_keys_shared_by_many_are_not_evidence(world):
 
 
 def test_rules_are_pure():
-    assert rules.score(["phone", "phone", "email"]) == 100
-    assert rules.score(["email"]) == 40
+    assert rules.score(["phone", "phone", "email"]) == 90
+    assert rules.score(["unionid", "phone"]) == 100
+    assert rules.score(["email"]) == 20
     assert rules.groups([(3, 4), (4, 5), (7, 8)]) == {3: 3, 4: 3, 5: 3, 7: 7, 8: 7}
     assert rules.ordered(9, 2) == (2, 9)
 
@@ -97,3 +98,34 @@ def test_pair_candidate_matches_the_report_for_that_pair(world):
     pair = selectors.pair_candidate(mall_group_id=world.group.pk, a_id=b.pk, b_id=a.pk)
     assert pair is not None and (pair.kinds, pair.score) == (report[(a.pk, b.pk)].kinds, report[(a.pk, b.pk)].score)
     assert selectors.pair_candidate(mall_group_id=world.group.pk, a_id=a.pk, b_id=c.pk) is None
+
+
+def test_a_shared_email_alone_never_outranks_name_and_phone(world):
+    """The demo's top suggestion was two different people sharing one mailbox; name + phone must come first."""
+    # two different people (names and birthdays differ) who share only an e-mail address
+    a = new_member(world, name="夏晶", birthday=dt.date(1983, 12, 30), email="na63@example.net")
+    b = new_member(world, name="张雪梅", birthday=dt.date(1995, 1, 30), email="NA63@example.net")
+    # one person registered twice: same name, the same phone written differently on an imported copy
+    c = new_member(world, name="陈静", phone="13811113333")
+    d = new_member(world, name="陈静 ")
+    Member.objects.filter(pk=d.pk).update(phone="138 1111 3333")
+    # the same e-mail and the same name, nothing else known
+    e = new_member(world, name="王磊", email="wl@example.com")
+    f = new_member(world, name="王磊", email="wl@example.com")
+    pairs = selectors.duplicate_candidates(mall_group_id=world.group.pk)
+    order = [(p.low_id, p.high_id) for p in pairs]
+    assert order == [(c.pk, d.pk), (e.pk, f.pk), (a.pk, b.pk)]
+    by_pair = {(p.low_id, p.high_id): p for p in pairs}
+    assert by_pair[(c.pk, d.pk)].kinds == (rules.PHONE,) and by_pair[(c.pk, d.pk)].signals == (rules.SAME_NAME,)
+    assert by_pair[(c.pk, d.pk)].score == rules.WEIGHTS[rules.PHONE] + rules.SAME_NAME_BONUS
+    assert by_pair[(a.pk, b.pk)].signals == (rules.DIFFERENT_NAME, rules.DIFFERENT_BIRTHDAY)
+    assert by_pair[(a.pk, b.pk)].score == rules.MIN_SCORE
+    assert by_pair[(e.pk, f.pk)].score == rules.WEIGHTS[rules.EMAIL] + rules.SAME_NAME_BONUS
+    # the pair page computes the same evidence and score as the report
+    single = selectors.pair_candidate(mall_group_id=world.group.pk, a_id=b.pk, b_id=a.pk)
+    assert single is not None
+    assert (single.kinds, single.score, single.signals) == (
+        (rules.EMAIL,),
+        rules.MIN_SCORE,
+        by_pair[(a.pk, b.pk)].signals,
+    )

@@ -1,4 +1,5 @@
-"""Liabilities for the finance screen: what a mall group owes in points and in prepaid wallet money.
+"""Liabilities for the finance screen: what a mall group owes in points and in prepaid wallet money, the points also
+valued in money at the points policy's payment rate (100 points = ¥1 by default).
 
 Every figure comes from ledger aggregation — one grouped query over the system accounts' legs, one aggregate over
 the member points accounts and the wallet's own liability read — never a loop over members. Signs are turned into
@@ -11,11 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from galleria.core.money import allocate
+from galleria.core.money import allocate, ratio_round
 from galleria.ledger.models import AccountKind
 from galleria.ledger.selectors import member_balance_total, system_balances
 from galleria.merchants.models import Merchant
 from galleria.merchants.selectors import merchant_options
+from galleria.points.selectors import policy_get
 from galleria.wallet.selectors import prepaid_liability
 from galleria.wallet.types import PrepaidLiability
 
@@ -70,12 +72,27 @@ class PointsLiability:
         return self.outstanding == self.derived
 
 
+def points_value_fen(points: int, *, points_per_yuan: int) -> int:
+    """What `points` are worth in fen at the group's rate for points used as payment (points policy: N points =
+    ¥1), rounded half up to the fen: the money the group would pay out if members spent them all."""
+    return ratio_round(points, 100, points_per_yuan)
+
+
 @dataclass(frozen=True)
 class Liabilities:
     points: PointsLiability
     funders: list[FunderRow]
     merchants: list[MerchantRow]
     wallet: PrepaidLiability
+    points_per_yuan: int  # the points policy's payment rate: how points are valued in money
+
+    def value_fen(self, points: int) -> int:
+        return points_value_fen(points, points_per_yuan=self.points_per_yuan)
+
+    @property
+    def total_fen(self) -> int:
+        """Everything owed in money: the outstanding points at their value plus the prepaid wallet."""
+        return self.value_fen(self.points.outstanding) + self.wallet.total_fen
 
     @property
     def merchant_totals(self) -> MerchantRow:
@@ -160,5 +177,9 @@ def liabilities(*, mall_group_id: int) -> Liabilities:
         )
     )
     return Liabilities(
-        points=points, funders=funders, merchants=rows, wallet=prepaid_liability(mall_group_id=mall_group_id)
+        points=points,
+        funders=funders,
+        merchants=rows,
+        wallet=prepaid_liability(mall_group_id=mall_group_id),
+        points_per_yuan=policy_get(mall_group_id=mall_group_id).redeem_points_per_yuan,
     )

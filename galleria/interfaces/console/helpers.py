@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -16,20 +16,20 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from galleria.accounts import permissions as perms
-from galleria.accounts.models import Role, User
 from galleria.accounts.types import Scope
 from galleria.audit.models import AuditEvent
 from galleria.core import timeutil
 from galleria.core.errors import ApplicationError
 from galleria.interfaces.common import django_errors, scope_of, staff_view
-from galleria.members import rules as member_rules
-from galleria.members.models import ConsentPurpose, Gender, IdentifierKind, JoinChannel, Member, MemberStatus
-from galleria.merchants.models import Category, Merchant, MerchantStatus, PosKey, PosTerminal, Store
 from galleria.merchants.selectors import mall_list
+
+from .audit_text import audit_labels as audit_labels
+from .audit_text import change_rows as change_rows
+from .audit_text import mask_value as mask_value
+from .audit_text import target_type_labels as target_type_labels
+from .audit_text import value_labels as value_labels
 
 F = TypeVar("F", bound=Callable[..., HttpResponseBase])
 
@@ -93,6 +93,9 @@ ACTION_LABELS: dict[str, Promise] = {
     "points.adjust_request": _("Requested a points adjustment"),
     "points.adjust_approve": _("Approved a points adjustment"),
     "points.adjust_reject": _("Rejected a points adjustment"),
+    "wallet.refund_request": _("Refunded wallet money (or asked to)"),
+    "wallet.refund_approve": _("Approved a wallet refund"),
+    "wallet.refund_reject": _("Rejected a wallet refund"),
     "tier.override": _("Overrode the tier"),
     "tier.level_save": _("Saved a tier"),
     "tier.settings_save": _("Saved the tier settings"),
@@ -127,9 +130,45 @@ ACTION_LABELS: dict[str, Promise] = {
     "content.image_upload": _("Uploaded an image"),
     "content.layout_publish": _("Published the app home layout"),
     "inbox.send": _("Sent an inbox message"),
+    "member.lookup": _("Looked up a member at the counter"),
+    # coupons and promotions
+    "coupon_template.create": _("Created a coupon"),
+    "coupon_template.update": _("Edited a coupon"),
+    "coupon_template.draft": _("Set a coupon back to draft"),
+    "coupon_template.active": _("Started issuing a coupon"),
+    "coupon_template.paused": _("Paused a coupon"),
+    "coupon_template.ended": _("Ended a coupon"),
+    "coupon.grant": _("Granted a coupon"),
+    "coupon.grant_batch": _("Granted coupons in bulk"),
+    "coupon.redeem": _("Redeemed a coupon"),
+    "coupon.void": _("Voided a coupon"),
+    "coupon.export": _("Exported coupons"),
+    "promotion.create": _("Created a promotion"),
+    "promotion.draft": _("Set a promotion back to draft"),
+    "promotion.active": _("Started a promotion"),
+    "promotion.paused": _("Paused a promotion"),
+    "promotion.ended": _("Ended a promotion"),
 }
-
-SENSITIVE_KEYS = frozenset({"phone", "birthday", "email", "name"})
+# Headings of the audit log's action menu, by the part of the action before the dot.
+ACTION_GROUPS: dict[str, Promise] = {
+    "auth": _("Sign-in"),
+    "member": _("Members"),
+    "import": _("Imports"),
+    "privacy": _("Privacy"),
+    "merchant": _("Merchants"),
+    "store": _("Stores"),
+    "pos_terminal": _("POS terminals"),
+    "pos_key": _("POS API keys"),
+    "staff": _("Staff"),
+    "points": _("Points"),
+    "tier": _("Tiers"),
+    "coupon_template": _("Coupons"),
+    "coupon": _("Member coupons"),
+    "promotion": _("Promotions"),
+    "wallet": _("Wallet"),
+    "content": _("App home layout"),
+    "inbox": _("Inbox messages"),
+}
 
 
 def console_tz(request: HttpRequest) -> str | None:
@@ -211,90 +250,8 @@ def bp_percent(basis_points: int) -> str:
     return f"{basis_points // 100}.{basis_points % 100:02d}%"
 
 
-def mask_value(key: str, value: Any) -> Any:
-    """Hide personal data in an audit diff for scopes without members.view_pii."""
-    if value in (None, ""):
-        return value
-    text = str(value)
-    if key == "phone" and text.startswith("+"):
-        return member_rules.mask_phone(text)
-    if key == "name":
-        return member_rules.mask_name(text)
-    return "•••"
-
-
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
-
-
-def target_type_labels() -> dict[str, str]:
-    """Audit target types (model names) → translated names."""
-    return {
-        model._meta.model_name or "": capfirst(str(model._meta.verbose_name))
-        for model in (Member, Merchant, Store, User, PosTerminal, PosKey)
-    }
-
-
-def audit_labels() -> dict[str, str]:
-    """Readable, translated names for the keys found in audit diffs (model fields, identifier kinds, purposes)."""
-    labels: dict[str, str] = {}
-    for model in (Member, Merchant, Store, User):
-        for field in model._meta.get_fields():
-            verbose = getattr(field, "verbose_name", None)
-            if verbose:
-                labels[field.name] = capfirst(str(verbose))
-    labels.update({k: str(v) for k, v in IdentifierKind.choices})
-    labels.update({k: str(v) for k, v in ConsentPurpose.choices})
-    labels.update({"channel": str(_("Channel")), "count": str(_("Rows")), "phones": str(_("Phones"))})
-    labels.update({"filters": str(_("Filters")), "fields": str(_("Fields"))})
-    labels.update({"terminal": str(_("Terminal"))})
-    labels.update(
-        {
-            "points": str(_("Points")),
-            "reason": str(_("Reason")),
-            "adjustment": str(_("Adjustment")),
-            "tier": str(_("Tier")),
-            "override_until": str(_("Override until")),
-            "grace_until": str(_("Grace until")),
-        }
-    )
-    return labels
-
-
-def value_labels() -> dict[str, dict[str, str]]:
-    """Stored choice values in audit diffs (e.g. "desk", "dining") → their translated labels, per field."""
-    return {
-        "channel": {k: str(v) for k, v in JoinChannel.choices},
-        "join_channel": {k: str(v) for k, v in JoinChannel.choices},
-        "gender": {k: str(v) for k, v in Gender.choices},
-        "category": {k: str(v) for k, v in Category.choices},
-        "status": {**{k: str(v) for k, v in MerchantStatus.choices}, **{k: str(v) for k, v in MemberStatus.choices}},
-        "role": {k: str(v) for k, v in Role.choices},
-    }
-
-
-def change_rows(
-    changes: Mapping[str, Any], scope: Scope, labels: Mapping[str, str] | None = None
-) -> list[tuple[str, str]]:
-    """An audit event's changes as (label, "before → after") rows, personal data masked unless the scope may see it."""
-    can_pii = scope.can(perms.MEMBERS_VIEW_PII)
-    labels = labels or {}
-    choices = value_labels()
-    rows = []
-    for key, value in changes.items():
-        if isinstance(value, list | tuple) and len(value) == 2:
-            before, after = value
-            if key in choices:
-                before, after = choices[key].get(before, before), choices[key].get(after, after)
-            if not can_pii and key in SENSITIVE_KEYS:
-                before, after = mask_value(key, before), mask_value(key, after)
-            text = f"{'—' if before in (None, '') else before} → {'—' if after in (None, '') else after}"
-        elif isinstance(value, dict):
-            text = ", ".join(f"{labels.get(k, k)}: {v}" for k, v in value.items())
-        else:
-            text = str(value)
-        rows.append((labels.get(str(key), str(key)), text))
-    return rows
 
 
 @dataclass(frozen=True)
@@ -325,5 +282,5 @@ def trail(events: Iterable[AuditEvent], scope: Scope) -> list[TrailEntry]:
         ):
             out[-1] = TrailEntry(last.event, last.changes, last.count + 1, event.at)
             continue
-        out.append(TrailEntry(event, change_rows(event.changes, scope, labels)))
+        out.append(TrailEntry(event, change_rows(event.changes, scope, labels, target_type=event.target_type)))
     return out

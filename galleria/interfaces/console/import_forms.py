@@ -23,9 +23,11 @@ class UploadForm(forms.Form):
     source = forms.CharField(
         label=_("Source system"),
         max_length=40,
-        initial="legacy",
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("Previous member system")}),
         help_text=_(
-            "A name for the system the file comes from. An opening balance is posted once per member and source."
+            "A name for the system the file comes from, if you import from several. An opening balance is posted "
+            "once per member and source."
         ),
     )
     mall = forms.ChoiceField(label=_("Default join mall"), help_text=_("For rows that name no mall."), required=False)

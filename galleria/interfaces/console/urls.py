@@ -102,4 +102,5 @@ urlpatterns = [
     path("", include("galleria.interfaces.console.urls_dedupe")),
     path("", include("galleria.interfaces.console.urls_privacy")),
     path("", include("galleria.interfaces.console.urls_content")),
+    path("", include("galleria.interfaces.console.urls_wallet")),
 ]

@@ -440,7 +440,7 @@ def test_liabilities_show_the_ledger_after_sales_top_up_and_adjustment(client, w
     assert 'data-testid="points-check">Reconciled with the ledger' in html
 
     # funders: the mall funded Heytea's points, Uniqlo its own; the outstanding balance is shared pro rata
-    funders = {(row.merchant.pk if row.merchant else "mall"): row for row, _share in ctx["funders"]}
+    funders = {(row.merchant.pk if row.merchant else "mall"): row for row, _share, _value in ctx["funders"]}
     assert funders["mall"].issued == heytea and funders[world.other_merchant.pk].issued == uniqlo
     assert sum(row.outstanding for row in funders.values()) == outstanding
     assert world.merchant.pk not in funders
@@ -477,9 +477,42 @@ def test_liabilities_csv_has_the_per_merchant_table(client, world, activity):
     rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
     assert rows[0][0] == "Merchant"
     by_name = {r[0]: r for r in rows[1:]}
-    assert by_name["优衣库"] == ["优衣库", "星河广场", str(activity["uniqlo_points"]), "300", "0.00"]
-    assert by_name["喜茶"] == ["喜茶", "星河广场", "0", "0", "50.00"]
-    assert by_name["Total"][2:] == [str(activity["uniqlo_points"]), "300", "50.00"]
+    # the last column values the points redeemed at the points policy's payment rate (default 100 points = ¥1)
+    assert by_name["优衣库"] == ["优衣库", "星河广场", str(activity["uniqlo_points"]), "300", "0.00", "3.00"]
+    assert by_name["喜茶"] == ["喜茶", "星河广场", "0", "0", "50.00", "0.00"]
+    assert by_name["Total"][2:] == [str(activity["uniqlo_points"]), "300", "50.00", "3.00"]
+
+
+def test_liabilities_value_points_in_yuan_at_the_policys_payment_rate(client, world, activity):
+    """Finance reads the points liability in ¥ too: points valued at the group's rate for points used as payment
+    (here 50 points = ¥1), rounded half up to the fen; the total adds the prepaid wallet."""
+    from galleria.points.models import PointsPolicy
+
+    PointsPolicy.objects.update_or_create(mall_group=world.group, defaults={"redeem_points_per_yuan": 50})
+    login(client, world, "finance")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    resp = client.get(LIABILITIES)
+    html = resp.content.decode()
+    outstanding = resp.context["points"].outstanding
+    assert f'data-testid="points-outstanding-value">{format_cny(outstanding * 2)}<' in html
+    assert f'data-testid="kpi-points-value">≈ {format_cny(outstanding * 2)}<' in html
+    assert "50 points = ¥1.00" in html
+    row = re.search(rf'data-merchant="{world.other_merchant.pk}".*?</tr>', html, re.S)
+    assert row and f'data-testid="redeemed-value">{format_cny(600)}<' in row.group(0)  # 300 points
+    assert format_cny(outstanding * 2 + resp.context["wallet"].total_fen) in html  # points and wallet together
+
+
+def test_liabilities_group_large_numbers_on_chinese_pages(client, world, activity):
+    """Chinese pages group thousands as English ones do (5,687, not 5687), in ¥ amounts too."""
+    _commit(sale_in(world, member_id=activity["alice"].pk, amounts=(500000,)))  # ¥5,000 → 5,000 more points
+    login(client, world, "finance")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    resp = client.get(LIABILITIES)
+    outstanding = resp.context["points"].outstanding
+    assert outstanding >= 1000
+    html = resp.content.decode()
+    assert f'data-testid="points-outstanding">{outstanding:,}<' in html
+    assert f'data-testid="points-outstanding">{outstanding}<' not in html
 
 
 def test_liabilities_are_per_group(client, world, activity):

@@ -183,7 +183,7 @@ def test_member_search_by_identifier_and_name(client, world, member):
     login(client, world, "readonly")
     for query in ["13812345678", member.card_no, "粤B12345", "张"]:
         resp = client.get(reverse("console:members"), {"q": query})
-        rows = [m.pk for m, _phone in resp.context["rows"]]
+        rows = [row.member.pk for row in resp.context["rows"]]
         assert rows == [member.pk], query
     html = client.get(reverse("console:members")).content.decode()
     assert "138****5678" in html and "13812345678" not in html
@@ -545,14 +545,14 @@ def test_audit_log_filters_and_scope(client, world, member):
     client.get(reverse("console:member_detail", args=[member.pk]))
     foreign = member_register(mall=world.foreign_mall, phone="13800000004", channel=JoinChannel.APP, actor=ACTOR)
     resp = client.get(reverse("console:audit"))
-    targets = {e.target_id for e, _l, _c, _u, _t in resp.context["rows"]}
+    targets = {r.event.target_id for r in resp.context["rows"]}
     assert str(member.pk) in targets and str(foreign.pk) not in targets
     resp = client.get(reverse("console:audit"), {"action": "member.view"})
-    assert {e.action for e, _l, _c, _u, _t in resp.context["rows"]} == {"member.view"}
+    assert {r.event.action for r in resp.context["rows"]} == {"member.view"}
     resp = client.get(reverse("console:audit"), {"action": "member.*", "actor": "admin"})
-    assert {e.action for e, _l, _c, _u, _t in resp.context["rows"]} == {"member.view"}
+    assert {r.event.action for r in resp.context["rows"]} == {"member.view"}
     resp = client.get(reverse("console:audit"), {"actor": "test"})
-    assert {e.action for e, _l, _c, _u, _t in resp.context["rows"]} >= {"member.register", "member.identifier_add"}
+    assert {r.event.action for r in resp.context["rows"]} >= {"member.register", "member.identifier_add"}
 
 
 def test_audit_log_masks_personal_data_for_roles_without_view_pii(client, world, member):

@@ -9,17 +9,20 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from galleria.accounts import permissions as perms
+from galleria.audit.services import audit_record, pii_access_record
 from galleria.core.errors import ApplicationError
 from galleria.core.money import format_cny
 from galleria.dedupe import rules as dedupe_rules
 from galleria.dedupe import selectors as dedupe_selectors
 from galleria.dedupe import services as dedupe_services
 from galleria.dedupe.models import MergeRecord
-from galleria.interfaces.common import actor_for, scope_of
+from galleria.dedupe.types import CandidatePair
+from galleria.interfaces.common import actor_for, forbidden, scope_of
 from galleria.members.models import Member
 
 from ..helpers import PAGE_SIZE, console_view, page_of
@@ -33,6 +36,29 @@ EVIDENCE_LABELS: dict[str, Any] = {
     dedupe_rules.NAME_BIRTHDAY: _("Same name and birthday"),
     dedupe_rules.EMAIL: _("Same e-mail"),
     dedupe_rules.REPORTED: _("Reported as duplicate"),
+}
+# How the two profiles compare: (label, badge style). A different name or birthday lowers the score.
+SIGNAL_LABELS: dict[str, tuple[Any, str]] = {
+    dedupe_rules.SAME_NAME: (_("Same name"), "badge-ok"),
+    dedupe_rules.DIFFERENT_NAME: (_("Different names"), "badge-danger"),
+    dedupe_rules.DIFFERENT_BIRTHDAY: (_("Different birthdays"), "badge-danger"),
+}
+# What a merge moves, by model ("app_label.Model" as the preview and the merge record name them); a model not
+# listed here shows its verbose name.
+ROW_LABELS: dict[str, Any] = {
+    "members.MemberIdentifier": _("Identifiers (phone, cards, plates, WeChat)"),
+    "members.Consent": _("Consent records"),
+    "wallet.TopUp": _("Wallet top-ups"),
+    "wallet.WalletPayment": _("Wallet payments"),
+    "tiers.TierChange": _("Tier history entries"),
+    "tiers.TierSpend": _("Qualifying spend records"),
+    "points.BehaviourAward": _("Behaviour points awards"),
+    "points.PointsAdjustment": _("Points adjustments"),
+    "points.ExpiryNotice": _("Points expiry reminders"),
+    "coupons.CouponHolding": _("Coupon claim records"),
+    "coupons.Coupon": _("Coupons"),
+    "coupons.CouponRedemption": _("Coupon redemptions"),
+    "sales.Sale": _("Sales"),
 }
 
 ERROR_TEXT: dict[str, Any] = {
@@ -63,6 +89,22 @@ def _error(exc: ApplicationError) -> str:
     return str(ERROR_TEXT.get(exc.code, exc.message))
 
 
+def row_label(label: str) -> str:
+    """The readable name of a kind of rows a merge moves ("points.BehaviourAward" → "Behaviour points awards")."""
+    if label in ROW_LABELS:
+        return str(ROW_LABELS[label])
+    try:
+        return capfirst(str(apps.get_model(label)._meta.verbose_name_plural))
+    except (LookupError, ValueError):
+        return label
+
+
+def _signals(pair: CandidatePair | None) -> list[tuple[str, str]]:
+    return [
+        (str(SIGNAL_LABELS[s][0]), SIGNAL_LABELS[s][1]) for s in (pair.signals if pair else ()) if s in SIGNAL_LABELS
+    ]
+
+
 @console_view(perms.MEMBERS_MERGE)
 def duplicates(request: HttpRequest) -> HttpResponse:
     g = group_context(request)
@@ -85,6 +127,7 @@ def duplicates(request: HttpRequest) -> HttpResponse:
             "low": sides.get(p.low_id),
             "high": sides.get(p.high_id),
             "evidence": [EVIDENCE_LABELS.get(k, k) for k in p.kinds],
+            "signals": _signals(p),
         }
         for p in page.object_list
     ]
@@ -114,8 +157,19 @@ def _pair(request: HttpRequest, a_id: int, b_id: int) -> tuple[Member, Member]:
     return a, b
 
 
-def _pair_page(request: HttpRequest, a: Member, b: Member, *, error: str = "", status: int = 200) -> HttpResponse:
+def _pair_page(
+    request: HttpRequest,
+    a: Member,
+    b: Member,
+    *,
+    error: str = "",
+    status: int = 200,
+    reveal_phones: bool = False,
+) -> HttpResponse:
+    """The pair side by side with the merge preview. Phones are masked until revealed (`duplicate_phones`); the
+    unmasked birthdays and e-mails a viewer with members.view_pii is shown go to the access log, as on member 360."""
     scope = scope_of(request)
+    with_pii = scope.can(perms.MEMBERS_VIEW_PII)
     low, high = (a, b) if a.pk < b.pk else (b, a)
     try:
         survivor_id = int(request.POST.get("survivor") or request.GET.get("survivor") or low.pk)
@@ -123,8 +177,22 @@ def _pair_page(request: HttpRequest, a: Member, b: Member, *, error: str = "", s
         survivor_id = low.pk
     survivor, absorbed = (low, high) if survivor_id != high.pk else (high, low)
     sides = dedupe_selectors.member_sides(
-        mall_group_id=low.mall_group_id, member_ids=[low.pk, high.pk], show_pii=scope.can(perms.MEMBERS_VIEW_PII)
+        mall_group_id=low.mall_group_id,
+        member_ids=[low.pk, high.pk],
+        show_pii=with_pii,
+        reveal_phones=reveal_phones and with_pii,
     )
+    if with_pii:
+        for member in (low, high):
+            shown = [name for name, value in (("birthday", member.birthday), ("email", member.email)) if value]
+            if shown:
+                pii_access_record(
+                    actor=actor_for(request),
+                    mall_group_id=member.mall_group_id,
+                    member_ids=[member.pk],
+                    fields=shown,
+                    source="console:duplicate_pair",
+                )
     pair = dedupe_selectors.pair_candidate(mall_group_id=low.mall_group_id, a_id=low.pk, b_id=high.pk)
     preview = dedupe_selectors.merge_preview(survivor=survivor, absorbed=absorbed)
     return render(
@@ -138,13 +206,17 @@ def _pair_page(request: HttpRequest, a: Member, b: Member, *, error: str = "", s
             "high_member": high,
             "pair": pair,
             "evidence": [EVIDENCE_LABELS.get(k, k) for k in (pair.kinds if pair else ())],
+            "signals": _signals(pair),
             "survivor": survivor,
             "absorbed": absorbed,
             "preview": preview,
+            "preview_rows": [(row_label(label), n) for label, n in preview.rows],
             "problems": [ERROR_TEXT.get(code, code) for code in preview.problems],
             "principal": format_cny(preview.wallet_principal_fen),
             "bonus": format_cny(preview.wallet_bonus_fen),
             "error": error,
+            "can_reveal": with_pii and not reveal_phones and bool(low.phone or high.phone),
+            "revealed": reveal_phones and with_pii,
         },
         status=status,
     )
@@ -154,6 +226,36 @@ def _pair_page(request: HttpRequest, a: Member, b: Member, *, error: str = "", s
 def duplicate_pair(request: HttpRequest, a_id: int, b_id: int) -> HttpResponse:
     a, b = _pair(request, a_id, b_id)
     return _pair_page(request, a, b)
+
+
+@require_POST
+@console_view(perms.MEMBERS_MERGE)
+def duplicate_phones(request: HttpRequest, a_id: int, b_id: int) -> HttpResponse:
+    """Show both full phones of the pair (a deliberate act: audited per member and written to the access log, as
+    member 360's "Show full phone"). Needs members.view_pii as well as members.merge."""
+    a, b = _pair(request, a_id, b_id)
+    if not scope_of(request).can(perms.MEMBERS_VIEW_PII):
+        return forbidden(request)
+    actor = actor_for(request)
+    for member in sorted((a, b), key=lambda m: m.pk):
+        audit_record(
+            actor=actor,
+            action="member.view_pii",
+            target_type="member",
+            target_id=member.pk,
+            target_label=member.card_no,
+            mall_group_id=member.mall_group_id,
+            changes={"fields": "phone"},
+        )
+        if member.phone:
+            pii_access_record(
+                actor=actor,
+                mall_group_id=member.mall_group_id,
+                member_ids=[member.pk],
+                fields=("phone",),
+                source="console:duplicate_phones",
+            )
+    return _pair_page(request, a, b, reveal_phones=True)
 
 
 @require_POST
@@ -215,10 +317,7 @@ def _merge_or_404(request: HttpRequest, merge_id: int) -> MergeRecord:
 
 
 def _merge_page(request: HttpRequest, record: MergeRecord, *, error: str = "", status: int = 200) -> HttpResponse:
-    rows = sorted(
-        (str(apps.get_model(label)._meta.verbose_name_plural), len(ids))
-        for label, ids in record.moved.get("rows", {}).items()
-    )
+    rows = sorted((row_label(label), len(ids)) for label, ids in record.moved.get("rows", {}).items())
     return render(
         request,
         "console/dedupe/merge.html",

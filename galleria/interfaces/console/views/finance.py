@@ -29,13 +29,29 @@ def liabilities_view(request: HttpRequest) -> HttpResponse:
     g = group_context(request)
     data = liabilities(mall_group_id=g.id)
     wallet = data.wallet
+    points = data.points
+
+    def cny(points_count: int) -> str:
+        return format_cny(data.value_fen(points_count))
+
     context = {
         "nav": "liabilities",
         "g": g,
-        "points": data.points,
-        "funders": [(row, _percent(row.share_bp)) for row in data.funders],
+        "points": points,
+        "points_cny": {
+            "outstanding": cny(points.outstanding),
+            "issued": cny(points.issued),
+            "adjusted": cny(points.adjusted),
+            "redeemed": cny(points.redeemed),
+            "expired": cny(points.expired),
+            "shortfall": cny(points.shortfall),
+        },
+        "rate": _("%(n)s points = ¥1.00") % {"n": data.points_per_yuan},
+        "total": format_cny(data.total_fen),
+        "funders": [(row, _percent(row.share_bp), cny(row.outstanding)) for row in data.funders],
         "merchants": data.merchants,
         "totals": data.merchant_totals,
+        "totals_redeemed": cny(data.merchant_totals.points_redeemed),
         "wallet": wallet,
         "cny": {
             "principal": format_cny(wallet.principal_fen),
@@ -46,7 +62,7 @@ def liabilities_view(request: HttpRequest) -> HttpResponse:
             "spent": format_cny(wallet.spent_fen),
             "system_total": format_cny(wallet.system_total_fen),
         },
-        "wallet_rows": [(row, format_cny(row.wallet_spent_fen)) for row in data.merchants],
+        "wallet_rows": [(row, format_cny(row.wallet_spent_fen), cny(row.points_redeemed)) for row in data.merchants],
         "wallet_total": format_cny(data.merchant_totals.wallet_spent_fen),
         "chart": data.chart(),
         "as_of": timezone.localtime(),
@@ -56,7 +72,8 @@ def liabilities_view(request: HttpRequest) -> HttpResponse:
 
 @console_view(perms.FINANCE_VIEW)
 def liabilities_export(request: HttpRequest) -> HttpResponse:
-    """The per-merchant table as CSV (UTF-8 with BOM for Excel); money in yuan with two decimals, points whole."""
+    """The per-merchant table as CSV (UTF-8 with BOM for Excel); money in yuan with two decimals, points whole, the
+    points redeemed also valued in yuan at the points policy's payment rate."""
     g = group_context(request)
     data = liabilities(mall_group_id=g.id)
     out = io.StringIO()
@@ -69,6 +86,7 @@ def liabilities_export(request: HttpRequest) -> HttpResponse:
             _("Points funded by the merchant"),
             _("Points redeemed at the merchant"),
             _("Wallet money spent at the merchant (¥)"),
+            _("Value of the points redeemed (¥)"),
         ]
     )
     for row in data.merchants:
@@ -79,11 +97,19 @@ def liabilities_export(request: HttpRequest) -> HttpResponse:
                 row.points_funded,
                 row.points_redeemed,
                 fen_to_yuan_str(row.wallet_spent_fen),
+                fen_to_yuan_str(data.value_fen(row.points_redeemed)),
             ]
         )
     totals = data.merchant_totals
     writer.writerow(
-        [_("Total"), "", totals.points_funded, totals.points_redeemed, fen_to_yuan_str(totals.wallet_spent_fen)]
+        [
+            _("Total"),
+            "",
+            totals.points_funded,
+            totals.points_redeemed,
+            fen_to_yuan_str(totals.wallet_spent_fen),
+            fen_to_yuan_str(data.value_fen(totals.points_redeemed)),
+        ]
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")

@@ -171,6 +171,16 @@ def _history_rows(member: Member, entries: Sequence[Entry], balance_before: int,
             row.source = behaviour_label(ref)
         elif kind == "expiry":
             row.source = _("Expiry run of %(day)s") % {"day": ref}
+        elif kind == "merge" and ref.isdigit():
+            row.source = _("Merge of a duplicate member (#%(id)s)") % {"id": ref}
+            row.url = reverse("console:merge_detail", args=[int(ref)])
+        elif kind == "import" and ref.isdigit():
+            row.source = _("Opening balance from import #%(id)s") % {"id": ref}
+            row.url = reverse("console:import", args=[int(ref)])
+        elif kind == "coupon":
+            row.source = _("Coupon claimed with points")
+        elif kind == "erasure":
+            row.source = _("Account deletion")
         if tx.kind == TransactionKind.EARN:
             row.detail = short_text(explanation, names=names)
             row.rows = explain(explanation, names=names)

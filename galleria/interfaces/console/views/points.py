@@ -19,6 +19,7 @@ from galleria.core import timeutil
 from galleria.core.errors import ApplicationError
 from galleria.core.money import format_cny
 from galleria.interfaces.common import actor_for, scope_of
+from galleria.interfaces.item_categories import item_categories_text
 from galleria.members.selectors import member_resolve
 from galleria.merchants.models import Category
 from galleria.merchants.selectors import merchant_options
@@ -90,7 +91,7 @@ def _policy_rows(policy: PointsPolicy) -> list[tuple[str, str]]:
         (_("Minimum spend"), format_cny(policy.min_spend_fen) if policy.min_spend_fen else none),
         (_("Cap per sale"), points_text(policy.per_sale_cap) if policy.per_sale_cap is not None else none),
         (_("Cap per member per day"), points_text(policy.daily_cap) if policy.daily_cap is not None else none),
-        (_("Excluded item categories"), ", ".join(policy.excluded_categories) or none),
+        (_("Excluded item categories"), item_categories_text(policy.excluded_categories) or none),
         (_("Excluded SKUs"), ", ".join(policy.excluded_skus) or none),
         (_("Points funded by"), funding_text(policy.funder, policy.merchant_share_bp)),
         (

@@ -1,5 +1,6 @@
 """Duplicates in a real browser: customer service opens the duplicates report, reviews a pair found by the same
-phone, chooses the survivor, merges, lands on the survivor's 360 page, then undoes the merge from its record.
+phone (masked until "Show full phones", which is logged), chooses the survivor, merges, lands on the survivor's 360
+page, then undoes the merge from its record.
 
 Screenshots: var/screenshots/dedupe-*.png.
 """
@@ -55,7 +56,13 @@ def test_report_review_merge_then_undo(browser, live_server, world):
     expect(page.get_by_test_id("merge-preview")).to_be_visible()
     page.get_by_test_id(f"keep-{b.pk}").click()
     expect(page.get_by_test_id(f"kept-{b.pk}")).to_be_visible()
+    expect(page.get_by_test_id(f"side-phone-{a.pk}")).to_contain_text("138****8001")  # masked, as everywhere
     shot(page, "pair")
+    page.get_by_test_id("reveal-phones").click()  # htmx swaps the two sides in place; the survivor stays chosen
+    expect(page.get_by_test_id(f"side-phone-{a.pk}")).to_contain_text("13800138001")
+    expect(page.get_by_test_id(f"kept-{b.pk}")).to_be_visible()
+    expect(page.get_by_test_id("reveal-phones")).to_have_count(0)
+    shot(page, "pair-phones")
     page.get_by_test_id("merge-submit").click()
     page.wait_for_url(f"**/console/members/{b.pk}/")
     assert Member.objects.get(pk=a.pk).status == MemberStatus.MERGED
