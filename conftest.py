@@ -54,6 +54,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    # date inputs follow the page's <html lang> (yyyy/mm/dd on Chinese pages), as in a browser set to Chinese; by
+    # default Chromium formats them in its own UI language, which these headless runs have as en-US
+    "--enable-blink-features=LangAttributeAwareFormControlUI",
 ]
 
 

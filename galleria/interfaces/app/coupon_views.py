@@ -86,7 +86,7 @@ def coupons(request: HttpRequest, member: Member, mall: Mall) -> HttpResponse:
                 "status_label": statuses.get(status_of(c), "") if tab != "available" else "",
             }
         )
-    ctx = {**_base_context(mall, member, tab="home"), "coupon_tab": tab, "rows": rows}
+    ctx = {**_base_context(mall, member), "coupon_tab": tab, "rows": rows}
     return render(request, "app/coupons/list.html", ctx)
 
 
@@ -105,7 +105,7 @@ def coupon_detail(request: HttpRequest, member: Member, mall: Mall, coupon_id: i
     merchants, tiers = names(mall)
     status = status_of(coupon)
     ctx = {
-        **_base_context(mall, member, tab="home"),
+        **_base_context(mall, member),
         "coupon": coupon,
         "card": card_of(coupon.template, merchants, tiers),
         "validity": coupon_text.held_validity(coupon.valid_from, coupon.valid_until, mall.timezone),
@@ -138,7 +138,7 @@ def offers_for(member: Member, mall: Mall) -> list[dict[str, Any]]:
 @member_view
 def claim_centre(request: HttpRequest, member: Member, mall: Mall) -> HttpResponse:
     ctx = {
-        **_base_context(mall, member, tab="home"),
+        **_base_context(mall, member),
         "offers": offers_for(member, mall),
         "form_key": secrets.token_urlsafe(18),
     }

@@ -89,7 +89,7 @@ def checkin(request: HttpRequest, member: Member, mall: Mall) -> HttpResponse:
 @member_view
 def tier(request: HttpRequest, member: Member, mall: Mall) -> HttpResponse:
     page = presenters.tier_page(member=member, tz_name=mall.timezone)
-    return render(request, "app/tier.html", {**_base_context(mall, member, tab="home"), "tier": page})
+    return render(request, "app/tier.html", {**_base_context(mall, member), "tier": page})
 
 
 # ---------------------------------------------------------------- wallet

@@ -59,7 +59,7 @@ def reader_of(member: Member) -> inbox_selectors.Reader:
 @member_view
 def bills(request: HttpRequest, member: Member, mall: Mall) -> HttpResponse:
     rows, paging = presenters.purchases(member=member, tz_name=mall.timezone, page=_page(request))
-    ctx = {**_base_context(mall, member, tab="home"), "rows": rows, "paging": paging}
+    ctx = {**_base_context(mall, member), "rows": rows, "paging": paging}
     return render(request, "app/bills.html", ctx)
 
 
@@ -79,7 +79,7 @@ def bill_detail(request: HttpRequest, member: Member, mall: Mall, sale_id: int) 
     if bill is None:
         messages.error(request, _("This bill is not in your account."))
         return redirect("app:bills")
-    return render(request, "app/bill_detail.html", {**_base_context(mall, member, tab="home"), "bill": bill})
+    return render(request, "app/bill_detail.html", {**_base_context(mall, member), "bill": bill})
 
 
 # ---------------------------------------------------------------- merchants
@@ -93,7 +93,7 @@ def merchants(request: HttpRequest, member: Member, mall: Mall) -> HttpResponse:
     floor = (request.GET.get("floor") or "")[:10]
     groups, floors = merchant_presenters.directory(mall=mall, query=query, category=category, floor=floor)
     ctx = {
-        **_base_context(mall, member, tab="home"),
+        **_base_context(mall, member),
         "groups": groups,
         "floors": floors,
         "categories": Category.choices,
@@ -114,7 +114,7 @@ def merchant(request: HttpRequest, member: Member, mall: Mall, merchant_id: int)
         return redirect("app:merchants")
     merchant_names, tiers = names(mall)
     ctx = {
-        **_base_context(mall, member, tab="home"),
+        **_base_context(mall, member),
         "p": page,
         "cards": [{"template_id": t.pk, "card": card_of(t, merchant_names, tiers)} for t in page.coupon_templates],
     }
@@ -130,7 +130,7 @@ def inbox(request: HttpRequest, member: Member, mall: Mall) -> HttpResponse:
     reader = reader_of(member)
     page_obj = Paginator(inbox_selectors.inbox_list(reader=reader), INBOX_PAGE).get_page(_page(request))
     ctx = {
-        **_base_context(mall, member, tab="home"),
+        **_base_context(mall, member),
         "rows": list(page_obj.object_list),
         "paging": paging_of(page_obj),
         "unread": inbox_selectors.inbox_unread_count(reader=reader),
@@ -149,7 +149,7 @@ def inbox_message(request: HttpRequest, member: Member, mall: Mall, message_id: 
         messages.error(request, str(exc.message))
         return redirect("app:inbox")
     with timezone.override(timeutil.zone(mall.timezone)):
-        return render(request, "app/inbox_message.html", {**_base_context(mall, member, tab="home"), "m": message})
+        return render(request, "app/inbox_message.html", {**_base_context(mall, member), "m": message})
 
 
 @require_POST

@@ -10,8 +10,10 @@ from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from galleria.accounts import permissions as perms
+from galleria.core import timeutil
 from galleria.core.errors import ApplicationError
 from galleria.interfaces.common import django_errors, forbidden, scope_of, staff_view
 from galleria.merchants.models import Merchant
@@ -20,15 +22,29 @@ from galleria.merchants.selectors import merchant_get
 F = TypeVar("F", bound=Callable[..., HttpResponse])
 
 
+def portal_tz(request: HttpRequest) -> str | None:
+    """The time zone of the signed-in user's merchant's mall (None: the default mall time zone)."""
+    scope = scope_of(request)
+    assert scope.merchant_id is not None  # guaranteed by portal_view
+    tz_name: str | None = (
+        Merchant.objects.filter(pk=scope.merchant_id, mall__group_id=scope.mall_group_id)
+        .values_list("mall__timezone", flat=True)
+        .first()
+    )
+    return tz_name
+
+
 def portal_view(permission: str) -> Callable[[F], F]:
-    """Signed-in staff of a merchant whose role grants `permission`; mall and platform staff get a 403."""
+    """Signed-in staff of a merchant whose role grants `permission`; mall and platform staff get a 403.
+    The view runs (and renders) in the merchant's mall time zone: every time staff read is mall time."""
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not scope_of(request).is_merchant:
                 return forbidden(request)
-            return view(request, *args, **kwargs)
+            with timezone.override(timeutil.zone(portal_tz(request))):
+                return view(request, *args, **kwargs)
 
         return staff_view(permission)(cast(F, wrapped))
 

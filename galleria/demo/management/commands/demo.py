@@ -63,7 +63,7 @@ def banner(port: int) -> str:
         else:
             scope = "all mall groups" if spec.role == Role.PLATFORM_ADMIN else catalog.GROUP_NAME
         label = str(Role(spec.role).label)
-        lines.append(f"  {spec.username:<16}{label:<20}{_pad(scope, 22)}{catalog.DEMO_PASSWORD}")
+        lines.append(f"  {spec.username:<16}{_pad(label, 20)}{_pad(scope, 22)}{catalog.DEMO_PASSWORD}")
     key = PosKey.objects.filter(label=DEMO_KEY_LABEL, revoked_at__isnull=True).select_related("terminal").first()
     if key:
         lines += [
@@ -77,7 +77,9 @@ def banner(port: int) -> str:
     if sample:
         lines += ["", f"  Member app: sign in with a member's phone, e.g. {rules.national_phone(sample.phone)}."]
         if settings.GALLERIA_SMS_BACKEND.endswith(".OutboxSmsBackend"):
-            lines.append("  No SMS is sent: the worker prints the sign-in code in this terminal.")
+            lines.append(
+                "  No SMS is sent: each sign-in code is printed in this terminal, on a line starting with >>>."
+            )
     return "\n".join([*lines, ""])
 
 

@@ -11,7 +11,7 @@ from galleria.members.models import Member
 from galleria.sales.models import PaymentMethod, Sale
 
 from .common import local_naive
-from .purchases import PurchaseRow, _purchase_row
+from .purchases import PurchaseRow, RefundTotals, _purchase_row
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,7 @@ def bill_detail(*, member: Member, sale_id: int, tz_name: str) -> BillDetail | N
         )
         for r in redemptions
     ]
+    sale_refunds = list(sale.refunds.order_by("occurred_at", "pk"))
     refunds = [
         BillRefund(
             local_at=local_naive(r.occurred_at, tz_name),
@@ -116,10 +117,10 @@ def bill_detail(*, member: Member, sale_id: int, tz_name: str) -> BillDetail | N
             points_clawed_back=r.points_clawed_back,
             points_returned=r.points_returned,
         )
-        for r in sale.refunds.order_by("occurred_at", "pk")
+        for r in sale_refunds
     ]
     return BillDetail(
-        row=_purchase_row(sale, tz_name),
+        row=_purchase_row(sale, tz_name, refund=RefundTotals.of(sale_refunds)),
         mall=sale.mall.name,
         floor_unit=" ".join(x for x in (sale.store.floor, sale.store.unit_no) if x),
         lines=lines,
