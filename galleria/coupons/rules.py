@@ -2,25 +2,36 @@
 
 Order of application (fixed; `ORDER_OF_APPLICATION` returns it and every evaluation reports it):
 
-1. promotion percent     — tier discount and member-day discount (rate discounts)
-2. promotion n_items     — 满N件折 promotions
-3. coupon n_items        — 满N件折 coupons
-4. coupon percent        — 折扣券
-5. promotion threshold   — 满减 promotions, then promotion per_threshold (每满减), then promotion cash_off
-6. coupon threshold      — 满减券
-7. coupon per_threshold  — 每满减券
-8. coupon cash_off       — 代金券 (optionally with a minimum spend)
+1. promotion unit_price  — 特价 promotions (each unit for a fixed price), then promotion per_item (每件减)
+2. coupon unit_price     — 特价券, then coupon per_item (每件减券)
+3. promotion percent     — tier discount and member-day discount (rate discounts)
+4. promotion n_items     — 满N件折 promotions
+5. coupon n_items        — 满N件折 coupons
+6. coupon percent        — 折扣券
+7. promotion threshold   — 满减 promotions, then promotion per_threshold (每满减), then promotion cash_off
+8. coupon threshold      — 满减券
+9. coupon per_threshold  — 每满减券
+10. coupon cash_off      — 代金券 (optionally with a minimum spend)
 
-Rate discounts come before amounts off (先折后减) and promotions before coupons within each class; items of one
-step go in `OfferSpec.rank` order (promotions by id, coupons by expiry then id). Every step works on the lines'
-*residual* amounts (what earlier steps left), so a threshold compares the exact fen of the eligible lines after
-the earlier discounts: 19950 does not meet 20000. A discount never exceeds what its eligible lines still have, so
-no line and no sale ever goes negative.
+Per-unit prices come first (they set what one unit costs: 单品直降 / 特价), then rate discounts, then amounts off
+(先折后减); promotions before coupons within each class; items of one step go in `OfferSpec.rank` order
+(promotions by id, coupons by expiry then id). Every step works on the lines' *residual* amounts (what earlier
+steps left), so a threshold compares the exact fen of the eligible lines after the earlier discounts: 19950 does
+not meet 20000. A discount never exceeds what its eligible lines still have, so no line and no sale ever goes
+negative.
+
+Per-unit kinds (`per_item`, `unit_price`) are not split by proportion: a line's unit costs floor(residual /
+quantity) fen, its discount per unit is a whole number of fen (min(value, unit) for 每件减, unit − special price
+for 特价, nothing when the unit already costs the special price or less), and the line's discount is units ×
+that. With `max_units` only that many units of the sale are discounted (the largest per-unit discounts first,
+then line order). So while every unit of a line is discounted, refunding q units rolls back exactly q × the
+per-unit discount (refund_rollback's proportional share is exact on a multiple); a line that `max_units` left
+partly undiscounted gives its discount back in proportion to the units refunded, like every other kind.
 
 Rounding: a rate discount is round-half-up of residual × percent_off_bp / 10000 on the eligible total (one
-rounding per item), then capped. Each item's discount is split over its eligible lines by largest remainder in
-proportion to their residual amounts (core.money.allocate), so the parts add up exactly to the item's discount
-and no part exceeds its line's residual.
+rounding per item), then capped. Each item's discount (per-unit kinds aside) is split over its eligible lines by
+largest remainder in proportion to their residual amounts (core.money.allocate), so the parts add up exactly to
+the item's discount and no part exceeds its line's residual.
 
 Stacking: an exclusive item is used alone; at most one item per non-blank stacking group; at most
 `max_coupons` coupons per sale and `max_per_sale` coupons of one template. The best combination maximises the
@@ -39,6 +50,7 @@ from dataclasses import replace
 
 from galleria.core.money import allocate, ratio_round
 
+from .exceptions import CouponRefundUnknownLineError
 from .types import (
     AllocationLine,
     Applied,
@@ -47,6 +59,7 @@ from .types import (
     LineDiscount,
     OfferSpec,
     RedemptionState,
+    RefundLineQty,
     RefundOutcome,
 )
 
@@ -58,11 +71,18 @@ N_ITEMS = "n_items"
 EXCHANGE = "exchange"
 PARKING = "parking"
 SHIPPING = "shipping"
-BASKET_KINDS = frozenset({CASH_OFF, PERCENT, THRESHOLD, PER_THRESHOLD, N_ITEMS})
+PER_ITEM = "per_item"  # 每件减 / 单品直降: value_fen off each unit
+UNIT_PRICE = "unit_price"  # 特价: each unit for unit_price_fen
+UNIT_KINDS = frozenset({PER_ITEM, UNIT_PRICE})
+BASKET_KINDS = frozenset({CASH_OFF, PERCENT, THRESHOLD, PER_THRESHOLD, N_ITEMS, PER_ITEM, UNIT_PRICE})
 STANDALONE_KINDS = frozenset({EXCHANGE, PARKING, SHIPPING})
 RATE_KINDS = frozenset({PERCENT, N_ITEMS})
 
 ORDER: tuple[tuple[bool, str], ...] = (  # (is_coupon, kind)
+    (False, UNIT_PRICE),
+    (False, PER_ITEM),
+    (True, UNIT_PRICE),
+    (True, PER_ITEM),
     (False, PERCENT),
     (False, N_ITEMS),
     (True, N_ITEMS),
@@ -178,7 +198,10 @@ def funding_split(*, discount_fen: int, funder: str, merchant_share_bp: int) -> 
 
 
 def has_condition(spec: OfferSpec) -> bool:
-    """Does the item depend on how much is bought (so a partial refund can lose it)?"""
+    """Does the item depend on how much is bought (so a partial refund can lose it)? Per-unit kinds never do:
+    each unit earns its own discount."""
+    if spec.kind in UNIT_KINDS:
+        return False
     return spec.kind in (THRESHOLD, PER_THRESHOLD, N_ITEMS) or spec.threshold_fen > 0
 
 
@@ -220,6 +243,43 @@ def discount_amount(spec: OfferSpec, *, eligible_fen: int, eligible_qty: int) ->
     return result, ("" if result else NO_ELIGIBLE_LINES), why
 
 
+def unit_discount(spec: OfferSpec, *, unit_fen: int) -> int:
+    """The discount on one unit that costs `unit_fen` (after earlier steps): never more than the unit; a 特价
+    gives nothing to a unit that already costs the special price or less."""
+    if spec.kind == PER_ITEM:
+        return max(0, min(spec.value_fen, unit_fen))
+    if spec.kind == UNIT_PRICE:
+        return max(0, unit_fen - spec.unit_price_fen)
+    return 0
+
+
+def unit_parts(spec: OfferSpec, lines: Sequence[tuple[int, int, int]]) -> tuple[list[int], dict[str, object]]:
+    """A per-unit item on its eligible lines, given as (line_no, quantity, residual_fen): each line's discount
+    (units × a whole-fen discount per unit, never more than the line) and the explanation. With `max_units`
+    the units with the largest discount are taken first (then line order)."""
+    per_unit = [unit_discount(spec, unit_fen=residual // qty) if qty > 0 else 0 for _no, qty, residual in lines]
+    units = [qty if u > 0 else 0 for (_no, qty, _r), u in zip(lines, per_unit, strict=True)]
+    why: dict[str, object] = {"eligible_qty": sum(qty for _no, qty, _r in lines)}
+    if spec.kind == UNIT_PRICE:
+        why["unit_price_fen"] = spec.unit_price_fen
+    else:
+        why["value_fen"] = spec.value_fen
+    if spec.max_units is not None:
+        why["max_units"] = spec.max_units
+        budget = max(spec.max_units, 0)
+        for i in sorted(range(len(lines)), key=lambda i: (-per_unit[i], lines[i][0])):
+            take = min(units[i], budget)
+            units[i], budget = take, budget - take
+    parts = [n * u for n, u in zip(units, per_unit, strict=True)]
+    why["units"] = sum(units)
+    why["per_unit"] = [
+        {"line_no": no, "units": n, "unit_discount_fen": u}
+        for (no, _q, _r), n, u in zip(lines, units, per_unit, strict=True)
+        if n
+    ]
+    return parts, why
+
+
 def _step(spec: OfferSpec) -> int:
     return _STEP.get((spec.is_coupon, spec.kind), len(ORDER))
 
@@ -237,13 +297,21 @@ def evaluate(lines: Sequence[BasketLine], specs: Iterable[OfferSpec]) -> Evaluat
     for spec in ordered:
         eligible = [ln for ln in lines if line_eligible(spec, ln)]
         basis = [residual[ln.line_no] for ln in eligible]
-        amount, reason, why = discount_amount(
-            spec, eligible_fen=sum(basis), eligible_qty=sum(ln.quantity for ln in eligible)
-        )
-        if amount <= 0:
-            unmet.append((spec.key, reason or NO_ELIGIBLE_LINES))
-            continue
-        parts = allocate(amount, basis)
+        if spec.kind in UNIT_KINDS:
+            parts, why = unit_parts(spec, [(ln.line_no, ln.quantity, b) for ln, b in zip(eligible, basis, strict=True)])
+            amount = sum(parts)
+            why = {"eligible_fen": sum(basis), **why, "discount_fen": amount}
+            if amount <= 0:
+                unmet.append((spec.key, NO_ELIGIBLE_LINES))
+                continue
+        else:
+            amount, reason, why = discount_amount(
+                spec, eligible_fen=sum(basis), eligible_qty=sum(ln.quantity for ln in eligible)
+            )
+            if amount <= 0:
+                unmet.append((spec.key, reason or NO_ELIGIBLE_LINES))
+                continue
+            parts = allocate(amount, basis)
         for ln, part in zip(eligible, parts, strict=True):
             residual[ln.line_no] -= part
         mall_fen, merchant_fen = funding_split(
@@ -441,6 +509,38 @@ def cumulative_part(total: int, done: int, whole: int) -> int:
     return ratio_round(total, done, whole) if whole else 0
 
 
+def refund_quantities(*, known: Mapping[int, tuple[int, int]], lines: Sequence[RefundLineQty] | None) -> dict[int, int]:
+    """The quantity refunded per line number. `known` maps each discounted line to (quantity, refunded so far);
+    `lines=None` refunds what is still kept. A negative quantity, or more than a known line still has, raises
+    CouponRefundUnknownLineError (lines no redemption touched are passed through: they roll nothing back)."""
+    if lines is None:
+        return {no: q - done for no, (q, done) in known.items() if q > done}
+    wanted: dict[int, int] = {}
+    for item in lines:
+        wanted[item.line_no] = wanted.get(item.line_no, 0) + item.quantity
+    for no, q in wanted.items():
+        if q < 0 or (no in known and known[no][1] + q > known[no][0]):
+            raise CouponRefundUnknownLineError(extra={"line_no": no})
+    return wanted
+
+
+def refund_funding(
+    *, delta_fen: int, refunded_fen: int, refunded_merchant_fen: int, discount_fen: int, merchant_fen: int
+) -> tuple[int, int]:
+    """(mall part, merchant part) of `delta_fen` more rolled back on a redemption: the merchant's cumulative share
+    of what is rolled back after this refund, less what earlier refunds charged it; the mall takes the rest."""
+    merchant_part = cumulative_part(merchant_fen, refunded_fen + delta_fen, discount_fen) - refunded_merchant_fen
+    return delta_fen - merchant_part, merchant_part
+
+
+def sum_by_line(items: Iterable[LineDiscount]) -> tuple[LineDiscount, ...]:
+    """Line amounts added up per line number, in line order."""
+    totals: dict[int, int] = {}
+    for item in items:
+        totals[item.line_no] = totals.get(item.line_no, 0) + item.discount_fen
+    return tuple(LineDiscount(no, fen) for no, fen in sorted(totals.items()))
+
+
 # ------------------------------------------------------------------------------------------------- templates
 
 TEMPLATE_STATUS_FLOW: dict[str, frozenset[str]] = {
@@ -460,8 +560,13 @@ def template_problems(v: Mapping[str, object]) -> list[tuple[str, str]]:
         return int(value) if isinstance(value, int) else 0
 
     kind = v.get("kind")
-    if kind in (CASH_OFF, THRESHOLD, PER_THRESHOLD, SHIPPING) and num("value_fen") <= 0:
+    if kind in (CASH_OFF, THRESHOLD, PER_THRESHOLD, SHIPPING, PER_ITEM) and num("value_fen") <= 0:
         problems.append(("value_fen", "coupon_template.value_required"))
+    if kind == UNIT_PRICE and num("unit_price_fen") <= 0:
+        problems.append(("unit_price_fen", "coupon_template.unit_price_required"))
+    max_units = v.get("max_units")
+    if max_units is not None and (not isinstance(max_units, int) or max_units < 1):
+        problems.append(("max_units", "coupon_template.max_units_invalid"))
     if kind in (THRESHOLD, PER_THRESHOLD) and num("threshold_fen") <= 0:
         problems.append(("threshold_fen", "coupon_template.threshold_required"))
     if kind == THRESHOLD and num("value_fen") > num("threshold_fen") > 0:

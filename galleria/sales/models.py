@@ -8,6 +8,8 @@ from galleria.malls.models import Mall, MallGroup
 from galleria.members.models import Member
 from galleria.merchants.models import Merchant, PosTerminal, Store
 
+from .types import Channel
+
 
 class PaymentMethod(models.TextChoices):
     CASH = "cash", _("Cash")
@@ -38,6 +40,7 @@ class Sale(models.Model):
     occurred_at = models.DateTimeField(_("sold at"), db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     is_offline = models.BooleanField(_("uploaded after the fact"), default=False)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.POS)
     status = models.CharField(_("status"), max_length=20, choices=SaleStatus.choices, default=SaleStatus.COMPLETED)
     total_fen = models.BigIntegerField(_("total"))
     paid_fen = models.BigIntegerField(_("paid with money"))

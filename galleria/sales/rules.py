@@ -1,15 +1,18 @@
-"""Pure basket arithmetic: validation, the money/points split over lines, proportional refunds."""
+"""Pure basket arithmetic: validation, the money/points split over lines, proportional refunds; the accepted window
+of a sale or refund time."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Mapping, Sequence
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from galleria.core.errors import ValidationError
-from galleria.core.money import MAX_AMOUNT_FEN, allocate
+from galleria.core.money import MAX_AMOUNT_FEN, allocate, ratio_round
 
-from .types import LineIn, PaymentIn
+from .types import LineIn, LineRefundShare, PaymentIn, RefundLineIn
 
 MAX_LINES = 200
 MONEY_METHODS = {"cash", "card", "wechat", "alipay", "unionpay", "wallet", "other"}
@@ -93,3 +96,150 @@ def cumulative_share(total: int, part: int, whole: int) -> int:
     if whole <= 0:
         return 0
     return (total * part * 2 + whole) // (2 * whole)
+
+
+def check_sale_time(
+    *,
+    occurred_at: dt.datetime,
+    now: dt.datetime,
+    live_minutes: int,
+    offline_days: int,
+    offline: bool,
+    client_dated: bool = True,
+) -> None:
+    """The accepted window of a sale time (docs/api.md, "Sale times"). A time the client chose (the POS) must lie
+    within `live_minutes` of `now` for a live call, or between `offline_days` back and `live_minutes` ahead for an
+    offline upload: `sale.too_old` / `sale.future`. A time the server chose (`client_dated=False`: imports, the
+    demo) is only refused in the future. Compared as POSIX timestamps, so any representable instant, whatever its
+    offset, is answered without arithmetic on dates that could overflow."""
+    _check_time(
+        occurred_at=occurred_at,
+        now=now,
+        back_seconds=(offline_days * 86400 if offline else live_minutes * 60) if client_dated else None,
+        ahead_seconds=live_minutes * 60,
+        too_old=_("The sale time is too far in the past for this POS to send it."),
+        future=_("The sale time is in the future."),
+        prefix="sale",
+    )
+
+
+def check_refund_time(
+    *,
+    occurred_at: dt.datetime,
+    now: dt.datetime,
+    sale_at: dt.datetime,
+    live_minutes: int,
+    offline_days: int,
+    client_dated: bool = True,
+) -> None:
+    """A refund time sent by the POS: no earlier than the sale, at most `offline_days` back (a refund recorded while
+    the POS was offline) and at most `live_minutes` ahead: `refund.before_sale`, `refund.too_old`, `refund.future`.
+    A time the server chose (`client_dated=False`: service desk, imports, the demo) is only refused in the future
+    or before the sale."""
+    _check_time(
+        occurred_at=occurred_at,
+        now=now,
+        back_seconds=offline_days * 86400 if client_dated else None,
+        ahead_seconds=live_minutes * 60,
+        too_old=_("The refund time is too far in the past for this POS to send it."),
+        future=_("The refund time is in the future."),
+        prefix="refund",
+    )
+    if occurred_at.timestamp() < sale_at.timestamp():
+        message = _("The refund time is before the sale.")
+        raise ValidationError(message, code="refund.before_sale", fields={"occurred_at": message})
+
+
+def _check_time(
+    *,
+    occurred_at: dt.datetime,
+    now: dt.datetime,
+    back_seconds: int | None,
+    ahead_seconds: int,
+    too_old: str | Promise,
+    future: str | Promise,
+    prefix: str,
+) -> None:
+    if occurred_at.utcoffset() is None:
+        message = _("Give the time with its UTC offset, e.g. 2026-11-23T14:05:00+08:00.")
+        raise ValidationError(message, code=f"{prefix}.time_invalid", fields={"occurred_at": message})
+    at, current = occurred_at.timestamp(), now.timestamp()
+    window = {
+        "earliest": None if back_seconds is None else _iso(current - back_seconds),
+        "latest": _iso(current + ahead_seconds),
+    }
+    if at > current + ahead_seconds:
+        raise ValidationError(future, code=f"{prefix}.future", fields={"occurred_at": future}, extra=window)
+    if back_seconds is not None and at < current - back_seconds:
+        raise ValidationError(too_old, code=f"{prefix}.too_old", fields={"occurred_at": too_old}, extra=window)
+
+
+def _iso(timestamp: float) -> str:
+    return dt.datetime.fromtimestamp(int(timestamp), tz=dt.UTC).isoformat()
+
+
+# ------------------------------------------------------------------------------------------- refunds
+
+
+def refund_wanted(*, held: Mapping[int, tuple[int, int]], lines: Sequence[RefundLineIn] | None) -> dict[int, int]:
+    """The quantity to refund per line number. `held` maps each sale line to (quantity, refunded so far);
+    `lines=None` refunds everything still held. Unknown lines and an empty refund are errors; quantities over what
+    is held are checked by `refund_line_share`."""
+    wanted: dict[int, int] = {}
+    if lines is None:
+        wanted = {no: q - done for no, (q, done) in held.items() if q > done}
+    else:
+        for item in lines:
+            if item.line_no not in held:
+                raise ValidationError(
+                    _("No such line on this sale."),
+                    code="refund.line_unknown",
+                    fields={f"lines.{item.line_no}": "unknown"},
+                )
+            wanted[item.line_no] = wanted.get(item.line_no, 0) + item.quantity
+    if not wanted or any(q <= 0 for q in wanted.values()):
+        raise ValidationError(_("Nothing to refund."), code="refund.empty")
+    return wanted
+
+
+def refund_line_share(
+    *,
+    line_no: int,
+    quantity: int,
+    refunded_qty: int,
+    qty: int,
+    amount_fen: int,
+    paid_fen: int,
+    points_earned: int,
+    points_spent: int,
+    clawed_fen: int,
+    clawed_returned_fen: int,
+) -> LineRefundShare:
+    """Refunding `qty` more units of a line (the module docstring of sales.services states the formula): the
+    cumulative share after this refund minus the one before. What an earlier refund's coupon clawback charged to
+    the units still held comes back with them, in proportion."""
+    if refunded_qty + qty > quantity:
+        raise ValidationError(
+            _("Refund quantity is more than what is left on the line."),
+            code="refund.over_quantity",
+            fields={f"lines.{line_no}": str(quantity - refunded_qty)},
+        )
+    after = refunded_qty + qty
+
+    def share(value: int) -> int:
+        return cumulative_share(value, after, quantity) - cumulative_share(value, refunded_qty, quantity)
+
+    held = quantity - refunded_qty
+    clawed_back = ratio_round(clawed_fen - clawed_returned_fen, qty, held) if held else 0
+    return LineRefundShare(
+        amount_fen=share(amount_fen),
+        money_fen=share(paid_fen) + clawed_back,
+        clawed_returned_fen=clawed_back,
+        points_clawback=share(points_earned),
+        points_give_back=share(points_spent),
+    )
+
+
+def refund_payments(money_fen: int, remaining: Sequence[int]) -> list[int]:
+    """Money back by payment method, in proportion to what each method still holds (largest remainder)."""
+    return allocate(money_fen, list(remaining)) if money_fen and sum(remaining) else [0] * len(remaining)

@@ -3,7 +3,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db import models
+from django.utils.translation import pgettext_lazy
+
 from galleria.coupons.types import AppliedDiscount, CouponOption, IssuedCoupon, PromotionOption
+
+
+class Channel(models.TextChoices):
+    """How a sale reached the checkout pipeline (galleria/sales/checkout): every sale records its channel."""
+
+    POS = "pos", pgettext_lazy("sales channel", "POS")
+    COUNTER = "counter", pgettext_lazy("sales channel", "Merchant counter")
+    RECEIPT = "receipt", pgettext_lazy("sales channel", "Receipt photo")
+    PAY_AT_STORE = "pay_at_store", pgettext_lazy("sales channel", "Pay at store")
+    ONLINE = "online", pgettext_lazy("sales channel", "Online order")
+    POINTS_MALL = "points_mall", pgettext_lazy("sales channel", "Points mall")
+    PARKING = "parking", pgettext_lazy("sales channel", "Parking")
 
 
 @dataclass(frozen=True)
@@ -36,6 +51,32 @@ class SaleIn:
     points_to_use: int = 0
     is_offline: bool = False
     coupon_ids: tuple[int, ...] = ()  # the member's coupons to redeem (promotions in force apply by themselves)
+    # occurred_at was chosen by the client (the POS): it must lie in the group's accepted window (sales.rules)
+    client_dated: bool = False
+    channel: str = Channel.POS  # a Channel value: the adapter that brought the sale
+
+
+@dataclass(frozen=True)
+class ChannelTotal:
+    """Sales of one channel in a period (sales.selectors.sales_by_channel)."""
+
+    channel: str
+    sales: int
+    total_fen: int
+    discount_fen: int
+    paid_fen: int
+    refunded_fen: int
+
+
+@dataclass(frozen=True)
+class LineRefundShare:
+    """What refunding some units of one sale line gives back (sales.rules.refund_line_share)."""
+
+    amount_fen: int  # line value (money + points value)
+    money_fen: int  # money, including what an earlier coupon clawback charged to these units
+    clawed_returned_fen: int  # of which: earlier clawback given back
+    points_clawback: int  # points earned on these units, to take back
+    points_give_back: int  # points spent on these units, to return
 
 
 @dataclass(frozen=True)
@@ -63,6 +104,7 @@ class Quote:
     promotions: tuple[PromotionOption, ...] = ()
     best_coupon_ids: tuple[int, ...] = ()
     order_of_application: tuple[str, ...] = ()
+    line_discounts: tuple[int, ...] = ()  # the discount of each line, in line order (what the sale records)
 
 
 @dataclass(frozen=True)

@@ -34,12 +34,15 @@ from ..models import (
     RedemptionStatus,
 )
 from ..types import (
+    Applied,
     AppliedDiscount,
     BasketLine,
+    Evaluation,
     LineDiscount,
     OfferSpec,
     RedemptionState,
     RefundLineQty,
+    RefundOutcome,
     SaleDiscounts,
     SaleRefundDiscounts,
 )
@@ -73,6 +76,131 @@ def _applied(r: CouponRedemption, name: str) -> AppliedDiscount:
     )
 
 
+def _chosen_specs(
+    *,
+    ids: Sequence[int],
+    merchant: Merchant,
+    member_id: int | None,
+    occurred_at: dt.datetime,
+    channel: str,
+    token: str | None,
+) -> tuple[list[OfferSpec], dict[str, Coupon]]:
+    """Lock the chosen coupons in primary-key order and re-validate them; their offers and key → coupon."""
+    specs: list[OfferSpec] = []
+    coupons: dict[str, Coupon] = {}
+    if not ids:
+        return specs, coupons
+    locked = lock_rows(Coupon.objects.filter(pk__in=ids, mall_group_id=merchant.mall.group_id))
+    if len(locked) != len(ids):
+        raise exceptions.CouponNotFoundError(extra={"coupon_ids": sorted(set(ids) - {c.pk for c in locked})})
+    templates = selectors.templates_by_id(
+        mall_group_id=merchant.mall.group_id, ids=[c.template_id for c in locked], token=token
+    )
+    for c in locked:
+        t = templates[c.template_id]
+        reason = selectors.coupon_problem(
+            coupon=c,
+            template=t,
+            merchant=merchant,
+            at=occurred_at,
+            tz_name=merchant.mall.timezone,
+            channel=channel,
+            member_id=member_id,
+        )
+        if not reason and t.kind in rules.STANDALONE_KINDS:
+            reason = rules.STANDALONE
+        if reason:
+            raise error_for(reason, coupon_id=c.pk)
+        spec = selectors.template_spec(t, c)
+        specs.append(spec)
+        coupons[spec.key] = c
+    return specs, coupons
+
+
+def _promotions(
+    *,
+    merchant: Merchant,
+    member_id: int | None,
+    at: dt.datetime,
+    channel: str,
+    token: str | None,
+    tier: tuple[int, int] | None,
+) -> list[OfferSpec]:
+    """The promotions in force for this member here and now, one offer per key."""
+    found = selectors.promotions_for(
+        merchant=merchant,
+        member_id=member_id,
+        at=at,
+        channel=channel,
+        tz_name=merchant.mall.timezone,
+        token=token,
+        tier=tier,
+    )
+    return list({p.key: p for p in found}.values())
+
+
+def _redemption_row(
+    a: Applied,
+    coupon: Coupon | None,
+    *,
+    merchant: Merchant,
+    member_id: int | None,
+    sale_id: int | None,
+    occurred_at: dt.datetime,
+) -> CouponRedemption:
+    return CouponRedemption(
+        mall_group_id=merchant.mall.group_id,
+        coupon=coupon,
+        promotion_id=int(a.key.split(":")[1]) if a.key.startswith("promotion:") else None,
+        template_id=coupon.template_id if coupon else None,
+        member_id=member_id,
+        merchant=merchant,
+        sale_id=sale_id,
+        kind=a.kind,
+        redeemed_at=occurred_at,
+        discount_fen=a.discount_fen,
+        mall_fen=a.mall_fen,
+        merchant_fen=a.merchant_fen,
+        lines=[
+            {
+                "line_no": ln.line_no,
+                "quantity": ln.quantity,
+                "basis_fen": ln.basis_fen,
+                "discount_fen": ln.discount_fen,
+                "refunded_qty": 0,
+                "rolled_back_fen": 0,
+            }
+            for ln in a.lines
+        ],
+        explanation=a.explanation,
+    )
+
+
+def _record(
+    best: Evaluation,
+    coupons: Mapping[str, Coupon],
+    *,
+    merchant: Merchant,
+    member_id: int | None,
+    sale_id: int | None,
+    occurred_at: dt.datetime,
+) -> tuple[AppliedDiscount, ...]:
+    """One redemption per applied coupon or promotion (one INSERT); the coupons used are marked so (one UPDATE)."""
+    rows = [
+        _redemption_row(
+            a, coupons.get(a.key), merchant=merchant, member_id=member_id, sale_id=sale_id, occurred_at=occurred_at
+        )
+        for a in best.applied
+    ]
+    created = CouponRedemption.objects.bulk_create(rows)
+    if coupons:
+        Coupon.objects.filter(pk__in=[c.pk for c in coupons.values()]).update(
+            status=CouponStatus.USED, used_at=occurred_at
+        )
+    names = [str(a.explanation.get("name", "")) for a in best.applied]
+    return tuple(_applied(r, n) for r, n in zip(created, names, strict=True))
+
+
 def coupons_redeem_for_sale_in_tx(
     *,
     sale_id: int | None,
@@ -104,105 +232,25 @@ def coupons_redeem_for_sale_in_tx(
     ids = sorted(set(coupon_ids))
     if ids and member_id is None:
         raise exceptions.CouponWrongMemberError()
-    tz_name = merchant.mall.timezone
-    specs: list[OfferSpec] = []
-    coupons: dict[str, Coupon] = {}
-    templates: dict[int, CouponTemplate] = {}
-    if ids:
-        locked = lock_rows(Coupon.objects.filter(pk__in=ids, mall_group_id=merchant.mall.group_id))
-        if len(locked) != len(ids):
-            raise exceptions.CouponNotFoundError(extra={"coupon_ids": sorted(set(ids) - {c.pk for c in locked})})
-        templates = selectors.templates_by_id(
-            mall_group_id=merchant.mall.group_id, ids=[c.template_id for c in locked], token=token
-        )
-        for c in locked:
-            t = templates[c.template_id]
-            reason = selectors.coupon_problem(
-                coupon=c,
-                template=t,
-                merchant=merchant,
-                at=occurred_at,
-                tz_name=tz_name,
-                channel=channel,
-                member_id=member_id,
-            )
-            if not reason and t.kind in rules.STANDALONE_KINDS:
-                reason = rules.STANDALONE
-            if reason:
-                raise error_for(reason, coupon_id=c.pk)
-            spec = selectors.template_spec(t, c)
-            specs.append(spec)
-            coupons[spec.key] = c
-    promos: dict[str, OfferSpec] = {}
-    if apply_promotions:
-        promos = {
-            p.key: p
-            for p in selectors.promotions_for(
-                merchant=merchant,
-                member_id=member_id,
-                at=occurred_at,
-                channel=channel,
-                tz_name=tz_name,
-                token=token,
-                tier=tier,
-            )
-        }
-    if not specs and not promos:
-        return SaleDiscounts(
-            total_discount_fen=0,
-            line_discounts=tuple(LineDiscount(ln.line_no, 0) for ln in lines),
-            applied=(),
-            order=rules.ORDER_OF_APPLICATION,
-        )
-    best = rules.best_combination(
-        lines, [*specs, *promos.values()], required_keys=list(coupons), max_coupons=max_coupons
+    specs, coupons = _chosen_specs(
+        ids=ids, merchant=merchant, member_id=member_id, occurred_at=occurred_at, channel=channel, token=token
     )
+    promos: list[OfferSpec] = []
+    if apply_promotions:
+        promos = _promotions(
+            merchant=merchant, member_id=member_id, at=occurred_at, channel=channel, token=token, tier=tier
+        )
+    if not specs and not promos:
+        return SaleDiscounts(0, tuple(LineDiscount(ln.line_no, 0) for ln in lines), (), rules.ORDER_OF_APPLICATION)
+    best = rules.best_combination(lines, [*specs, *promos], required_keys=list(coupons), max_coupons=max_coupons)
     for key, reason in best.unmet:
         if key in coupons:
             raise error_for(reason, coupon_id=coupons[key].pk)
-    rows = []
-    names: list[str] = []
-    for a in best.applied:
-        coupon = coupons.get(a.key)
-        promotion_id = int(a.key.split(":")[1]) if a.key.startswith("promotion:") else None
-        rows.append(
-            CouponRedemption(
-                mall_group_id=merchant.mall.group_id,
-                coupon=coupon,
-                promotion_id=promotion_id,
-                template_id=coupon.template_id if coupon else None,
-                member_id=member_id,
-                merchant=merchant,
-                sale_id=sale_id,
-                kind=a.kind,
-                redeemed_at=occurred_at,
-                discount_fen=a.discount_fen,
-                mall_fen=a.mall_fen,
-                merchant_fen=a.merchant_fen,
-                lines=[
-                    {
-                        "line_no": ln.line_no,
-                        "quantity": ln.quantity,
-                        "basis_fen": ln.basis_fen,
-                        "discount_fen": ln.discount_fen,
-                        "refunded_qty": 0,
-                        "rolled_back_fen": 0,
-                    }
-                    for ln in a.lines
-                ],
-                explanation=a.explanation,
-            )
-        )
-        names.append(str(a.explanation.get("name", "")))
-    created = CouponRedemption.objects.bulk_create(rows)
-    if coupons:
-        Coupon.objects.filter(pk__in=[c.pk for c in coupons.values()]).update(
-            status=CouponStatus.USED, used_at=occurred_at
-        )
+    applied = _record(best, coupons, merchant=merchant, member_id=member_id, sale_id=sale_id, occurred_at=occurred_at)
     return SaleDiscounts(
         total_discount_fen=best.total_discount_fen,
         line_discounts=best.line_discounts,
-        applied=tuple(_applied(r, n) for r, n in zip(created, names, strict=True)),
+        applied=applied,
         order=best.order,
     )
 
@@ -221,6 +269,126 @@ def _state(r: CouponRedemption, spec: OfferSpec) -> RedemptionState:
         discount_fen=r.discount_fen,
         rolled_back_fen=r.refunded_fen,
         lines=tuple({k: int(v) for k, v in ln.items()} for ln in r.lines),
+    )
+
+
+def _recorded_lines(done: Sequence[RedemptionRefund], field: str) -> tuple[LineDiscount, ...]:
+    return rules.sum_by_line(
+        LineDiscount(int(ln["line_no"]), int(ln[field])) for d in done for ln in d.lines if field in ln
+    )
+
+
+def _replayed(done: Sequence[RedemptionRefund]) -> SaleRefundDiscounts:
+    """The result a refund key already recorded (the same key again returns it)."""
+    rb = sum(d.rolled_back_fen for d in done)
+    cb = sum(d.clawback_fen for d in done)
+    return SaleRefundDiscounts(
+        rolled_back_fen=rb,
+        clawback_fen=cb,
+        deduct_fen=rb + cb,
+        line_rollbacks=_recorded_lines(done, "discount_fen"),
+        restored_coupon_ids=tuple(
+            d.redemption.coupon_id for d in done if d.coupon_restored and d.redemption.coupon_id is not None
+        ),
+        mall_fen=sum(d.mall_fen for d in done),
+        merchant_fen=sum(d.merchant_fen for d in done),
+        line_clawbacks=tuple(ld for ld in _recorded_lines(done, "clawback_fen") if ld.discount_fen),
+    )
+
+
+def _offers(
+    redemptions: Sequence[CouponRedemption],
+) -> tuple[dict[int, CouponTemplate], dict[int, Promotion]]:
+    """The templates of the coupons redeemed and the promotions applied (two queries at most)."""
+    templates = {
+        t.pk: t for t in CouponTemplate.objects.filter(pk__in={r.template_id for r in redemptions if r.template_id})
+    }
+    promotions = {
+        p.pk: p for p in Promotion.objects.filter(pk__in={r.promotion_id for r in redemptions if r.promotion_id})
+    }
+    return templates, promotions
+
+
+def _spec(
+    r: CouponRedemption, templates: Mapping[int, CouponTemplate], promotions: Mapping[int, Promotion]
+) -> OfferSpec:
+    """A redemption's offer; only the kind and the condition matter for a rollback (a tier discount's rate is
+    irrelevant, never None)."""
+    if r.coupon_id is not None:
+        return selectors.template_spec(templates[r.template_id or 0])
+    spec = selectors.promotion_spec(promotions[r.promotion_id or 0], tier_discount_bp=1)
+    assert spec is not None
+    return spec
+
+
+def _restore_coupon(r: CouponRedemption, template: CouponTemplate | None, *, at: dt.datetime) -> bool:
+    """A coupon whose every discounted line came back returns to its member, if its template says so and it is
+    still valid."""
+    if r.coupon_id is None or template is None or not template.restore_on_refund:
+        return False
+    coupon = lock_rows(Coupon.objects.filter(pk=r.coupon_id))[0]
+    if coupon.status != CouponStatus.USED or coupon.valid_until <= at:
+        return False
+    coupon.status = CouponStatus.AVAILABLE
+    coupon.used_at = None
+    coupon.save(update_fields=["status", "used_at"])
+    return True
+
+
+def _roll_back(
+    r: CouponRedemption,
+    spec: OfferSpec,
+    template: CouponTemplate | None,
+    *,
+    wanted: Mapping[int, int],
+    refund_key: str,
+    at: dt.datetime,
+) -> tuple[RefundOutcome, RedemptionRefund]:
+    """Roll one redemption back (pure rule), save it, and the record of this refund for it (not yet saved)."""
+    outcome = rules.refund_rollback(state=_state(r, spec), refund_qty=wanted)
+    delta = outcome.rolled_back_fen + outcome.clawback_fen
+    mall_part, merchant_part = rules.refund_funding(
+        delta_fen=delta,
+        refunded_fen=r.refunded_fen,
+        refunded_merchant_fen=r.refunded_merchant_fen,
+        discount_fen=r.discount_fen,
+        merchant_fen=r.merchant_fen,
+    )
+    r.lines = [dict(ln) for ln in outcome.lines]
+    r.refunded_fen += delta
+    r.refunded_merchant_fen += merchant_part
+    r.refunded_mall_fen += mall_part
+    restored = False
+    if outcome.fully_returned:
+        r.status = RedemptionStatus.REVERSED
+        restored = _restore_coupon(r, template, at=at)
+    r.save(update_fields=["lines", "refunded_fen", "refunded_merchant_fen", "refunded_mall_fen", "status"])
+    record = RedemptionRefund(
+        redemption=r,
+        refund_key=refund_key[:100],
+        rolled_back_fen=outcome.rolled_back_fen,
+        clawback_fen=outcome.clawback_fen,
+        mall_fen=mall_part,
+        merchant_fen=merchant_part,
+        lines=[{"line_no": ld.line_no, "discount_fen": ld.discount_fen} for ld in outcome.line_rollbacks]
+        + [{"line_no": ld.line_no, "clawback_fen": ld.discount_fen} for ld in outcome.line_clawbacks],
+        coupon_restored=restored,
+    )
+    return outcome, record
+
+
+def _refund_total(outcomes: Sequence[RefundOutcome], records: Sequence[RedemptionRefund]) -> SaleRefundDiscounts:
+    rb = sum(o.rolled_back_fen for o in outcomes)
+    cb = sum(o.clawback_fen for o in outcomes)
+    return SaleRefundDiscounts(
+        rolled_back_fen=rb,
+        clawback_fen=cb,
+        deduct_fen=rb + cb,
+        line_rollbacks=rules.sum_by_line(ld for o in outcomes for ld in o.line_rollbacks),
+        restored_coupon_ids=tuple(rec.redemption.coupon_id or 0 for rec in records if rec.coupon_restored),
+        mall_fen=sum(rec.mall_fen for rec in records),
+        merchant_fen=sum(rec.merchant_fen for rec in records),
+        line_clawbacks=rules.sum_by_line(ld for o in outcomes for ld in o.line_clawbacks),
     )
 
 
@@ -244,118 +412,73 @@ def coupons_refund_for_sale_in_tx(
         return SaleRefundDiscounts(0, 0, 0, (), (), 0, 0)
     done = list(RedemptionRefund.objects.filter(redemption__in=redemptions, refund_key=refund_key))
     if done:
-        rb = sum(d.rolled_back_fen for d in done)
-        cb = sum(d.clawback_fen for d in done)
-        per_line: dict[int, int] = {}
-        claws: dict[int, int] = {}
-        for d in done:
-            for ln in d.lines:
-                no = int(ln["line_no"])
-                if "discount_fen" in ln:
-                    per_line[no] = per_line.get(no, 0) + int(ln["discount_fen"])
-                if "clawback_fen" in ln:
-                    claws[no] = claws.get(no, 0) + int(ln["clawback_fen"])
-        return SaleRefundDiscounts(
-            rolled_back_fen=rb,
-            clawback_fen=cb,
-            deduct_fen=rb + cb,
-            line_rollbacks=tuple(LineDiscount(k, v) for k, v in sorted(per_line.items())),
-            restored_coupon_ids=tuple(
-                d.redemption.coupon_id for d in done if d.coupon_restored and d.redemption.coupon_id is not None
-            ),
-            mall_fen=sum(d.mall_fen for d in done),
-            merchant_fen=sum(d.merchant_fen for d in done),
-            line_clawbacks=tuple(LineDiscount(k, v) for k, v in sorted(claws.items()) if v),
-        )
-    templates = {
-        t.pk: t for t in CouponTemplate.objects.filter(pk__in={r.template_id for r in redemptions if r.template_id})
-    }
-    promotions = {
-        p.pk: p for p in Promotion.objects.filter(pk__in={r.promotion_id for r in redemptions if r.promotion_id})
-    }
+        return _replayed(done)
+    templates, promotions = _offers(redemptions)
     # quantities: the sale's own line quantities are in every redemption that touched the line
-    known: dict[int, tuple[int, int]] = {}
-    for r in redemptions:
-        for ln in r.lines:
-            known[int(ln["line_no"])] = (int(ln["quantity"]), int(ln["refunded_qty"]))
-    if lines is None:
-        wanted = {no: q - done_q for no, (q, done_q) in known.items() if q > done_q}
-    else:
-        wanted = {}
-        for item in lines:
-            wanted[item.line_no] = wanted.get(item.line_no, 0) + item.quantity
-        for no, q in wanted.items():
-            if q < 0 or (no in known and known[no][1] + q > known[no][0]):
-                raise exceptions.CouponRefundUnknownLineError(extra={"line_no": no})
-    total_rb = total_cb = total_mall = total_merchant = 0
-    per_line_total: dict[int, int] = {}
-    claw_total: dict[int, int] = {}
-    restored: list[int] = []
-    records = []
+    known = {int(ln["line_no"]): (int(ln["quantity"]), int(ln["refunded_qty"])) for r in redemptions for ln in r.lines}
+    wanted = rules.refund_quantities(known=known, lines=lines)
+    outcomes: list[RefundOutcome] = []
+    records: list[RedemptionRefund] = []
     for r in redemptions:
         if r.status != RedemptionStatus.ACTIVE or not any(wanted.get(int(ln["line_no"])) for ln in r.lines):
             continue
-        if r.coupon_id is not None:
-            spec = selectors.template_spec(templates[r.template_id or 0])
-        else:
-            # only the kind and the condition matter here; a tier discount's rate is irrelevant (never None)
-            promo_spec = selectors.promotion_spec(promotions[r.promotion_id or 0], tier_discount_bp=1)
-            assert promo_spec is not None
-            spec = promo_spec
-        outcome = rules.refund_rollback(state=_state(r, spec), refund_qty=wanted)
-        delta = outcome.rolled_back_fen + outcome.clawback_fen
-        new_refunded = r.refunded_fen + delta
-        merchant_cum = rules.cumulative_part(r.merchant_fen, new_refunded, r.discount_fen)
-        merchant_part = merchant_cum - r.refunded_merchant_fen
-        mall_part = delta - merchant_part
-        r.lines = [dict(ln) for ln in outcome.lines]
-        r.refunded_fen = new_refunded
-        r.refunded_merchant_fen += merchant_part
-        r.refunded_mall_fen += mall_part
-        was_restored = False
-        if outcome.fully_returned:
-            r.status = RedemptionStatus.REVERSED
-            if r.coupon_id is not None and templates[r.template_id or 0].restore_on_refund:
-                coupon = lock_rows(Coupon.objects.filter(pk=r.coupon_id))[0]
-                if coupon.status == CouponStatus.USED and coupon.valid_until > occurred_at:
-                    coupon.status = CouponStatus.AVAILABLE
-                    coupon.used_at = None
-                    coupon.save(update_fields=["status", "used_at"])
-                    restored.append(coupon.pk)
-                    was_restored = True
-        r.save(update_fields=["lines", "refunded_fen", "refunded_merchant_fen", "refunded_mall_fen", "status"])
-        records.append(
-            RedemptionRefund(
-                redemption=r,
-                refund_key=refund_key[:100],
-                rolled_back_fen=outcome.rolled_back_fen,
-                clawback_fen=outcome.clawback_fen,
-                mall_fen=mall_part,
-                merchant_fen=merchant_part,
-                lines=[{"line_no": ld.line_no, "discount_fen": ld.discount_fen} for ld in outcome.line_rollbacks]
-                + [{"line_no": ld.line_no, "clawback_fen": ld.discount_fen} for ld in outcome.line_clawbacks],
-                coupon_restored=was_restored,
-            )
-        )
-        total_rb += outcome.rolled_back_fen
-        total_cb += outcome.clawback_fen
-        total_mall += mall_part
-        total_merchant += merchant_part
-        for ld in outcome.line_rollbacks:
-            per_line_total[ld.line_no] = per_line_total.get(ld.line_no, 0) + ld.discount_fen
-        for ld in outcome.line_clawbacks:
-            claw_total[ld.line_no] = claw_total.get(ld.line_no, 0) + ld.discount_fen
+        template = templates.get(r.template_id) if r.template_id else None
+        spec = _spec(r, templates, promotions)
+        outcome, record = _roll_back(r, spec, template, wanted=wanted, refund_key=refund_key, at=occurred_at)
+        outcomes.append(outcome)
+        records.append(record)
     RedemptionRefund.objects.bulk_create(records)
-    return SaleRefundDiscounts(
-        rolled_back_fen=total_rb,
-        clawback_fen=total_cb,
-        deduct_fen=total_rb + total_cb,
-        line_rollbacks=tuple(LineDiscount(k, v) for k, v in sorted(per_line_total.items())),
-        restored_coupon_ids=tuple(restored),
-        mall_fen=total_mall,
-        merchant_fen=total_merchant,
-        line_clawbacks=tuple(LineDiscount(k, v) for k, v in sorted(claw_total.items())),
+    return _refund_total(outcomes, records)
+
+
+def _standalone_record(
+    coupon: Coupon,
+    template: CouponTemplate,
+    *,
+    merchant: Merchant | None,
+    actor: Actor,
+    idempotency_key: str,
+    at: dt.datetime,
+) -> CouponRedemption:
+    """Record a standalone redemption at the template's value (split by funder), mark the coupon used, audit."""
+    mall_group_id = coupon.mall_group_id
+    merchant_id = merchant.pk if merchant is not None else None
+    mall_fen, merchant_fen = rules.funding_split(
+        discount_fen=template.value_fen, funder=template.funder, merchant_share_bp=template.merchant_share_bp
     )
+    redemption = CouponRedemption.objects.create(
+        mall_group_id=mall_group_id,
+        coupon=coupon,
+        template=template,
+        member_id=coupon.member_id,
+        merchant=merchant,
+        kind=template.kind,
+        redeemed_at=at,
+        discount_fen=template.value_fen,
+        mall_fen=mall_fen,
+        merchant_fen=merchant_fen,
+        explanation={
+            "name": template.name,
+            "kind": template.kind,
+            "exchange_item": template.exchange_item,
+            "parking_hours": template.parking_hours,
+        },
+        actor_label=actor.label[:100],
+        idempotency_key=idempotency_key[:100],
+    )
+    coupon.status = CouponStatus.USED
+    coupon.used_at = at
+    coupon.save(update_fields=["status", "used_at"])
+    audit_record(
+        actor=actor,
+        action="coupon.redeem",
+        target_type="coupon",
+        target_id=coupon.pk,
+        target_label=coupon.code,
+        mall_group_id=mall_group_id,
+        changes={"status": ["available", "used"], "merchant": [None, str(merchant_id)]},
+    )
+    return redemption
 
 
 def coupon_redeem_standalone_in_tx(
@@ -397,40 +520,8 @@ def coupon_redeem_standalone_in_tx(
         )
         if reason:
             raise error_for(reason, coupon_id=coupon.pk)
-        mall_fen, merchant_fen = rules.funding_split(
-            discount_fen=template.value_fen, funder=template.funder, merchant_share_bp=template.merchant_share_bp
-        )
-        redemption = CouponRedemption.objects.create(
-            mall_group_id=mall_group_id,
-            coupon=coupon,
-            template=template,
-            member_id=coupon.member_id,
-            merchant=merchant,
-            kind=template.kind,
-            redeemed_at=at,
-            discount_fen=template.value_fen,
-            mall_fen=mall_fen,
-            merchant_fen=merchant_fen,
-            explanation={
-                "name": template.name,
-                "kind": template.kind,
-                "exchange_item": template.exchange_item,
-                "parking_hours": template.parking_hours,
-            },
-            actor_label=actor.label[:100],
-            idempotency_key=idempotency_key[:100],
-        )
-        coupon.status = CouponStatus.USED
-        coupon.used_at = at
-        coupon.save(update_fields=["status", "used_at"])
-        audit_record(
-            actor=actor,
-            action="coupon.redeem",
-            target_type="coupon",
-            target_id=coupon.pk,
-            target_label=coupon.code,
-            mall_group_id=mall_group_id,
-            changes={"status": ["available", "used"], "merchant": [None, str(merchant_id)]},
+        redemption = _standalone_record(
+            coupon, template, merchant=merchant, actor=actor, idempotency_key=idempotency_key, at=at
         )
         return _applied(redemption, template.name)
 

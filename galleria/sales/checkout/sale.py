@@ -1,0 +1,117 @@
+"""The sale: resolve -> lock -> price -> persist -> post, in the caller's transaction.
+
+`checkout_sale_in_tx` is the one entry every channel adapter calls with a `SaleIn` (its `channel` says which
+adapter); sales.services.sale_commit_in_tx is this function under its old name. The coupons step sits between lock
+and price: coupons_redeem_for_sale_in_tx locks the chosen coupons (after the accounts and tier row), evaluates them
+with the promotions in force through galleria/coupons/rules.py — the evaluation the quote runs too — and records the
+redemptions; pricing then reads that evaluation like the quote reads its own."""
+
+from __future__ import annotations
+
+from galleria.audit.types import Actor
+from galleria.coupons import services as coupon_services
+from galleria.coupons.types import SaleDiscounts
+from galleria.merchants.models import Merchant, Store
+from galleria.points import selectors as points_selectors
+from galleria.points.models import PointsPolicy
+from galleria.points.types import EarnConfig
+
+from ..types import SaleIn, SaleResult
+from .lock import lock_buyer
+from .persist import persist_sale
+from .post import post_sale
+from .pricing import basket_lines, discounts_of, price
+from .resolve import resolve_sale
+from .types import Buyer, CheckoutContext
+
+
+def _redeem(ctx: CheckoutContext, buyer: Buyer) -> SaleDiscounts:
+    """The chosen coupons and the promotions in force, in the documented order; without either this costs no
+    query (promotions come from the configuration cache)."""
+    tier = buyer.tier
+    assert tier is not None
+    return coupon_services.coupons_redeem_for_sale_in_tx(
+        sale_id=None,
+        merchant=ctx.merchant,
+        member_id=buyer.member_id,
+        lines=basket_lines(ctx.data.lines),
+        coupon_ids=ctx.data.coupon_ids,
+        occurred_at=ctx.data.occurred_at,
+        token=ctx.token,
+        tier=(tier.rank, tier.discount_bp),
+    )
+
+
+def earn_inputs(
+    ctx: CheckoutContext, buyer: Buyer, policy: PointsPolicy, *, quote: bool = False
+) -> tuple[EarnConfig | None, int]:
+    """The earn configuration for the member at the sale's time and what already counts toward the daily cap
+    (per day of the sale and per day of crediting: a backdated sale). None for a sale without a member."""
+    member_id = buyer.member_id
+    if member_id is None and not quote:
+        return None, 0
+    earn = points_selectors.earn_config(
+        policy=policy,
+        merchant=ctx.merchant,
+        member_id=member_id,
+        at=ctx.data.occurred_at,
+        tz_name=ctx.tz_name,
+        token=ctx.token,
+        tier=buyer.tier,
+    )
+    earned_today = 0
+    if member_id is not None and earn.daily_cap is not None:
+        earned_today = points_selectors.earned_toward_daily_cap(
+            member_id=member_id,
+            at=ctx.data.occurred_at,
+            now=ctx.now,
+            tz_name=ctx.tz_name,
+            lookback_days=ctx.merchant.mall.group.sale_offline_window_days + 1,
+        )
+    return earn, earned_today
+
+
+def checkout_sale_in_tx(
+    *, data: SaleIn, actor: Actor, merchant: Merchant | None = None, store: Store | None = None
+) -> SaleResult:
+    """Commit a sale. `merchant` and `store` may be passed already loaded (with mall and group, and a current
+    config token), as the POS API has them from the terminal's key; otherwise they are read."""
+    ctx = resolve_sale(data=data, actor=actor, merchant=merchant, store=store)
+    buyer = lock_buyer(ctx)
+    policy = points_selectors.policy_get(mall_group_id=ctx.group_id, token=ctx.token)
+    discounts = _redeem(ctx, buyer)
+    earn, earned_today = earn_inputs(ctx, buyer, policy)
+    account = buyer.points_account
+    priced = price(
+        lines=data.lines,
+        total_fen=ctx.total_fen,
+        discounts=discounts_of(discounts),
+        points_to_use=data.points_to_use,
+        balance=(account.balance or 0) if account is not None else 0,
+        redeem=points_selectors.redeem_config(policy=policy),
+        payments=data.payments,
+        earn=earn,
+        earned_today=earned_today,
+    )
+    sale_id = persist_sale(ctx, member_id=buyer.member_id, priced=priced)
+    if discounts.applied:
+        coupon_services.coupons_attach_sale_in_tx(
+            redemption_ids=[a.redemption_id for a in discounts.applied if a.redemption_id is not None],
+            sale_id=sale_id,
+        )
+    posted = None
+    if earn is not None:
+        posted = post_sale(ctx, buyer, priced, sale_id=sale_id, policy=policy, earn=earn)
+    return SaleResult(
+        sale_id=sale_id,
+        member_id=buyer.member_id,
+        member_joined=ctx.joined,
+        points_earned=priced.points_earned,
+        points_used=data.points_to_use,
+        points_balance=account.balance if account is not None else None,
+        explanation=priced.explanation,
+        tier_upgraded_to=posted.tier_change.to_level.code if posted and posted.tier_change else None,
+        discount_fen=priced.discount_fen,
+        applied=discounts.applied,
+        coupons_issued=posted.issued if posted else (),
+    )
