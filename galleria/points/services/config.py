@@ -7,9 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from galleria.audit.services import audited_save
 from galleria.audit.types import Actor
+from galleria.core.errors import ValidationError
 from galleria.core.locking import lock_one, lock_rows
 
 from ..models import BehaviourRule, EarnRule, PointsCampaign, PointsPolicy
@@ -63,6 +65,14 @@ def points_policy_save(*, mall_group_id: int, values: Mapping[str, Any], actor: 
     with transaction.atomic(durable=True):
         rows = lock_rows(PointsPolicy.objects.filter(mall_group_id=mall_group_id))
         policy = rows[0] if rows else PointsPolicy(mall_group_id=mall_group_id)
+        rate = int(values.get("redeem_points_per_yuan") or policy.redeem_points_per_yuan)
+        multiple = int(values.get("redeem_multiple") or policy.redeem_multiple)
+        if (multiple * 100) % rate:  # the console form says the same inline; this holds for every other caller
+            raise ValidationError(
+                _("A multiple of points used as payment must be worth whole fen."),
+                code="points.policy_multiple_not_whole_fen",
+                fields={"redeem_multiple": str(multiple)},
+            )
         return audited_save(
             obj=policy,
             values=values,
