@@ -36,6 +36,7 @@ class Options:
     out: Path
     seed: int
     rounds: int = 1  # >1: minimal, quote and sale interleaved in rounds against both servers (drift-proof ratios)
+    capture_only: bool = False  # no load: the statements of the captured requests only
 
 
 def log(msg: str) -> None:

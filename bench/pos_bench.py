@@ -122,6 +122,11 @@ def parse_args(argv: list[str] | None = None) -> Options:
         help="run minimal, quote and sale N times in turn against both servers, --duration each (ratios that a drift"
         " of the shared host's speed cannot bias; default 1: one phase after the other)",
     )
+    p.add_argument(
+        "--capture-only",
+        action="store_true",
+        help="no load: prepare the database and print the SQL of the captured requests (seconds, for before/after)",
+    )
     a = p.parse_args(argv)
     if a.pg_host not in LOOPBACK:
         p.error("the benchmark runs on loopback only (--pg-host 127.0.0.1)")
@@ -148,6 +153,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         prime=a.prime,
         keep=a.keep,
         profile=a.profile,
+        capture_only=a.capture_only,
         profile_duration=min(60.0, a.profile_duration),
         wait_quiet=min(600.0, a.wait_quiet),
         settings=a.settings,
@@ -525,7 +531,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{facts['postgres']['server_version']}; {opts.clients} clients, {opts.workers} sync workers, "
         f"{opts.warmup:g} s warm-up + {opts.duration:g} s per phase"
     )
-    facts["busy_at_start"] = wait_for_quiet(opts.wait_quiet)
+    facts["busy_at_start"] = 0.0 if opts.capture_only else wait_for_quiet(opts.wait_quiet)
     phases: dict[str, PhaseResult] = {}
     captured: dict[str, Any] = {}
     profile: dict[str, Any] = {}
@@ -543,6 +549,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         load = PosLoad(fixture.keys, fixture.cards)
 
+        if opts.capture_only:
+            captured = capture_queries(keys=fixture.keys, mall_id=fixture.mall_id)
+            print_queries(captured)
+            return 0
         if not opts.skip_pgbench:
             log(f"baseline (a): pgbench -i -s {opts.pgbench_scale}, then TPC-B -c {opts.clients} …")
             phases["pgbench"] = run_pgbench(opts, db_sampler, workdir)

@@ -37,6 +37,12 @@ def main() -> None:
     parser.add_argument(
         "--explain", action="store_true", help="log EXPLAIN ANALYZE (with trigger times) of one sale to the PG log"
     )
+    parser.add_argument(
+        "--ab-sql",
+        action="append",
+        default=[],
+        help="an A/B variant: SQL run on the fresh database before the phases (e.g. dropping an index); repeatable",
+    )
     args = parser.parse_args()
 
     import django
@@ -63,6 +69,9 @@ def main() -> None:
 
         with connection.cursor() as cur:
             for statement in BASELINE_SQL:
+                cur.execute(statement)
+        with connection.cursor() as cur:
+            for statement in args.ab_sql:
                 cur.execute(statement)
         world = build_world()
         tier_ladder_ensure_default(mall_group_id=world.group.pk)

@@ -44,14 +44,42 @@ def _site(root: str) -> str:
     frame = sys._getframe(2)
     while frame is not None and len(frames) < 2:
         filename = frame.f_code.co_filename
-        if filename.startswith(root):
+        if filename.startswith(root) and not filename.endswith(os.sep + os.path.join("core", "sql.py")):
             frames.append(f"{filename[len(root) :]}:{frame.f_lineno} {frame.f_code.co_name}")
         frame = frame.f_back  # type: ignore[assignment]
     return " ← ".join(frames) or "(django)"
 
 
+def _prepared_texts() -> dict[str, str]:
+    """name -> SQL of the statements core.sql has PREPAREd on this connection (to name an EXECUTE's table)."""
+    from django.db import connection
+
+    from galleria.core import sql as core_sql
+
+    raw = connection.connection
+    names = core_sql._prepared.get(raw, {}) if raw is not None else {}
+    return {name: text for text, name in names.items()}
+
+
+def _described(statement: str, prepared: dict[str, str]) -> tuple[str, str]:
+    """(kind, table) of a statement; an EXECUTE is described by the statement it runs."""
+    match = re.match(r"\s*EXECUTE\s+(\w+)", statement)
+    if match and match.group(1) in prepared:
+        text = prepared[match.group(1)]
+        table = TABLE_RE.search(text)
+        return f"EXECUTE {statement_kind(text)}", table.group(1) if table else ""
+    table = TABLE_RE.search(statement)
+    return statement_kind(statement), table.group(1) if table else ""
+
+
+def _new_phone(rng: random.Random) -> str:
+    return f"139{rng.randrange(10**8):08d}"
+
+
 def capture_queries(*, keys: list[tuple[str, str]], mall_id: int) -> dict[str, Any]:
-    """A brand-new member's first sale, a repeat sale of the same member at the same till, and a quote."""
+    """The statements of: a cold process's first sale (configuration not yet cached, statements not yet prepared on
+    the connection), then, warm: a 'pay = join' sale (the member registered by the sale), a registered member's
+    first sale (no points account or tier row yet), a repeat sale of that member at the same till, and a quote."""
     from django.db import close_old_connections, connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -64,17 +92,17 @@ def capture_queries(*, keys: list[tuple[str, str]], mall_id: int) -> dict[str, A
     root = str(ROOT / "galleria") + os.sep
     mall = Mall.objects.get(pk=mall_id)
     rng = random.Random()
-    while True:
-        try:
-            member = member_register(
-                mall=mall,
-                phone=f"139{rng.randrange(10**8):08d}",
-                channel="app",
-                actor=Actor(user_id=None, label="bench"),
-            )
-            break
-        except PhoneTakenError:
-            continue
+
+    def register() -> Any:
+        while True:
+            try:
+                return member_register(
+                    mall=mall, phone=_new_phone(rng), channel="app", actor=Actor(user_id=None, label="bench")
+                )
+            except PhoneTakenError:
+                continue
+
+    cold_member, member = register(), register()
     key_id, secret = keys[0]
     client = Client()
     lines = [
@@ -82,22 +110,41 @@ def capture_queries(*, keys: list[tuple[str, str]], mall_id: int) -> dict[str, A
         {"sku": "SKU002", "name": "面包", "quantity": 1, "unit_price_fen": 1200, "amount_fen": 1200},
     ]
 
-    def sale_body() -> dict[str, Any]:
+    def sale_body(**who: Any) -> dict[str, Any]:
         return {
             "pos_sale_id": f"q-{uuid.uuid4().hex[:16]}",
-            "member": member.card_no,
+            **who,
             "lines": lines,
             "payments": [{"method": "wechat", "amount_fen": 5000}],
         }
 
     requests = [
         (
-            "sale_first",
-            "POS sale — a new member's first sale (creates the points account and tier row)",
+            "sale_cold",
+            "POS sale — a cold process's first request (a member's first sale; caches empty, nothing prepared yet)",
             "/api/v1/pos/sales",
-            sale_body(),
+            sale_body(member=cold_member.card_no),
         ),
-        ("sale_repeat", "POS sale — repeat sale (steady state)", "/api/v1/pos/sales", sale_body()),
+        (
+            "",  # not reported: a second sale of that member prepares the statements of a warm signed write
+            "",
+            "/api/v1/pos/sales",
+            sale_body(member=cold_member.card_no),
+        ),
+        ("", "", "/api/v1/pos/quote", {"member": cold_member.card_no, "lines": lines}),  # not reported: warms quotes
+        (
+            "sale_join",
+            "POS sale — pay = join: the sale registers the member (warm process)",
+            "/api/v1/pos/sales",
+            sale_body(join_phone=_new_phone(rng)),
+        ),
+        (
+            "sale_first",
+            "POS sale — a registered member's first sale (creates the points account and tier row; warm process)",
+            "/api/v1/pos/sales",
+            sale_body(member=member.card_no),
+        ),
+        ("sale_repeat", "POS sale — repeat sale (steady state)", "/api/v1/pos/sales", sale_body(member=member.card_no)),
         ("quote", "POS quote", "/api/v1/pos/quote", {"member": member.card_no, "lines": lines}),
     ]
     health_checks = [0]
@@ -126,17 +173,20 @@ def capture_queries(*, keys: list[tuple[str, str]], mall_id: int) -> dict[str, A
                 response = client.generic("POST", path, body, content_type="application/json", headers=headers)
             if response.status_code >= 300:
                 raise RuntimeError(f"{title}: {response.status_code} {response.content[:500]!r}")
+            if not key:
+                continue
+            prepared = _prepared_texts()
             statements = [q["sql"] for q in captured.captured_queries]
             plain = [s for s in statements if s.strip().upper() not in TX_CONTROL]
             queue = list(sites) if len(sites) == len(plain) else ["?"] * len(plain)
             rows = []
             for sql in statements:
                 tx = sql.strip().upper() in TX_CONTROL
-                table = TABLE_RE.search(sql)
+                kind, table = _described(sql, prepared)
                 rows.append(
                     {
-                        "kind": statement_kind(sql),
-                        "table": table.group(1) if table else "",
+                        "kind": kind,
+                        "table": table,
                         "site": "(transaction control)" if tx else queue.pop(0),
                         "sql": sql,
                     }
@@ -154,7 +204,10 @@ def capture_queries(*, keys: list[tuple[str, str]], mall_id: int) -> dict[str, A
     return out
 
 
-def print_queries(captured: dict[str, Any], *, ordered: tuple[str, ...] = ("sale_repeat", "quote")) -> None:
+ORDERED = ("sale_join", "sale_first", "sale_repeat", "quote")
+
+
+def print_queries(captured: dict[str, Any], *, ordered: tuple[str, ...] = ORDERED) -> None:
     for key, item in captured.items():
         rows = item["rows"]
         kinds = Counter(r["kind"] for r in rows)

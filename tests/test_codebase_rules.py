@@ -2,6 +2,8 @@
 
 import ast
 import pathlib
+import re
+import sys
 
 from django.apps import apps
 from django.db import models
@@ -74,3 +76,53 @@ def test_no_long_function_on_the_checkout_path():
                 if length > MAX_FUNCTION_LINES:
                     long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} has {length} lines")
     assert long == []
+
+
+# SQL contained (issue #13): hand-written SQL text lives only in an app's `sql.py` module (and migrations); statements
+# that must cross an app boundary travel typed (core.sql.Linked, core.sql.Claim). The allow-list may only shrink.
+SQL_TEXT = re.compile(r"\b(SELECT\b.*\bFROM|INSERT\s+INTO|UPDATE\s+\S+\s+SET|DELETE\s+FROM|FOR (NO KEY )?UPDATE)\b")
+SQL_ALLOWED = {
+    # trigger DDL installed by migrations (the config token bump on every configuration table)
+    "core/config_triggers.py": "DDL for migrations",
+}
+
+
+def _sql_text_offenders() -> list[str]:
+    offenders = []
+    for path in sorted(ROOT.rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if path.name == "sql.py" or "migrations" in path.parts or "tests" in path.parts or rel in SQL_ALLOWED:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        for node in ast.walk(tree):
+            is_text = isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+            if is_text and isinstance(node, ast.Constant) and SQL_TEXT.search(" ".join(str(node.value).split())):
+                offenders.append(f"{rel}:{node.lineno}")
+    return sorted(set(offenders))
+
+
+def test_sql_text_lives_only_in_the_apps_sql_modules():
+    assert _sql_text_offenders() == []
+
+
+def test_the_sql_rule_sees_sql_outside_a_sql_module(tmp_path, monkeypatch):
+    app = tmp_path / "galleria" / "demoapp"
+    app.mkdir(parents=True)
+    (app / "services.py").write_text('Q = f"SELECT id FROM {t} WHERE x = %s"\nDOC = "select a coupon"\n')
+    (app / "sql.py").write_text('Q = "SELECT id FROM t"\n')
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path / "galleria")
+    assert _sql_text_offenders() == ["demoapp/services.py:1"]
+
+
+def test_every_sql_allowance_is_still_needed():
+    for rel in SQL_ALLOWED:
+        text = (ROOT / rel).read_text(encoding="utf-8")
+        assert SQL_TEXT.search(" ".join(text.split())), f"{rel} has no SQL any more: drop it from SQL_ALLOWED"

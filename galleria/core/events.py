@@ -12,9 +12,8 @@ from typing import Any
 
 from django.conf import settings
 
-from .tasks import enqueue
+from .tasks import enqueue_many
 
 
 def publish(event: str, **payload: Any) -> None:
-    for task_path in settings.GALLERIA_EVENT_HANDLERS.get(event, ()):
-        enqueue(task_path, **payload)
+    enqueue_many([(task_path, payload) for task_path in settings.GALLERIA_EVENT_HANDLERS.get(event, ())])

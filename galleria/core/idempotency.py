@@ -16,8 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -33,27 +32,20 @@ MAX_KEY_LENGTH = 100
 
 @dataclass
 class Gate:
-    """A single-use claim checked with the idempotency record: `sql` inserts it and returns a row, or returns no row
-    when it was already claimed (INSERT … ON CONFLICT DO NOTHING RETURNING …)."""
+    """A single-use claim checked with the idempotency record (the POS request's nonce). On PostgreSQL `claim` runs
+    inside the record's insert (one statement: no record when it was already claimed); elsewhere, and on every other
+    path, `claim_alone` runs it on its own. Both are built by the claim's owner; this module never reads its SQL."""
 
-    sql: str
-    params: list[Any]
+    claim: sql.Claim
+    claim_alone: Callable[[], bool]  # claim it outside the record's statement; False if it was already claimed
     refused: Callable[[], Exception]  # the error when the claim was already taken
-    claim_alone: Callable[[], bool] | None = None  # how to claim it outside the record's statement (default: `sql`)
+    claimed: Callable[[Any], None] | None = None  # handed the claim's `returns` value when the record was written
     done: bool = False
-    # PostgreSQL, with the record: CTEs written before the gate's (`name AS (…)`, which `sql` may read), and one
-    # value the statement returns with the record's id (an SQL expression over those CTEs), handed to `claimed`
-    prelude: str = ""
-    prelude_params: list[Any] = field(default_factory=list)
-    extra: str = ""
-    claimed: Callable[[Any], None] | None = None
 
-    def claim(self) -> bool:
+    def take(self) -> bool:
         """Claim it on its own (autocommit or the caller's transaction); False if it was already claimed."""
         self.done = True
-        if self.claim_alone is not None:
-            return self.claim_alone()
-        return sql.one(self.sql, self.params) is not None
+        return self.claim_alone()
 
 
 @dataclass(frozen=True)
@@ -71,47 +63,23 @@ def _replay(record: IdempotencyRecord, request_hash: str) -> Outcome:
     return Outcome(status=record.status_code, content=record.response, replayed=True)
 
 
-# Fixed SQL: this runs on every POS sale and refund (see galleria/core/sql.py).
-@cache
-def _insert_sql() -> str:
-    return (
-        f"INSERT INTO {sql.table(IdempotencyRecord)} (scope, key, request_hash, status_code, response, created_at)"  # noqa: S608
-        " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id"
-    )
-
-
-@cache
-def _update_sql() -> str:
-    return f"UPDATE {sql.table(IdempotencyRecord)} SET status_code = %s, response = %s WHERE id = %s"  # noqa: S608
-
-
-@cache
-def _gated_insert_sql(gate_sql: str, prelude: str = "", extra: str = "") -> str:
-    """PostgreSQL: the gate and the record in one statement; no record when the gate was already claimed."""
-    columns = "scope, key, request_hash, status_code, response, created_at"
-    return (
-        f"WITH {prelude + ', ' if prelude else ''}gate AS ({gate_sql})"  # noqa: S608
-        f" INSERT INTO {sql.table(IdempotencyRecord)} ({columns})"
-        " SELECT %s, %s, %s, %s, %s, %s WHERE EXISTS (SELECT 1 FROM gate)"
-        f" RETURNING id{', ' + extra if extra else ''}"
-    )
-
-
 def _insert(gate: Gate | None, params: list[Any]) -> int | None:
     """The record's id, or None when the gate was already claimed (then nothing was written)."""
+    # fixed SQL on every POS sale and refund (galleria/core/sql.py)
     if gate is None:
-        row = sql.one(_insert_sql(), params)
-    elif connection.vendor == "postgresql":
+        return sql.idempotency_insert(params)
+    if connection.vendor == "postgresql":
         gate.done = True
-        statement = _gated_insert_sql(gate.sql, gate.prelude, gate.extra)
-        row = sql.one(statement, [*gate.prelude_params, *gate.params, *params])
-        if row is not None and gate.claimed is not None:
-            gate.claimed(row[1] if gate.extra else None)
-    else:
-        if not gate.claim():
+        granted = sql.idempotency_insert_claimed(gate.claim, params)
+        if granted is None:
             return None
-        row = sql.one(_insert_sql(), params)
-    return None if row is None else int(row[0])
+        record_id, returned = granted
+        if gate.claimed is not None:
+            gate.claimed(returned)
+        return record_id
+    if not gate.take():
+        return None
+    return sql.idempotency_insert(params)
 
 
 def run_idempotent(
@@ -137,12 +105,12 @@ def run_idempotent(
             if inserted is not None:
                 status, body = operation()
                 content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
-                sql.execute(_update_sql(), [status, content, inserted])
+                sql.idempotency_answer(inserted, status=status, content=content)
                 outcome = Outcome(status=status, content=content, replayed=False)
     except IntegrityError:
         # The transaction rolled back, taking the gate's claim with it: claim it on its own. A replay (the stored
         # answer) is refused when the gate was already claimed, exactly as a fresh call would be.
-        if gate is not None and not gate.claim():
+        if gate is not None and not gate.take():
             raise gate.refused() from None
         existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
         if existing is None:
@@ -160,4 +128,4 @@ def run_idempotent(
 
 def _claim_quietly(gate: Gate) -> None:
     with contextlib.suppress(DatabaseError):  # the call's own error (e.g. a lost connection) is the one to report
-        gate.claim()
+        gate.take()

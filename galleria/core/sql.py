@@ -15,6 +15,7 @@ import json
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
@@ -184,3 +185,112 @@ def _converters(model: type[models.Model]) -> list[tuple[int, Any]]:
 
             out.append((i, convert))
     return out
+
+
+# Statements that cross an app boundary travel typed, never as SQL text: an app that needs a row written with the
+# id another app's statement returns (a points lot with its ledger transaction) hands over a `Linked` — the model,
+# the field that takes the id and the other fields' values — and the statement's owner builds the INSERT from the
+# model's metadata with `linked_insert`. Each app's own SQL text lives in its `sql.py` module and nowhere else
+# (tests/test_codebase_rules.py).
+@dataclass(frozen=True)
+class Linked:
+    model: type[models.Model]
+    link_field: str  # attname of the column that takes the id, e.g. "transaction_id"
+    values: tuple[tuple[str, Any], ...]  # (attname, value as the backend stores it), in a fixed order
+
+
+def linked(model: type[models.Model], link_field: str, **values: Any) -> Linked:
+    return Linked(model=model, link_field=link_field, values=tuple(values.items()))
+
+
+@cache
+def _linked_columns(model: type[models.Model], link_field: str, names: tuple[str, ...]) -> tuple[str, str]:
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    for name in (link_field, *names):
+        if name not in by_attname:
+            raise ValueError(f"{model.__name__} has no column {name!r}")
+    quoted = ", ".join(connection.ops.quote_name(by_attname[n].column) for n in (link_field, *names))
+    return table(model), quoted
+
+
+def linked_insert(row: Linked, id_expression: str = "%s") -> tuple[str, list[Any]]:
+    """`INSERT INTO <model's table> (<link column>, …) SELECT <id_expression>, %s, …` and its parameters (the
+    values only; `id_expression` is "%s" for a known id — put it first in the parameters — or an SQL expression of
+    the calling statement, e.g. "t.id" with "FROM t" appended by the caller)."""
+    names = tuple(name for name, _value in row.values)
+    target, columns = _linked_columns(row.model, row.link_field, names)
+    placeholders = ", ".join(["%s"] * len(names))
+    text = f"INSERT INTO {target} ({columns}) SELECT {id_expression}{', ' if names else ''}{placeholders}"
+    return text, [value for _name, value in row.values]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A single-use claim another app's statement runs for us (the POS nonce, inside the idempotency record's
+    insert, so a sale commits once): WITH-clause parts the claim's owner builds in its own sql.py module, the last
+    of which returns a row when the claim is granted, and optionally one value the statement hands back with its
+    own result. The statement that runs it places the parts (`with_clause`) and never reads them."""
+
+    parts: tuple[tuple[str, str], ...]  # (name, statement), in order; later parts may read earlier ones
+    params: tuple[Any, ...]
+    returns: str = ""  # an expression over the parts, e.g. "(SELECT config_token FROM usable_key)"
+
+    @property
+    def granted(self) -> str:
+        """The name of the part that returns a row when the claim is granted."""
+        return self.parts[-1][0]
+
+    def with_clause(self) -> str:
+        return ", ".join(f"{name} AS ({statement})" for name, statement in self.parts)
+
+
+# core's own statements: the idempotency record, written on every POS sale and refund (galleria/core/idempotency.py)
+@cache
+def _idempotency_insert_sql() -> str:
+    from .models import IdempotencyRecord
+
+    return (
+        f"INSERT INTO {table(IdempotencyRecord)} (scope, key, request_hash, status_code, response, created_at)"  # noqa: S608
+        " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id"
+    )
+
+
+@cache
+def _idempotency_claimed_sql(with_clause: str, granted: str, returns: str) -> str:
+    from .models import IdempotencyRecord
+
+    columns = "scope, key, request_hash, status_code, response, created_at"
+    return (
+        f"WITH {with_clause} INSERT INTO {table(IdempotencyRecord)} ({columns})"  # noqa: S608
+        f" SELECT %s, %s, %s, %s, %s, %s WHERE EXISTS (SELECT 1 FROM {granted})"
+        f" RETURNING id{', ' + returns if returns else ''}"
+    )
+
+
+@cache
+def _idempotency_answer_sql() -> str:
+    from .models import IdempotencyRecord
+
+    return f"UPDATE {table(IdempotencyRecord)} SET status_code = %s, response = %s WHERE id = %s"  # noqa: S608
+
+
+def idempotency_insert(params: Sequence[Any]) -> int:
+    """A new record (scope, key, request hash, status, response, created at); its id."""
+    row = one(_idempotency_insert_sql(), params)
+    assert row is not None
+    return int(row[0])
+
+
+def idempotency_insert_claimed(claim: Claim, params: Sequence[Any]) -> tuple[int, Any] | None:
+    """PostgreSQL: the claim and the record in one statement; (record id, the claim's returned value), or None when
+    the claim was not granted (then nothing was written)."""
+    statement = _idempotency_claimed_sql(claim.with_clause(), claim.granted, claim.returns)
+    row = one(statement, [*claim.params, *params])
+    if row is None:
+        return None
+    return int(row[0]), (row[1] if claim.returns else None)
+
+
+def idempotency_answer(record_id: int, *, status: int, content: str) -> None:
+    """Store the answer a record replays."""
+    execute(_idempotency_answer_sql(), [status, content, record_id])

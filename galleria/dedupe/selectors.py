@@ -6,24 +6,23 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from django.apps import apps
-from django.db import connection
 from django.db.models import ForeignObjectRel, Model, QuerySet
 
-from galleria.core import sql
 from galleria.coupons.models import CouponHolding
 from galleria.ledger.models import Account, AccountKind
 from galleria.members import rules as member_rules
-from galleria.members.models import IdentifierKind, Member, MemberIdentifier, MemberStatus
+from galleria.members import selectors as member_selectors
+from galleria.members.models import IdentifierKind, Member, MemberIdentifier
 from galleria.points.models import AdjustmentStatus, PointsAdjustment, PointsLot
 from galleria.tiers.models import MemberTier
-from galleria.wallet.models import TopUp, TopUpStatus
+from galleria.wallet.selectors import topup_keys_clash, topups_pending_exist
 
 from . import rules
-from .models import MergeRecord, MergeStatus, PairMark, PairMarkKind
+from . import sql as dedupe_sql
+from .models import MergeRecord, MergeStatus
 from .types import CandidatePair, MemberSide, MergePreview
 
 # ------------------------------------------------------------------------------ what a merge does per foreign key
@@ -77,6 +76,14 @@ HANDLED: tuple[Handling, ...] = (
     Handling("imports.ImportRow", "member", KEEP, why="provenance: the import row that created this member"),
     Handling("imports.OpeningBalance", "member", KEEP, why="provenance; the balance itself moves with the ledger"),
     Handling("privacy.PrivacyRequest", "member", KEEP, why="a PIPL request about that identity stays with it"),
+    Handling("receipts.Receipt", "member", MOVE, why="receipts follow their sales (and count toward the limits)"),
+    Handling(
+        "receipts.ReceiptBlock",
+        "member",
+        MOVE_UNLESS_TAKEN,
+        ("mall_group",),
+        why="the same person: a block on either identity blocks the survivor",
+    ),
 )
 
 
@@ -117,92 +124,6 @@ def movable_rows(handling: Handling, *, absorbed_id: int, survivor_id: int) -> Q
 # ----------------------------------------------------------------------------------------- duplicate candidates
 
 
-def _stripped(col: str) -> str:
-    for ch in (" ", "-", "+", "(", ")", "."):
-        col = f"REPLACE({col}, '{ch}', '')"
-    return col
-
-
-def _phone_key(col: str) -> tuple[str, str]:
-    """(key expression, condition): the last 11 digits of a phone-like value (CN mobiles), whatever its format.
-    Canonical E.164 mobiles (+861…, what services store) take a cheap path; anything else is stripped of
-    separators and must then be 11–13 digits."""
-    s = _stripped(col)
-    canonical = f"({col} LIKE '+861%%' AND LENGTH({col}) = 14)"
-    if connection.vendor == "postgresql":
-        key, loose = f"RIGHT({s}, 11)", f"{s} ~ '^[0-9]{{11,13}}$' AND RIGHT({s}, 11) LIKE '1%%'"
-    else:
-        key = f"SUBSTR({s}, -11)"
-        loose = f"LENGTH({s}) BETWEEN 11 AND 13 AND {s} NOT GLOB '*[^0-9]*' AND SUBSTR({s}, -11) LIKE '1%%'"
-    return f"CASE WHEN {canonical} THEN SUBSTR({col}, 4) ELSE {key} END", f"({canonical} OR ({loose}))"
-
-
-@cache
-def _candidates_sql(vendor: str, *, pair_only: bool = False) -> str:
-    m, i, pm = sql.table(Member), sql.table(MemberIdentifier), sql.table(PairMark)
-    m_phone, m_phone_ok = _phone_key("m.phone")
-    i_phone, i_phone_ok = _phone_key("i.value")
-    agg = "STRING_AGG(kind, ',')" if vendor == "postgresql" else "GROUP_CONCAT(kind, ',')"
-    weights = " ".join(f"WHEN '{k}' THEN {w}" for k, w in rules.WEIGHTS.items())
-    ident = f"FROM {i} i JOIN ms m ON m.id = i.member_id WHERE i.mall_group_id = %s"
-    only = " AND id IN (%s, %s)" if pair_only else ""
-    return f"""
-WITH ms AS (
-  SELECT id, phone, card_no, name, birthday, email FROM {m} WHERE mall_group_id = %s AND status = %s{only}
-),
-keys (member_id, kind, k) AS (
-  SELECT m.id, '{rules.PHONE}', {m_phone} FROM ms m WHERE {m_phone_ok}
-  UNION ALL SELECT i.member_id, '{rules.PHONE}', SUBSTR(i.value, 4) {ident}
-    AND i.kind = '{IdentifierKind.PHONE}' AND i.value LIKE '+861%%'
-  UNION ALL SELECT i.member_id, '{rules.PHONE}', {i_phone} {ident}
-    AND i.kind = '{IdentifierKind.PHYSICAL_CARD}' AND {i_phone_ok}
-  UNION ALL SELECT m.id, '{rules.CARD}', m.card_no FROM ms m WHERE m.card_no <> ''
-  UNION ALL SELECT i.member_id, '{rules.CARD}', i.value {ident}
-    AND i.kind IN ('{IdentifierKind.CARD}', '{IdentifierKind.PHYSICAL_CARD}')
-  UNION ALL SELECT i.member_id, '{rules.UNIONID}', i.value {ident} AND i.kind = '{IdentifierKind.WECHAT_UNIONID}'
-  UNION ALL SELECT i.member_id, '{rules.PLATE}', i.value {ident} AND i.kind = '{IdentifierKind.PLATE}'
-  UNION ALL SELECT m.id, '{rules.NAME_BIRTHDAY}', LOWER(TRIM(m.name)) || '|' || CAST(m.birthday AS TEXT)
-    FROM ms m WHERE TRIM(m.name) <> '' AND m.birthday IS NOT NULL
-  UNION ALL SELECT m.id, '{rules.EMAIL}', LOWER(TRIM(m.email)) FROM ms m WHERE TRIM(m.email) <> ''
-),
-dk AS (SELECT DISTINCT member_id, kind, k FROM keys),
-hot AS (SELECT kind, k FROM dk GROUP BY kind, k HAVING COUNT(*) BETWEEN 2 AND {rules.MAX_SHARED}),
-hk AS (SELECT dk.member_id, dk.kind, dk.k FROM dk JOIN hot ON hot.kind = dk.kind AND hot.k = dk.k),
-ev AS (
-  SELECT DISTINCT a.member_id AS lo, b.member_id AS hi, a.kind AS kind
-    FROM hk a JOIN hk b ON b.kind = a.kind AND b.k = a.k AND b.member_id > a.member_id
-  UNION SELECT p.member_low_id, p.member_high_id, '{rules.REPORTED}' FROM {pm} p
-    JOIN ms a ON a.id = p.member_low_id JOIN ms b ON b.id = p.member_high_id
-    WHERE p.mall_group_id = %s AND p.kind = '{PairMarkKind.REPORTED}'
-),
-pairs AS (SELECT lo, hi, SUM(CASE kind {weights} ELSE 0 END) AS score, {agg} AS kinds FROM ev GROUP BY lo, hi),
-cmp AS (
-  SELECT p.lo, p.hi, p.score, p.kinds, {_compare("a.name", "b.name", text=True)} AS name_rel,
-    {_compare("a.birthday", "b.birthday")} AS birthday_rel
-  FROM pairs p JOIN ms a ON a.id = p.lo JOIN ms b ON b.id = p.hi
-)
-SELECT lo, hi, score, kinds, name_rel, birthday_rel FROM cmp p
-WHERE NOT EXISTS (
-  SELECT 1 FROM {pm} d WHERE d.member_low_id = p.lo AND d.member_high_id = p.hi AND d.kind = '{PairMarkKind.DISMISSED}'
-)
-ORDER BY score
-  + CASE WHEN name_rel = {rules.SAME} AND birthday_rel <> {rules.SAME} THEN {rules.SAME_NAME_BONUS}
-         WHEN name_rel = {rules.DIFFERENT} THEN -{rules.DIFFERENT_NAME_PENALTY} ELSE 0 END
-  + CASE WHEN birthday_rel = {rules.DIFFERENT} THEN -{rules.DIFFERENT_BIRTHDAY_PENALTY} ELSE 0 END DESC, lo, hi
-LIMIT {rules.MAX_PAIRS}
-"""  # noqa: S608 - table names and constants are ours
-
-
-def _compare(a: str, b: str, *, text: bool = False) -> str:
-    """SQL for rules.SAME / DIFFERENT / UNKNOWN between two columns of the pair (names trimmed, lower-cased)."""
-    if text:
-        a, b = f"LOWER(TRIM(COALESCE({a}, '')))", f"LOWER(TRIM(COALESCE({b}, '')))"
-        missing = f"{a} = '' OR {b} = ''"
-    else:
-        missing = f"{a} IS NULL OR {b} IS NULL"
-    return f"CASE WHEN {missing} THEN {rules.UNKNOWN} WHEN {a} = {b} THEN {rules.SAME} ELSE {rules.DIFFERENT} END"
-
-
 def duplicate_candidates(*, mall_group_id: int, kind: str = "") -> list[CandidatePair]:
     """Likely duplicate pairs of active members of a group, highest score first (at most rules.MAX_PAIRS).
 
@@ -210,8 +131,10 @@ def duplicate_candidates(*, mall_group_id: int, kind: str = "") -> list[Candidat
     numbers, unionids, plates, name + birthday, e-mail), keys shared by 2..MAX_SHARED members, self-joined into
     pairs, scored by GROUP BY, each pair's names and birthdays compared, dismissed pairs left out, ordered by the
     adjusted score. `kind` keeps only pairs with that evidence. `rules.score` gives the final score."""
-    params = [mall_group_id, MemberStatus.ACTIVE, *[mall_group_id] * 5, mall_group_id]
-    found = [_row(row) for row in sql.rows(_candidates_sql(connection.vendor), params)]
+    found = [
+        _row(row)
+        for row in dedupe_sql.candidate_rows(mall_group_id=mall_group_id, status=member_selectors.ACTIVE_STATUS)
+    ]
     if kind:
         found = [row for row in found if kind in row[2]]
     group_of = rules.groups((lo, hi) for lo, hi, *_rest in found)
@@ -242,8 +165,9 @@ def pair_candidate(*, mall_group_id: int, a_id: int, b_id: int) -> CandidatePair
     """The evidence between two members only (the same statement restricted to them; None when nothing matches
     or the pair was dismissed). Cheap whatever the size of the group; keys are not checked for being junk."""
     low, high = rules.ordered(a_id, b_id)
-    params = [mall_group_id, MemberStatus.ACTIVE, low, high, *[mall_group_id] * 5, mall_group_id]
-    for row in sql.rows(_candidates_sql(connection.vendor, pair_only=True), params):
+    for row in dedupe_sql.candidate_rows(
+        mall_group_id=mall_group_id, status=member_selectors.ACTIVE_STATUS, pair=(low, high)
+    ):
         lo, hi, kinds, name, birthday = _row(row)
         if (lo, hi) == (low, high):
             return CandidatePair(
@@ -318,19 +242,14 @@ def merge_problems(*, survivor: Member, absorbed: Member) -> list[str]:
         problems.append("dedupe.same_member")
     if survivor.mall_group_id != absorbed.mall_group_id:
         problems.append("dedupe.different_groups")
-    if survivor.status != MemberStatus.ACTIVE or absorbed.status != MemberStatus.ACTIVE:
+    if not (survivor.is_active and absorbed.is_active):
         problems.append("dedupe.member_not_active")
     ids = [survivor.pk, absorbed.pk]
-    if TopUp.objects.filter(member_id__in=ids, status=TopUpStatus.PENDING).exists():
+    if topups_pending_exist(member_ids=ids):
         problems.append("dedupe.pending_topup")
     if PointsAdjustment.objects.filter(member_id__in=ids, status=AdjustmentStatus.PENDING).exists():
         problems.append("dedupe.pending_adjustment")
-    keys = (
-        TopUp.objects.filter(member_id=absorbed.pk)
-        .exclude(idempotency_key="")
-        .values_list("idempotency_key", flat=True)
-    )
-    if TopUp.objects.filter(member_id=survivor.pk, idempotency_key__in=list(keys)).exists():
+    if topup_keys_clash(member_id=survivor.pk, other_member_id=absorbed.pk):
         problems.append("dedupe.key_conflict")
     return problems
 

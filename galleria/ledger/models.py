@@ -46,7 +46,10 @@ class Account(models.Model):
     mall_group = models.ForeignKey(MallGroup, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind"), max_length=24, choices=AccountKind.choices)
     asset = models.CharField(_("asset"), max_length=8, choices=Asset.choices)
-    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts")
+    # no index of its own: the partial unique (member, kind) serves every lookup by member
+    member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts", db_index=False
+    )
     merchant = models.ForeignKey(Merchant, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     balance = models.BigIntegerField(_("balance"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -118,18 +121,22 @@ class Transaction(models.Model):
     occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     memo = models.CharField(_("memo"), max_length=200, blank=True)
-    source = models.CharField(_("source"), max_length=60, blank=True, db_index=True)  # e.g. "sale:123"
+    source = models.CharField(_("source"), max_length=60, blank=True)  # e.g. "sale:123"; equality lookups only
     explanation = models.JSONField(_("explanation"), default=dict, blank=True)
     reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
 
     class Meta:
         verbose_name = _("ledger transaction")
         verbose_name_plural = _("ledger transactions")
+        # a refund finds the sale's transactions by their exact source: a plain b-tree (no LIKE pattern index)
+        indexes = [models.Index(fields=["source"], name="ledger_tx_source_idx")]
 
 
 class Entry(models.Model):
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )  # (account, occurred_at)
     asset = models.CharField(max_length=8, choices=Asset.choices)
     amount = models.BigIntegerField()
     occurred_at = models.DateTimeField()

@@ -9,8 +9,15 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from galleria.core.listing import PkIn
 from galleria.members.models import Member
 
+from . import sql as ledger_sql
 from .models import Account, AccountKind, Entry, Transaction
 from .types import CheckReport, Drift
+
+
+def member_balance(*, member_id: int, kind: str) -> int:
+    """The member's current balance of an account kind (0 before its first use): fixed SQL, on every POS quote and
+    lookup (galleria/ledger/sql.py)."""
+    return ledger_sql.member_balance(member_id, kind)
 
 
 def balance_as_of(*, account_id: int, at: dt.datetime | None = None) -> int:

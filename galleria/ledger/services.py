@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -14,8 +13,9 @@ from django.utils import timezone
 from galleria.core import sql
 
 from . import exceptions
-from .models import MEMBER_KINDS, Account, AccountKind, Asset, Entry, Transaction
-from .types import FollowUp, Leg
+from . import sql as ledger_sql
+from .models import MEMBER_KINDS, Account, AccountKind, Asset, Transaction
+from .types import Leg
 
 KIND_ASSET: dict[str, str] = {
     AccountKind.MEMBER_POINTS: Asset.POINTS,
@@ -99,52 +99,6 @@ def system_account_id(*, mall_group_id: int, kind: str, merchant_id: int | None 
     return pk
 
 
-@cache
-def _transaction_insert_sql() -> str:
-    return (
-        f"INSERT INTO {sql.table(Transaction)}"  # noqa: S608 - table names are ours
-        " (mall_group_id, kind, occurred_at, created_at, memo, source, explanation, reverses_id)"
-        f" VALUES (%s, %s, %s, %s, %s, %s, {sql.json_placeholder()}, %s) RETURNING id"
-    )
-
-
-@cache
-def _entries_insert_sql(n: int) -> str:
-    values = ", ".join(["(%s, %s, %s, %s, %s)"] * n)
-    return (
-        f"INSERT INTO {sql.table(Entry)} (transaction_id, account_id, asset, amount, occurred_at)"  # noqa: S608
-        f" VALUES {values}"
-    )
-
-
-@cache
-def _post_pg_sql(n_legs: int, n_moves: int, follow: str = "") -> str:
-    """One PostgreSQL statement: insert the transaction, insert its legs, move the member balances (and the
-    caller's follow-up insert, which takes the transaction id from `t`)."""
-    legs = ", ".join(["(%s::bigint, %s::text, %s::bigint)"] * n_legs)
-    moves = ", ".join(["(%s::bigint, %s::bigint)"] * n_moves)
-    balances = (
-        f", b AS (UPDATE {sql.table(Account)} a SET balance = a.balance + d.delta"  # noqa: S608
-        f" FROM (VALUES {moves}) AS d (id, delta) WHERE a.id = d.id)"
-        if n_moves
-        else ""
-    )
-    follow_cte = f", f AS ({follow.format(tx='t.id')} FROM t)" if follow else ""
-    return (
-        f"WITH t AS ({_transaction_insert_sql()}),"  # noqa: S608
-        f" e AS (INSERT INTO {sql.table(Entry)} (transaction_id, account_id, asset, amount, occurred_at)"
-        f" SELECT t.id, v.account_id, v.asset, v.amount, %s::timestamptz FROM t, (VALUES {legs})"
-        f" AS v (account_id, asset, amount)){balances}"
-        f"{follow_cte}"
-        " SELECT id FROM t"
-    )
-
-
-@cache
-def _balance_update_sql() -> str:
-    return f"UPDATE {sql.table(Account)} SET balance = balance + %s WHERE id = %s"  # noqa: S608
-
-
 def post(
     *,
     mall_group_id: int,
@@ -156,11 +110,11 @@ def post(
     source: str = "",
     explanation: Mapping[str, Any] | None = None,
     reverses: Transaction | None = None,
-    then: FollowUp | None = None,
+    then: sql.Linked | None = None,
 ) -> Transaction:
     """Write one balanced transaction. Member account balances move in the same statement batch; a leg that would
     take a member balance below zero raises InsufficientBalanceError (and the caller's transaction rolls back).
-    `then` is an insert that needs the new transaction's id (a points lot), written with it.
+    `then` is a row that needs the new transaction's id (a points lot, handed over typed), written with it.
 
     `member_accounts` are the member Account rows the caller has locked (id → row); their cached balance is
     updated in place so the caller sees the new balance without re-reading.
@@ -200,31 +154,9 @@ def post(
         sql.json_value(explanation),
         reverses.pk if reverses else None,
     ]
-    # Fixed SQL: postings are on every sale (see galleria/core/sql.py). On PostgreSQL the transaction, its legs
-    # and the member balances are one statement; elsewhere three. The database checks that the legs balance.
-    if sql.one_statement_writes():
-        params: list[object] = [*head, at]
-        for leg in legs:
-            params += [leg.account_id, leg.asset, leg.amount]
-        for account_id, delta in moves:
-            params += [account_id, delta]
-        if then is not None:
-            params += then.params
-        inserted = sql.one(_post_pg_sql(len(legs), len(moves), then.sql if then else ""), params)
-        assert inserted is not None
-        tx_id = inserted[0]
-    else:
-        inserted = sql.one(_transaction_insert_sql(), head)
-        assert inserted is not None
-        tx_id = inserted[0]
-        params = []
-        for leg in legs:
-            params += [tx_id, leg.account_id, leg.asset, leg.amount, at]
-        sql.execute(_entries_insert_sql(len(legs)), params)
-        for account_id, delta in moves:
-            sql.execute(_balance_update_sql(), [delta, account_id])
-        if then is not None:
-            sql.execute(then.sql.format(tx="%s"), [tx_id, *then.params])
+    # Fixed SQL: postings are on every sale (galleria/ledger/sql.py; one statement on PostgreSQL). The database
+    # checks that the legs balance.
+    tx_id = ledger_sql.insert_posting(head=head, at=at, legs=legs, moves=moves, then=then)
     for account_id, delta in moves:
         locked[account_id].balance = (locked[account_id].balance or 0) + delta
     tx = Transaction(
@@ -262,21 +194,8 @@ def reverse(*, transaction_obj: Transaction, member_accounts: Mapping[int, Accou
         raise exceptions.AlreadyReversedError() from exc
 
 
-def _lock_accounts(member_id: int, kinds: list[str]) -> list[Account]:
-    """`lock_rows(Account.objects.filter(member_id=…, kind__in=…))` as fixed SQL (on every sale)."""
-    return sql.instances(Account, _lock_accounts_sql(len(kinds)), [member_id, *kinds])
-
-
-@cache
-def _lock_accounts_sql(n: int) -> str:
-    return (
-        f"SELECT {sql.select_list(Account)} FROM {sql.table(Account)}"  # noqa: S608
-        f" WHERE member_id = %s AND kind IN ({', '.join(['%s'] * n)}) ORDER BY id{sql.for_update()}"
-    )
-
-
 def lock_member_accounts(
-    *, mall_group_id: int, member_id: int, kinds: Iterable[str], allow_closed: bool = False
+    *, mall_group_id: int, member_id: int, kinds: Iterable[str], allow_closed: bool = False, fresh: bool = False
 ) -> dict[str, Account]:
     """Lock the member's accounts of `kinds` (creating any that are missing), in primary-key order, in one
     statement when they all exist. Returns kind → row.
@@ -284,14 +203,22 @@ def lock_member_accounts(
     Raises AccountClosedError when the member was merged away or erased (its accounts closed), unless
     `allow_closed` (the merge itself, sweeping and un-merging; the refund of a sale made before). The lock returns
     the rows as the merge or erasure left them, so a caller that resolved the member before that committed learns
-    it here, while it holds the lock."""
+    it here, while it holds the lock. `fresh`: the member was registered in this very transaction (pay = join), so
+    it has no accounts yet and they are created without looking first."""
     _require_tx()
     wanted = list(dict.fromkeys(kinds))
-    rows = _lock_accounts(member_id, wanted)
+    rows = [] if fresh else ledger_sql.lock_accounts(member_id, wanted)
     if len(rows) < len(wanted):
-        for kind in set(wanted) - {row.kind for row in rows}:
-            member_account(mall_group_id=mall_group_id, member_id=member_id, kind=kind)
-        rows = _lock_accounts(member_id, wanted)
+        # first use: create the missing ones in one statement; the rows this transaction inserts need no lock, and
+        # only a kind another transaction created meanwhile is locked again
+        have = {row.kind for row in rows}
+        missing = [(kind, KIND_ASSET[kind]) for kind in wanted if kind not in have]
+        if any(kind not in MEMBER_KINDS for kind, _asset in missing):
+            raise ValueError(f"{missing} are not all member account kinds")
+        rows += ledger_sql.open_accounts(mall_group_id, member_id, missing, at=timezone.now())
+        if len(rows) < len(wanted):
+            rows = ledger_sql.lock_accounts(member_id, wanted)
+        rows.sort(key=lambda row: row.pk)
     if not allow_closed and any(row.closed_at is not None for row in rows):
         raise exceptions.AccountClosedError()
     return {row.kind: row for row in rows}

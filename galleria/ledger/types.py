@@ -11,16 +11,6 @@ class Leg:
 
 
 @dataclass(frozen=True)
-class FollowUp:
-    """An INSERT that needs the new transaction's id, written with the posting: `sql` is
-    "INSERT INTO <table> (<transaction column>, …) SELECT {tx}, %s, …" — the transaction id first — and `params`
-    fill the other placeholders. On PostgreSQL it becomes part of the posting's one statement."""
-
-    sql: str
-    params: tuple[object, ...]
-
-
-@dataclass(frozen=True)
 class Drift:
     account_id: int
     cached: int | None

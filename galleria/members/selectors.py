@@ -6,16 +6,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache, reduce
+from functools import reduce
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Reverse, TruncDate
 
-from galleria.core import sql, timeutil
+from galleria.core import timeutil
 from galleria.malls.models import MallGroup
 
 from . import rules
+from . import sql as members_sql
 from .expressions import NameContains
 from .models import MARKETING_PURPOSES, Consent, IdentifierKind, Member, MemberIdentifier, MemberStatus
 
@@ -25,6 +26,30 @@ class Resolution:
     member: Member
     kind: str  # which identifier matched (IdentifierKind value or "dynamic_code")
     value: str
+
+
+def members_active(*, mall_group_id: int | None = None) -> QuerySet[Member]:
+    """The one rule for "a member who counts": active (not merged into another, not erased);
+    of one group when given. Every list, count and lookup of members outside this app starts here."""
+    qs = Member.objects.filter(status=MemberStatus.ACTIVE)
+    if mall_group_id is not None:
+        qs = qs.filter(mall_group_id=mall_group_id)
+    return qs
+
+
+# the status value of an active member, for hand-written SQL (an app's sql.py takes it as a parameter)
+ACTIVE_STATUS: str = MemberStatus.ACTIVE
+
+
+def active_member_q(path: str = "member") -> Q:
+    """The same rule as `members_active`, for a query on another app's rows that reach a member through `path`
+    (e.g. `Coupon.objects.filter(active_member_q())`, `active_member_q("coupon__member")`)."""
+    return Q(**{f"{path}__status": MemberStatus.ACTIVE})
+
+
+def member_card_no(*, member_id: int) -> str | None:
+    """A member's card number (None for an unknown id)."""
+    return Member.objects.filter(pk=member_id).values_list("card_no", flat=True).first()
 
 
 MERGE_CHAIN_MAX = 20  # a merged member's survivor may itself have been merged later: follow at most this far
@@ -54,20 +79,8 @@ def member_get(*, mall_group_id: int | None, member_id: int) -> Member:
 
 
 def _by_identifier(mall_group_id: int, kinds: Sequence[str], value: str) -> Member | None:
-    # fixed SQL: this runs on every POS request that names a member (see galleria/core/sql.py)
-    kinds = list(kinds)
-    found = sql.instances(Member, _by_identifier_sql(len(kinds)), [mall_group_id, *kinds, value, MemberStatus.ACTIVE])
-    return found[0] if found else None
-
-
-@cache
-def _by_identifier_sql(n_kinds: int) -> str:
-    return (
-        f"SELECT {sql.select_list(Member, 'm')} FROM {sql.table(MemberIdentifier)} i"  # noqa: S608
-        f" JOIN {sql.table(Member)} m ON m.id = i.member_id"
-        f" WHERE i.mall_group_id = %s AND i.kind IN ({', '.join(['%s'] * n_kinds)}) AND i.value = %s"
-        " AND m.status = %s ORDER BY i.id LIMIT 1"
-    )
+    # fixed SQL: this runs on every POS request that names a member (galleria/members/sql.py)
+    return members_sql.member_by_identifier(mall_group_id, list(kinds), value, status=MemberStatus.ACTIVE)
 
 
 def member_resolve_dynamic_code(*, mall_group_id: int, code: str, now: float | None = None) -> Member | None:

@@ -126,7 +126,7 @@ class PosKey(models.Model):
 class PosNonce(models.Model):
     """Nonces seen per key inside the clock-skew window: a reused nonce is a replay."""
 
-    key = models.ForeignKey(PosKey, on_delete=models.CASCADE, related_name="+")
+    key = models.ForeignKey(PosKey, on_delete=models.CASCADE, related_name="+", db_index=False)  # unique (key, nonce)
     nonce = models.CharField(max_length=64)
     seen_at = models.DateTimeField(db_index=True)
 

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from functools import cache
-
 from django.db.models import Count, Q, QuerySet
 
-from galleria.core import sql
 from galleria.malls.models import Mall, MallGroup
 
+from . import sql as merchants_sql
 from .models import Merchant, MerchantStatus, PosKey, PosTerminal, Store
 
 
@@ -88,22 +86,6 @@ def store_unit_taken(*, merchant_id: int, unit_no: str, exclude_id: int | None =
 _loaded_keys: dict[str, tuple[PosKey, str]] = {}
 
 
-@cache
-def usable_key_sql() -> str:
-    """Fixed SQL (the ORM would rebuild this five-table join on every POS request): the key's id, last use and
-    its group's config token, if the key, terminal, store and merchant are usable."""
-    return (
-        "SELECT k.id, k.last_used_at, g.config_token"  # noqa: S608 - table names are ours
-        f" FROM {sql.table(PosKey)} k"
-        f" JOIN {sql.table(PosTerminal)} t ON t.id = k.terminal_id"
-        f" JOIN {sql.table(Store)} s ON s.id = t.store_id"
-        f" JOIN {sql.table(Merchant)} m ON m.id = s.merchant_id"
-        f" JOIN {sql.table(Mall)} ml ON ml.id = m.mall_id"
-        f" JOIN {sql.table(MallGroup)} g ON g.id = ml.group_id"
-        " WHERE k.key_id = %s AND k.revoked_at IS NULL AND t.is_active AND s.is_active AND m.status <> %s"
-    )
-
-
 def pos_key_active(*, key_id: str) -> PosKey | None:
     """A usable key (not revoked; terminal and store active; merchant not terminated) with its terminal, store,
     merchant, mall and mall group. Usability and the group's config token are read on every call (one small
@@ -111,12 +93,11 @@ def pos_key_active(*, key_id: str) -> PosKey | None:
     the group's configuration token changes (malls are part of the configuration)."""
     if not key_id or len(key_id) > 40:
         return None
-    usable = sql.one(usable_key_sql(), [key_id, MerchantStatus.TERMINATED])
+    usable = merchants_sql.usable_key(key_id, terminated=MerchantStatus.TERMINATED)
     if usable is None:
         _loaded_keys.pop(key_id, None)
         return None
     pk, last_used_at, token = usable
-    last_used_at = sql.read_when(last_used_at)
     hit = _loaded_keys.get(key_id)
     if hit is None or hit[0].pk != pk or hit[1] != token:
         key = PosKey.objects.select_related("terminal__store__merchant__mall__group").get(pk=pk)
@@ -133,7 +114,7 @@ def pos_key_active(*, key_id: str) -> PosKey | None:
 def pos_key_cached(*, key_id: str) -> PosKey | None:
     """The key as this process last loaded it (with its terminal, store, merchant, mall and group), without a
     query; None when not loaded yet. Usability is NOT checked: a caller must check it in its own statement (the
-    signed-write gate does, see merchants.services.pos_gate_parts) before anything counts."""
+    signed-write gate does, see merchants.services.pos_gate_claim) before anything counts."""
     hit = _loaded_keys.get(key_id) if key_id and len(key_id) <= 40 else None
     return hit[0] if hit is not None else None
 

@@ -3,8 +3,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -19,8 +17,8 @@ from galleria.core.errors import ConflictError
 from galleria.core.locking import lock_one
 
 from . import rules
+from . import sql as merchants_sql
 from .models import Merchant, MerchantStatus, PosKey, PosNonce, PosTerminal, Store
-from .selectors import usable_key_sql
 
 MERCHANT_FIELDS = (
     "name",
@@ -177,66 +175,25 @@ def pos_nonce_use(*, key: PosKey, nonce: str) -> bool:
     then forget the last fraction of a second of such nonces, so those exact requests could be sent again within
     their five minutes and change nothing. A write's nonce commits with the write (core.idempotency.Gate).
     """
-    statement = _nonce_sql()
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        statement = _nonce_relaxed_sql()
-    return sql.one(statement, [key.pk, nonce, sql.when(timezone.now())]) is not None
+    relaxed = connection.vendor == "postgresql" and not connection.in_atomic_block
+    return merchants_sql.insert_nonce(key_pk=key.pk, nonce=nonce, at=timezone.now(), relaxed=relaxed)
 
 
-@dataclass(frozen=True)
-class GateParts:
-    """A signed write's gate for PostgreSQL that also checks the key (see pos_gate_parts)."""
-
-    prelude: str
-    prelude_params: list[Any]
-    sql: str
-    params: list[Any]
-    extra: str  # the group's current config token; NULL never comes back (no row when the key is unusable)
-
-
-def pos_gate_parts(*, key: PosKey, nonce: str) -> GateParts:
-    """The nonce claim of a signed write, for the idempotency record's statement, that also re-checks the key: the
-    nonce is inserted only if the key, its terminal, store and merchant are still usable (a revocation takes effect
-    at once, with the key's rows taken from the process cache), and the statement returns the group's current
-    config token. No row back: the nonce was used, or the key is no longer usable (the caller tells which)."""
-    return GateParts(
-        prelude=f"usable_key AS ({usable_key_sql()})",
-        prelude_params=[key.key_id, MerchantStatus.TERMINATED],
-        sql=_gate_nonce_sql(),
-        params=[nonce, sql.when(timezone.now())],
-        extra="(SELECT config_token FROM usable_key)",
+def pos_gate_claim(*, key: PosKey, nonce: str) -> sql.Claim:
+    """The nonce claim of a signed write, run inside the idempotency record's statement, that also re-checks the
+    key: the nonce is inserted only if the key, its terminal, store and merchant are still usable (a revocation
+    takes effect at once, with the key's rows taken from the process cache), and the statement hands back the
+    group's current config token. Not granted: the nonce was used, or the key is no longer usable (the caller
+    tells which)."""
+    return merchants_sql.usable_key_nonce_claim(
+        key_id=key.key_id, terminated=MerchantStatus.TERMINATED, nonce=nonce, at=timezone.now()
     )
 
 
-@cache
-def _gate_nonce_sql() -> str:
-    return (
-        f"INSERT INTO {sql.table(PosNonce)} (key_id, nonce, seen_at)"  # noqa: S608
-        " SELECT usable_key.id, %s, %s FROM usable_key ON CONFLICT (key_id, nonce) DO NOTHING RETURNING id"
-    )
-
-
-def pos_nonce_statement(*, key: PosKey, nonce: str) -> tuple[str, list[Any]]:
-    """The nonce's insert, for a caller that runs it inside its own transaction (core.idempotency.Gate): it returns
-    a row when the nonce is new and none when this key already used it."""
-    return _nonce_sql(), [key.pk, nonce, sql.when(timezone.now())]
-
-
-@cache
-def _nonce_relaxed_sql() -> str:
-    return (
-        f"INSERT INTO {sql.table(PosNonce)} (key_id, nonce, seen_at)"  # noqa: S608
-        " SELECT %s, %s, %s FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed"
-        " ON CONFLICT (key_id, nonce) DO NOTHING RETURNING id"
-    )
-
-
-@cache
-def _nonce_sql() -> str:
-    return (
-        f"INSERT INTO {sql.table(PosNonce)} (key_id, nonce, seen_at) VALUES (%s, %s, %s)"  # noqa: S608
-        " ON CONFLICT (key_id, nonce) DO NOTHING RETURNING id"
-    )
+def pos_nonce_claim(*, key: PosKey, nonce: str) -> sql.Claim:
+    """The nonce's claim, for a caller that runs it inside its own statement (core.idempotency.Gate): granted
+    when the nonce is new, not when this key already used it."""
+    return merchants_sql.nonce_claim(key_pk=key.pk, nonce=nonce, at=timezone.now())
 
 
 def pos_key_touch(*, key: PosKey) -> None:

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
 
 from django.db.models import Q, Sum
 
-from galleria.core import configcache, sql, timeutil
-from galleria.ledger.models import Account, AccountKind, Entry, TransactionKind
+from galleria.core import configcache, timeutil
+from galleria.ledger import selectors as ledger_selectors
+from galleria.ledger.models import AccountKind, Entry, TransactionKind
 from galleria.merchants.models import Merchant
 from galleria.tiers.selectors import TierView, member_tier
 
@@ -175,14 +175,7 @@ def expiry_config(*, policy: PointsPolicy) -> ExpiryConfig:
 
 
 def points_balance(*, member_id: int) -> int:
-    # fixed SQL: on every POS quote and lookup (see galleria/core/sql.py)
-    row = sql.one(_balance_sql(), [member_id, AccountKind.MEMBER_POINTS])
-    return int(row[0] or 0) if row else 0
-
-
-@cache
-def _balance_sql() -> str:
-    return f"SELECT balance FROM {sql.table(Account)} WHERE member_id = %s AND kind = %s"  # noqa: S608
+    return ledger_selectors.member_balance(member_id=member_id, kind=AccountKind.MEMBER_POINTS)
 
 
 def points_expiring(*, member_id: int, until: dt.date) -> int:

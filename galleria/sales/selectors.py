@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from galleria.members.models import Member, MemberStatus
+from galleria.members.selectors import members_active
 
 from .checkout.pricing import basket_lines
 from .checkout.quote import sale_quote
@@ -33,7 +33,7 @@ def sale_list(
 def active_member_count(*, mall_group_id: int | None, since: dt.datetime) -> int:
     """Members active since `since`: they used the app or were identified (last_active_at) or bought something.
     One query; a sale does not touch the member row (it stays off the checkout path)."""
-    members = Member.objects.filter(status=MemberStatus.ACTIVE)
+    members = members_active()
     buyers = Sale.objects.filter(occurred_at__gte=since, member__isnull=False)
     if mall_group_id is not None:
         members = members.filter(mall_group_id=mall_group_id)
@@ -68,3 +68,23 @@ def sales_by_channel(*, mall_group_id: int, since: dt.datetime, until: dt.dateti
         for row in rows.order_by()
     ]
     return sorted(totals, key=lambda t: (order.get(t.channel, len(order)), t.channel))
+
+
+def merchant_sales_summary(*, merchant_id: int, since: dt.datetime, until: dt.datetime) -> dict[str, int]:
+    """One merchant's sales with `since` <= occurred_at < `until`, in one query (the merchant portal's overview):
+    `member_sales` and `member_paid_fen` (sales to members and the money they paid), `points_issued` (points those
+    sales earned), `counter_sales` (sales recorded at the portal's counter) and `sales` (all)."""
+    row = Sale.objects.filter(merchant_id=merchant_id, occurred_at__gte=since, occurred_at__lt=until).aggregate(
+        sales=Count("id"),
+        member_sales=Count("id", filter=Q(member__isnull=False)),
+        member_paid=Sum("paid_fen", filter=Q(member__isnull=False)),
+        points=Sum("points_earned"),
+        counter=Count("id", filter=Q(channel=Channel.COUNTER)),
+    )
+    return {
+        "sales": int(row["sales"] or 0),
+        "member_sales": int(row["member_sales"] or 0),
+        "member_paid_fen": int(row["member_paid"] or 0),
+        "points_issued": int(row["points"] or 0),
+        "counter_sales": int(row["counter"] or 0),
+    }

@@ -120,6 +120,7 @@ class SaleResult:
     discount_fen: int = 0
     applied: tuple[AppliedDiscount, ...] = ()
     coupons_issued: tuple[IssuedCoupon, ...] = ()  # spend-triggered (消费返券)
+    member_card_no: str | None = None  # pay = join: the new member's card number
 
 
 @dataclass(frozen=True)

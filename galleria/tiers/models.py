@@ -96,8 +96,9 @@ class TierSpend(models.Model):
     ("sale:123", "refund:45") is unique per group, so the same movement cannot be counted twice.
     """
 
-    mall_group = models.ForeignKey(MallGroup, on_delete=models.CASCADE, related_name="+")
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="tier_spends")
+    # covered by the unique (mall_group, source) and the (member, occurred_at) index: one index fewer each per sale
+    mall_group = models.ForeignKey(MallGroup, on_delete=models.CASCADE, related_name="+", db_index=False)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="tier_spends", db_index=False)
     amount_fen = models.BigIntegerField(_("qualifying spend (fen)"))
     points = models.BigIntegerField(_("qualifying points"), default=0)
     occurred_at = models.DateTimeField(_("occurred at"))

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from functools import cache
 
 from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 
-from galleria.core import configcache, sql, timeutil
+from galleria.core import configcache, timeutil
 from galleria.malls.models import Mall
-from galleria.members.models import Member, MemberStatus
+from galleria.members.models import Member
+from galleria.members.selectors import active_member_q, members_active
 
 from . import rules
+from . import sql as tiers_sql
 from .models import MemberTier, QualifyBy, TierChange, TierChangeReason, TierLevel, TierSettings, TierSpend
 from .types import Benefit, Policy, Rung, TierHistoryEntry, TierProgress, TierView
 
@@ -49,16 +50,11 @@ def tier_view_of(*, level_id: int, mall_group_id: int, token: str | None = None)
 def member_tier(*, member_id: int, mall_group_id: int, token: str | None = None) -> TierView:
     """The member's tier, or the group's entry tier when none was assigned yet."""
     # fixed SQL and the cached ladder: this runs on every POS quote and lookup (see galleria/core/sql.py)
-    row = sql.one(_member_level_sql(), [member_id])
-    if row is not None:
-        return tier_view_of(level_id=row[0], mall_group_id=mall_group_id, token=token)
+    level_id = tiers_sql.member_level_id(member_id)
+    if level_id is not None:
+        return tier_view_of(level_id=level_id, mall_group_id=mall_group_id, token=token)
     ladder = tier_ladder(mall_group_id=mall_group_id, token=token)
     return _view(ladder[0]) if ladder else ENTRY
-
-
-@cache
-def _member_level_sql() -> str:
-    return f"SELECT level_id FROM {sql.table(MemberTier)} WHERE member_id = %s"  # noqa: S608
 
 
 def tier_ladder(*, mall_group_id: int, token: str | None = None) -> list[TierLevel]:
@@ -114,17 +110,7 @@ def qualifying_amount(*, member_id: int, today: dt.date, tz_name: str | None, qu
     """The member's signed qualifying amount over the rolling window ending on `today`."""
     start, end = window_bounds(today=today, tz_name=tz_name)
     # fixed SQL (on every sale of a member below the top tier); the column comes from a closed choice
-    row = sql.one(qualifying_sql(amount_field(qualify_by)), [member_id, sql.when(start), sql.when(end)])
-    return int(row[0] or 0) if row else 0
-
-
-@cache
-def qualifying_sql(column: str) -> str:
-    """The member's window sum of `column` (from `amount_field`): params member id, window start, window end."""
-    return (
-        f"SELECT SUM({column}) FROM {sql.table(TierSpend)}"  # noqa: S608
-        " WHERE member_id = %s AND occurred_at >= %s AND occurred_at < %s"
-    )
+    return tiers_sql.window_sum(member_id=member_id, column=amount_field(qualify_by), start=start, end=end)
 
 
 def qualifying_amounts(
@@ -220,7 +206,7 @@ def tier_mix(*, mall_group_id: int) -> dict[str, int]:
         return {}
     mix = {level.code: 0 for level in ladder}
     by_level = (
-        MemberTier.objects.filter(member__mall_group_id=mall_group_id, member__status=MemberStatus.ACTIVE)
+        MemberTier.objects.filter(active_member_q(), member__mall_group_id=mall_group_id)
         .values("level__code")
         .annotate(n=Count("pk"))
     )
@@ -228,7 +214,7 @@ def tier_mix(*, mall_group_id: int) -> dict[str, int]:
     for row in by_level:
         mix[row["level__code"]] = mix.get(row["level__code"], 0) + row["n"]
         assigned += row["n"]
-    active = Member.objects.filter(mall_group_id=mall_group_id, status=MemberStatus.ACTIVE).count()
+    active = members_active(mall_group_id=mall_group_id).count()
     mix[ladder[0].code] += max(0, active - assigned)
     return mix
 

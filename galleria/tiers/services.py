@@ -19,10 +19,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from galleria.audit.services import audit_record, audited_save, diff
@@ -30,9 +29,11 @@ from galleria.audit.types import Actor
 from galleria.core import sql, timeutil
 from galleria.core.events import publish
 from galleria.core.locking import lock_one, lock_rows
-from galleria.members.models import Member, MemberStatus
+from galleria.members.models import Member
+from galleria.members.selectors import members_active
 
 from . import exceptions, rules, selectors
+from . import sql as tiers_sql
 from .models import MemberTier, QualifyBy, TierChange, TierLevel, TierRun, TierSettings, TierSpend
 from .types import Decision, Policy, ReevaluateReport
 
@@ -73,68 +74,39 @@ def tier_ladder_ensure_default(*, mall_group_id: int) -> list[TierLevel]:
 # ------------------------------------------------------------------------------------------- member tier rows
 
 
-def _lock_member_tier(member_id: int) -> MemberTier | None:
-    """`lock_rows(MemberTier.objects.filter(member_id=…))` as fixed SQL: it runs on every sale of a member."""
-    if not connection.in_atomic_block:
-        raise RuntimeError("the member's tier row can only be locked inside transaction.atomic()")
-    rows = sql.instances(MemberTier, _lock_member_tier_sql(), [member_id])
-    return rows[0] if rows else None
-
-
-@cache
-def _lock_member_tier_sql() -> str:
-    return (
-        f"SELECT {sql.select_list(MemberTier)} FROM {sql.table(MemberTier)}"  # noqa: S608
-        f" WHERE member_id = %s{sql.for_update()}"
-    )
-
-
-@cache
-def _spend_insert_sql() -> str:
-    return (
-        f"INSERT INTO {sql.table(TierSpend)}"  # noqa: S608
-        " (mall_group_id, member_id, amount_fen, points, occurred_at, source, created_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s)"
-    )
-
-
-@cache
-def _spend_insert_sum_sql(column: str) -> str:
-    """PostgreSQL: insert the spend row and read the member's window sum (selectors.qualifying_sql) in one
-    statement."""
-    return f"WITH ins AS ({_spend_insert_sql()} RETURNING id) {selectors.qualifying_sql(column)}"
-
-
 def _member_tier_for_update(
-    *, member_id: int, entry: TierLevel, at: dt.datetime
-) -> tuple[MemberTier, TierChange | None]:
-    """The member's locked `MemberTier` row, created at the entry tier (with a `join` change) on first use.
+    *, member_id: int, entry: TierLevel, at: dt.datetime, fresh: bool = False
+) -> tuple[MemberTier, bool]:
+    """The member's locked `MemberTier` row, created at the entry tier (with a `join` change) on first use; whether
+    this call created it.
 
     Two transactions creating the same row race on the unique member column: the loser's insert waits for the
-    winner's commit, fails inside a savepoint, and then locks the winner's row.
+    winner's commit, inserts nothing, and then locks the winner's row. `fresh`: the member was registered in this
+    very transaction (pay = join), so the row is created without looking first.
     """
-    row = _lock_member_tier(member_id)
+    row = None if fresh else tiers_sql.lock_member_tier(member_id)
     if row is not None:
-        return row, None
-    try:
-        with transaction.atomic():
-            row = MemberTier.objects.create(member_id=member_id, level=entry, since=at)
-    except IntegrityError:
-        return lock_one(MemberTier.objects.filter(member_id=member_id)), None
-    change = TierChange.objects.create(
-        member_id=member_id, from_level=None, to_level=entry, reason=rules.JOIN, actor_label=SYSTEM_LABEL, at=at
+        return row, False
+    row = tiers_sql.open_member_tier(
+        member_id=member_id, level_id=entry.pk, reason=rules.JOIN, actor_label=SYSTEM_LABEL, at=at
     )
-    return row, change
+    if row is None:
+        return lock_one(MemberTier.objects.filter(member_id=member_id)), False
+    row.level = entry
+    return row, True
 
 
-def tier_lock_in_tx(*, member_id: int, mall_group_id: int, config_token: str | None = None) -> MemberTier | None:
+def tier_lock_in_tx(
+    *, member_id: int, mall_group_id: int, config_token: str | None = None, fresh: bool = False
+) -> MemberTier | None:
     """Lock the member's tier row for the rest of the caller's transaction (creating it at the entry tier, with a
     `join` change, on first use). None when the group has no ladder. A sale locks it once, reads the tier's
-    benefits from it and hands it to `tier_record_spend_in_tx(locked=…)`."""
+    benefits from it and hands it to `tier_record_spend_in_tx(locked=…)`. `fresh`: the member was registered in
+    this transaction (no row to look for)."""
     ladder = selectors.tier_ladder(mall_group_id=mall_group_id, token=config_token)
     if not ladder:
         return None
-    row, _change = _member_tier_for_update(member_id=member_id, entry=ladder[0], at=timeutil.now())
+    row, _created = _member_tier_for_update(member_id=member_id, entry=ladder[0], at=timeutil.now(), fresh=fresh)
     return row
 
 
@@ -274,7 +246,7 @@ def tier_record_spend_in_tx(
     )
     if not check:
         # fixed SQL (on every sale); the unique (group, source) constraint still backs `new_source`
-        sql.execute(_spend_insert_sql(), spend)
+        tiers_sql.insert_spend(spend)
         return None
     assert row is not None and current is not None and policy is not None
     tz_name = selectors.group_tz(mall_group_id=mall_group_id, token=config_token)
@@ -284,12 +256,11 @@ def tier_record_spend_in_tx(
         # statement, so its own part is added here when it falls in the window)
         start, end = selectors.window_bounds(today=today, tz_name=tz_name)
         column = selectors.amount_field(policy.qualify_by)
-        found = sql.one(_spend_insert_sum_sql(column), [*spend, member_id, sql.when(start), sql.when(end)])
-        amount = int(found[0] or 0) if found else 0
+        amount = tiers_sql.insert_spend_and_sum(spend, member_id=member_id, column=column, start=start, end=end)
         if start <= occurred_at < end:
             amount += delta
     else:
-        sql.execute(_spend_insert_sql(), spend)
+        tiers_sql.insert_spend(spend)
         amount = selectors.qualifying_amount(
             member_id=member_id, today=today, tz_name=tz_name, qualify_by=policy.qualify_by
         )
@@ -316,7 +287,7 @@ def tier_record_spend_in_tx(
 def tier_override(*, member_id: int, level_code: str, until: dt.date, reason: str, actor: Actor) -> TierChange:
     """Put a member on `level_code` through `until` (inclusive, mall-local), whatever they spend. Audited."""
     with transaction.atomic(durable=True):
-        member = Member.objects.filter(pk=member_id, status=MemberStatus.ACTIVE).first()
+        member = members_active().filter(pk=member_id).first()
         if member is None:
             raise exceptions.MemberUnknownError()
         ladder = selectors.tier_ladder(mall_group_id=member.mall_group_id)
@@ -378,9 +349,9 @@ def _review_chunk(
     rows = {row.member_id: row for row in lock_rows(MemberTier.objects.filter(member_id__in=member_ids))}
     for member_id in member_ids:
         if member_id not in rows:
-            row, join = _member_tier_for_update(member_id=member_id, entry=ladder[0], at=at)
+            row, joined = _member_tier_for_update(member_id=member_id, entry=ladder[0], at=at)
             rows[member_id] = row
-            if join is not None:
+            if joined:
                 created += 1
                 counts[rules.JOIN] += 1
     amounts = selectors.qualifying_amounts(
@@ -475,9 +446,8 @@ def tier_reevaluate(
             if run.finished_at is not None:
                 break  # another runner finished the day meanwhile
             member_ids = list(
-                Member.objects.filter(
-                    mall_group_id=mall_group_id, status=MemberStatus.ACTIVE, pk__gt=run.last_member_id
-                )
+                members_active(mall_group_id=mall_group_id)
+                .filter(pk__gt=run.last_member_id)
                 .order_by("pk")
                 .values_list("pk", flat=True)[:chunk_size]
             )

@@ -29,7 +29,7 @@ from galleria.coupons.types import AppliedDiscount
 from galleria.members import rules as member_rules
 from galleria.members.exceptions import MemberCodeStaleError, MemberNotFoundError
 from galleria.members.models import Member
-from galleria.members.selectors import Resolution, member_resolve
+from galleria.members.selectors import Resolution, member_card_no, member_resolve
 from galleria.points.selectors import points_balance
 from galleria.sales import rules as sale_rules
 from galleria.sales import selectors as sale_selectors
@@ -408,8 +408,8 @@ def _applied(items: tuple[AppliedDiscount, ...]) -> list[AppliedOut]:
 
 
 def _sale_out(pos_sale_id: str, result: sale_services.SaleResult, card: str | None) -> dict[str, Any]:
-    if card is None and result.member_id:  # pay = join: the new member's card number
-        card = Member.objects.filter(pk=result.member_id).values_list("card_no", flat=True).first()
+    if card is None and result.member_id:  # pay = join: the new member's card number (or a known phone's card)
+        card = result.member_card_no or member_card_no(member_id=result.member_id)
     return SaleOut(
         sale_id=result.sale_id,
         pos_sale_id=pos_sale_id,

@@ -17,10 +17,10 @@ from galleria.merchants import rules as signing
 from galleria.merchants.models import Merchant, PosKey, PosTerminal, Store
 from galleria.merchants.selectors import pos_key_active, pos_key_cached, pos_key_sync_token
 from galleria.merchants.services import (
-    pos_gate_parts,
+    pos_gate_claim,
     pos_key_secret,
     pos_key_touch,
-    pos_nonce_statement,
+    pos_nonce_claim,
     pos_nonce_use,
 )
 
@@ -57,7 +57,7 @@ class PosNonceMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         gate = nonce_gate(request)
-        if gate is not None and not gate.done and not gate.claim():
+        if gate is not None and not gate.done and not gate.take():
             from .api import api
 
             exc = gate.refused()
@@ -176,10 +176,8 @@ class PosSignature(APIKeyHeader):
         elif write:
             # A write: the nonce is claimed with the idempotency record, in the use case's own transaction (one
             # commit per sale, not two). PosNonceMiddleware claims it after the view if nothing did.
-            statement, params = pos_nonce_statement(key=pos_key, nonce=nonce)
             request.galleria_nonce_gate = Gate(  # type: ignore[attr-defined]
-                sql=statement,
-                params=params,
+                claim=pos_nonce_claim(key=pos_key, nonce=nonce),
                 refused=nonce_reused,
                 claim_alone=lambda: pos_nonce_use(key=pos_key, nonce=nonce),
             )
@@ -198,7 +196,6 @@ class PosSignature(APIKeyHeader):
 
 
 def _fused_gate(pos_key: PosKey, nonce: str) -> Gate:
-    parts = pos_gate_parts(key=pos_key, nonce=nonce)
     key_id = pos_key.key_id
 
     def refused() -> Exception:
@@ -208,13 +205,9 @@ def _fused_gate(pos_key: PosKey, nonce: str) -> Gate:
         return pos_key_active(key_id=key_id) is not None and pos_nonce_use(key=pos_key, nonce=nonce)
 
     return Gate(
-        sql=parts.sql,
-        params=parts.params,
+        claim=pos_gate_claim(key=pos_key, nonce=nonce),
         refused=refused,
         claim_alone=claim_alone,
-        prelude=parts.prelude,
-        prelude_params=parts.prelude_params,
-        extra=parts.extra,
         claimed=lambda token: pos_key_sync_token(key=pos_key, token=str(token)),
     )
 

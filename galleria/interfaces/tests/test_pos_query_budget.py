@@ -73,3 +73,37 @@ def test_lookup_query_budget(pos):
     client, member = pos
     n, sql = count(lambda: client.get(f"/api/v1/pos/members/lookup?code={member.card_no}"))
     assert n <= LOOKUP_BUDGET, "\n".join(sql)
+
+
+FIRST_SALE_BUDGET = 12  # a registered member's first sale: + the accounts and the tier row (with its change), one
+# statement each (INSERT … ON CONFLICT DO NOTHING), after the two locks that found nothing
+JOIN_SALE_BUDGET = 15  # pay = join: + the member, both identifiers in one statement, the consent, the audit record
+# and the `member.joined` handlers' task rows in one INSERT; the accounts and tier row are created without a look
+FIRST_SALE_BUDGET_SQLITE = 21
+JOIN_SALE_BUDGET_SQLITE = 24
+
+
+@pytest.fixture
+def production_tasks(settings):
+    """The database task backend, as in production: a published event writes its handlers' task rows (the test
+    settings' immediate backend would run the handlers inside the request and count their queries)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def test_first_sale_of_a_registered_member_query_budget(pos, world, production_tasks):
+    client, _member = pos
+    newcomer = member_services.member_register(
+        mall=world.mall, phone="13812340000", channel="desk", actor=Actor.system()
+    )
+    n, sql = count(lambda: client.post("/api/v1/pos/sales", body("F1", newcomer.card_no)))
+    budget = FIRST_SALE_BUDGET if connection.vendor == "postgresql" else FIRST_SALE_BUDGET_SQLITE
+    assert n <= budget, "\n".join(sql)
+
+
+def test_pay_equals_join_sale_query_budget(pos, production_tasks):
+    client, _member = pos
+    payload = {**body("J1", None), "join_phone": "13812349999"}
+    del payload["member"]
+    n, sql = count(lambda: client.post("/api/v1/pos/sales", payload))
+    budget = JOIN_SALE_BUDGET if connection.vendor == "postgresql" else JOIN_SALE_BUDGET_SQLITE
+    assert n <= budget, "\n".join(sql)

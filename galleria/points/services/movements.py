@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -21,7 +20,7 @@ from galleria.core.money import allocate
 from galleria.ledger import exceptions as ledger_exceptions
 from galleria.ledger import services as ledger
 from galleria.ledger.models import Account, AccountKind, Asset, Transaction, TransactionKind
-from galleria.ledger.types import FollowUp, Leg
+from galleria.ledger.types import Leg
 from galleria.members.models import Member
 
 from .. import rules
@@ -116,7 +115,16 @@ def points_credit_in_tx(
         earned_on=timeutil.local_date(occurred_at, tz_name), config=expiry_config(policy=policy)
     )
     # fixed SQL: a lot is written on every earning sale, with the posting (one statement on PostgreSQL)
-    lot = FollowUp(_lot_insert_sql(), (group_id, member_id, points, points, sql.when(occurred_at), sql.day(expires_on)))
+    lot = sql.linked(
+        PointsLot,
+        "transaction_id",
+        mall_group_id=group_id,
+        member_id=member_id,
+        points=points,
+        remaining=points,
+        earned_at=sql.when(occurred_at),
+        expires_on=sql.day(expires_on),
+    )
     return ledger.post(
         mall_group_id=group_id,
         kind=kind,
@@ -127,15 +135,6 @@ def points_credit_in_tx(
         memo=memo,
         explanation={**explanation, "funding": {"mall": mall_part, "merchant": merchant_part}},
         then=lot,
-    )
-
-
-@cache
-def _lot_insert_sql() -> str:
-    return (
-        f"INSERT INTO {sql.table(PointsLot)}"
-        " (transaction_id, mall_group_id, member_id, points, remaining, earned_at, expires_on)"
-        " SELECT {tx}, %s, %s, %s, %s, %s, %s"
     )
 
 

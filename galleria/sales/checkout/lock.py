@@ -24,10 +24,14 @@ def account_kinds(*, wallet: bool) -> list[str]:
 
 
 def lock_member_accounts(
-    *, mall_group_id: int, member_id: int, wallet: bool, allow_closed: bool = False
+    *, mall_group_id: int, member_id: int, wallet: bool, allow_closed: bool = False, fresh: bool = False
 ) -> dict[str, Account]:
     return ledger.lock_member_accounts(
-        mall_group_id=mall_group_id, member_id=member_id, kinds=account_kinds(wallet=wallet), allow_closed=allow_closed
+        mall_group_id=mall_group_id,
+        member_id=member_id,
+        kinds=account_kinds(wallet=wallet),
+        allow_closed=allow_closed,
+        fresh=fresh,
     )
 
 
@@ -39,7 +43,9 @@ def lock_buyer(ctx: CheckoutContext) -> Buyer:
         return Buyer(member_id=None, tier=tier_selectors.ENTRY)
     wallet = bool(ctx.wallet_fen)
     try:
-        accounts = lock_member_accounts(mall_group_id=ctx.group_id, member_id=member_id, wallet=wallet)
+        accounts = lock_member_accounts(
+            mall_group_id=ctx.group_id, member_id=member_id, wallet=wallet, fresh=ctx.joined
+        )
     except AccountClosedError:
         # the member was merged into another while this sale waited for its accounts (the till resolved the card
         # a moment before the merge committed): the sale belongs to the survivor, like the card now does. An
@@ -49,7 +55,8 @@ def lock_buyer(ctx: CheckoutContext) -> Buyer:
             raise
         member_id = survivor_id
         accounts = lock_member_accounts(mall_group_id=ctx.group_id, member_id=member_id, wallet=wallet)
-    tier_row = tier_lock_in_tx(member_id=member_id, mall_group_id=ctx.group_id, config_token=ctx.token)
+    fresh = ctx.joined and member_id == ctx.member_id  # registered by this sale: nothing to look for yet
+    tier_row = tier_lock_in_tx(member_id=member_id, mall_group_id=ctx.group_id, config_token=ctx.token, fresh=fresh)
     tier = tier_selectors.ENTRY
     if tier_row is not None:
         tier = tier_selectors.tier_view_of(level_id=tier_row.level_id, mall_group_id=ctx.group_id, token=ctx.token)

@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from galleria.audit.types import Actor
 from galleria.core.errors import NotFoundError, ValidationError
 from galleria.members import services as member_services
-from galleria.members.models import IdentifierKind, JoinChannel, MemberIdentifier, MemberStatus
+from galleria.members.models import IdentifierKind, JoinChannel, MemberIdentifier
+from galleria.members.selectors import active_member_q
 from galleria.merchants.models import Merchant, Store
 
 from .. import rules
@@ -39,18 +40,19 @@ def merchant_store(*, data: SaleIn, merchant: Merchant | None, store: Store | No
     return found.merchant, found
 
 
-def join_member(*, merchant: Merchant, phone: str, actor: Actor) -> tuple[int, bool]:
-    """'Pay = join': the member with this phone, registered now if new (inside the sale's transaction)."""
+def join_member(*, merchant: Merchant, phone: str, actor: Actor) -> tuple[int, str | None]:
+    """'Pay = join': the member with this phone, registered now if new (inside the sale's transaction), and the
+    new member's card number (None for a known member)."""
     e164 = member_services.phone_normalize(phone)
     row = MemberIdentifier.objects.filter(
-        mall_group_id=merchant.mall.group_id, kind=IdentifierKind.PHONE, value=e164, member__status=MemberStatus.ACTIVE
+        active_member_q(), mall_group_id=merchant.mall.group_id, kind=IdentifierKind.PHONE, value=e164
     ).first()
     if row is not None:
-        return row.member_id, False
+        return row.member_id, None
     member = member_services.member_register_in_tx(
         mall=merchant.mall, phone=e164, channel=JoinChannel.POS, actor=actor, merchant_id=merchant.pk
     )
-    return member.pk, True
+    return member.pk, member.card_no
 
 
 def _check_member_uses(data: SaleIn, *, member_id: int | None, wallet_fen: int) -> None:
@@ -81,9 +83,9 @@ def resolve_sale(
         offline=data.is_offline,
         client_dated=data.client_dated,
     )
-    member_id, joined = data.member_id, False
+    member_id, card_no = data.member_id, None
     if member_id is None and data.join_phone:
-        member_id, joined = join_member(merchant=merchant, phone=data.join_phone, actor=actor)
+        member_id, card_no = join_member(merchant=merchant, phone=data.join_phone, actor=actor)
     wallet_fen = sum(p.amount_fen for p in data.payments if p.method == PaymentMethod.WALLET)
     _check_member_uses(data, member_id=member_id, wallet_fen=wallet_fen)
     total = rules.validate_lines(data.lines)
@@ -94,7 +96,8 @@ def resolve_sale(
         token=group.config_token,  # configuration comes from the per-process cache while this is current
         now=now,
         member_id=member_id,
-        joined=joined,
+        joined=card_no is not None,
+        joined_card_no=card_no,
         total_fen=total,
         wallet_fen=wallet_fen,
     )

@@ -106,6 +106,7 @@ def checkout_sale_in_tx(
         sale_id=sale_id,
         member_id=buyer.member_id,
         member_joined=ctx.joined,
+        member_card_no=ctx.joined_card_no,
         points_earned=priced.points_earned,
         points_used=data.points_to_use,
         points_balance=account.balance if account is not None else None,

@@ -33,6 +33,7 @@ class CheckoutContext:
     joined: bool
     total_fen: int
     wallet_fen: int
+    joined_card_no: str | None = None  # pay = join: the card number the new member got
 
     @property
     def group_id(self) -> int:

@@ -1,13 +1,14 @@
-"""The checkout's two forms of its writes (galleria/core/sql.py) write exactly the same rows.
+"""The checkout's two forms of its writes (the apps' sql.py modules) write exactly the same rows.
 
 On PostgreSQL the sale with its lines and payments, each ledger posting (with its legs, member balances and points
-lot) and the tier spend with its window sum are one statement each (data-modifying CTEs); SQLite, the demo's
-database, runs the portable statements instead. The same scenario — sales with lines, coupons, points, wallet and
-card payments, a tier upgrade, a back-dated sale, an anonymous sale, "pay = join", a partial and two full refunds —
-runs twice on PostgreSQL from the same empty database at the same frozen instant, once each way, and every row of
-every table must come out the same (ids included: the sequences are reset in between, and both forms insert the
-same rows in the same order). Randomness (top-up references, coupon codes, member secrets) is seeded for the run;
-only the configuration token, which a database trigger draws from PostgreSQL's random(), is left out."""
+lot), a new member's tier row with its `join` change and the tier spend with its window sum are one statement each
+(data-modifying CTEs); SQLite, the demo's database, runs the portable statements instead. The same scenario —
+sales with lines, coupons, points, wallet and card payments, a tier upgrade, a back-dated sale, an anonymous sale,
+"pay = join", a partial and two full refunds — runs twice on PostgreSQL from the same empty database at the same
+frozen instant, once each way, and every row of every table must come out the same (ids included: the sequences
+are reset in between, and both forms insert the same rows in the same order). Randomness (top-up references, coupon
+codes, member secrets) is seeded for the run; only the configuration token, which a database trigger draws from
+PostgreSQL's random(), is left out."""
 
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ ONE_STATEMENT = {
     "sale": 'WITH s AS (INSERT INTO "sales_sale"',
     "posting": 'WITH t AS (INSERT INTO "ledger_transaction"',
     "tier spend": 'WITH ins AS (INSERT INTO "tiers_tierspend"',
+    "tier row with its join change": 'WITH r AS (INSERT INTO "tiers_membertier"',
 }
 
 

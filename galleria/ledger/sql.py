@@ -1,0 +1,139 @@
+"""The ledger's SQL: every statement the ledger writes by hand, as typed functions (the rest is the ORM).
+
+Fixed SQL for the checkout path (docs/performance.md): a posting — the transaction, its legs, the member balances
+and a linked row another app hands over typed (`core.sql.Linked`, a points lot) — is one statement on PostgreSQL
+and separate portable statements elsewhere; galleria/sales/tests/test_sql_parity.py proves both write the same rows.
+Only the ledger imports this module (an import-linter contract)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+from galleria.core import sql
+
+from .models import Account, Entry, Transaction
+from .types import Leg
+
+
+@cache
+def _transaction_insert_sql() -> str:
+    return (
+        f"INSERT INTO {sql.table(Transaction)}"  # noqa: S608 - table names are ours
+        " (mall_group_id, kind, occurred_at, created_at, memo, source, explanation, reverses_id)"
+        f" VALUES (%s, %s, %s, %s, %s, %s, {sql.json_placeholder()}, %s) RETURNING id"
+    )
+
+
+@cache
+def _entries_insert_sql(n: int) -> str:
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * n)
+    return (
+        f"INSERT INTO {sql.table(Entry)} (transaction_id, account_id, asset, amount, occurred_at)"  # noqa: S608
+        f" VALUES {values}"
+    )
+
+
+@cache
+def _post_pg_sql(n_legs: int, n_moves: int, linked: str = "") -> str:
+    """One PostgreSQL statement: insert the transaction, insert its legs, move the member balances (and the linked
+    row, which takes the transaction id from `t`)."""
+    legs = ", ".join(["(%s::bigint, %s::text, %s::bigint)"] * n_legs)
+    moves = ", ".join(["(%s::bigint, %s::bigint)"] * n_moves)
+    balances = (
+        f", b AS (UPDATE {sql.table(Account)} a SET balance = a.balance + d.delta"  # noqa: S608
+        f" FROM (VALUES {moves}) AS d (id, delta) WHERE a.id = d.id)"
+        if n_moves
+        else ""
+    )
+    follow = f", f AS ({linked} FROM t)" if linked else ""
+    return (
+        f"WITH t AS ({_transaction_insert_sql()}),"  # noqa: S608
+        f" e AS (INSERT INTO {sql.table(Entry)} (transaction_id, account_id, asset, amount, occurred_at)"
+        f" SELECT t.id, v.account_id, v.asset, v.amount, %s::timestamptz FROM t, (VALUES {legs})"
+        f" AS v (account_id, asset, amount)){balances}{follow}"
+        " SELECT id FROM t"
+    )
+
+
+@cache
+def _balance_update_sql() -> str:
+    return f"UPDATE {sql.table(Account)} SET balance = balance + %s WHERE id = %s"  # noqa: S608
+
+
+def insert_posting(
+    *,
+    head: Sequence[object],
+    at: object,
+    legs: Sequence[Leg],
+    moves: Sequence[tuple[int, int]],
+    then: sql.Linked | None,
+) -> int:
+    """Write a transaction (`head`: group, kind, occurred_at, created_at, memo, source, explanation JSON,
+    reverses id), its legs dated `at`, the balance moves (account id, delta) and the linked row; the new id."""
+    if sql.one_statement_writes():
+        linked_text, linked_params = sql.linked_insert(then, "t.id") if then is not None else ("", [])
+        params: list[object] = [*head, at]
+        for leg in legs:
+            params += [leg.account_id, leg.asset, leg.amount]
+        for account_id, delta in moves:
+            params += [account_id, delta]
+        inserted = sql.one(_post_pg_sql(len(legs), len(moves), linked_text), [*params, *linked_params])
+        assert inserted is not None
+        return int(inserted[0])
+    inserted = sql.one(_transaction_insert_sql(), list(head))
+    assert inserted is not None
+    tx_id = int(inserted[0])
+    rows: list[object] = []
+    for leg in legs:
+        rows += [tx_id, leg.account_id, leg.asset, leg.amount, at]
+    sql.execute(_entries_insert_sql(len(legs)), rows)
+    for account_id, delta in moves:
+        sql.execute(_balance_update_sql(), [delta, account_id])
+    if then is not None:
+        text, params = sql.linked_insert(then)
+        sql.execute(text, [tx_id, *params])
+    return tx_id
+
+
+@cache
+def _lock_accounts_sql(n: int) -> str:
+    return (
+        f"SELECT {sql.select_list(Account)} FROM {sql.table(Account)}"  # noqa: S608
+        f" WHERE member_id = %s AND kind IN ({', '.join(['%s'] * n)}) ORDER BY id{sql.for_update()}"
+    )
+
+
+def lock_accounts(member_id: int, kinds: Sequence[str]) -> list[Account]:
+    """`lock_rows(Account.objects.filter(member_id=…, kind__in=…))` as fixed SQL (on every sale)."""
+    return sql.instances(Account, _lock_accounts_sql(len(kinds)), [member_id, *kinds])
+
+
+@cache
+def _open_accounts_sql(n: int) -> str:
+    values = ", ".join(["(%s, %s, %s, %s, 0, %s)"] * n)
+    return (
+        f"INSERT INTO {sql.table(Account)} (mall_group_id, member_id, kind, asset, balance, created_at)"  # noqa: S608
+        f" VALUES {values} ON CONFLICT DO NOTHING RETURNING {sql.select_list(Account)}"
+    )
+
+
+def open_accounts(mall_group_id: int, member_id: int, kinds: Sequence[tuple[str, str]], *, at: object) -> list[Account]:
+    """Create the member's accounts of these (kind, asset) at a zero balance in one statement; the rows created
+    (a kind another transaction created meanwhile is skipped — the caller locks it). Rows this transaction inserts
+    are invisible to every other until it commits: they need no lock."""
+    params: list[object] = []
+    for kind, asset in kinds:
+        params += [mall_group_id, member_id, kind, asset, sql.when(at)]
+    return sql.instances(Account, _open_accounts_sql(len(kinds)), params)
+
+
+@cache
+def _member_balance_sql() -> str:
+    return f"SELECT balance FROM {sql.table(Account)} WHERE member_id = %s AND kind = %s"  # noqa: S608
+
+
+def member_balance(member_id: int, kind: str) -> int:
+    """The cached balance of the member's account of `kind` (0 when it has none yet); no lock."""
+    row = sql.one(_member_balance_sql(), [member_id, kind])
+    return int(row[0] or 0) if row else 0
