@@ -8,21 +8,10 @@ from django.utils.translation import gettext_lazy as _
 from galleria.malls.models import MallGroup
 from galleria.merchants.models import Merchant
 
-
-class Role(models.TextChoices):
-    PLATFORM_ADMIN = "platform_admin", _("Platform admin")
-    GROUP_ADMIN = "group_admin", _("Mall group admin")
-    MARKETING = "marketing", _("Marketing")
-    SERVICE = "service", _("Customer service")
-    FINANCE = "finance", _("Finance")
-    READONLY = "readonly", _("Read-only")
-    MERCHANT_OWNER = "merchant_owner", _("Merchant owner")
-    MERCHANT_MANAGER = "merchant_manager", _("Merchant manager")
-    MERCHANT_CLERK = "merchant_clerk", _("Merchant clerk")
-
-
-GROUP_ROLES = (Role.GROUP_ADMIN, Role.MARKETING, Role.SERVICE, Role.FINANCE, Role.READONLY)
-MERCHANT_ROLES = (Role.MERCHANT_OWNER, Role.MERCHANT_MANAGER, Role.MERCHANT_CLERK)
+from .types import GROUP_ROLES as GROUP_ROLES
+from .types import MERCHANT_ROLES as MERCHANT_ROLES
+from .types import Role as Role
+from .types import ThrottleKind as ThrottleKind
 
 
 class User(AbstractUser):
@@ -57,12 +46,6 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
-
-
-class ThrottleKind(models.TextChoices):
-    ACCOUNT = "account", _("Account")  # key: the username as typed, case-folded (exists or not)
-    IP = "ip", _("IP address")
-    SECOND_STEP = "second_step", _("2-step code")  # key: the user id
 
 
 class LoginThrottle(models.Model):

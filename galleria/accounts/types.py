@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -27,3 +30,27 @@ class Scope:
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
+
+
+class Role(models.TextChoices):
+    PLATFORM_ADMIN = "platform_admin", _("Platform admin")
+    GROUP_ADMIN = "group_admin", _("Mall group admin")
+    MARKETING = "marketing", _("Marketing")
+    SERVICE = "service", _("Customer service")
+    FINANCE = "finance", _("Finance")
+    READONLY = "readonly", _("Read-only")
+    MERCHANT_OWNER = "merchant_owner", _("Merchant owner")
+    MERCHANT_MANAGER = "merchant_manager", _("Merchant manager")
+    MERCHANT_CLERK = "merchant_clerk", _("Merchant clerk")
+
+
+GROUP_ROLES = (Role.GROUP_ADMIN, Role.MARKETING, Role.SERVICE, Role.FINANCE, Role.READONLY)
+
+
+MERCHANT_ROLES = (Role.MERCHANT_OWNER, Role.MERCHANT_MANAGER, Role.MERCHANT_CLERK)
+
+
+class ThrottleKind(models.TextChoices):
+    ACCOUNT = "account", _("Account")  # key: the username as typed, case-folded (exists or not)
+    IP = "ip", _("IP address")
+    SECOND_STEP = "second_step", _("2-step code")  # key: the user id

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.db.models import Q, QuerySet
 
-from .models import AuditEvent
+from .models import AuditEvent, PiiAccess
 
 
 def audit_list(
@@ -66,3 +66,28 @@ def audit_target_types(*, mall_group_id: int | None) -> list[str]:
     if mall_group_id is not None:
         qs = qs.filter(mall_group_id=mall_group_id)
     return [t for t in qs.values_list("target_type", flat=True).distinct() if t]
+
+
+def pii_access_search(
+    *,
+    mall_group_id: int | None,
+    actor: str = "",
+    member_id: int | None = None,
+    date_from: dt.datetime | None = None,
+    date_to: dt.datetime | None = None,
+) -> QuerySet[PiiAccess]:
+    """Who was shown whose unmasked personal data: filter by staff user (name fragment), member id and an
+    [from, to) time range. Newest first."""
+    qs = PiiAccess.objects.order_by("-at", "-id")
+    if mall_group_id is not None:
+        qs = qs.filter(mall_group_id=mall_group_id)
+    actor = (actor or "").strip()[:100]
+    if actor:
+        qs = qs.filter(Q(actor_label__icontains=actor) | Q(actor__username__iexact=actor))
+    if member_id is not None:
+        qs = qs.filter(member_id=member_id)
+    if date_from is not None:
+        qs = qs.filter(at__gte=date_from)
+    if date_to is not None:
+        qs = qs.filter(at__lt=date_to)
+    return qs

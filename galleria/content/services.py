@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from galleria.audit.services import audit_record
 from galleria.audit.types import Actor
-from galleria.core.locking import lock_one
+from galleria.core.locking import lock_one, lock_rows
 from galleria.merchants.models import Merchant
 
 from . import conf, rules
@@ -73,7 +73,7 @@ def layout_publish(*, mall_group_id: int, revision: int, actor: Actor) -> HomeLa
     """Make the draft live as the next version (audited). The revision the editor previewed must still be the
     draft's: publishing something nobody looked at is refused."""
     with transaction.atomic(durable=True):
-        draft = HomeLayoutDraft.objects.select_for_update().filter(mall_group_id=mall_group_id).first()
+        draft = next(iter(lock_rows(HomeLayoutDraft.objects.filter(mall_group_id=mall_group_id))), None)
         if draft is None:
             raise NothingToPublishError()
         if draft.revision != revision:

@@ -16,7 +16,7 @@ from galleria.content import rules as content_rules
 from galleria.content import services as content_services
 from galleria.coupons.models import CouponTemplate
 from galleria.malls.models import MallGroup
-from galleria.members.models import Member, MemberStatus
+from galleria.members.selectors import members_active
 from galleria.merchants.models import Merchant
 from galleria.messaging import services as inbox_services
 from galleria.tiers.models import TierLevel
@@ -144,7 +144,7 @@ def seed_app_content(group: MallGroup) -> AppContentResult:
             actor=ACTOR,
         )
         result.messages += 1
-    first = Member.objects.filter(mall_group=group, status=MemberStatus.ACTIVE).order_by("pk").first()
+    first = members_active(mall_group_id=group.pk).order_by("pk").first()
     if first is not None:
         inbox_services.inbox_send(
             mall_group_id=group.pk,

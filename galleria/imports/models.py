@@ -12,39 +12,15 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from galleria.ledger.models import Transaction
 from galleria.malls.models import Mall, MallGroup
 from galleria.members.models import Member
 
-
-class ImportKind(models.TextChoices):
-    MEMBERS = "members", _("Members")
-    SALES = "sales", _("Past sales")
-
-
-class ImportStatus(models.TextChoices):
-    UPLOADED = "uploaded", pgettext_lazy("import status", "Uploaded")
-    CHECKING = "checking", pgettext_lazy("import status", "Dry run in progress")
-    CHECKED = "checked", pgettext_lazy("import status", "Dry run done")
-    QUEUED = "queued", pgettext_lazy("import status", "Queued")
-    RUNNING = "running", pgettext_lazy("import status", "Importing")
-    DONE = "done", pgettext_lazy("import status", "Done")
-    FAILED = "failed", pgettext_lazy("import status", "Failed")
-
-
-class Phase(models.TextChoices):
-    DRY = "dry", _("Dry run")
-    REAL = "real", _("Import")
-
-
-class Outcome(models.TextChoices):
-    CREATED = "created", pgettext_lazy("import outcome", "Created")
-    UPDATED = "updated", pgettext_lazy("import outcome", "Updated")
-    UNCHANGED = "unchanged", pgettext_lazy("import outcome", "Unchanged")
-    DUPLICATE = "duplicate", pgettext_lazy("import outcome", "Duplicate")
-    ERROR = "error", pgettext_lazy("import outcome", "Error")
+from .types import ImportKind as ImportKind
+from .types import ImportStatus as ImportStatus
+from .types import Outcome as Outcome
+from .types import Phase as Phase
 
 
 class ImportJob(models.Model):

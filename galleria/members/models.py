@@ -8,25 +8,13 @@ from django.utils.translation import gettext_lazy as _
 from galleria.malls.models import Mall, MallGroup
 from galleria.merchants.models import Merchant
 
-
-class Gender(models.TextChoices):
-    UNKNOWN = "unknown", _("Not given")
-    FEMALE = "female", _("Female")
-    MALE = "male", _("Male")
-
-
-class JoinChannel(models.TextChoices):
-    APP = "app", _("Member app")
-    POS = "pos", _("POS (pay = join)")
-    DESK = "desk", _("Service desk")
-    IMPORT = "import", _("Import")
-    PARKING = "parking", _("Parking")
-
-
-class MemberStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
-    MERGED = "merged", _("Merged into another member")
-    ERASED = "erased", _("Erased")
+from .types import MARKETING_PURPOSES as MARKETING_PURPOSES
+from .types import ConsentPurpose as ConsentPurpose
+from .types import Gender as Gender
+from .types import IdentifierKind as IdentifierKind
+from .types import JoinChannel as JoinChannel
+from .types import MemberStatus as MemberStatus
+from .types import OtpPurpose as OtpPurpose
 
 
 class Member(models.Model):
@@ -79,14 +67,11 @@ class Member(models.Model):
     def __str__(self) -> str:
         return f"{self.name or '—'} ({self.card_no})"
 
-
-class IdentifierKind(models.TextChoices):
-    PHONE = "phone", _("Phone")
-    CARD = "card", _("Member card number")
-    PHYSICAL_CARD = "physical_card", _("Physical card")
-    WECHAT_OPENID = "wechat_openid", _("WeChat openid")
-    WECHAT_UNIONID = "wechat_unionid", _("WeChat unionid")
-    PLATE = "plate", _("Licence plate")
+    @property
+    def is_active(self) -> bool:
+        """The "active member" rule for a row already loaded (not merged into another, not erased); queries use
+        `members.selectors.members_active()` / `active_member_q()`, the same rule."""
+        return self.status == MemberStatus.ACTIVE
 
 
 class MemberIdentifier(models.Model):
@@ -110,21 +95,6 @@ class MemberIdentifier(models.Model):
         return f"{self.kind}:{self.value}"
 
 
-class ConsentPurpose(models.TextChoices):
-    PRIVACY_POLICY = "privacy_policy", _("Privacy policy and membership terms")
-    MARKETING_SMS = "marketing_sms", _("Marketing by SMS")
-    MARKETING_WECHAT = "marketing_wechat", _("Marketing by WeChat")
-    MARKETING_EMAIL = "marketing_email", _("Marketing by email")
-    PERSONALISATION = "personalisation", _("Personalised offers from purchase history")
-
-
-MARKETING_PURPOSES: dict[str, str] = {
-    "sms": ConsentPurpose.MARKETING_SMS,
-    "wechat": ConsentPurpose.MARKETING_WECHAT,
-    "email": ConsentPurpose.MARKETING_EMAIL,
-}
-
-
 class Consent(models.Model):
     """Append-only consent records (PIPL): the latest row per purpose is the member's current choice."""
 
@@ -144,10 +114,6 @@ class Consent(models.Model):
         verbose_name = _("consent")
         verbose_name_plural = _("consents")
         indexes = [models.Index(fields=["member", "purpose", "-recorded_at"])]
-
-
-class OtpPurpose(models.TextChoices):
-    LOGIN = "login", _("Sign in or join")
 
 
 class OtpChallenge(models.Model):

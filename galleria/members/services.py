@@ -24,6 +24,7 @@ from galleria.malls.models import Mall
 from galleria.messaging.services import sms_queue
 
 from . import exceptions, rules
+from . import sql as members_sql
 from .models import (
     Consent,
     ConsentPurpose,
@@ -35,6 +36,7 @@ from .models import (
     MemberStatus,
     OtpChallenge,
 )
+from .selectors import members_active
 
 MAX_PLATES = 5
 PROFILE_FIELDS = ("name", "gender", "birthday", "email")
@@ -101,27 +103,36 @@ def member_register_in_tx(
         raise ValidationError(_("Unknown join channel."), code="members.channel_invalid")
     e164 = phone_normalize(phone)
     clean = _clean_profile(profile or {})
+    joined = joined_at or timezone.now()
+    card = new_card_number()
     member = Member.objects.create(
         mall_group_id=mall.group_id,
         phone=e164,
+        card_no=card,
         join_channel=channel,
         join_mall=mall,
         join_merchant_id=merchant_id,
         created_by_id=actor.user_id,
         code_secret=secrets.token_hex(16),
-        created_at=joined_at or timezone.now(),
+        created_at=joined,
         **clean,
     )
-    _add_identifier(member, IdentifierKind.PHONE, e164)
-    for _attempt in range(5):  # a random 11-digit body collides rarely; retry inside a savepoint
+    # both identifiers in one statement (fixed SQL, galleria/members/sql.py); a taken phone refuses the
+    # registration, a taken card number (a random 11-digit body: rare) is drawn again
+    wanted = [(IdentifierKind.PHONE, e164), (IdentifierKind.CARD, card)]
+    for _attempt in range(5):
+        written = members_sql.insert_identifiers(
+            mall_group_id=mall.group_id, member_id=member.pk, identifiers=wanted, at=joined
+        )
+        if wanted[0][0] == IdentifierKind.PHONE and IdentifierKind.PHONE not in written:
+            member.delete()  # nothing of the attempt stays, even in a caller's transaction that goes on
+            raise exceptions.PhoneTakenError()
+        if IdentifierKind.CARD in written:
+            break
         card = new_card_number()
-        try:
-            _add_identifier(member, IdentifierKind.CARD, card)
-        except exceptions.IdentifierTakenError:
-            continue
         member.card_no = card
         member.save(update_fields=["card_no"])
-        break
+        wanted = [(IdentifierKind.CARD, card)]
     else:  # pragma: no cover - astronomically unlikely
         raise RuntimeError("could not allocate a card number")
     version = policy_version_current()
@@ -148,7 +159,7 @@ def member_register(**kwargs: Any) -> Member:
 
 def member_profile_update(*, member_id: int, actor: Actor, values: Mapping[str, Any]) -> Member:
     with transaction.atomic(durable=True):
-        member = lock_one(Member.objects.filter(pk=member_id, status=MemberStatus.ACTIVE))
+        member = lock_one(members_active().filter(pk=member_id))
         clean = _clean_profile(values)
         before = {f: getattr(member, f) for f in clean}
         for field, value in clean.items():
@@ -172,7 +183,7 @@ def member_profile_update(*, member_id: int, actor: Actor, values: Mapping[str, 
 def member_phone_change(*, member_id: int, actor: Actor, phone: str) -> Member:
     """Replace the member's phone identifier (the old one is released)."""
     with transaction.atomic(durable=True):
-        member = lock_one(Member.objects.filter(pk=member_id, status=MemberStatus.ACTIVE))
+        member = lock_one(members_active().filter(pk=member_id))
         e164 = phone_normalize(phone)
         if e164 == member.phone:
             return member
@@ -218,7 +229,7 @@ def _normalize_identifier(kind: str, value: str) -> str:
 def member_identifier_add(*, member_id: int, actor: Actor, kind: str, value: str) -> MemberIdentifier:
     """Bind a plate, physical card or WeChat id. At most 5 plates per member; each value to one member only."""
     with transaction.atomic(durable=True):
-        member = lock_one(Member.objects.filter(pk=member_id, status=MemberStatus.ACTIVE))
+        member = lock_one(members_active().filter(pk=member_id))
         clean = _normalize_identifier(kind, value)
         existing = MemberIdentifier.objects.filter(mall_group_id=member.mall_group_id, kind=kind, value=clean).first()
         if existing and existing.member_id == member.pk:
@@ -294,10 +305,7 @@ def consent_record(
     reason = (reason or "").strip()[:200]
     version = policy_version_current()
     with transaction.atomic(durable=True):
-        qs = Member.objects.filter(pk=member_id, status=MemberStatus.ACTIVE)
-        if mall_group_id is not None:
-            qs = qs.filter(mall_group_id=mall_group_id)
-        member = lock_one(qs)
+        member = lock_one(members_active(mall_group_id=mall_group_id).filter(pk=member_id))
         latest = Consent.objects.filter(member=member, purpose=purpose).order_by("-recorded_at", "-id").first()
         if latest is not None and latest.is_granted == is_granted and latest.policy_version == version:
             return latest
@@ -352,6 +360,20 @@ def member_anonymise_in_tx(*, member: Member, at: dt.datetime) -> dict[str, int]
     member.erased_at = at
     member.save(update_fields=[*ANONYMISED_FIELDS, "code_secret", "status", "erased_at"])
     return {"identifiers": identifiers, "otp_challenges": otps}
+
+
+def member_mark_merged_in_tx(*, member: Member, survivor: Member) -> None:
+    """`member` (a locked row) was merged into `survivor`: it no longer counts as a member (dedupe's merge)."""
+    member.status = MemberStatus.MERGED
+    member.merged_into = survivor
+    member.save(update_fields=["status", "merged_into"])
+
+
+def member_unmerge_in_tx(*, member: Member) -> None:
+    """Undo `member_mark_merged_in_tx` (dedupe's un-merge): the member counts again."""
+    member.status = MemberStatus.ACTIVE
+    member.merged_into = None
+    member.save(update_fields=["status", "merged_into"])
 
 
 def member_touch(*, member_id: int) -> None:
@@ -455,7 +477,7 @@ def member_login_or_join(*, mall: Mall, phone: str, code: str, ip: str | None) -
             .filter(mall_group_id=mall.group_id, kind=IdentifierKind.PHONE, value=e164)
             .first()
         )
-        if row and row.member.status == MemberStatus.ACTIVE:
+        if row and row.member.is_active:
             Member.objects.filter(pk=row.member_id).update(last_active_at=timezone.now())
             return row.member, False
         member = member_register_in_tx(

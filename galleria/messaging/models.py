@@ -3,11 +3,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class SmsStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
+from .types import Audience as Audience
+from .types import SmsStatus as SmsStatus
 
 
 class SmsMessage(models.Model):
@@ -26,12 +23,6 @@ class SmsMessage(models.Model):
     class Meta:
         verbose_name = _("SMS message")
         verbose_name_plural = _("SMS messages")
-
-
-class Audience(models.TextChoices):
-    ALL = "all", _("All members")
-    TIER = "tier", _("Members of one tier")
-    MEMBER = "member", _("One member")
 
 
 class InboxMessage(models.Model):

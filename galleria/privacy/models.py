@@ -4,31 +4,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from galleria.malls.models import MallGroup
 from galleria.members.models import Member
 
-
-class RequestKind(models.TextChoices):
-    EXPORT = "export", _("Data export")
-    ERASURE = "erasure", _("Account deletion")
-
-
-class RequestStatus(models.TextChoices):
-    PENDING = "pending", _("Pending (cooling-off)")
-    READY = "ready", _("Ready to download")
-    DONE = "done", pgettext_lazy("privacy request status", "Done")  # not the member app's check-in "Done"
-    CANCELLED = "cancelled", _("Cancelled")
-    BLOCKED = "blocked", _("Blocked")
-    EXPIRED = "expired", _("Expired")
-
-
-class RequestVia(models.TextChoices):
-    APP = "app", _("Member app")
-    API = "api", _("Member API")
-    CONSOLE = "console", _("Console (on the member's behalf)")
-    RETENTION = "retention", _("Retention policy")
+from .types import RequestKind as RequestKind
+from .types import RequestStatus as RequestStatus
+from .types import RequestVia as RequestVia
 
 
 class PrivacyRequest(models.Model):

@@ -5,18 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from galleria.audit.models import PiiAccess
+from galleria.audit.selectors import pii_access_search
 from galleria.coupons.models import Coupon
 from galleria.ledger.models import Account, AccountKind, Entry
 from galleria.members.models import Consent, Member, MemberIdentifier
 from galleria.points.models import PointsLot
 from galleria.sales.models import Refund, Sale
 from galleria.tiers.models import MemberTier, TierChange
-from galleria.wallet.models import TopUp, WalletPayment
-from galleria.wallet.selectors import wallet_balance
+from galleria.wallet.selectors import payment_list, topup_list, wallet_balance
 
 from .models import PrivacyRequest, RequestKind, RequestStatus
 
@@ -115,7 +114,7 @@ def member_export_document(*, member: Member, now: dt.datetime | None = None) ->
             "paid_at": _iso(t.paid_at),
             "refunded_fen": t.refunded_fen,
         }
-        for t in TopUp.objects.filter(member_id=member_id).order_by("created_at", "id")
+        for t in topup_list(member_id=member_id).order_by("created_at", "id")
     ]
     wallet_payments = [
         {
@@ -126,7 +125,7 @@ def member_export_document(*, member: Member, now: dt.datetime | None = None) ->
             "refunded_fen": p.refunded_principal_fen + p.refunded_bonus_fen,
             "merchant": p.merchant.name if p.merchant else None,
         }
-        for p in WalletPayment.objects.filter(member_id=member_id).select_related("merchant").order_by("occurred_at")
+        for p in payment_list(member_id=member_id).select_related("merchant").order_by("occurred_at")
     ]
     sales_qs = (
         Sale.objects.filter(member_id=member_id)
@@ -250,26 +249,5 @@ def request_list(*, mall_group_id: int | None, kind: str = "", status: str = "")
 # ---------------------------------------------------------------- access log
 
 
-def access_log_search(
-    *,
-    mall_group_id: int | None,
-    actor: str = "",
-    member_id: int | None = None,
-    date_from: dt.datetime | None = None,
-    date_to: dt.datetime | None = None,
-) -> QuerySet[PiiAccess]:
-    """Who was shown whose unmasked personal data: filter by staff user (name fragment), member id and an
-    [from, to) time range. Newest first."""
-    qs = PiiAccess.objects.order_by("-at", "-id")
-    if mall_group_id is not None:
-        qs = qs.filter(mall_group_id=mall_group_id)
-    actor = (actor or "").strip()[:100]
-    if actor:
-        qs = qs.filter(Q(actor_label__icontains=actor) | Q(actor__username__iexact=actor))
-    if member_id is not None:
-        qs = qs.filter(member_id=member_id)
-    if date_from is not None:
-        qs = qs.filter(at__gte=date_from)
-    if date_to is not None:
-        qs = qs.filter(at__lt=date_to)
-    return qs
+# the personal-data access log is the audit app's table; the privacy screens search it through audit's selector
+access_log_search = pii_access_search

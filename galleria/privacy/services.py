@@ -22,8 +22,9 @@ from galleria.coupons.services import coupons_void_for_member_in_tx
 from galleria.ledger import services as ledger
 from galleria.ledger.models import Account, AccountKind, Asset, Entry, TransactionKind
 from galleria.ledger.types import Leg
-from galleria.members.models import Member, MemberIdentifier, MemberStatus
+from galleria.members.models import Member, MemberIdentifier
 from galleria.members.rules import mask_phone
+from galleria.members.selectors import members_active
 from galleria.members.services import member_anonymise_in_tx
 from galleria.messaging.services import sms_redact_phone
 from galleria.points.models import LotMovement, PointsLot
@@ -42,12 +43,7 @@ def _lock_member_row(qs: QuerySet[Member]) -> Member:
     """Lock one member row FOR NO KEY UPDATE: it serialises privacy use cases on the member without blocking the
     foreign-key checks (FOR KEY SHARE) of a concurrent sale that already holds the member's ledger accounts —
     with a plain FOR UPDATE the two would deadlock (the erasure then waits for those accounts)."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("_lock_member_row() must run inside transaction.atomic()")
-    rows = list(qs.select_for_update(no_key=True).order_by("pk"))
-    if len(rows) != 1:
-        raise Member.DoesNotExist(f"expected one member to lock, found {len(rows)}")
-    return rows[0]
+    return lock_one(qs, no_key=True)
 
 
 def _lock_member(*, member_id: int, mall_group_id: int | None) -> Member:
@@ -55,7 +51,7 @@ def _lock_member(*, member_id: int, mall_group_id: int | None) -> Member:
     if mall_group_id is not None:
         qs = qs.filter(mall_group_id=mall_group_id)
     member = _lock_member_row(qs)
-    if member.status != MemberStatus.ACTIVE:
+    if not member.is_active:
         raise exceptions.MemberNotActiveError()
     return member
 
@@ -371,7 +367,7 @@ def erasure_execute(*, request_id: int, actor: Actor | None = None, now: dt.date
         request = lock_one(PrivacyRequest.objects.filter(pk=request_id))
         if request.status != RequestStatus.PENDING or request.kind != RequestKind.ERASURE:
             return ErasureOutcome(erased=False, blocked_reason="not pending")
-        if member.status != MemberStatus.ACTIVE:  # merged or erased meanwhile: nothing left to erase here
+        if not member.is_active:  # merged or erased meanwhile: nothing left to erase here
             request.status = RequestStatus.CANCELLED
             request.finished_at = moment
             request.note = f"member is {member.status}"
@@ -424,7 +420,8 @@ def retention_candidates(*, cutoff: dt.datetime) -> QuerySet[Member]:
     recent_sale = Sale.objects.filter(member_id=OuterRef("pk"), occurred_at__gte=cutoff)
     recent_entry = Entry.objects.filter(account__member_id=OuterRef("pk"), occurred_at__gte=cutoff)
     return (
-        Member.objects.filter(status=MemberStatus.ACTIVE, created_at__lt=cutoff)
+        members_active()
+        .filter(created_at__lt=cutoff)
         .filter(Q(last_active_at__isnull=True) | Q(last_active_at__lt=cutoff))
         .exclude(Exists(recent_sale))
         .exclude(Exists(recent_entry))

@@ -17,6 +17,11 @@ from galleria.malls.models import Mall, MallGroup
 from galleria.members.models import Member
 from galleria.merchants.models import Merchant
 
+from .types import BalanceRefundPayout as BalanceRefundPayout
+from .types import BalanceRefundStatus as BalanceRefundStatus
+from .types import RefundChannel as RefundChannel
+from .types import TopUpStatus as TopUpStatus
+
 
 class TopUpBonusRule(models.Model):
     """Top up at least `min_amount_fen`, get `bonus_fen`. The best single tier applies (no stacking)."""
@@ -47,13 +52,6 @@ class TopUpBonusRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class TopUpStatus(models.TextChoices):
-    PENDING = "pending", _("Waiting for payment")
-    PAID = "paid", _("Paid")
-    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
-    REFUNDED = "refunded", _("Refunded")
 
 
 class TopUp(models.Model):
@@ -109,13 +107,6 @@ class TopUp(models.Model):
 
     def __str__(self) -> str:
         return self.reference
-
-
-class RefundChannel(models.TextChoices):
-    """How the money of a top-up refund goes back to the member."""
-
-    GATEWAY = "gateway", _("Original payment channel")
-    CASH = "cash", _("Cash at the service desk")
 
 
 class TopUpRefund(models.Model):
@@ -237,17 +228,6 @@ class WalletRefund(models.Model):
                 fields=["payment", "source"], condition=~Q(source=""), name="wallet_refund_source_unique"
             ),
         ]
-
-
-class BalanceRefundPayout(models.TextChoices):
-    ORIGINAL = "original", _("To the original payment channel where possible, the rest in cash")
-    CASH = "cash", _("All in cash at the service desk")
-
-
-class BalanceRefundStatus(models.TextChoices):
-    PENDING = "pending", _("Awaiting approval")
-    DONE = "done", _("Refunded")
-    REJECTED = "rejected", _("Rejected")
 
 
 class BalanceRefund(models.Model):

@@ -129,6 +129,18 @@ def topup_list(*, member_id: int) -> QuerySet[TopUp]:
     return TopUp.objects.filter(member_id=member_id).order_by("-created_at", "-id")
 
 
+def topups_pending_exist(*, member_ids: list[int]) -> bool:
+    """Whether any of these members has a top-up still waiting for its payment (a merge must wait for it)."""
+    return TopUp.objects.filter(member_id__in=member_ids, status=TopUpStatus.PENDING).exists()
+
+
+def topup_keys_clash(*, member_id: int, other_member_id: int) -> bool:
+    """Whether `other_member_id` used an idempotency key for a top-up that `member_id` also used (moving the
+    other's top-ups to this member would break the per-member uniqueness)."""
+    keys = TopUp.objects.filter(member_id=other_member_id).exclude(idempotency_key="").values_list("idempotency_key")
+    return TopUp.objects.filter(member_id=member_id, idempotency_key__in=keys).exists()
+
+
 def payment_get_by_source(*, mall_group_id: int, source: str) -> WalletPayment | None:
     """The wallet payment recorded for `source` (e.g. "sale:123"), to refund it."""
     if not source:

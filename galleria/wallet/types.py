@@ -6,6 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
 
 @dataclass(frozen=True)
 class BonusTier:
@@ -217,3 +220,28 @@ class BalanceRefundPlan:
     @property
     def bonus_after_fen(self) -> int:
         return self.bonus_fen - self.bonus_clawed_back_fen
+
+
+class TopUpStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for payment")
+    PAID = "paid", _("Paid")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class RefundChannel(models.TextChoices):
+    """How the money of a top-up refund goes back to the member."""
+
+    GATEWAY = "gateway", _("Original payment channel")
+    CASH = "cash", _("Cash at the service desk")
+
+
+class BalanceRefundPayout(models.TextChoices):
+    ORIGINAL = "original", _("To the original payment channel where possible, the rest in cash")
+    CASH = "cash", _("All in cash at the service desk")
+
+
+class BalanceRefundStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting approval")
+    DONE = "done", _("Refunded")
+    REJECTED = "rejected", _("Rejected")

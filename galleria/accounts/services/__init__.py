@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from galleria.audit.services import audit_record, diff
 from galleria.audit.types import Actor
 from galleria.core.errors import ConflictError, PermissionDeniedError, ValidationError
+from galleria.core.locking import lock_one
 from galleria.merchants.models import Merchant
 
 from ..models import GROUP_ROLES, MERCHANT_ROLES, Role, User
@@ -106,7 +107,7 @@ def staff_update(
     merchant_id: int | None = None,
 ) -> User:
     with transaction.atomic(durable=True):
-        user = User.objects.select_for_update().get(pk=user_id)
+        user = lock_one(User.objects.filter(pk=user_id))
         _check_assignable(scope, user.role, user.mall_group_id, user.merchant_id)  # may touch this user at all
         if user.pk == scope.user_id and (role != user.role or not is_active):
             raise ValidationError(

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from galleria.audit.services import audit_record
 from galleria.audit.types import Actor
 from galleria.core.errors import NotFoundError, PermissionDeniedError, ValidationError
-from galleria.core.locking import lock_one
+from galleria.core.locking import lock_one, lock_rows
 
 from .. import permissions as perms
 from .. import rules
@@ -50,7 +50,7 @@ def _new_recovery_codes_in_tx(user: User) -> list[str]:
 def two_step_begin(*, user: User) -> str:
     """Start (or continue) setting up: the secret to show as a QR code. Refused once 2-step is on."""
     with transaction.atomic(durable=True):
-        User.objects.select_for_update().filter(pk=user.pk).first()  # one set-up at a time per user
+        lock_rows(User.objects.filter(pk=user.pk))  # one set-up at a time per user
         device = TwoStepDevice.objects.filter(user_id=user.pk).first()
         if device is not None and device.confirmed_at is not None:
             raise TwoStepStateError()

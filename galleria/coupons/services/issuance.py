@@ -29,7 +29,8 @@ from galleria.core.locking import lock_one, lock_rows
 from galleria.core.tasks import enqueue
 from galleria.ledger import services as ledger
 from galleria.ledger.models import AccountKind
-from galleria.members.models import Member, MemberStatus
+from galleria.members.models import Member
+from galleria.members.selectors import members_active
 from galleria.merchants.models import Merchant
 from galleria.points import services as points_services
 from galleria.tiers.models import MemberTier, TierChange
@@ -58,10 +59,7 @@ MAX_GRANT_MEMBERS = 200_000
 
 
 def _member(member_id: int, mall_group_id: int | None = None) -> Member:
-    qs = Member.objects.filter(pk=member_id, status=MemberStatus.ACTIVE)
-    if mall_group_id is not None:
-        qs = qs.filter(mall_group_id=mall_group_id)
-    member = qs.first()
+    member = members_active(mall_group_id=mall_group_id).filter(pk=member_id).first()
     if member is None:
         raise ValidationError(
             _("No active member with this id in the mall group."),
@@ -209,7 +207,7 @@ def coupon_grant(
 def segment_member_ids(*, mall_group_id: int, segment: Mapping[str, Any]) -> list[int]:
     """Members of a segment, ascending: {"min_tier_rank", "joined_from", "joined_until" (ISO dates, mall-local
     bounds are the caller's business), "join_mall_id"}. Active members only."""
-    qs = Member.objects.filter(mall_group_id=mall_group_id, status=MemberStatus.ACTIVE)
+    qs = members_active(mall_group_id=mall_group_id)
     rank = int(segment.get("min_tier_rank") or 0)
     if rank:
         qs = qs.filter(pk__in=MemberTier.objects.filter(level__rank__gte=rank).values("member_id"))
@@ -248,7 +246,8 @@ def coupon_grant_batch_create(
         else:
             wanted = sorted({int(i) for i in member_ids or ()})
             ids = list(
-                Member.objects.filter(pk__in=wanted, mall_group_id=mall_group_id, status=MemberStatus.ACTIVE)
+                members_active(mall_group_id=mall_group_id)
+                .filter(pk__in=wanted)
                 .order_by("pk")
                 .values_list("pk", flat=True)
             )
@@ -398,7 +397,7 @@ def _triggered_templates(mall_group_id: int, trigger: str, token: str | None = N
 
 def coupon_issue_on_join(*, member_id: int) -> list[IssuedCoupon]:
     """Handler of `member.joined`: the welcome coupons (once per member and template)."""
-    member = Member.objects.filter(pk=member_id, status=MemberStatus.ACTIVE).first()
+    member = members_active().filter(pk=member_id).first()
     if member is None:
         return []
     templates = _triggered_templates(member.mall_group_id, Trigger.JOIN)
@@ -419,7 +418,7 @@ def coupon_issue_on_tier_change(*, member_id: int, tier_change_id: int, reason: 
     change = TierChange.objects.select_related("from_level", "to_level").filter(pk=tier_change_id).first()
     if change is None or change.reason != "upgrade":
         return []
-    member = Member.objects.filter(pk=member_id, status=MemberStatus.ACTIVE).first()
+    member = members_active().filter(pk=member_id).first()
     if member is None:
         return []
     old_rank = change.from_level.rank if change.from_level is not None else -1
@@ -454,9 +453,9 @@ def coupon_issue_birthdays(*, mall_group_id: int, today: dt.date, chunk: int = 5
             with transaction.atomic(durable=True):
                 template = lock_one(CouponTemplate.objects.filter(pk=t.pk))
                 members = list(
-                    Member.objects.filter(
-                        day_filter, mall_group_id=mall_group_id, status=MemberStatus.ACTIVE, pk__gt=last_id
-                    ).order_by("pk")[:chunk]
+                    members_active(mall_group_id=mall_group_id)
+                    .filter(day_filter, pk__gt=last_id)
+                    .order_by("pk")[:chunk]
                 )
                 if not members:
                     break

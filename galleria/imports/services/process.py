@@ -36,8 +36,8 @@ from galleria.members.models import (
     JoinChannel,
     Member,
     MemberIdentifier,
-    MemberStatus,
 )
+from galleria.members.selectors import members_active
 from galleria.merchants.models import Merchant
 from galleria.points import rules as points_rules
 from galleria.points.models import PointsLot
@@ -307,7 +307,7 @@ def _plan_members(plans: list[Plan], ctx: Context, phase: str) -> None:
     card_owner = _owners(group_id, IdentifierKind.PHYSICAL_CARD, cards)
     plate_owner = _owners(group_id, IdentifierKind.PLATE, plates)
     existing_ids = set(by_phone.values())
-    members = {m.pk: m for m in Member.objects.filter(pk__in=existing_ids, status=MemberStatus.ACTIVE)}
+    members = {m.pk: m for m in members_active().filter(pk__in=existing_ids)}
     plate_counts = dict(
         MemberIdentifier.objects.filter(member_id__in=existing_ids, kind=IdentifierKind.PLATE)
         .values("member_id")
@@ -634,9 +634,7 @@ def _plan_sales(plans: list[Plan], ctx: Context, phase: str) -> None:
         )
     )
     owners = _owners(job.mall_group_id, IdentifierKind.PHONE, {p.values["phone"] for p in live})
-    active = set(
-        Member.objects.filter(pk__in=set(owners.values()), status=MemberStatus.ACTIVE).values_list("pk", flat=True)
-    )
+    active = set(members_active().filter(pk__in=set(owners.values())).values_list("pk", flat=True))
     for plan in live:
         ordinal = before[plan.key]
         before[plan.key] += 1

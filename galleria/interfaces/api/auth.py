@@ -7,7 +7,8 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import APIKeyCookie, SessionAuth
 
-from galleria.members.models import Member, MemberStatus
+from galleria.members.models import Member
+from galleria.members.selectors import members_active
 
 MEMBER_SESSION_KEY = "member_id"
 
@@ -27,8 +28,7 @@ class MemberSession(APIKeyCookie):
         member_id = request.session.get(MEMBER_SESSION_KEY)
         if not member_id:
             return None
-        member = Member.objects.filter(pk=member_id, status=MemberStatus.ACTIVE).first()
-        return member
+        return members_active().filter(pk=member_id).first()
 
 
 staff_auth = StaffSession()

@@ -31,7 +31,7 @@ from galleria.interfaces.common import client_ip
 from galleria.malls.models import Mall
 from galleria.members import rules as member_rules
 from galleria.members.exceptions import OtpInvalidError
-from galleria.members.models import IdentifierKind, Member, MemberStatus
+from galleria.members.models import Member
 from galleria.members.selectors import member_code_current, member_get, member_identifiers
 from galleria.members.services import (
     MAX_PLATES,
@@ -41,6 +41,7 @@ from galleria.members.services import (
     member_profile_update,
     otp_request,
 )
+from galleria.members.types import IdentifierKind
 from galleria.privacy.selectors import erasure_pending
 
 from .barcode import code128_svg
@@ -80,7 +81,7 @@ def signed_in_member(request: HttpRequest, mall: Mall) -> Member | None:
         member = member_get(mall_group_id=mall.group_id, member_id=member_id)
     except Member.DoesNotExist:
         member = None
-    if member is None or member.status != MemberStatus.ACTIVE:
+    if member is None or not member.is_active:
         request.session.pop(SESSION_MEMBER, None)  # erased, merged or another group's mall: sign out
         return None
     return member

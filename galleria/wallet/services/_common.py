@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from galleria.core.errors import ValidationError
 from galleria.ledger import services as ledger
 from galleria.ledger.models import Account, AccountKind
-from galleria.members.models import Member, MemberStatus
+from galleria.members.models import Member
+from galleria.members.selectors import members_active
 
 from .. import exceptions
 from ..selectors import WALLET_KINDS
@@ -37,8 +38,8 @@ def wallet_lock(*, mall_group_id: int, member_id: int) -> dict[str, Account]:
 
 
 def active_member(*, member_id: int, mall_group_id: int | None = None) -> Member:
-    member = Member.objects.filter(pk=member_id, status=MemberStatus.ACTIVE).first()
-    if member is None or (mall_group_id is not None and member.mall_group_id != mall_group_id):
+    member = members_active(mall_group_id=mall_group_id).filter(pk=member_id).first()
+    if member is None:
         raise exceptions.WalletMemberInvalidError()
     return member
 

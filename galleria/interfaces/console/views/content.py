@@ -34,11 +34,10 @@ from galleria.coupons.models import CouponTemplate
 from galleria.interfaces.app.home import layout_context
 from galleria.interfaces.app.presenters import home as home_presenters
 from galleria.interfaces.common import actor_for, scope_of
-from galleria.members.models import MemberStatus
 from galleria.members.selectors import member_resolve
 from galleria.messaging import selectors as inbox_selectors
 from galleria.messaging import services as inbox_services
-from galleria.messaging.models import Audience
+from galleria.messaging.types import Audience
 from galleria.tiers.selectors import tier_ladder
 
 from ..helpers import console_view
@@ -346,7 +345,7 @@ def content_message_new(request: HttpRequest) -> HttpResponse:
         if data["audience"] == Audience.MEMBER:
             who = data["member"]
             found = member_resolve(mall_group_id=g.id, raw=who) if who else None
-            if found is None or found.member.status != MemberStatus.ACTIVE:
+            if found is None or not found.member.is_active:
                 form.add_error("member", _("No active member of this mall group has that phone or card number."))
             else:
                 member_id = found.member.pk

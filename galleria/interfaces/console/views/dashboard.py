@@ -11,8 +11,8 @@ from django.utils import formats
 from galleria.accounts import permissions as perms
 from galleria.core import timeutil
 from galleria.interfaces.common import scope_of
-from galleria.members.models import JoinChannel
 from galleria.members.selectors import member_stats
+from galleria.members.types import JoinChannel
 from galleria.sales.selectors import active_member_count
 
 from ..helpers import console_tz, console_view

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_POST
 from galleria.accounts import permissions as perms
 from galleria.core.errors import ApplicationError
 from galleria.interfaces.common import actor_for
-from galleria.members.models import MemberStatus
 from galleria.points.models import AdjustmentStatus
 from galleria.points.selectors import policy_get
 from galleria.points.services import points_adjust_request
@@ -35,7 +34,7 @@ def member_tier_override(request: HttpRequest, member_id: int) -> HttpResponse:
     member = member_or_404(request, member_id)
     ladder = tier_ladder(mall_group_id=member.mall_group_id)
     form = TierOverrideForm(request.POST, levels=ladder, today=group_today(mall_group_id=member.mall_group_id))
-    if member.status != MemberStatus.ACTIVE:
+    if not member.is_active:
         form.add_error(None, _("Only active members can be changed."))
     elif form.is_valid():
         data = form.cleaned_data
@@ -64,7 +63,7 @@ def member_tier_override(request: HttpRequest, member_id: int) -> HttpResponse:
 def member_points_adjust(request: HttpRequest, member_id: int) -> HttpResponse:
     member = member_or_404(request, member_id)
     form = PointsAdjustForm(request.POST)
-    if member.status != MemberStatus.ACTIVE:
+    if not member.is_active:
         form.add_error(None, _("Only active members can be changed."))
     elif form.is_valid():
         points = form.cleaned_data["points"]

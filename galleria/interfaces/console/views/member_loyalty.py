@@ -18,7 +18,7 @@ from galleria.accounts import permissions as perms
 from galleria.core.money import format_cny
 from galleria.interfaces.common import scope_of
 from galleria.ledger.models import Entry, TransactionKind
-from galleria.members.models import Member, MemberStatus
+from galleria.members.models import Member
 from galleria.members.selectors import member_get
 from galleria.points.selectors import (
     earn_rule_list,
@@ -227,7 +227,7 @@ def loyalty_context(
         rules={rule.pk: rule.name for rule in earn_rule_list(mall_group_id=group_id)},
         tiers={level.code: level.name for level in ladder},
     )
-    active = member.status == MemberStatus.ACTIVE
+    active = member.is_active
     can_override = scope.can(perms.LOYALTY_EDIT) and active and bool(ladder)
     can_adjust = scope.can(perms.POINTS_ADJUST) and active
     recent = list(sale_list(member_id=member.pk)[:SALES_LIMIT])

@@ -32,7 +32,6 @@ from galleria.members.models import (
     JoinChannel,
     Member,
     MemberIdentifier,
-    MemberStatus,
 )
 from galleria.members.selectors import (
     MemberOrder,
@@ -267,7 +266,7 @@ def _detail(
     consents = [(p.label, current.get(p.value)) for p in ConsentPurpose]
     events = audit_list(mall_group_id=scope.mall_group_id, target_type="member", target_id=member.pk)
     history = trail(events[:AUDIT_TRAIL_LIMIT], scope)
-    can_edit = scope.can(perms.MEMBERS_EDIT) and member.status == MemberStatus.ACTIVE
+    can_edit = scope.can(perms.MEMBERS_EDIT) and member.is_active
     context = {
         "nav": "members",
         "member": member,
@@ -369,7 +368,7 @@ def member_identifier_remove_view(request: HttpRequest, member_id: int, identifi
 def member_edit(request: HttpRequest, member_id: int) -> HttpResponse:
     scope = scope_of(request)
     member = _member_or_404(request, member_id)
-    if member.status != MemberStatus.ACTIVE:
+    if not member.is_active:
         messages.error(request, _("Only active members can be edited."))
         return redirect("console:member_detail", member.pk)
     with_pii = scope.can(perms.MEMBERS_VIEW_PII)

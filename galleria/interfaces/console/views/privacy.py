@@ -20,13 +20,14 @@ from galleria.accounts import permissions as perms
 from galleria.core import timeutil
 from galleria.core.errors import ApplicationError
 from galleria.interfaces.common import actor_for, scope_of
-from galleria.members.models import ConsentPurpose, JoinChannel, Member
+from galleria.members.models import Member
 from galleria.members.selectors import member_get
 from galleria.members.services import consent_record
+from galleria.members.types import ConsentPurpose, JoinChannel
 from galleria.privacy import conf
 from galleria.privacy import selectors as privacy_selectors
 from galleria.privacy import services as privacy_services
-from galleria.privacy.models import RequestKind, RequestStatus, RequestVia
+from galleria.privacy.types import RequestKind, RequestStatus, RequestVia
 
 from ..helpers import console_tz, console_view, error_message, page_of
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from galleria.accounts import permissions as perms
-from galleria.accounts.models import User
 from galleria.accounts.selectors import staff_list, two_step_enabled
 from galleria.accounts.services import staff_create, staff_update
 from galleria.core.errors import ApplicationError
@@ -94,7 +94,7 @@ def staff_edit(request: HttpRequest, user_id: int) -> HttpResponse:
             )
         except ApplicationError as exc:
             add_application_error(form, exc)
-        except User.DoesNotExist as exc:
+        except ObjectDoesNotExist as exc:  # the account (accounts' User) is gone
             raise Http404("staff") from exc
         else:
             messages.success(request, _("Staff account “%(username)s” saved.") % {"username": user.username})

@@ -24,7 +24,7 @@ from galleria.accounts import permissions as perms
 from galleria.core.errors import ApplicationError
 from galleria.core.money import format_cny
 from galleria.interfaces.common import actor_for, scope_of
-from galleria.members.models import Member, MemberStatus
+from galleria.members.models import Member
 from galleria.wallet import selectors as wallet_selectors
 from galleria.wallet import services as wallet_services
 from galleria.wallet.models import BalanceRefund, BalanceRefundPayout, BalanceRefundStatus
@@ -122,7 +122,7 @@ def _page(
         "threshold": format_cny(threshold),
         "pending": next((r for r in refunds if r.status == BalanceRefundStatus.PENDING), None),
         "refunds": refunds,
-        "can_refund": member.status == MemberStatus.ACTIVE,
+        "can_refund": member.is_active,
         "can_approve": scope.can(perms.WALLET_REFUND_APPROVE),
     }
     return render(request, "console/wallet/refund.html", context, status=status)
@@ -149,7 +149,7 @@ def member_wallet_refund(request: HttpRequest, member_id: int) -> HttpResponse:
     if request.method != "POST":
         return _page(request, member)
     form = BalanceRefundForm(request.POST)
-    if member.status != MemberStatus.ACTIVE:
+    if not member.is_active:
         form.add_error(None, _("Only active members can be changed."))
         return _page(request, member, form, status=400)
     if not form.is_valid():

@@ -1,0 +1,54 @@
+"""Enums of this app that other apps may use (import them from here, not from models)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Gender(models.TextChoices):
+    UNKNOWN = "unknown", _("Not given")
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+
+
+class JoinChannel(models.TextChoices):
+    APP = "app", _("Member app")
+    POS = "pos", _("POS (pay = join)")
+    DESK = "desk", _("Service desk")
+    IMPORT = "import", _("Import")
+    PARKING = "parking", _("Parking")
+
+
+class MemberStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    MERGED = "merged", _("Merged into another member")
+    ERASED = "erased", _("Erased")
+
+
+class IdentifierKind(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    CARD = "card", _("Member card number")
+    PHYSICAL_CARD = "physical_card", _("Physical card")
+    WECHAT_OPENID = "wechat_openid", _("WeChat openid")
+    WECHAT_UNIONID = "wechat_unionid", _("WeChat unionid")
+    PLATE = "plate", _("Licence plate")
+
+
+class ConsentPurpose(models.TextChoices):
+    PRIVACY_POLICY = "privacy_policy", _("Privacy policy and membership terms")
+    MARKETING_SMS = "marketing_sms", _("Marketing by SMS")
+    MARKETING_WECHAT = "marketing_wechat", _("Marketing by WeChat")
+    MARKETING_EMAIL = "marketing_email", _("Marketing by email")
+    PERSONALISATION = "personalisation", _("Personalised offers from purchase history")
+
+
+MARKETING_PURPOSES: dict[str, str] = {
+    "sms": ConsentPurpose.MARKETING_SMS,
+    "wechat": ConsentPurpose.MARKETING_WECHAT,
+    "email": ConsentPurpose.MARKETING_EMAIL,
+}
+
+
+class OtpPurpose(models.TextChoices):
+    LOGIN = "login", _("Sign in or join")
