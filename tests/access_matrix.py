@@ -68,8 +68,8 @@ class Outcome:
 OK = Outcome("ok")  # GET: 2xx/3xx that is not a sign-in redirect; POST: not denied (< 500, not 401/403/404/405)
 ANY = Outcome("any")  # public or owned by another change in flight: only "never a 5xx"
 FORBIDDEN = Outcome("forbidden")  # 403 page
-NOT_FOUND = Outcome("not_found")  # 404
-NOT_ALLOWED = Outcome("not_allowed")  # 405 (POST-only views answer GET so, for everyone)
+NOT_FOUND: Outcome = Outcome("not_found")  # 404
+NOT_ALLOWED: Outcome = Outcome("not_allowed")  # 405 (POST-only views answer GET so, for everyone)
 LOGIN_CONSOLE = Outcome("login", "/console/login/")
 LOGIN_APP = Outcome("login", "/app/login/")
 LOGIN_ADMIN = Outcome("login", "/django-admin/login/")
@@ -233,7 +233,7 @@ EDITORS = {"admin", "marketing", ROOT}  # loyalty.edit
 DESK = {"admin", "service", ROOT}  # members.edit / members.view_pii / points.adjust
 APPROVERS = {"admin", "finance", ROOT}  # points.approve, finance.view, audit.view
 ADMINS = {"admin", ROOT}  # merchants.edit, staff.manage, pos.manage
-OWNERS = {"owner"}  # portal staff / POS management / profile edit (managers too; not tested here)
+OWNERS: set[str] = {"owner"}  # portal staff / POS management / profile edit (managers too; not tested here)
 MERCHANT_ALL = {"clerk", "owner"}
 
 
@@ -657,9 +657,11 @@ MATRIX_API: dict[str, Entry] = {
 
 # Areas kept in their own files (each imports the helpers above, so these imports come last)
 from .access_matrix_content import MATRIX_CONTENT  # noqa: E402
+from .access_matrix_counter import MATRIX_COUNTER  # noqa: E402
 from .access_matrix_dedupe import MATRIX_DEDUPE  # noqa: E402
 from .access_matrix_imports import MATRIX_IMPORTS  # noqa: E402
 from .access_matrix_privacy import MATRIX_PRIVACY  # noqa: E402
+from .access_matrix_receipts import MATRIX_RECEIPTS  # noqa: E402
 from .access_matrix_wallet import MATRIX_WALLET  # noqa: E402
 
 MATRIX: dict[str, Entry] = {
@@ -667,10 +669,12 @@ MATRIX: dict[str, Entry] = {
     **MATRIX_ADMIN,
     **MATRIX_API,
     **MATRIX_CONTENT,
+    **MATRIX_COUNTER,
     **MATRIX_DEDUPE,
     **MATRIX_IMPORTS,
     **MATRIX_PRIVACY,
     **MATRIX_WALLET,
+    **MATRIX_RECEIPTS,
 }
 
 

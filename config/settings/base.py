@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "galleria.imports",
     "galleria.dedupe",
     "galleria.privacy",
+    "galleria.receipts",
     "galleria.demo",
     "galleria.interfaces",
 ]
@@ -178,6 +179,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [
     # Third-party front-end files come from npm (package.json + lock), never committed copies.
     ("vendor/echarts", BASE_DIR / "node_modules" / "echarts" / "dist"),
+    ("vendor/zxing", BASE_DIR / "node_modules" / "@zxing" / "browser" / "umd"),  # the counter's camera scanner
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

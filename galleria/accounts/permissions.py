@@ -116,3 +116,31 @@ for _role, _extra in (
 ):
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
 del _role, _extra
+
+# The merchant counter (收银台 lite in the portal): record a member's sale; refund a counter sale
+PORTAL_COUNTER_SELL = "portal.counter_sell"  # identify a member, quote and record a sale at the counter
+PORTAL_COUNTER_REFUND = "portal.counter_refund"  # refund a counter sale, whole or by line (managers and owners)
+
+for _role, _extra in (
+    (Role.MERCHANT_OWNER, {PORTAL_COUNTER_SELL, PORTAL_COUNTER_REFUND}),
+    (Role.MERCHANT_MANAGER, {PORTAL_COUNTER_SELL, PORTAL_COUNTER_REFUND}),
+    (Role.MERCHANT_CLERK, {PORTAL_COUNTER_SELL}),
+):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra
+
+# Receipt-photo points (自助积分): the console's review queue and rules; merchants confirming their own receipts
+RECEIPTS_REVIEW = "receipts.review"  # review queue: approve, reject, reverse; see receipt photos
+RECEIPTS_SETTINGS = "receipts.settings"  # receipt rules, merchant aliases and tax numbers, blocked members
+PORTAL_RECEIPTS = "portal.receipts"  # confirm or reject the merchant's own receipts (when the mall enables it)
+
+for _role, _extra in (
+    (Role.PLATFORM_ADMIN, {RECEIPTS_REVIEW, RECEIPTS_SETTINGS}),
+    (Role.GROUP_ADMIN, {RECEIPTS_REVIEW, RECEIPTS_SETTINGS}),
+    (Role.SERVICE, {RECEIPTS_REVIEW}),
+    (Role.MARKETING, {RECEIPTS_SETTINGS}),
+    (Role.MERCHANT_OWNER, {PORTAL_RECEIPTS}),
+    (Role.MERCHANT_MANAGER, {PORTAL_RECEIPTS}),
+):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra

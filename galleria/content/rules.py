@@ -46,6 +46,7 @@ ENTRY_KEYS: dict[str, bool] = {
     "merchants": True,
     "inbox": True,
     "points": True,
+    "receipts": True,
     "parking": False,
     "events": False,
     "points_mall": False,
@@ -58,11 +59,12 @@ ENTRY_LABELS = {
     "merchants": _("Merchants"),
     "inbox": _("Inbox"),
     "points": _("Points"),
+    "receipts": _("Snap a receipt"),
     "parking": _("Parking"),
     "events": _("Events"),
     "points_mall": _("Points mall"),
 }
-DEFAULT_ENTRIES = ("code", "coupons", "claim_centre", "bills", "merchants", "inbox", "points")
+DEFAULT_ENTRIES = ("code", "coupons", "claim_centre", "bills", "merchants", "inbox", "points", "receipts")
 
 SECTION_KINDS = {
     "claimable_coupons": _("Claimable coupons"),

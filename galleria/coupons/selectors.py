@@ -9,17 +9,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from functools import cache
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from galleria.core import configcache, sql, timeutil
+from galleria.core import configcache, timeutil
 from galleria.malls.models import Mall
 from galleria.members.models import Member
 from galleria.merchants.models import Merchant
 from galleria.tiers.models import MemberTier
 
 from . import rules
+from . import sql as coupons_sql
 from .models import (
     ClaimMethod,
     Coupon,
@@ -426,21 +426,12 @@ def templates_by_id(*, mall_group_id: int, ids: Iterable[int], token: str | None
 
 def held_coupons(*, member_id: int, at: dt.datetime, mall_group_id: int, token: str | None = None) -> list[Coupon]:
     """The member's coupons usable by date at `at` (soonest to expire first, at most 200), with their templates.
-    Fixed SQL (on every POS quote for a member, see galleria/core/sql.py) and templates from the cache."""
-    rows = sql.instances(Coupon, _held_sql(), [member_id, CouponStatus.AVAILABLE, sql.when(at), sql.when(at)])
+    Fixed SQL (on every POS quote for a member, galleria/coupons/sql.py) and templates from the cache."""
+    rows = coupons_sql.held(member_id=member_id, status=CouponStatus.AVAILABLE, at=at)
     templates = templates_by_id(mall_group_id=mall_group_id, ids=[c.template_id for c in rows], token=token)
     for c in rows:
         c.template = templates[c.template_id]
     return rows
-
-
-@cache
-def _held_sql() -> str:
-    return (
-        f"SELECT {sql.select_list(Coupon)} FROM {sql.table(Coupon)}"  # noqa: S608
-        " WHERE member_id = %s AND status = %s AND valid_from <= %s AND valid_until > %s"
-        " ORDER BY valid_until, id LIMIT 200"
-    )
 
 
 def coupon_quote(
@@ -624,3 +615,15 @@ def template_stats(*, template_id: int) -> TemplateStats:
         mall_fen=net("m", "rm"),
         merchant_fen=net("me", "rme"),
     )
+
+
+def merchant_redemptions_count(*, merchant_id: int, since: dt.datetime, until: dt.datetime) -> int:
+    """Coupons redeemed at a merchant in [since, until) — at the till or on their own — not reversed by a refund
+    (promotions applied without a coupon are not counted)."""
+    return CouponRedemption.objects.filter(
+        merchant_id=merchant_id,
+        coupon__isnull=False,
+        redeemed_at__gte=since,
+        redeemed_at__lt=until,
+        status=RedemptionStatus.ACTIVE,
+    ).count()

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
@@ -18,7 +18,9 @@ from galleria.coupons.models import Coupon, CouponHolding
 from galleria.ledger import services as ledger
 from galleria.ledger.models import MEMBER_KINDS, Account, Entry, Transaction, TransactionKind
 from galleria.ledger.types import Leg
-from galleria.members.models import Member, MemberStatus
+from galleria.members.models import Member
+from galleria.members.services import member_mark_merged_in_tx, member_unmerge_in_tx
+from galleria.members.types import MemberStatus
 from galleria.points.models import LotMovement, PointsLot
 from galleria.tiers.models import MemberTier, TierChange, TierChangeReason
 
@@ -39,12 +41,10 @@ def _lock_members(*, mall_group_id: int | None, ids: list[int]) -> dict[int, Mem
     qs = Member.objects.filter(pk__in=ids)
     if mall_group_id is not None:
         qs = qs.filter(mall_group_id=mall_group_id)
-    if not connection.in_atomic_block:
-        raise RuntimeError("members can only be locked inside transaction.atomic()")
     # SELECT … FOR NO KEY UPDATE ORDER BY id: two merges serialise without deadlock, while a racing sale that already
     # holds the member's accounts can still insert rows referencing the member (their foreign-key check takes a KEY
     # SHARE lock, which FOR UPDATE would block: a deadlock with our wait on those accounts)
-    rows = {m.pk: m for m in qs.select_for_update(no_key=True).order_by("pk")}
+    rows = {m.pk: m for m in lock_rows(qs, no_key=True)}
     if len(rows) != len(set(ids)):
         raise exceptions.MemberNotFoundError()
     return rows
@@ -214,7 +214,7 @@ def member_merge(
         now = timezone.now()
         if absorbed.status == MemberStatus.MERGED and absorbed.merged_into_id == survivor.pk:
             record = selectors.live_merge_of(absorbed_id=absorbed.pk)
-            if record is not None and survivor.status == MemberStatus.ACTIVE:
+            if record is not None and survivor.is_active:
                 accounts = _lock_accounts(mall_group_id=group_id, ids=[survivor.pk, absorbed.pk])
                 swept = _move_balances(record=record, survivor=survivor, absorbed=absorbed, accounts=accounts, at=now)
                 rows = _move_rows(record=record, survivor=survivor, absorbed=absorbed)
@@ -253,9 +253,7 @@ def member_merge(
         if not survivor.card_no and absorbed.card_no:
             survivor.card_no = absorbed.card_no
         survivor.save(update_fields=["phone", "card_no"])
-        absorbed.status = MemberStatus.MERGED
-        absorbed.merged_into = survivor
-        absorbed.save(update_fields=["status", "merged_into"])
+        member_mark_merged_in_tx(member=absorbed, survivor=survivor)
         # a sale (or any posting) that resolved the absorbed member before this commit and waits on its accounts
         # finds them closed once it gets the lock, and goes to the survivor instead
         ledger.member_accounts_close(member_id=absorbed.pk, at=now)
@@ -347,11 +345,7 @@ def member_unmerge(*, mall_group_id: int | None, merge_id: int, actor: Actor) ->
             raise exceptions.UndoNotLiveError()
         members = _lock_members(mall_group_id=None, ids=[record.survivor_id, record.absorbed_id])
         survivor, absorbed = members[record.survivor_id], members[record.absorbed_id]
-        if (
-            survivor.status != MemberStatus.ACTIVE
-            or absorbed.status != MemberStatus.MERGED
-            or absorbed.merged_into_id != survivor.pk
-        ):
+        if not survivor.is_active or absorbed.status != MemberStatus.MERGED or absorbed.merged_into_id != survivor.pk:
             raise exceptions.UndoNotLiveError()
         now = timezone.now()
         accounts = _lock_accounts(mall_group_id=record.mall_group_id, ids=[survivor.pk, absorbed.pk])
@@ -392,9 +386,7 @@ def member_unmerge(*, mall_group_id: int | None, merge_id: int, actor: Actor) ->
             survivor.phone, survivor.card_no = display["phone"], display["card_no"]
             survivor.save(update_fields=["phone", "card_no"])
         ledger.member_accounts_reopen(member_id=absorbed.pk)
-        absorbed.status = MemberStatus.ACTIVE
-        absorbed.merged_into = None
-        absorbed.save(update_fields=["status", "merged_into"])
+        member_unmerge_in_tx(member=absorbed)
         record.status = MergeStatus.UNDONE
         record.undone_at = now
         record.undone_by_label = actor.label[:100]

@@ -31,6 +31,8 @@ from galleria.wallet.models import TopUpBonusRule
 
 from . import catalog
 from . import coupons as demo_coupons
+from .counter import seed_counter_sales
+from .receipts import seed_receipts
 
 ACTOR = Actor(user_id=None, label="demo")
 TZ = "Asia/Shanghai"
@@ -274,6 +276,8 @@ def seed_loyalty(*, sales: int, seed: int, today: dt.date) -> LoyaltyResult:
     templates, promotion_from = demo_coupons.seed_coupon_templates(group, now)
     result = seed_activity(group, sales=sales, seed=seed, today=today, promotion_from=promotion_from)
     result.coupons = demo_coupons.seed_coupon_life(group, templates, seed=seed, now=now)
+    seed_counter_sales(mall_group_id=group.pk, seed=seed)  # counter sales at 喜茶, 优衣库, 迪卡侬 (demo/counter.py)
+    seed_receipts(mall_group_id=group.pk, seed=seed)  # receipt photos in every state (demo/receipts.py)
     seed_pending_adjustments(group)
     result.app = seed_app_content(group)
     return result

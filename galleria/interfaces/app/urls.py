@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import coupon_views, home, loyalty_views, screens, views
+from . import coupon_views, home, loyalty_views, receipt_views, screens, views
 
 app_name = "app"
 
@@ -31,5 +31,9 @@ urlpatterns = [
     path("coupons/<int:coupon_id>/", coupon_views.coupon_detail, name="coupon_detail"),
     path("coupons/centre/", coupon_views.claim_centre, name="claim_centre"),
     path("coupons/centre/<int:template_id>/claim/", coupon_views.claim, name="coupon_claim"),
+    path("receipts/", receipt_views.receipts, name="receipts"),
+    path("receipts/<int:receipt_id>/", receipt_views.receipt, name="receipt"),
+    path("receipts/<int:receipt_id>/state/", receipt_views.receipt_state, name="receipt_state"),
+    path("receipts/<int:receipt_id>/image/", receipt_views.receipt_image, name="receipt_image"),
     path("", include("galleria.interfaces.app.urls_privacy")),
 ]

@@ -131,6 +131,19 @@ ACTION_LABELS: dict[str, Promise] = {
     "content.layout_publish": _("Published the app home layout"),
     "inbox.send": _("Sent an inbox message"),
     "member.lookup": _("Looked up a member at the counter"),
+    "sale.counter_record": _("Recorded a sale at the merchant counter"),
+    "sale.counter_refund": _("Refunded a sale at the merchant counter"),
+    # receipt-photo points
+    "receipt.upload": _("Uploaded a receipt photo"),
+    "receipt.submit": _("Submitted a receipt for points"),
+    "receipt.approve": _("Approved a receipt"),
+    "receipt.reject": _("Rejected a receipt"),
+    "receipt.reverse": _("Reversed an approved receipt"),
+    "receipt.settings": _("Changed the receipt rules"),
+    "receipt.alias_add": _("Added a receipt name for a merchant"),
+    "receipt.alias_remove": _("Removed a receipt name of a merchant"),
+    "receipt.block": _("Blocked a member from receipt points"),
+    "receipt.unblock": _("Unblocked a member for receipt points"),
     # coupons and promotions
     "coupon_template.create": _("Created a coupon"),
     "coupon_template.update": _("Edited a coupon"),
@@ -168,6 +181,8 @@ ACTION_GROUPS: dict[str, Promise] = {
     "wallet": _("Wallet"),
     "content": _("App home layout"),
     "inbox": _("Inbox messages"),
+    "sale": _("Sales"),
+    "receipt": _("Receipts"),
 }
 
 

@@ -103,4 +103,5 @@ urlpatterns = [
     path("", include("galleria.interfaces.console.urls_privacy")),
     path("", include("galleria.interfaces.console.urls_content")),
     path("", include("galleria.interfaces.console.urls_wallet")),
+    path("", include("galleria.interfaces.console.urls_receipts")),
 ]

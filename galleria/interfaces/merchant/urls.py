@@ -1,11 +1,15 @@
 from django.urls import path
 
-from . import coupons, pos_views, views
+from . import counter, counter_sales, coupons, pos_views, views
+from . import receipts as receipt_views
 
 app_name = "merchant"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("receipts/", receipt_views.receipts, name="receipts"),
+    path("receipts/<int:receipt_id>/decide/", receipt_views.receipt_decide, name="receipt_decide"),
+    path("receipts/<int:receipt_id>/image/", receipt_views.receipt_image, name="receipt_image"),
     path("lookup/", views.lookup, name="lookup"),
     path("profile/", views.profile, name="profile"),
     path("profile/stores/<int:store_id>/phone/", views.store_phone, name="store_phone"),
@@ -17,6 +21,10 @@ urlpatterns = [
     path("coupons/<int:template_id>/edit/", coupons.coupon_edit, name="coupon_edit"),
     path("coupons/<int:template_id>/status/", coupons.coupon_status, name="coupon_status"),
     path("coupons/verify/", coupons.verify, name="coupon_verify"),
+    path("counter/", counter.counter, name="counter"),
+    path("counter/sales/", counter_sales.counter_sales, name="counter_sales"),
+    path("counter/sales/<int:sale_id>/", counter_sales.counter_sale, name="counter_sale"),
+    path("counter/sales/<int:sale_id>/refund/", counter_sales.counter_refund, name="counter_refund"),
     path("pos/", pos_views.pos, name="pos"),
     path("pos/terminals/", pos_views.pos_terminal_add, name="pos_terminal_add"),
     path("pos/terminals/<int:terminal_id>/keys/", pos_views.pos_key_add, name="pos_key_add"),

@@ -31,6 +31,7 @@ from galleria.merchants.models import Merchant, Store
 from galleria.merchants.selectors import store_list
 from galleria.merchants.services import merchant_update, store_save
 
+from . import counter_flow
 from .forms import ContactForm, LookupForm, StaffCreateForm, StorePhoneForm
 from .portal import apply_form_error, portal_merchant, portal_render, portal_view
 
@@ -50,6 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "stores_count": len(stores),
             "active_stores_count": sum(1 for s in stores if s.is_active),
             "contract_days_left": days_left,
+            "today": counter_flow.today_figures(merchant=merchant),
         },
         nav="home",
         merchant=merchant,
@@ -98,12 +100,14 @@ def lookup(request: HttpRequest) -> HttpResponse:
                     changes={"merchant": [None, str(merchant.pk)], "matched_by": [None, resolution.kind]},
                 )
                 # Only masked fields leave this view: the template never sees the member object.
+                panel = counter_flow.member_panel(merchant=merchant, member=member, at=timeutil.now())
                 result = {
-                    "name": member_rules.mask_name(member.name),
-                    "phone": member_rules.mask_phone(member.phone) if member.phone else "",
+                    "name": panel.name,
+                    "phone": panel.phone,
                     "card_no": member.card_no,
                     "joined_on": timeutil.local_date(member.created_at, merchant.mall.timezone),
                     "matched_by": _matched_by_label(resolution.kind),
+                    "panel": panel,  # tier, points, usable coupons and the ticket that pre-fills the counter
                 }
                 form = LookupForm()  # ready for the next scan; the typed identifier is not echoed back
     else:

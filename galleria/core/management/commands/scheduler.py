@@ -78,6 +78,8 @@ JOBS: list[Job] = [
     Job("sms-prune", "5 4 * * *", "sms_prune"),
     # Wallet refunds booked but not yet accepted by their payment gateway (it was down): sent again; idempotent.
     Job("wallet-refunds-send", "*/10 * * * *", "wallet_refunds_send"),
+    # Receipt photos past the group's retention (decided receipts, abandoned drafts); the hashes stay.
+    Job("receipts-purge-images", "25 4 * * *", "receipts_purge_images"),
 ]
 
 

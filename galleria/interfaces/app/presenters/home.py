@@ -29,6 +29,7 @@ ENTRY_URLS = {
     "merchants": "app:merchants",
     "inbox": "app:inbox",
     "points": "app:points",
+    "receipts": "app:receipts",
     "tier": "app:tier",
     "wallet": "app:wallet",
 }
@@ -43,6 +44,7 @@ ENTRY_ICONS = {
     "merchants": "M4 9l1.5-5h13L20 9M4 9v11h16V9M4 9h16M9 20v-6h6v6",
     "inbox": "M4 5h16v14H4zM4 7l8 6 8-6",
     "points": "m12 3 2.7 5.6 6.1.9-4.4 4.3 1 6.1L12 17l-5.4 2.9 1-6.1-4.4-4.3 6.1-.9z",
+    "receipts": "M4 8h3l2-3h6l2 3h3v11H4zM12 9.5a3.5 3.5 0 1 0 0 7 3.5 3.5 0 0 0 0-7",
     "parking": "M6 3h7a5 5 0 0 1 0 10H9v8H6zM9 6v4h4a2 2 0 0 0 0-4z",
     "events": "M4 6h16v14H4zM4 10h16M8 3v5M16 3v5",
     "points_mall": "M5 8h14l-1 12H6zM9 8V6a3 3 0 0 1 6 0v2",

@@ -59,6 +59,8 @@ ROW_LABELS: dict[str, Any] = {
     "coupons.Coupon": _("Coupons"),
     "coupons.CouponRedemption": _("Coupon redemptions"),
     "sales.Sale": _("Sales"),
+    "receipts.Receipt": _("Receipts for points"),
+    "receipts.ReceiptBlock": _("Receipt-points blocks"),
 }
 
 ERROR_TEXT: dict[str, Any] = {
