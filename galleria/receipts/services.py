@@ -354,16 +354,27 @@ def _approve_in_tx(receipt: Receipt, *, actor: Actor) -> None:
     receipt.status = ReceiptStatus.APPROVED
     receipt.decided_at = timezone.now()
     receipt.decided_by = actor.label[:100]
+    _record_decision(
+        receipt,
+        actor=actor,
+        action="receipt.approve",
+        event="approved",
+        changes={"sale_id": result.sale_id, "points": result.points_earned, "amount_fen": amount},
+    )
+
+
+def _record_decision(receipt: Receipt, *, actor: Actor, action: str, event: str, changes: dict[str, Any]) -> None:
+    """Save a decided receipt, audit it and tell the member once the transaction commits."""
     receipt.save()
     audit_record(
         actor=actor,
-        action="receipt.approve",
+        action=action,
         target_type="receipt",
         target_id=receipt.pk,
         mall_group_id=receipt.mall_group_id,
-        changes={"sale_id": result.sale_id, "points": result.points_earned, "amount_fen": amount},
+        changes=changes,
     )
-    _notify_after_commit(receipt.pk, "approved")
+    _notify_after_commit(receipt.pk, event)
 
 
 def _decidable(receipt_id: int, mall_group_id: int, merchant_id: int | None) -> Receipt:
@@ -424,16 +435,7 @@ def receipt_reject(
         receipt.reject_reason = reason
         receipt.decided_at = timezone.now()
         receipt.decided_by = actor.label[:100]
-        receipt.save()
-        audit_record(
-            actor=actor,
-            action="receipt.reject",
-            target_type="receipt",
-            target_id=receipt.pk,
-            mall_group_id=mall_group_id,
-            changes={"reason": reason},
-        )
-        _notify_after_commit(receipt.pk, "rejected")
+        _record_decision(receipt, actor=actor, action="receipt.reject", event="rejected", changes={"reason": reason})
         return receipt
 
 
@@ -460,21 +462,13 @@ def receipt_reverse(*, receipt_id: int, mall_group_id: int, reason: str, actor: 
         receipt.reversed_by = actor.label[:100]
         receipt.points_clawed_back = refund.points_clawed_back
         receipt.points_shortfall = refund.points_shortfall
-        receipt.save()
-        audit_record(
-            actor=actor,
-            action="receipt.reverse",
-            target_type="receipt",
-            target_id=receipt.pk,
-            mall_group_id=mall_group_id,
-            changes={
-                "reason": reason,
-                "refund_id": refund.refund_id,
-                "points_clawed_back": refund.points_clawed_back,
-                "points_shortfall": refund.points_shortfall,
-            },
-        )
-        _notify_after_commit(receipt.pk, "reversed")
+        changes = {
+            "reason": reason,
+            "refund_id": refund.refund_id,
+            "points_clawed_back": refund.points_clawed_back,
+            "points_shortfall": refund.points_shortfall,
+        }
+        _record_decision(receipt, actor=actor, action="receipt.reverse", event="reversed", changes=changes)
         return receipt
 
 
