@@ -46,6 +46,34 @@ def world(db):
     return build_world()
 
 
+@pytest.fixture(scope="session")
+def payment_gateway_process():
+    """The sandbox payment gateway (WeChat Pay v3 + Alipay wire protocols) as a separate process, for the session."""
+    from galleria.payments.testing import sandbox_start
+
+    proc = sandbox_start(time_scale=0.001)
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def gateways(world, payment_gateway_process, settings):
+    """The world's group takes WeChat Pay and Alipay at the sandbox gateway. Its notifications go to a closed port
+    (tests apply payments with `attempt_sync`, the query the member's payment page makes); a browser test that
+    wants them delivered sets GALLERIA_PUBLIC_URL to its live server."""
+    from galleria.audit.types import Actor
+    from galleria.payments.services import sandbox_credentials_install
+
+    settings.GALLERIA_PUBLIC_URL = "http://127.0.0.1:9"
+    sandbox_credentials_install(
+        mall_group_id=world.group.pk,
+        keys=payment_gateway_process.keys,
+        base_url=payment_gateway_process.base_url,
+        actor=Actor.system("test"),
+    )
+    return payment_gateway_process
+
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

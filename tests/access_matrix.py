@@ -620,12 +620,9 @@ MATRIX_API: dict[str, Entry] = {
     "api:POST /app/me/checkin": op("POST", api_member())(lambda ew: "/api/v1/app/me/checkin"),
     "api:GET /app/me/tier": op("GET", api_member())(lambda ew: "/api/v1/app/me/tier"),
     "api:GET /app/me/wallet": op("GET", api_member())(lambda ew: "/api/v1/app/me/wallet"),
-    "api:POST /app/me/wallet/topups": op("POST", api_member(), body=lambda ew: {"amount_fen": 10000})(
-        lambda ew: "/api/v1/app/me/wallet/topups"
-    ),
-    "api:POST /app/me/wallet/topups/{topup_id}/sandbox-pay": op(
-        "POST", api_member(other_member=problem(404, "wallet.topup_not_found"))
-    )(lambda ew: f"/api/v1/app/me/wallet/topups/{ew.topup.pk}/sandbox-pay"),
+    "api:POST /app/me/wallet/topups": op(
+        "POST", api_member(), body=lambda ew: {"amount_fen": 10000, "provider": "wechat"}, note="no gateway: 422"
+    )(lambda ew: "/api/v1/app/me/wallet/topups"),
     "api:GET /app/me/purchases": op("GET", api_member())(lambda ew: "/api/v1/app/me/purchases"),
     "api:GET /app/me/coupons": op("GET", api_member())(lambda ew: "/api/v1/app/me/coupons"),
     "api:GET /app/me/coupons/{coupon_id}": op("GET", api_member(other_member=problem(404, "coupon.not_found")))(
@@ -660,8 +657,10 @@ from .access_matrix_content import MATRIX_CONTENT  # noqa: E402
 from .access_matrix_counter import MATRIX_COUNTER  # noqa: E402
 from .access_matrix_dedupe import MATRIX_DEDUPE  # noqa: E402
 from .access_matrix_imports import MATRIX_IMPORTS  # noqa: E402
+from .access_matrix_payments import MATRIX_PAYMENTS  # noqa: E402
 from .access_matrix_privacy import MATRIX_PRIVACY  # noqa: E402
 from .access_matrix_receipts import MATRIX_RECEIPTS  # noqa: E402
+from .access_matrix_settlement import MATRIX_SETTLEMENT  # noqa: E402
 from .access_matrix_wallet import MATRIX_WALLET  # noqa: E402
 
 MATRIX: dict[str, Entry] = {
@@ -675,6 +674,8 @@ MATRIX: dict[str, Entry] = {
     **MATRIX_PRIVACY,
     **MATRIX_WALLET,
     **MATRIX_RECEIPTS,
+    **MATRIX_PAYMENTS,
+    **MATRIX_SETTLEMENT,
 }
 
 

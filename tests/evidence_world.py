@@ -24,7 +24,6 @@ from django.utils import timezone
 
 from galleria.accounts.models import User
 from galleria.audit.types import Actor
-from galleria.interfaces.app import actions as app_actions
 from galleria.members.models import IdentifierKind, JoinChannel, Member, MemberIdentifier
 from galleria.members.services import member_identifier_add, member_register
 from galleria.merchants.models import PosKey, PosTerminal, Store
@@ -38,6 +37,7 @@ from galleria.testing_pos import PosSigner
 from galleria.tiers.models import TierLevel
 from galleria.tiers.services import tier_ladder_ensure_default
 from galleria.wallet.models import TopUp
+from galleria.wallet.services import wallet_topup_start
 
 ACTOR = Actor.system("evidence")
 MEMBER_PHONE = "13812345678"
@@ -113,7 +113,10 @@ def build_evidence_world() -> EvidenceWorld:
         actor=ACTOR,
     )
     sale = Sale.objects.get(pk=result.sale_id)
-    intent = app_actions.topup_start(member=member, mall=w.mall, amount_fen=10000, key="evidence-topup-1")
+    # a top-up waiting at the service desk (no gateway is configured in the evidence world)
+    intent = wallet_topup_start(
+        mall_id=w.mall.pk, member_id=member.pk, amount_fen=10000, idempotency_key="evidence-topup-1"
+    )
     topup = TopUp.objects.get(pk=intent.topup_id)
     adjustment = PointsAdjustment.objects.create(
         mall_group=w.group, member=member, points=9000, reason="补录小票", status=AdjustmentStatus.PENDING

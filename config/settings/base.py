@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "galleria.dedupe",
     "galleria.privacy",
     "galleria.receipts",
+    "galleria.payments",
+    "galleria.settlement",
     "galleria.demo",
     "galleria.interfaces",
 ]
@@ -228,6 +230,20 @@ GALLERIA_ERASURE_HANDLERS: list[str] = [
 GALLERIA_SANDBOX_PAYMENTS = env.bool("GALLERIA_SANDBOX_PAYMENTS", default=False)
 # A service-desk refund of wallet money above this amount (fen) waits for a second person's approval
 # (wallet.refund_approve), as points adjustments above the points policy's threshold do. 0: every refund waits.
+# Where gateways reach this installation (their notifications): the scheme, host and port the outside world uses.
+GALLERIA_PUBLIC_URL = env.str("GALLERIA_PUBLIC_URL", default="http://127.0.0.1:8000")
+# Outbound gateway calls: seconds per HTTP request (retries with backoff come on top, docs/payments.md).
+GALLERIA_PAYMENT_TIMEOUT_S = env.float("GALLERIA_PAYMENT_TIMEOUT_S", default=10.0)
+# How long a member has to pay a started payment before the gateway closes it (minutes).
+GALLERIA_PAYMENT_EXPIRY_MINUTES = env.int("GALLERIA_PAYMENT_EXPIRY_MINUTES", default=15)
+# Key for secrets stored at rest (gateway private keys, APIv3 keys); empty = derived from SECRET_KEY.
+GALLERIA_SECRETS_KEY = env.str("GALLERIA_SECRETS_KEY", default="")
+# Gateways that refund a top-up to where it came from (wallet.gateway.refund_gateway_get): the payments app's
+# adapters. A top-up from any other gateway (the service desk's cash) is paid back in cash.
+GALLERIA_WALLET_REFUND_GATEWAYS: dict[str, str] = {
+    "wechat": "galleria.payments.services.TopUpRefundGateway",
+    "alipay": "galleria.payments.services.TopUpRefundGateway",
+}
 GALLERIA_WALLET_REFUND_APPROVAL_FEN = env.int("GALLERIA_WALLET_REFUND_APPROVAL_FEN", default=50_000)
 GALLERIA_POS_KEY_SECRET = env.str("GALLERIA_POS_KEY_SECRET", default="")
 GALLERIA_SMS_BACKEND = env.str("GALLERIA_SMS_BACKEND", default="galleria.messaging.sms.OutboxSmsBackend")

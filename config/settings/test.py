@@ -1,7 +1,7 @@
 """Test settings: fast hashing, tasks run inline, plain static storage for the browser tests."""
 
 from .base import *  # noqa: F403
-from .base import STORAGES, env
+from .base import GALLERIA_WALLET_REFUND_GATEWAYS, STORAGES, env
 
 DEBUG = False
 # Tests read English by default (assertions on UI text); tests/test_translations.py checks the zh-Hans default.
@@ -15,3 +15,6 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 ALLOWED_HOSTS = ["*"]
 DATABASES = {"default": env.db("DATABASE_URL", default="sqlite:///:memory:")}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# the wallet's own tests pay their top-ups at a test double (galleria/wallet/tests/fakes.py)
+GALLERIA_WALLET_REFUND_GATEWAYS = {**GALLERIA_WALLET_REFUND_GATEWAYS, "fake": "galleria.wallet.tests.fakes.FakeGateway"}

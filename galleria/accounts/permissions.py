@@ -144,3 +144,26 @@ for _role, _extra in (
 ):
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
 del _role, _extra
+
+# Money that moves (docs/payments.md, docs/settlement.md): gateway payments, pay-at-store, settlement with merchants
+PAYMENTS_VIEW = "payments.view"  # gateway payments and refunds, notifications log, reconciliation reports (read)
+PAYMENTS_MANAGE = "payments.manage"  # gateway credentials, store payment profiles, reconciliation fix-ups
+WALLET_CASH_TOPUP = "wallet.cash_topup"  # take cash for a member's wallet at the service desk
+SETTLEMENT_VIEW = "settlement.view"  # merchant statements (read, export)
+SETTLEMENT_MANAGE = "settlement.manage"  # generate/regenerate drafts, approve, record payment
+PORTAL_PAYMENTS = "portal.payments"  # the counter's live "received" screen and the store's pay-at-store QR
+PORTAL_PAYMENTS_REFUND = "portal.payments_refund"  # refund a pay-at-store payment (whole or part)
+PORTAL_SETTLEMENT = "portal.settlement"  # the merchant's statements: read, export, confirm or dispute
+
+for _role, _extra in (
+    (Role.PLATFORM_ADMIN, {PAYMENTS_VIEW, PAYMENTS_MANAGE, WALLET_CASH_TOPUP, SETTLEMENT_VIEW, SETTLEMENT_MANAGE}),
+    (Role.GROUP_ADMIN, {PAYMENTS_VIEW, PAYMENTS_MANAGE, WALLET_CASH_TOPUP, SETTLEMENT_VIEW, SETTLEMENT_MANAGE}),
+    (Role.FINANCE, {PAYMENTS_VIEW, SETTLEMENT_VIEW, SETTLEMENT_MANAGE}),
+    (Role.SERVICE, {WALLET_CASH_TOPUP}),
+    (Role.READONLY, {PAYMENTS_VIEW, SETTLEMENT_VIEW}),
+    (Role.MERCHANT_OWNER, {PORTAL_PAYMENTS, PORTAL_PAYMENTS_REFUND, PORTAL_SETTLEMENT}),
+    (Role.MERCHANT_MANAGER, {PORTAL_PAYMENTS, PORTAL_PAYMENTS_REFUND, PORTAL_SETTLEMENT}),
+    (Role.MERCHANT_CLERK, {PORTAL_PAYMENTS}),
+):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra

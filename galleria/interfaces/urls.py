@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from .api.api import api
 from .console.views import admin_login, root
+from .payments_notify import payment_notify
 
 urlpatterns = [
     path("", root, name="root"),
@@ -10,6 +11,7 @@ urlpatterns = [
     path("merchant/", include("galleria.interfaces.merchant.urls")),
     path("app/", include("galleria.interfaces.app.urls")),
     path("api/v1/", api.urls),
+    path("pay/notify/<str:provider>/<int:credential_id>/", payment_notify, name="payment_notify"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/login/", admin_login),  # staff sign in through ours (limits, 2-step)
     path("django-admin/", admin.site.urls),

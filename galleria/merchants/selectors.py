@@ -76,6 +76,30 @@ def store_get(*, merchant_id: int, store_id: int) -> Store:
     return Store.objects.get(pk=store_id, merchant_id=merchant_id)
 
 
+def store_for_payments(*, store_id: int, mall_group_id: int) -> Store | None:
+    """An active store of an active merchant of the group (with merchant, mall and group loaded), or None: where a
+    member may pay in the app (pay at store)."""
+    return (
+        Store.objects.select_related("merchant__mall__group")
+        .filter(
+            pk=store_id,
+            is_active=True,
+            merchant__status=MerchantStatus.ACTIVE,
+            merchant__mall__group_id=mall_group_id,
+        )
+        .first()
+    )
+
+
+def stores_for_payments(*, mall_group_id: int) -> QuerySet[Store]:
+    """Every store where members may pay in the app, by mall, floor and unit."""
+    return (
+        Store.objects.select_related("merchant__mall")
+        .filter(is_active=True, merchant__status=MerchantStatus.ACTIVE, merchant__mall__group_id=mall_group_id)
+        .order_by("merchant__mall_id", "floor", "unit_no", "pk")
+    )
+
+
 def store_unit_taken(*, merchant_id: int, unit_no: str, exclude_id: int | None = None) -> bool:
     qs = Store.objects.filter(merchant_id=merchant_id, unit_no=unit_no.strip())
     if exclude_id is not None:

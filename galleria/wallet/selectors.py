@@ -125,6 +125,10 @@ def topup_get(*, topup_id: int) -> TopUp | None:
     return TopUp.objects.filter(pk=topup_id).first()
 
 
+def topup_by_reference(*, reference: str) -> TopUp | None:
+    return TopUp.objects.filter(reference=reference).first()
+
+
 def topup_list(*, member_id: int) -> QuerySet[TopUp]:
     return TopUp.objects.filter(member_id=member_id).order_by("-created_at", "-id")
 

@@ -1,10 +1,11 @@
 """Member app API (the mini-program's backend): SMS sign-in/join, profile, plates, dynamic member code; points,
-daily check-in, tier, wallet with sandbox top-ups, purchases."""
+daily check-in, tier, wallet with top-ups through WeChat Pay or Alipay, purchases."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from dataclasses import replace
+from typing import Any, Literal
 
 import segno
 from django.conf import settings
@@ -22,11 +23,14 @@ from galleria.members import selectors as member_selectors
 from galleria.members import services as member_services
 from galleria.members.exceptions import MemberNotFoundError
 from galleria.members.models import IdentifierKind, Member, MemberIdentifier
+from galleria.payments import selectors as payment_selectors
+from galleria.payments import services as payment_services
 from galleria.tiers.types import TierView
 from galleria.wallet.selectors import wallet_balance
 
 from ..app import actions as app_actions
 from ..app import presenters as app_presenters
+from ..app.pay_flow import pay_device
 from ..app.views import SESSION_MALL as APP_SESSION_MALL
 from ..common import client_ip
 from .auth import MEMBER_SESSION_KEY, member_auth
@@ -320,11 +324,15 @@ class WalletOut(Schema):
     history: list[WalletHistoryItemOut]
     page: int
     has_next: bool
-    sandbox: bool = Field(description="Top-ups are paid through the sandbox gateway (no real money)")
+    providers: list[str] = Field(description="Gateways the member can top up with: wechat, alipay (configured ones)")
 
 
 class TopUpIn(Schema):
     amount_fen: int = Field(ge=1, le=MAX_AMOUNT_FEN, description="What the member pays, in fen")
+    provider: Literal["wechat", "alipay"] = Field(description="The gateway that takes the payment")
+    return_url: str = Field(
+        default="", max_length=500, description="Where the gateway's cashier sends the browser back (H5/WAP)"
+    )
 
 
 class TopUpIntentOut(Schema):
@@ -335,15 +343,8 @@ class TopUpIntentOut(Schema):
     amount_fen: int
     bonus_fen: int
     status: str
-
-
-class TopUpResultOut(Schema):
-    topup_id: int
-    amount_fen: int
-    bonus_fen: int
-    paid_at: dt.datetime
-    transaction_id: int
-    balance: WalletBalanceOut
+    pay_kind: str = Field(description="jsapi (WeixinJSBridge parameters), h5 / wap (open `payload.h5_url` / `url`)")
+    payload: dict[str, str] = Field(description="What the device needs to pay (see pay_kind)")
 
 
 class PurchaseOut(Schema):
@@ -555,7 +556,7 @@ def me_wallet(request: HttpRequest, query: Query[PageQuery]) -> WalletOut:
         ],
         page=query.page,
         has_next=has_next,
-        sandbox=app_actions.sandbox_enabled(),
+        providers=payment_selectors.providers_available(mall_group_id=mall.group_id),
     )
 
 
@@ -563,7 +564,9 @@ def me_wallet(request: HttpRequest, query: Query[PageQuery]) -> WalletOut:
 def me_topup_start(request: HttpRequest, payload: TopUpIn) -> TopUpIntentOut:
     """Start a top-up; the bonus is fixed now. An `Idempotency-Key` header (1–64 characters) is required: the same
     key and amount return the same top-up, the same key with another amount is 409 `wallet.idempotency_conflict`.
-    Pay it with `POST /me/wallet/topups/{id}/sandbox-pay` (sandbox) or at the gateway named in the answer."""
+    The answer says how the device pays (`pay_kind`, `payload`); the wallet is credited when the gateway's
+    notification arrives (GET /me/wallet shows it). A gateway that cannot be reached is 503
+    `payments.gateway_unavailable` (nothing was charged: retry with the same key)."""
     member = _member(request)
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key or len(key) > TOPUP_KEY_MAX or not key.isprintable():
@@ -572,33 +575,69 @@ def me_topup_start(request: HttpRequest, payload: TopUpIn) -> TopUpIntentOut:
             code="idempotency.key_required",
             fields={"Idempotency-Key": "required"},
         )
-    intent = app_actions.topup_start(member=member, mall=_mall(request, member), amount_fen=payload.amount_fen, key=key)
-    topup = app_presenters.member_topup(member=member, topup_id=intent.topup_id)
+    device = pay_device(request, member_id=member.pk, key=key)
+    if payload.return_url:
+        device = replace(device, return_url=payload.return_url)
+    started = app_actions.topup_start(
+        member=member,
+        mall=_mall(request, member),
+        amount_fen=payload.amount_fen,
+        key=key,
+        provider=payload.provider,
+        device=device,
+    )
+    attempt = payment_selectors.member_attempt(member_id=member.pk, key=key)
+    topup = (
+        app_presenters.member_topup(member=member, topup_id=attempt.topup_id) if attempt and attempt.topup_id else None
+    )
+    if topup is None:
+        raise NotFoundError(code="wallet.topup_not_found")
     return TopUpIntentOut(
-        topup_id=intent.topup_id,
-        reference=intent.reference,
-        gateway=intent.gateway,
-        gateway_ref=intent.gateway_ref,
-        amount_fen=intent.amount_fen,
-        bonus_fen=intent.bonus_fen,
-        status=topup.status if topup is not None else "pending",
+        topup_id=topup.pk,
+        reference=topup.reference,
+        gateway=topup.gateway,
+        gateway_ref=topup.gateway_ref or "",
+        amount_fen=topup.amount_fen,
+        bonus_fen=topup.bonus_fen,
+        status=topup.status,
+        pay_kind=started.pay_kind,
+        payload=dict(started.payload),
     )
 
 
-@router.post("/me/wallet/topups/{topup_id}/sandbox-pay", response={200: TopUpResultOut, **ERRORS}, auth=member_auth)
-def me_topup_sandbox_pay(request: HttpRequest, topup_id: int) -> TopUpResultOut:
-    """Sandbox only (no real money): the sandbox gateway reports the top-up paid and the wallet is credited with
-    the amount and its bonus. Paying again returns the same result and credits nothing more. Another member's
-    top-up is 404 `wallet.topup_not_found`; a top-up at a real gateway is 409 `wallet.not_sandbox`."""
+class PaymentOut(Schema):
+    out_trade_no: str
+    provider: str
+    purpose: str = Field(description="topup | store")
+    state: str = Field(description="created | paying | paid | failed | closed")
+    fulfilment: str = Field(description="pending | done | refunded (could not be honoured) | review")
+    amount_fen: int
+    refunded_fen: int
+    sale_id: int | None
+    topup_id: int | None
+
+
+@router.get("/me/payments/{key}", response={200: PaymentOut, **ERRORS}, auth=member_auth)
+def me_payment(request: HttpRequest, key: str) -> PaymentOut:
+    """A payment the member started with this Idempotency-Key (a top-up or a pay-at-store payment). While it
+    waits, the gateway is asked (a member back from the cashier before the notification sees the result)."""
     member = _member(request)
-    result = app_actions.topup_sandbox_pay(member=member, topup_id=topup_id)
-    return TopUpResultOut(
-        topup_id=result.topup_id,
-        amount_fen=result.amount_fen,
-        bonus_fen=result.bonus_fen,
-        paid_at=result.paid_at,
-        transaction_id=result.transaction_id,
-        balance=_balance_out(member),
+    attempt = payment_selectors.member_attempt(member_id=member.pk, key=key)
+    if attempt is None:
+        raise NotFoundError(code="payments.not_found")
+    if attempt.state in ("created", "paying"):
+        payment_services.attempt_sync(attempt_id=attempt.pk)
+        attempt.refresh_from_db()
+    return PaymentOut(
+        out_trade_no=attempt.out_trade_no,
+        provider=attempt.provider,
+        purpose=attempt.purpose,
+        state=attempt.state,
+        fulfilment=attempt.fulfilment,
+        amount_fen=attempt.amount_fen,
+        refunded_fen=attempt.refunded_fen,
+        sale_id=attempt.sale_id,
+        topup_id=attempt.topup_id,
     )
 
 

@@ -1,27 +1,24 @@
-"""The member app's writes, shared by its pages and its JSON API: daily check-in and sandbox top-ups.
+"""The member app's writes, shared by its pages and its JSON API: daily check-in and top-ups through a gateway.
 
 Each calls one domain service; this module only decides what to tell the member when the service has nothing to do
-(already checked in, no check-in rule) and keeps the sandbox payment away from anything but sandbox top-ups.
+(already checked in, no check-in rule) and how the member's device pays (payments.pay_kind_for).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from galleria.core.errors import ConflictError
 from galleria.malls.models import Mall
 from galleria.members.models import Member
+from galleria.payments.services import topup_pay_start
+from galleria.payments.types import PaymentStarted
 from galleria.points.selectors import points_balance
 from galleria.points.services import points_checkin
-from galleria.wallet import exceptions as wallet_exceptions
-from galleria.wallet.gateway import SandboxGateway
-from galleria.wallet.services import wallet_topup_confirm, wallet_topup_start
-from galleria.wallet.types import TopUpIntent, TopUpResult
 
 from . import presenters
+from .pay_flow import PayDevice, pay_kind_for
 
 CHECKIN_AWARDED = "awarded"
 CHECKIN_ALREADY = "already"
@@ -71,28 +68,20 @@ def checkin_run(*, member: Member, mall: Mall) -> CheckinOutcome:
     )
 
 
-def sandbox_enabled() -> bool:
-    """Sandbox payments credit the wallet without real money: set GALLERIA_SANDBOX_PAYMENTS = False wherever a
-    real gateway takes the payments (production)."""
-    return bool(settings.GALLERIA_SANDBOX_PAYMENTS)
-
-
-def topup_start(*, member: Member, mall: Mall, amount_fen: int, key: str) -> TopUpIntent:
-    """Start a top-up at the sandbox gateway (the only gateway so far). The same key starts one top-up."""
-    if not sandbox_enabled():
-        raise wallet_exceptions.GatewayUnavailableError()
-    return wallet_topup_start(
-        mall_id=mall.pk, member_id=member.pk, amount_fen=amount_fen, gateway=SandboxGateway(), idempotency_key=key
+def topup_start(
+    *, member: Member, mall: Mall, amount_fen: int, key: str, provider: str, device: PayDevice
+) -> PaymentStarted:
+    """Start a top-up at WeChat Pay or Alipay. The same key starts one top-up (and one payment)."""
+    return topup_pay_start(
+        mall_id=mall.pk,
+        mall_group_id=mall.group_id,
+        member_id=member.pk,
+        amount_fen=amount_fen,
+        provider=provider,
+        kind=pay_kind_for(provider, device),
+        idempotency_key=key,
+        description=str(_("%(mall)s wallet top-up") % {"mall": mall.name})[:60],
+        payer=device.openid,
+        client_ip=device.client_ip,
+        return_url=device.return_url,
     )
-
-
-def topup_sandbox_pay(*, member: Member, topup_id: int) -> TopUpResult:
-    """The member presses "Pay" on the sandbox screen: the sandbox gateway reports the intent paid and the wallet
-    confirms it (idempotent: paying twice credits once). Only the member's own sandbox top-ups."""
-    topup = presenters.member_topup(member=member, topup_id=topup_id)
-    if topup is None:
-        raise wallet_exceptions.TopUpNotFoundError()
-    if not sandbox_enabled() or topup.gateway != SandboxGateway.name or not topup.gateway_ref:
-        raise ConflictError(_("This top-up cannot be paid in the sandbox."), code="wallet.not_sandbox")
-    notice = SandboxGateway().pay(topup.gateway_ref)
-    return wallet_topup_confirm(gateway_ref=notice.gateway_ref, paid_amount_fen=notice.amount_fen)

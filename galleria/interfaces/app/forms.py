@@ -88,6 +88,12 @@ class TopUpForm(forms.Form):
             attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": _("e.g. 1000"), "class": "amount"}
         ),
     )
+    method = forms.ChoiceField(
+        label=_("Pay with"),
+        choices=[("wechat", _("WeChat Pay")), ("alipay", _("Alipay"))],
+        error_messages={"required": _("Choose how to pay."), "invalid_choice": _("Choose how to pay.")},
+        widget=forms.RadioSelect,
+    )
     key = forms.CharField(
         max_length=64,
         min_length=8,

@@ -1,4 +1,5 @@
-"""Member app: points (history with explanations, daily check-in), tier, wallet (sandbox top-up), purchases.
+"""Member app: points (history with explanations, daily check-in), tier, wallet (top-ups through WeChat Pay or
+Alipay), purchases.
 
 Like every member-app view these read the member from the session only (`member_view`); ids in URLs are checked
 to be the member's own, and someone else's id looks exactly like an unknown one.
@@ -13,7 +14,6 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -22,6 +22,7 @@ from galleria.core.errors import ApplicationError
 from galleria.core.money import format_cny
 from galleria.malls.models import Mall
 from galleria.members.models import Member
+from galleria.payments import selectors as payment_selectors
 from galleria.wallet import exceptions as wallet_exceptions
 from galleria.wallet import rules as wallet_rules
 from galleria.wallet.models import TopUpStatus
@@ -29,6 +30,7 @@ from galleria.wallet.selectors import wallet_balance
 
 from . import actions, presenters
 from .forms import TopUpForm
+from .pay_flow import PROVIDER_LABELS, pay_device, redirect_url
 from .views import _base_context, member_view
 
 MAX_PAGE = 10_000
@@ -126,7 +128,9 @@ def _wallet_page(
         "pending": presenters.pending_topups(member=member, tz_name=mall.timezone),
         "min_topup": format_cny(wallet_rules.MIN_TOPUP_FEN),
         "max_topup": format_cny(wallet_rules.MAX_TOPUP_FEN),
-        "sandbox": actions.sandbox_enabled(),
+        "providers": [
+            (p, PROVIDER_LABELS[p]) for p in payment_selectors.providers_available(mall_group_id=mall.group_id)
+        ],
     }
     return render(request, "app/wallet.html", ctx, status=status)
 
@@ -143,9 +147,15 @@ def topup_start(request: HttpRequest, member: Member, mall: Mall) -> HttpRespons
     form = TopUpForm(request.POST)
     keep_key = True
     if form.is_valid():
+        key = form.cleaned_data["key"]
         try:
-            intent = actions.topup_start(
-                member=member, mall=mall, amount_fen=form.cleaned_data["amount"], key=form.cleaned_data["key"]
+            started = actions.topup_start(
+                member=member,
+                mall=mall,
+                amount_fen=form.cleaned_data["amount"],
+                key=key,
+                provider=form.cleaned_data["method"],
+                device=pay_device(request, member_id=member.pk, key=key),
             )
         except wallet_exceptions.WalletAmountInvalidError:
             form.add_error(
@@ -160,7 +170,8 @@ def topup_start(request: HttpRequest, member: Member, mall: Mall) -> HttpRespons
         except ApplicationError as exc:
             form.add_error(None, str(exc.message))
         else:
-            return redirect("app:topup_pay", topup_id=intent.topup_id)
+            target = redirect_url(pay_kind=started.pay_kind, payload=started.payload)
+            return redirect(target) if target else redirect("app:payment", key=key)
     key = str(form.data.get("key") or "") if keep_key and "key" not in form.errors else ""
     return _wallet_page(request, member, mall, form=form, form_key=key, status=422)
 
@@ -168,39 +179,16 @@ def topup_start(request: HttpRequest, member: Member, mall: Mall) -> HttpRespons
 @never_cache
 @member_view
 def topup_pay(request: HttpRequest, member: Member, mall: Mall, topup_id: int) -> HttpResponse:
+    """A pending top-up's "Pay now": back to its payment (the gateway's cashier while it is open)."""
     topup = presenters.member_topup(member=member, topup_id=topup_id)
     if topup is None:
         messages.error(request, _("No such top-up."))
         return redirect("app:wallet")
-    if request.method == "POST" and topup.status != TopUpStatus.PENDING:
-        messages.info(request, _("This top-up has already been paid."))
-        return redirect("app:wallet")
-    if request.method == "POST":
-        try:
-            result = actions.topup_sandbox_pay(member=member, topup_id=topup.pk)
-        except ApplicationError as exc:
-            messages.error(request, str(exc.message))
-            return redirect("app:wallet")
-        if result.bonus_fen:
-            messages.success(
-                request,
-                _("%(amount)s was added to your wallet, plus a %(bonus)s bonus.")
-                % {"amount": format_cny(result.amount_fen), "bonus": format_cny(result.bonus_fen)},
-            )
-        else:
-            messages.success(
-                request, _("%(amount)s was added to your wallet.") % {"amount": format_cny(result.amount_fen)}
-            )
-        return redirect(reverse("app:wallet"))
     if topup.status != TopUpStatus.PENDING:
         messages.info(request, _("This top-up has already been paid."))
         return redirect("app:wallet")
-    ctx = {
-        **_base_context(mall, member, tab="wallet"),
-        "topup": topup,
-        "amount_text": format_cny(topup.amount_fen),
-        "bonus_text": format_cny(topup.bonus_fen),
-        "total_text": format_cny(topup.amount_fen + topup.bonus_fen),
-        "sandbox": actions.sandbox_enabled() and topup.gateway == "sandbox",
-    }
-    return render(request, "app/topup_pay.html", ctx)
+    attempt = payment_selectors.topup_attempt(topup_id=topup.pk)
+    if attempt is None or not topup.idempotency_key:
+        messages.error(request, _("This top-up cannot be paid any more. Please start a new one."))
+        return redirect("app:wallet")
+    return redirect("app:payment", key=topup.idempotency_key)

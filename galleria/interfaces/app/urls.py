@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import coupon_views, home, loyalty_views, receipt_views, screens, views
+from . import coupon_views, home, loyalty_views, pay_views, receipt_views, screens, views
 
 app_name = "app"
 
@@ -35,5 +35,10 @@ urlpatterns = [
     path("receipts/<int:receipt_id>/", receipt_views.receipt, name="receipt"),
     path("receipts/<int:receipt_id>/state/", receipt_views.receipt_state, name="receipt_state"),
     path("receipts/<int:receipt_id>/image/", receipt_views.receipt_image, name="receipt_image"),
+    path("pay/", pay_views.pay_home, name="pay"),
+    path("pay/s/<int:store_id>/", pay_views.pay_store, name="pay_store"),
+    path("pay/s/<int:store_id>/quote/", pay_views.pay_quote, name="pay_quote"),
+    path("payments/<str:key>/", pay_views.payment, name="payment"),
+    path("payments/<str:key>/state/", pay_views.payment_state, name="payment_state"),
     path("", include("galleria.interfaces.app.urls_privacy")),
 ]

@@ -104,4 +104,6 @@ urlpatterns = [
     path("", include("galleria.interfaces.console.urls_content")),
     path("", include("galleria.interfaces.console.urls_wallet")),
     path("", include("galleria.interfaces.console.urls_receipts")),
+    path("", include("galleria.interfaces.console.urls_payments")),
+    path("", include("galleria.interfaces.console.urls_settlement")),
 ]

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import counter, counter_sales, coupons, pos_views, views
 from . import receipts as receipt_views
@@ -29,4 +29,6 @@ urlpatterns = [
     path("pos/terminals/", pos_views.pos_terminal_add, name="pos_terminal_add"),
     path("pos/terminals/<int:terminal_id>/keys/", pos_views.pos_key_add, name="pos_key_add"),
     path("pos/keys/<int:key_pk>/revoke/", pos_views.pos_key_revoke_view, name="pos_key_revoke"),
+    path("", include("galleria.interfaces.merchant.urls_payments")),
+    path("", include("galleria.interfaces.merchant.urls_settlement")),
 ]

@@ -1,5 +1,6 @@
-"""Member app loyalty pages and their JSON API: points (history, explanations, check-in), tier, wallet (sandbox
-top-up), purchases; the session gate and one member never seeing another's data."""
+"""Member app loyalty pages and their JSON API: points (history, explanations, check-in), tier, wallet (top-up
+through WeChat Pay / Alipay at the sandbox gateway process), purchases; the session gate and one member never
+seeing another's data."""
 
 from __future__ import annotations
 
@@ -127,7 +128,7 @@ class TestSessionGate:
             HTTP_IDEMPOTENCY_KEY="abc12345",
         )
         problem(resp, 401, "auth.required")
-        problem(client.post("/api/v1/app/me/wallet/topups/1/sandbox-pay"), 401, "auth.required")
+        problem(client.get("/api/v1/app/me/payments/some-key"), 401, "auth.required")
         assert not TopUp.objects.exists()
 
 
@@ -384,31 +385,33 @@ def form_key(html: str) -> str:
 
 @pytest.mark.django_db
 class TestWallet:
-    def test_top_up_through_the_sandbox(self, signed_in, world, member, bonus_rules):
+    def test_top_up_through_wechat_pay(self, signed_in, world, member, bonus_rules, gateways):
         html = text(signed_in.get("/app/wallet/"))
         assert 'aria-label="Top up ¥1,000, get ¥50 free"' in html and "<b>¥3,000</b><span>+¥200 bonus</span>" in html
-        assert "Sandbox" in html
+        assert 'data-testid="topup-method-wechat"' in html and 'data-testid="topup-method-alipay"' in html
         key = form_key(html)
-        resp = signed_in.post("/app/wallet/topup/", {"amount": "1,000", "key": key})
+        resp = signed_in.post("/app/wallet/topup/", {"amount": "1,000", "key": key, "method": "wechat"})
         topup = TopUp.objects.get()
-        assert resp.status_code == 302 and resp.url == f"/app/wallet/topups/{topup.pk}/pay/"
-        assert (topup.amount_fen, topup.bonus_fen, topup.gateway, topup.status) == (100000, 5000, "sandbox", "pending")
+        # off to WeChat Pay's H5 cashier (the sandbox gateway), which sends the member back to the payment page
+        assert resp.status_code == 302 and resp.url.startswith(gateways.base_url + "/sandbox/wechat/h5?")
+        assert "redirect_url=" in resp.url
+        assert (topup.amount_fen, topup.bonus_fen, topup.gateway, topup.status) == (100000, 5000, "wechat", "pending")
         assert "waiting for payment" in text(signed_in.get("/app/wallet/"))
+        waiting = text(signed_in.get(f"/app/payments/{key}/"))
+        assert "Waiting for the payment" in waiting and "Continue paying" in waiting
 
-        pay = text(signed_in.get(resp.url))
-        assert "Sandbox payment" in pay and "This is a test payment." in pay and "no money is charged" in pay
-        assert "Pay ¥1,000.00 (sandbox)" in pay and "+¥50.00" in pay and "¥1,050.00" in pay
-        resp = signed_in.post(f"/app/wallet/topups/{topup.pk}/pay/", follow=True)
-        html = text(resp)
-        assert "¥1,000.00 was added to your wallet, plus a ¥50.00 bonus." in html
+        gateways.control.pay(provider="wechat", out_trade_no=topup.gateway_ref)
+        html = text(signed_in.get(f"/app/payments/{key}/"))  # the page asks the gateway: paid
+        assert 'data-testid="payment-done"' in html and "The money is in your wallet." in html
+        html = text(signed_in.get("/app/wallet/"))
         assert 'data-testid="wallet-total" data-fen="105000">¥1,050.00<' in html
         assert 'data-testid="wallet-principal" data-fen="100000">¥1,000.00<' in html
         assert 'data-testid="wallet-bonus" data-fen="5000">¥50.00<' in html
         assert "Top-up" in html and "Including ¥50.00 bonus" in html and "+¥1,050.00" in html
         assert "waiting for payment" not in html
 
-        # paying again credits nothing more
-        resp = signed_in.post(f"/app/wallet/topups/{topup.pk}/pay/", follow=True)
+        # the pending top-up's "Pay now" after payment, or the payment page again: nothing more is credited
+        resp = signed_in.get(f"/app/wallet/topups/{topup.pk}/pay/", follow=True)
         assert "This top-up has already been paid." in text(resp)
         body = signed_in.get("/api/v1/app/me/wallet").json()
         assert body["balance"] == {"principal_fen": 100000, "bonus_fen": 5000, "total_fen": 105000}
@@ -418,23 +421,28 @@ class TestWallet:
             "bonus_fen": 5000,
             "label": "Top up ¥1,000, get ¥50 free",
         }
-        assert body["sandbox"] is True
+        assert body["providers"] == ["wechat", "alipay"]
 
-    def test_double_submit_with_the_same_key_creates_one_top_up(self, signed_in, world, member, bonus_rules):
+    def test_method_is_required(self, signed_in, world, member, gateways):
+        resp = signed_in.post("/app/wallet/topup/", {"amount": "100", "key": "form-key-123456"})
+        assert resp.status_code == 422 and "Choose how to pay." in text(resp)
+        assert not TopUp.objects.exists()
+
+    def test_double_submit_with_the_same_key_creates_one_top_up(self, signed_in, world, member, bonus_rules, gateways):
         key = form_key(signed_in.get("/app/wallet/").content.decode())
-        first = signed_in.post("/app/wallet/topup/", {"amount": "1000", "key": key})
-        second = signed_in.post("/app/wallet/topup/", {"amount": "1000", "key": key})
-        assert first.status_code == second.status_code == 302 and first.url == second.url
+        first = signed_in.post("/app/wallet/topup/", {"amount": "1000", "key": key, "method": "alipay"})
+        second = signed_in.post("/app/wallet/topup/", {"amount": "1000", "key": key, "method": "alipay"})
+        assert first.status_code == second.status_code == 302
         assert TopUp.objects.count() == 1
         other_key = form_key(signed_in.get("/app/wallet/").content.decode())
         assert other_key != key
-        signed_in.post("/app/wallet/topup/", {"amount": "1000", "key": other_key})
+        signed_in.post("/app/wallet/topup/", {"amount": "1000", "key": other_key, "method": "alipay"})
         assert TopUp.objects.count() == 2
 
-    def test_same_form_with_another_amount_gets_a_new_key(self, signed_in, world, member):
+    def test_same_form_with_another_amount_gets_a_new_key(self, signed_in, world, member, gateways):
         key = form_key(signed_in.get("/app/wallet/").content.decode())
-        signed_in.post("/app/wallet/topup/", {"amount": "1000", "key": key})
-        resp = signed_in.post("/app/wallet/topup/", {"amount": "2000", "key": key})
+        signed_in.post("/app/wallet/topup/", {"amount": "1000", "key": key, "method": "wechat"})
+        resp = signed_in.post("/app/wallet/topup/", {"amount": "2000", "key": key, "method": "wechat"})
         html = text(resp)
         assert resp.status_code == 422 and "already used for another amount" in html
         assert form_key(html) != key and TopUp.objects.count() == 1
@@ -451,41 +459,55 @@ class TestWallet:
         ],
     )
     def test_amount_errors_are_inline_and_keep_the_key(self, signed_in, world, member, amount, error):
-        resp = signed_in.post("/app/wallet/topup/", {"amount": amount, "key": "form-key-123456"})
+        resp = signed_in.post("/app/wallet/topup/", {"amount": amount, "key": "form-key-123456", "method": "wechat"})
         html = text(resp)
         assert resp.status_code == 422 and error in html and 'data-testid="amount-error"' in html
         assert form_key(html) == "form-key-123456"
         assert not TopUp.objects.exists()
 
     def test_missing_key_is_an_error_with_a_fresh_key(self, signed_in, world, member):
-        resp = signed_in.post("/app/wallet/topup/", {"amount": "1000"})
+        resp = signed_in.post("/app/wallet/topup/", {"amount": "1000", "method": "wechat"})
         html = text(resp)
         assert resp.status_code == 422 and "This form has expired. Please try again." in html
         assert len(form_key(html)) >= 20 and not TopUp.objects.exists()
 
-    def test_api_top_up_with_idempotency_key(self, signed_in, world, member, bonus_rules):
+    def test_api_top_up_with_idempotency_key(self, signed_in, world, member, bonus_rules, gateways):
         url = "/api/v1/app/me/wallet/topups"
-        body = {"amount_fen": 100000}
+        body = {"amount_fen": 100000, "provider": "alipay"}
         problem(signed_in.post(url, body, content_type="application/json"), 422, "idempotency.key_required")
         resp = signed_in.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1")
         assert resp.status_code == 200, resp.content
         intent = resp.json()
         assert intent["amount_fen"] == 100000 and intent["bonus_fen"] == 5000 and intent["status"] == "pending"
-        assert intent["gateway"] == "sandbox" and intent["gateway_ref"].startswith("sbx_")
+        assert intent["gateway"] == "alipay" and intent["pay_kind"] == "wap"
+        assert intent["payload"]["url"].startswith(gateways.base_url + "/gateway.do?")
         again = signed_in.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1").json()
-        assert again == intent and TopUp.objects.count() == 1
+        assert again["topup_id"] == intent["topup_id"] and TopUp.objects.count() == 1
         problem(
-            signed_in.post(url, {"amount_fen": 200000}, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1"),
+            signed_in.post(
+                url, {**body, "amount_fen": 200000}, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1"
+            ),
             409,
             "wallet.idempotency_conflict",
         )
         problem(
-            signed_in.post(url, {"amount_fen": 50}, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-2"),
+            signed_in.post(
+                url, {**body, "amount_fen": 50}, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-2"
+            ),
             422,
             "wallet.amount_invalid",
         )
         problem(
-            signed_in.post(url, {"amount_fen": "x"}, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-3"),
+            signed_in.post(
+                url, {**body, "amount_fen": "x"}, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-3"
+            ),
+            422,
+            "request.invalid",
+        )
+        problem(
+            signed_in.post(
+                url, {**body, "provider": "paypal"}, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-4"
+            ),
             422,
             "request.invalid",
         )
@@ -495,26 +517,27 @@ class TestWallet:
             "idempotency.key_required",
         )
 
-        pay_url = f"/api/v1/app/me/wallet/topups/{intent['topup_id']}/sandbox-pay"
-        paid = signed_in.post(pay_url).json()
-        assert paid["amount_fen"] == 100000 and paid["bonus_fen"] == 5000
-        assert paid["balance"] == {"principal_fen": 100000, "bonus_fen": 5000, "total_fen": 105000}
-        repeat = signed_in.post(pay_url).json()
-        assert repeat["transaction_id"] == paid["transaction_id"] and repeat["balance"]["total_fen"] == 105000
-        problem(signed_in.post("/api/v1/app/me/wallet/topups/999999/sandbox-pay"), 404, "wallet.topup_not_found")
+        status_url = "/api/v1/app/me/payments/k-1"
+        assert signed_in.get(status_url).json()["state"] == "paying"
+        gateways.control.pay(provider="alipay", out_trade_no=intent["gateway_ref"], url=intent["payload"]["url"])
+        paid = signed_in.get(status_url).json()
+        assert (paid["state"], paid["fulfilment"], paid["topup_id"]) == ("paid", "done", intent["topup_id"])
+        assert signed_in.get("/api/v1/app/me/wallet").json()["balance"]["total_fen"] == 105000
+        assert signed_in.get(status_url).json() == paid  # asking again changes nothing
+        problem(signed_in.get("/api/v1/app/me/payments/unknown"), 404, "payments.not_found")
 
-    def test_sandbox_can_be_switched_off(self, signed_in, world, member, settings):
-        settings.GALLERIA_SANDBOX_PAYMENTS = False
-        resp = signed_in.post("/app/wallet/topup/", {"amount": "1000", "key": "form-key-123456"})
-        assert resp.status_code == 422 and "The payment service is not available" in text(resp)
+    def test_without_a_gateway_the_app_says_so(self, signed_in, world, member):
+        html = text(signed_in.get("/app/wallet/"))
+        assert 'data-testid="topup-unavailable"' in html
+        resp = signed_in.post("/app/wallet/topup/", {"amount": "1000", "key": "form-key-123456", "method": "wechat"})
+        assert resp.status_code == 422 and "This payment method is not available here." in text(resp)
         resp = signed_in.post(
             "/api/v1/app/me/wallet/topups",
-            {"amount_fen": 100000},
+            {"amount_fen": 100000, "provider": "wechat"},
             content_type="application/json",
             HTTP_IDEMPOTENCY_KEY="k-1",
         )
-        problem(resp, 503, "wallet.gateway_unavailable")
-        assert not TopUp.objects.exists()
+        problem(resp, 422, "payments.provider_not_configured")
 
     def test_wallet_payment_and_refund_in_the_history(self, signed_in, world, member):
         intent = wallet_services.wallet_topup_start(mall_id=world.mall.pk, member_id=member.pk, amount_fen=20000)
@@ -568,7 +591,7 @@ class TestPurchases:
 
 
 @pytest.mark.django_db
-def test_another_members_data_is_never_visible(signed_in, world, member, other, bonus_rules):
+def test_another_members_data_is_never_visible(signed_in, world, member, other, bonus_rules, gateways):
     tier_ladder_ensure_default(mall_group_id=world.group.pk)
     uniqlo_store = Store.objects.get(merchant=world.other_merchant)
     sale(world, other, amounts=(777700,), merchant=world.other_merchant, store=uniqlo_store, pos_id="OTHER-1")
@@ -613,14 +636,12 @@ def test_another_members_data_is_never_visible(signed_in, world, member, other, 
     assert "No such top-up." in text(resp)
     resp = signed_in.post(f"/app/wallet/topups/{pending.topup_id}/pay/", follow=True)
     assert "No such top-up." in text(resp)
-    problem(
-        signed_in.post(f"/api/v1/app/me/wallet/topups/{pending.topup_id}/sandbox-pay"), 404, "wallet.topup_not_found"
-    )
+    problem(signed_in.get("/api/v1/app/me/payments/same-key"), 404, "payments.not_found")
     assert TopUp.objects.get(pk=pending.topup_id).status == "pending"
     # the same idempotency key as another member starts this member's own top-up
     resp = signed_in.post(
         "/api/v1/app/me/wallet/topups",
-        {"amount_fen": 250000},
+        {"amount_fen": 250000, "provider": "wechat"},
         content_type="application/json",
         HTTP_IDEMPOTENCY_KEY="same-key",
     )

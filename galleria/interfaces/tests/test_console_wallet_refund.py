@@ -21,8 +21,8 @@ from galleria.privacy.models import PrivacyRequest
 from galleria.testing import PASSWORD
 from galleria.wallet import selectors as wallet_selectors
 from galleria.wallet import services as wallet_services
-from galleria.wallet.gateway import SandboxGateway
 from galleria.wallet.models import BalanceRefund, BalanceRefundStatus, TopUpBonusRule, TopUpRefund
+from galleria.wallet.tests.fakes import FakeGateway
 
 pytestmark = pytest.mark.django_db
 
@@ -43,8 +43,10 @@ def new_member(world):
 
 
 def top_up(world, member, amount_fen):
-    intent = wallet_services.wallet_topup_start(mall_id=world.mall.pk, member_id=member.pk, amount_fen=amount_fen)
-    notice = SandboxGateway().pay(intent.gateway_ref)
+    intent = wallet_services.wallet_topup_start(
+        mall_id=world.mall.pk, member_id=member.pk, amount_fen=amount_fen, gateway=FakeGateway()
+    )
+    notice = FakeGateway().pay(intent.gateway_ref)
     wallet_services.wallet_topup_confirm(gateway_ref=notice.gateway_ref, paid_amount_fen=notice.amount_fen)
     return intent
 

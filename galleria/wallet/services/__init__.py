@@ -17,16 +17,25 @@ WalletPayment), so every use case takes its locks in the same order. The split r
 
 `*_in_tx` functions run inside the caller's use-case transaction with the member's wallet accounts already locked
 (sales: lock MEMBER_POINTS and the two WALLET_KINDS in ONE lock_member_accounts call). The other functions are
-durable use cases of their own.
+durable use cases of their own, except wallet_topup_confirm_in_tx, which takes its own locks inside the caller's
+transaction (the payments app confirms a top-up in the transaction that records the gateway's notification).
 """
 
 from __future__ import annotations
 
 from .balance_refunds import wallet_balance_refund_decide, wallet_balance_refund_request
 from .payments import wallet_pay, wallet_pay_in_tx, wallet_refund, wallet_refund_in_tx
-from .topups import wallet_topup_confirm, wallet_topup_refund, wallet_topup_refund_send, wallet_topup_start
+from .topups import (
+    CashDesk,
+    wallet_topup_confirm,
+    wallet_topup_confirm_in_tx,
+    wallet_topup_refund,
+    wallet_topup_refund_send,
+    wallet_topup_start,
+)
 
 __all__ = [
+    "CashDesk",
     "wallet_balance_refund_decide",
     "wallet_balance_refund_request",
     "wallet_pay",
@@ -34,6 +43,7 @@ __all__ = [
     "wallet_refund",
     "wallet_refund_in_tx",
     "wallet_topup_confirm",
+    "wallet_topup_confirm_in_tx",
     "wallet_topup_refund",
     "wallet_topup_refund_send",
     "wallet_topup_start",

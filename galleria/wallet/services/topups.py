@@ -21,13 +21,23 @@ from galleria.ledger.types import Leg
 from galleria.malls.models import Mall
 
 from .. import exceptions, rules
-from ..gateway import PaymentGateway, SandboxGateway, refund_gateway_get
+from ..gateway import PaymentGateway, refund_gateway_get
 from ..models import RefundChannel, TopUp, TopUpRefund, TopUpStatus
 from ..selectors import bonus_tiers
 from ..types import TopUpIntent, TopUpRefundResult, TopUpResult
 from ._common import active_member, request_key_check, wallet_accounts_check, wallet_lock
 
 SEND_TASK = "galleria.wallet.tasks.topup_refund_send_task"
+
+
+class CashDesk:
+    """The service desk taking cash (or a card at its own terminal) for a top-up: the desk is the 'gateway', and
+    the staff member who takes the money confirms the top-up (services.wallet_topup_cash). Nothing to call."""
+
+    name = "cash"
+
+    def create_payment(self, *, amount_fen: int, reference: str) -> str:
+        return f"cash_{reference}"
 
 
 def _intent(topup: TopUp) -> TopUpIntent:
@@ -51,7 +61,8 @@ def wallet_topup_start(
     idempotency_key: str = "",
     at: dt.datetime | None = None,
 ) -> TopUpIntent:
-    """Create a pending top-up and its payment at the gateway; return the intent the member pays.
+    """Create a pending top-up and its payment at the gateway; return the intent the member pays. Without a
+    `gateway` the money is taken at the service desk (CashDesk).
 
     The bonus is decided now, by the rules active on the mall-local day (rules.bonus_for), and kept even if the
     rule ends before the payment arrives. With an `idempotency_key`, starting again with the same key and amount
@@ -59,7 +70,7 @@ def wallet_topup_start(
     transaction; if it fails the top-up stays pending without a gateway reference and GatewayUnavailableError is
     raised (starting again with the same key retries it).
     """
-    gw: PaymentGateway = gateway or SandboxGateway()
+    gw: PaymentGateway = gateway or CashDesk()
     key = request_key_check(idempotency_key)
     rules.check_topup_amount(amount_fen)
     mall = Mall.objects.filter(pk=mall_id).first()
@@ -126,6 +137,21 @@ def wallet_topup_confirm(
     TopUpResult, provided the amount matches. Any amount other than the top-up's is TopUpAmountMismatchError and
     nothing is credited (the payment must then be investigated and refunded at the gateway).
     """
+    with transaction.atomic(durable=True):
+        return wallet_topup_confirm_in_tx(
+            topup_id=topup_id, gateway_ref=gateway_ref, paid_amount_fen=paid_amount_fen, paid_at=paid_at
+        )
+
+
+def wallet_topup_confirm_in_tx(
+    *,
+    topup_id: int | None = None,
+    gateway_ref: str | None = None,
+    paid_amount_fen: int,
+    paid_at: dt.datetime | None = None,
+) -> TopUpResult:
+    """wallet_topup_confirm inside the caller's transaction (the payments app confirms a top-up in the same
+    transaction that records the gateway's notification)."""
     if (topup_id is None) == (gateway_ref is None):
         raise ValueError("give exactly one of topup_id or gateway_ref")
     found = (
@@ -135,55 +161,54 @@ def wallet_topup_confirm(
     )
     if found is None:
         raise exceptions.TopUpNotFoundError()
-    with transaction.atomic(durable=True):
-        accounts = wallet_lock(mall_group_id=found.mall_group_id, member_id=found.member_id)
-        topup = lock_one(TopUp.objects.filter(pk=found.pk))
-        if paid_amount_fen != topup.amount_fen:
-            raise exceptions.TopUpAmountMismatchError(
-                extra={"topup_id": topup.pk, "expected_fen": topup.amount_fen, "paid_fen": paid_amount_fen}
-            )
-        if topup.status != TopUpStatus.PENDING:
-            return _topup_result(topup)
-        principal, bonus = wallet_accounts_check(accounts, mall_group_id=topup.mall_group_id, member_id=topup.member_id)
-        group_id = topup.mall_group_id
-        legs = [
-            Leg(principal.pk, Asset.CNY, topup.amount_fen),
+    accounts = wallet_lock(mall_group_id=found.mall_group_id, member_id=found.member_id)
+    topup = lock_one(TopUp.objects.filter(pk=found.pk))
+    if paid_amount_fen != topup.amount_fen:
+        raise exceptions.TopUpAmountMismatchError(
+            extra={"topup_id": topup.pk, "expected_fen": topup.amount_fen, "paid_fen": paid_amount_fen}
+        )
+    if topup.status != TopUpStatus.PENDING:
+        return _topup_result(topup)
+    principal, bonus = wallet_accounts_check(accounts, mall_group_id=topup.mall_group_id, member_id=topup.member_id)
+    group_id = topup.mall_group_id
+    legs = [
+        Leg(principal.pk, Asset.CNY, topup.amount_fen),
+        Leg(
+            ledger.system_account_id(mall_group_id=group_id, kind=AccountKind.WALLET_FLOAT),
+            Asset.CNY,
+            -topup.amount_fen,
+        ),
+    ]
+    if topup.bonus_fen:
+        legs += [
+            Leg(bonus.pk, Asset.CNY, topup.bonus_fen),
             Leg(
-                ledger.system_account_id(mall_group_id=group_id, kind=AccountKind.WALLET_FLOAT),
+                ledger.system_account_id(mall_group_id=group_id, kind=AccountKind.WALLET_BONUS_FUND),
                 Asset.CNY,
-                -topup.amount_fen,
+                -topup.bonus_fen,
             ),
         ]
-        if topup.bonus_fen:
-            legs += [
-                Leg(bonus.pk, Asset.CNY, topup.bonus_fen),
-                Leg(
-                    ledger.system_account_id(mall_group_id=group_id, kind=AccountKind.WALLET_BONUS_FUND),
-                    Asset.CNY,
-                    -topup.bonus_fen,
-                ),
-            ]
-        when = paid_at or timezone.now()
-        tx = ledger.post(
-            mall_group_id=group_id,
-            kind=TransactionKind.TOPUP,
-            legs=legs,
-            member_accounts={principal.pk: principal, bonus.pk: bonus},
-            occurred_at=when,
-            source=f"topup:{topup.pk}",
-            memo=topup.reference,
-            explanation={
-                "topup": topup.pk,
-                "amount_fen": topup.amount_fen,
-                "bonus_fen": topup.bonus_fen,
-                "bonus_rule": topup.bonus_rule_id,
-                "gateway": topup.gateway,
-                "gateway_ref": topup.gateway_ref,
-            },
-        )
-        topup.status, topup.paid_at, topup.paid_tx = TopUpStatus.PAID, when, tx
-        topup.save(update_fields=["status", "paid_at", "paid_tx"])
-        return _topup_result(topup)
+    when = paid_at or timezone.now()
+    tx = ledger.post(
+        mall_group_id=group_id,
+        kind=TransactionKind.TOPUP,
+        legs=legs,
+        member_accounts={principal.pk: principal, bonus.pk: bonus},
+        occurred_at=when,
+        source=f"topup:{topup.pk}",
+        memo=topup.reference,
+        explanation={
+            "topup": topup.pk,
+            "amount_fen": topup.amount_fen,
+            "bonus_fen": topup.bonus_fen,
+            "bonus_rule": topup.bonus_rule_id,
+            "gateway": topup.gateway,
+            "gateway_ref": topup.gateway_ref,
+        },
+    )
+    topup.status, topup.paid_at, topup.paid_tx = TopUpStatus.PAID, when, tx
+    topup.save(update_fields=["status", "paid_at", "paid_tx"])
+    return _topup_result(topup)
 
 
 def _topup_refund_result(refund: TopUpRefund, topup: TopUp) -> TopUpRefundResult:

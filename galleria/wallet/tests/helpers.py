@@ -9,7 +9,7 @@ from galleria.ledger.models import Account, AccountKind
 from galleria.ledger.selectors import ledger_check
 from galleria.members.services import member_register
 from galleria.wallet import selectors, services
-from galleria.wallet.gateway import SandboxGateway
+from galleria.wallet.tests.fakes import FakeGateway
 
 _phones = itertools.count(10000000)
 
@@ -21,8 +21,9 @@ def new_member(world, phone=None):
 
 def top_up(world, member, amount_fen, **kwargs):
     """Start a top-up, pay it at the sandbox and confirm it; returns (intent, result)."""
+    kwargs.setdefault("gateway", FakeGateway())
     intent = services.wallet_topup_start(mall_id=world.mall.pk, member_id=member.pk, amount_fen=amount_fen, **kwargs)
-    notice = SandboxGateway().pay(intent.gateway_ref)
+    notice = FakeGateway().pay(intent.gateway_ref)
     result = services.wallet_topup_confirm(gateway_ref=notice.gateway_ref, paid_amount_fen=notice.amount_fen)
     return intent, result
 

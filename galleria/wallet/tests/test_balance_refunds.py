@@ -15,7 +15,6 @@ from galleria.ledger.models import AccountKind, Asset, TransactionKind
 from galleria.ledger.selectors import system_balance
 from galleria.ledger.types import Leg
 from galleria.wallet import exceptions, rules, selectors, services
-from galleria.wallet.gateway import SandboxGateway
 from galleria.wallet.models import (
     BalanceRefund,
     BalanceRefundStatus,
@@ -25,6 +24,7 @@ from galleria.wallet.models import (
     TopUpRefund,
     TopUpStatus,
 )
+from galleria.wallet.tests.fakes import FakeGateway
 from galleria.wallet.types import TopUpSnapshot
 
 from .helpers import assert_books, new_member, pay, top_up
@@ -59,7 +59,7 @@ def snap(topup_id, refundable, *, amount=None, bonus=0, gateway=True):
     return TopUpSnapshot(
         id=topup_id,
         reference=f"TU{topup_id}",
-        gateway="sandbox",
+        gateway="fake",
         paid_at=None,
         amount_fen=amount,
         bonus_fen=bonus,
@@ -126,7 +126,7 @@ class TestRefundAtOnce:
         assert selectors.wallet_balance(member_id=m.pk) == (0, 2_000)
         part = TopUpRefund.objects.get(balance_refund=refund)
         assert part.topup_id == a.topup_id and part.channel == RefundChannel.GATEWAY
-        assert part.sent_at is not None and part.gateway_refund_ref == f"sbr_{part.refund_reference}_60000"
+        assert part.sent_at is not None and part.gateway_refund_ref == f"fkr_{part.refund_reference}_60000"
         assert TopUp.objects.get(pk=a.topup_id).status == TopUpStatus.PARTIALLY_REFUNDED
         g = world.group.pk
         assert system_balance(mall_group_id=g, kind=AccountKind.WALLET_FLOAT) == -40_000
@@ -295,7 +295,7 @@ class TestGatewaySend:
             raise ConnectionError("gateway down")
 
         with monkeypatch.context() as patched:
-            patched.setattr(SandboxGateway, "refund", down)
+            patched.setattr(FakeGateway, "refund", down)
             refund = request(world, m)
         part = TopUpRefund.objects.get(balance_refund=refund)
         assert part.sent_at is None and part.send_attempts == 1 and "gateway down" in part.send_error

@@ -19,8 +19,8 @@ from galleria.members.services import member_register
 from galleria.testing import PASSWORD
 from galleria.wallet import selectors as wallet_selectors
 from galleria.wallet import services as wallet_services
-from galleria.wallet.gateway import SandboxGateway
 from galleria.wallet.models import BalanceRefund, TopUpBonusRule
+from galleria.wallet.tests.fakes import FakeGateway
 
 SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 ACTOR = Actor.system("browser")
@@ -57,8 +57,10 @@ def staff_page(browser, live_server, world, role: str, *, lang: str) -> Page:
 def member_with_money(world, phone: str, *amounts: int):
     member = member_register(mall=world.mall, phone=phone, channel="desk", actor=ACTOR, profile={"name": "王小明"})
     for amount in amounts:
-        intent = wallet_services.wallet_topup_start(mall_id=world.mall.pk, member_id=member.pk, amount_fen=amount)
-        notice = SandboxGateway().pay(intent.gateway_ref)
+        intent = wallet_services.wallet_topup_start(
+            mall_id=world.mall.pk, member_id=member.pk, amount_fen=amount, gateway=FakeGateway()
+        )
+        notice = FakeGateway().pay(intent.gateway_ref)
         wallet_services.wallet_topup_confirm(gateway_ref=notice.gateway_ref, paid_amount_fen=notice.amount_fen)
     return member
 

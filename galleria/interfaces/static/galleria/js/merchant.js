@@ -7,3 +7,18 @@
     if (input) { input.focus(); input.select(); }
   });
 })();
+
+/* Payments: <form data-confirm="…"> asks before submitting (a refund); [data-print] prints the QR cards. */
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form && form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) { window.print(); }
+  });
+})();

@@ -1,0 +1,7 @@
+"""Console URLs: settlement (docs/settlement.md)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,33 @@
+"""Payments use cases (docs/payments.md). Callers import from here."""
+
+from __future__ import annotations
+
+from ._gateway import credential_config, credential_for, gateway_of, notify_url
+from .credentials import PUBLIC_FIELDS, credential_save, sandbox_credentials_install
+from .notices import attempt_sync, attempts_expire, notice_apply, notice_receive
+from .receipt import payment_receipt_send
+from .refunds import TopUpRefundGateway, refund_send, refunds_resend, store_payment_refund
+from .starts import store_pay_direct, store_pay_quote, store_pay_start, topup_pay_start
+
+__all__ = [
+    "PUBLIC_FIELDS",
+    "TopUpRefundGateway",
+    "attempt_sync",
+    "attempts_expire",
+    "credential_config",
+    "credential_for",
+    "credential_save",
+    "gateway_of",
+    "notice_apply",
+    "notice_receive",
+    "notify_url",
+    "payment_receipt_send",
+    "refund_send",
+    "refunds_resend",
+    "sandbox_credentials_install",
+    "store_pay_direct",
+    "store_pay_quote",
+    "store_pay_start",
+    "store_payment_refund",
+    "topup_pay_start",
+]

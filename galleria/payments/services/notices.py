@@ -1,0 +1,261 @@
+"""Gateway notifications and queries: what the gateway says about a payment or a refund, applied exactly once.
+
+`notice_receive` verifies a notification with the adapter (a forged one is logged and refused, nothing changes)
+and applies it in one durable transaction: the notice row (unique per provider and event id: a redelivery
+finds it), then the attempt row under lock — its state, not the notice id, is what makes a payment count once,
+whatever order or how many times notifications arrive — then what the payment was for, in the same transaction:
+the wallet top-up is credited, or the pay-at-store sale is recorded through the checkout pipeline (channel
+`pay_at_store`). A basket the pipeline can no longer honour (points spent meanwhile, a coupon gone) is refunded in
+full at the gateway, never half-recorded. An unknown order is acknowledged and changes nothing.
+
+`attempt_sync` asks the gateway (trade query) about an attempt still waiting, and applies the answer through the
+same path: a member back from the cashier before the notification arrived sees the result at once.
+`attempts_expire` closes attempts nobody paid after their expiry (querying first: a late payment is applied)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from galleria.audit.types import Actor
+from galleria.core.errors import ApplicationError
+from galleria.core.locking import lock_one
+from galleria.core.tasks import enqueue
+from galleria.sales.services import sale_commit_in_tx
+from galleria.sales.types import Channel, PaymentIn, SaleIn
+from galleria.wallet.services import wallet_topup_confirm_in_tx
+
+from ..gateways.base import (
+    ForgedNoticeError,
+    GatewayError,
+    Notice,
+    NoticeAck,
+    NoticeKind,
+    RefundState,
+    TradeState,
+)
+from ..models import (
+    AttemptState,
+    Fulfilment,
+    NoticeOutcome,
+    PaymentAttempt,
+    PaymentCredential,
+    PaymentNotice,
+    PaymentRefund,
+    Purpose,
+)
+from ..models import RefundState as OurRefundState
+from ._gateway import gateway_of
+from .mall_points import mall_notice_apply_in_tx
+from .starts import store_lines
+
+log = logging.getLogger("galleria.payments")
+RECEIPT_TASK = "galleria.payments.tasks.payment_receipt_task"
+REFUND_TASK = "galleria.payments.tasks.refund_send_task"
+
+
+def notice_receive(*, provider: str, credential_id: int, headers: Mapping[str, str], body: bytes) -> NoticeAck:
+    """A notification as it arrived over HTTP → the answer the gateway expects."""
+    credential = PaymentCredential.objects.filter(pk=credential_id, provider=provider).first()
+    if credential is None:
+        _log_forged(provider=provider, mall_group_id=None, reason="unknown_credential", body=body)
+        return NoticeAck(status=404, content_type="text/plain", body=b"unknown")
+    gateway = gateway_of(credential)
+    try:
+        notice = gateway.notice_parse(headers=headers, body=body, now=timezone.now())
+    except ForgedNoticeError as exc:
+        _log_forged(provider=provider, mall_group_id=credential.mall_group_id, reason=exc.code, body=body)
+        return gateway.notice_ack(ok=False)
+    notice_apply(notice=notice, mall_group_id=credential.mall_group_id)
+    return gateway.notice_ack(ok=True)
+
+
+def _log_forged(*, provider: str, mall_group_id: int | None, reason: str, body: bytes) -> None:
+    log.warning("payments: refused a %s notification that did not verify (%s)", provider, reason)
+    PaymentNotice.objects.create(
+        mall_group_id=mall_group_id,
+        provider=provider,
+        verified=False,
+        outcome=NoticeOutcome.FORGED,
+        detail={"reason": reason, "size": len(body), "head": body[:200].decode("utf-8", "replace")},
+    )
+
+
+def notice_apply(*, notice: Notice, mall_group_id: int) -> str:
+    """Apply one verified notice (or a query's answer shaped as one); returns the outcome. Idempotent."""
+    with transaction.atomic(durable=True):
+        try:
+            with transaction.atomic():
+                row = PaymentNotice.objects.create(
+                    mall_group_id=mall_group_id,
+                    provider=notice.provider,
+                    event_id=notice.event_id[:80],
+                    kind=notice.kind,
+                    verified=True,
+                    outcome=NoticeOutcome.IGNORED,
+                    out_trade_no=(notice.out_trade_no or notice.transaction_id)[:64],
+                    detail=_json(notice.raw),
+                )
+        except IntegrityError:  # the same event again: its first delivery decided
+            return NoticeOutcome.DUPLICATE
+        if notice.kind == NoticeKind.PAYMENT:
+            outcome = _apply_payment(notice)
+        elif notice.kind == NoticeKind.REFUND:
+            outcome = _apply_refund(notice)
+        else:
+            outcome = mall_notice_apply_in_tx(notice=notice, mall_group_id=mall_group_id)
+        row.outcome = outcome
+        row.save(update_fields=["outcome"])
+        return outcome
+
+
+def _json(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        str(k): (v if isinstance(v, str | int | float | bool | dict | list | type(None)) else str(v))
+        for k, v in raw.items()
+    }
+
+
+def _apply_payment(notice: Notice) -> str:
+    found = PaymentAttempt.objects.filter(out_trade_no=notice.out_trade_no).first()
+    if found is None or found.provider != notice.provider:
+        return NoticeOutcome.UNKNOWN
+    attempt = lock_one(PaymentAttempt.objects.filter(pk=found.pk))
+    if notice.trade_state not in (TradeState.SUCCESS, TradeState.REFUND):
+        return NoticeOutcome.IGNORED
+    if attempt.state == AttemptState.PAID:
+        return NoticeOutcome.DUPLICATE
+    paid = notice.amount_fen
+    paid_at = notice.paid_at or timezone.now()
+    attempt.state, attempt.paid_at, attempt.paid_fen = AttemptState.PAID, paid_at, paid
+    attempt.transaction_id, attempt.payer = notice.transaction_id[:64], notice.payer[:64]
+    if paid != attempt.amount_fen:  # money arrived, but not what we asked: nobody is credited, finance reviews
+        attempt.fulfilment, attempt.failure = Fulfilment.REVIEW, f"paid {paid} fen, asked {attempt.amount_fen}"
+        attempt.save()
+        log.error("payments: %s paid %s fen, expected %s", attempt.out_trade_no, paid, attempt.amount_fen)
+        return NoticeOutcome.MISMATCH
+    if attempt.purpose == Purpose.TOPUP:
+        assert attempt.topup_id is not None
+        wallet_topup_confirm_in_tx(topup_id=attempt.topup_id, paid_amount_fen=paid, paid_at=paid_at)
+        attempt.fulfilment = Fulfilment.DONE
+    else:
+        _fulfil_store(attempt)
+    attempt.save()
+    attempt_id = attempt.pk  # the e-receipt is a courtesy message: sent once the payment is committed
+    transaction.on_commit(lambda: enqueue(RECEIPT_TASK, attempt_id=attempt_id))
+    return NoticeOutcome.APPLIED
+
+
+def _fulfil_store(attempt: PaymentAttempt) -> None:
+    """Record the pay-at-store sale through the checkout pipeline; a basket it refuses is refunded in full."""
+    order = attempt.order
+    assert attempt.merchant_id is not None and attempt.store_id is not None
+    data = SaleIn(
+        merchant_id=attempt.merchant_id,
+        store_id=attempt.store_id,
+        terminal_id=None,
+        pos_sale_id=f"pay:{attempt.out_trade_no}",
+        occurred_at=timezone.now(),
+        lines=store_lines(store_name=str(order["name"]), total_fen=int(order["total_fen"])),
+        payments=(PaymentIn(method=attempt.provider, amount_fen=attempt.amount_fen),),
+        member_id=attempt.member_id,
+        points_to_use=int(order.get("points", 0)),
+        coupon_ids=tuple(int(c) for c in order.get("coupons", [])),
+        channel=Channel.PAY_AT_STORE,
+    )
+    try:
+        with transaction.atomic():
+            result = sale_commit_in_tx(data=data, actor=Actor.system("payments:pay-at-store"))
+    except ApplicationError as exc:
+        attempt.fulfilment, attempt.failure = Fulfilment.REFUNDED, exc.code[:200]
+        refund = PaymentRefund.objects.create(
+            attempt=attempt,
+            out_refund_no=f"R{attempt.out_trade_no}"[:64],
+            amount_fen=attempt.amount_fen,
+            reason="basket_changed",
+            origin=f"auto:{exc.code}"[:60],
+        )
+        attempt.refunded_fen = attempt.amount_fen
+        enqueue(REFUND_TASK, refund_id=refund.pk)
+        log.warning("payments: %s could not be recorded (%s): refunded in full", attempt.out_trade_no, exc.code)
+        return
+    attempt.sale_id, attempt.fulfilment = result.sale_id, Fulfilment.DONE
+
+
+def _apply_refund(notice: Notice) -> str:
+    found = PaymentRefund.objects.filter(out_refund_no=notice.out_refund_no).first()
+    if found is None:
+        return NoticeOutcome.UNKNOWN
+    refund = lock_one(PaymentRefund.objects.filter(pk=found.pk))
+    if refund.state in (OurRefundState.SUCCEEDED, OurRefundState.FAILED):
+        return NoticeOutcome.DUPLICATE
+    if notice.refund_state == RefundState.SUCCESS:
+        refund.state, refund.succeeded_at = OurRefundState.SUCCEEDED, timezone.now()
+    elif notice.refund_state in (RefundState.CLOSED, RefundState.ABNORMAL):
+        refund.state, refund.last_error = OurRefundState.FAILED, str(notice.refund_state)
+    else:
+        return NoticeOutcome.IGNORED
+    refund.refund_id = refund.refund_id or notice.refund_id[:64]
+    refund.save(update_fields=["state", "succeeded_at", "last_error", "refund_id"])
+    return NoticeOutcome.APPLIED
+
+
+# ---------------------------------------------------------------------------------------------------- queries
+
+
+def attempt_sync(*, attempt_id: int) -> str:
+    """Ask the gateway about an attempt still waiting and apply what it says (outside any lock first)."""
+    attempt = PaymentAttempt.objects.select_related("credential").filter(pk=attempt_id).first()
+    if attempt is None or attempt.state not in (AttemptState.PAYING, AttemptState.CREATED):
+        return attempt.state if attempt else ""
+    try:
+        trade = gateway_of(attempt.credential).trade_query(out_trade_no=attempt.out_trade_no)
+    except GatewayError:
+        return attempt.state
+    if trade is None or trade.state not in (TradeState.SUCCESS, TradeState.REFUND):
+        return attempt.state
+    notice = Notice(
+        provider=attempt.credential.provider,  # type: ignore[arg-type]
+        kind=NoticeKind.PAYMENT,
+        event_id=f"query:{trade.transaction_id or attempt.out_trade_no}",
+        out_trade_no=attempt.out_trade_no,
+        transaction_id=trade.transaction_id,
+        trade_state=trade.state,
+        amount_fen=trade.paid_fen if trade.paid_fen is not None else trade.amount_fen,
+        paid_at=trade.paid_at,
+        payer=trade.payer,
+        raw={"source": "trade_query"},
+    )
+    notice_apply(notice=notice, mall_group_id=attempt.mall_group_id)
+    attempt.refresh_from_db(fields=["state"])
+    return attempt.state
+
+
+def attempts_expire(*, now: dt.datetime | None = None, limit: int = 500) -> dict[str, int]:
+    """Close attempts past their expiry that nobody paid (the scheduler runs this every few minutes)."""
+    moment = now or timezone.now()
+    counts = {"paid": 0, "closed": 0, "errors": 0}
+    due = PaymentAttempt.objects.filter(
+        state__in=(AttemptState.CREATED, AttemptState.PAYING), expires_at__lt=moment
+    ).values_list("pk", flat=True)[:limit]
+    for attempt_id in list(due):
+        if attempt_sync(attempt_id=attempt_id) == AttemptState.PAID:
+            counts["paid"] += 1
+            continue
+        attempt = PaymentAttempt.objects.select_related("credential").get(pk=attempt_id)
+        try:
+            if attempt.state == AttemptState.PAYING:
+                gateway_of(attempt.credential).trade_close(out_trade_no=attempt.out_trade_no)
+        except GatewayError:
+            counts["errors"] += 1
+            continue
+        closed = PaymentAttempt.objects.filter(
+            pk=attempt_id, state__in=(AttemptState.CREATED, AttemptState.PAYING)
+        ).update(state=AttemptState.CLOSED, closed_at=moment)
+        counts["closed"] += closed
+    return counts

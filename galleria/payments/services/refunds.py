@@ -1,0 +1,150 @@
+"""Money back through the gateway: a merchant refunding a pay-at-store payment (the sale is refunded through the
+checkout pipeline — points and coupons rolled back in proportion — and the money part goes back at the gateway),
+a top-up refunded to its original channel (the wallet books it and calls TopUpRefundGateway), and the automatic
+full refund of a payment the pipeline could not honour. Each is a PaymentRefund row under our out_refund_no,
+sent by a task after the booking commits (never inside a lock) and retried until the gateway accepts it; the
+gateway's refund notification (or query) marks it succeeded."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from galleria.audit.services import audit_record
+from galleria.audit.types import Actor
+from galleria.core.errors import NotFoundError
+from galleria.core.locking import lock_one
+from galleria.core.tasks import enqueue
+from galleria.sales.services import sale_refund_in_tx
+from galleria.sales.types import RefundResult
+
+from .. import exceptions
+from ..gateways.base import GatewayRefusedError, GatewayUnavailableError
+from ..gateways.base import RefundState as GatewayRefundState
+from ..models import AttemptState, Fulfilment, PaymentAttempt, PaymentRefund, RefundState
+from ._gateway import gateway_of
+
+REFUND_TASK = "galleria.payments.tasks.refund_send_task"
+
+
+def refund_send(*, refund_id: int) -> bool:
+    """Send one booked refund to the gateway (idempotent there per out_refund_no). True once it is accepted."""
+    refund = PaymentRefund.objects.select_related("attempt__credential").filter(pk=refund_id).first()
+    if refund is None or refund.state != RefundState.REQUESTED:
+        return refund is not None
+    attempt = refund.attempt
+    rows = PaymentRefund.objects.filter(pk=refund.pk, state=RefundState.REQUESTED)
+    try:
+        answer = gateway_of(attempt.credential).refund_start(
+            out_trade_no=attempt.out_trade_no,
+            out_refund_no=refund.out_refund_no,
+            refund_fen=refund.amount_fen,
+            total_fen=attempt.paid_fen or attempt.amount_fen,
+            reason=refund.reason,
+        )
+    except GatewayUnavailableError as exc:
+        rows.update(send_attempts=F("send_attempts") + 1, last_error=f"unavailable: {exc}"[:200])
+        return False
+    except GatewayRefusedError as exc:
+        rows.update(
+            send_attempts=F("send_attempts") + 1, state=RefundState.FAILED, last_error=f"{exc.code}: {exc}"[:200]
+        )
+        return False
+    done = answer.state == GatewayRefundState.SUCCESS
+    rows.update(
+        send_attempts=F("send_attempts") + 1,
+        last_error="",
+        refund_id=answer.refund_id[:64],
+        state=RefundState.SUCCEEDED if done else RefundState.PROCESSING,
+        succeeded_at=timezone.now() if done else None,
+    )
+    return True
+
+
+def refunds_resend(*, limit: int = 200) -> int:
+    """Send refunds the gateway has not accepted yet (the scheduler runs this); returns how many were accepted."""
+    ids = list(
+        PaymentRefund.objects.filter(state=RefundState.REQUESTED).order_by("pk").values_list("pk", flat=True)[:limit]
+    )
+    return sum(1 for refund_id in ids if refund_send(refund_id=refund_id))
+
+
+class TopUpRefundGateway:
+    """The wallet's RefundGateway (settings.GALLERIA_WALLET_REFUND_GATEWAYS): refund part of a top-up's payment at
+    the gateway it was paid through. Called by the wallet's send task, outside any transaction."""
+
+    name = "payments"
+
+    def refund(self, *, gateway_ref: str, amount_fen: int, total_fen: int, refund_reference: str) -> str:
+        attempt = PaymentAttempt.objects.filter(out_trade_no=gateway_ref).first()
+        if attempt is None or attempt.state != AttemptState.PAID:
+            raise LookupError(f"no paid payment {gateway_ref!r}")
+        with transaction.atomic():  # a savepoint when a test's immediate task backend runs this inside the booking
+            locked = lock_one(PaymentAttempt.objects.filter(pk=attempt.pk))
+            refund, created = PaymentRefund.objects.get_or_create(
+                out_refund_no=refund_reference,
+                defaults={"attempt": locked, "amount_fen": amount_fen, "origin": "topup_refund", "reason": "topup"},
+            )
+            if created:
+                PaymentAttempt.objects.filter(pk=locked.pk).update(refunded_fen=F("refunded_fen") + amount_fen)
+        if refund.attempt_id != attempt.pk or refund.amount_fen != amount_fen:
+            raise ValueError(f"refund {refund_reference!r} was booked with other details")
+        if not refund_send(refund_id=refund.pk):
+            refund.refresh_from_db()
+            raise RuntimeError(refund.last_error or "refund not accepted")
+        refund.refresh_from_db()
+        return refund.refund_id or refund.out_refund_no
+
+
+def store_payment_refund(
+    *, attempt_id: int, merchant_id: int, actor: Actor, idempotency_key: str = "", reason: str = ""
+) -> RefundResult:
+    """A merchant refunds a pay-at-store payment in full: the sale through the checkout pipeline (points clawed
+    back, coupons restored, in proportion) and the money at the gateway (sent after commit). A payment refunds
+    once: a second request (the same key or another) is RefundNotAllowedError and changes nothing."""
+    found = PaymentAttempt.objects.filter(pk=attempt_id, merchant_id=merchant_id).first()
+    if found is None:
+        raise NotFoundError(code="payments.not_found")
+    key = idempotency_key or secrets.token_hex(8)
+    with transaction.atomic(durable=True):
+        attempt = lock_one(PaymentAttempt.objects.filter(pk=found.pk))
+        if attempt.state != AttemptState.PAID or attempt.fulfilment != Fulfilment.DONE or attempt.sale_id is None:
+            raise exceptions.RefundNotAllowedError(extra={"state": attempt.state, "fulfilment": attempt.fulfilment})
+        if attempt.refunded_fen >= (attempt.paid_fen or 0):
+            raise exceptions.RefundNotAllowedError(_("This payment has already been refunded."))
+        result = sale_refund_in_tx(
+            merchant_id=merchant_id,
+            pos_sale_id=f"pay:{attempt.out_trade_no}",
+            pos_refund_id=f"payrefund:{key}"[:64],
+            lines=None,
+        )
+        money = int(result.payments.get(attempt.provider, 0))
+        if money > 0:
+            out_refund_no = f"R{attempt.out_trade_no}{key}"[:64]
+            refund, created = PaymentRefund.objects.get_or_create(
+                out_refund_no=out_refund_no,
+                defaults={
+                    "attempt": attempt,
+                    "amount_fen": money,
+                    "origin": f"merchant:{actor.user_id or ''}"[:60],
+                    "reason": reason[:80],
+                },
+            )
+            if created:
+                attempt.refunded_fen += money
+                attempt.save(update_fields=["refunded_fen"])
+                enqueue(REFUND_TASK, refund_id=refund.pk)
+        audit_record(
+            actor=actor,
+            action="payment.refund",
+            target_type="payment",
+            target_id=attempt.pk,
+            target_label=attempt.out_trade_no,
+            mall_group_id=attempt.mall_group_id,
+            changes={"refunded_fen": money, "sale_refund_id": result.refund_id, "reason": reason[:80]},
+        )
+        return result
