@@ -95,6 +95,9 @@ MATRIX_PAYMENTS: dict[str, Entry] = {
         r("console:payment_settings")
     ),
     "console:payment_qr": page(console(ALL))(r("console:payment_qr")),
+    "console:payment_profile": page(console(MANAGERS, scoped=True), data=lambda ew: {"wechat_mchid": "x"}, note="422")(
+        r("console:payment_profile", lambda ew: ew.world.merchant.pk)
+    ),
     "merchant:payments": page(portal({"owner", "clerk"}))(r("merchant:payments")),
     "merchant:payments_live": page(portal({"owner", "clerk"}))(r("merchant:payments_live")),
     "merchant:payments_live_feed": page(portal({"owner", "clerk"}))(r("merchant:payments_live_feed")),

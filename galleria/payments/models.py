@@ -162,3 +162,37 @@ class PaymentNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.event_id}"
+
+
+class MerchantPaymentProfile(models.Model):
+    """How the mall's payment accounts know a merchant: its own WeChat Pay merchant number and shop number (智慧商圈
+    notifications name the shop by them) and where its share of mall-collected money goes (分账 receiver)."""
+
+    merchant = models.OneToOneField(Merchant, on_delete=models.CASCADE, related_name="+")
+    mall_group = models.ForeignKey(MallGroup, on_delete=models.CASCADE, related_name="+")
+    pay_at_store = models.BooleanField(_("members may pay in the app"), default=True)
+    wechat_mchid = models.CharField(_("the shop's WeChat Pay merchant number"), max_length=32, blank=True)
+    wechat_shop_number = models.CharField(_("the shop's number at WeChat (商圈)"), max_length=64, blank=True)
+    share_receiver_type = models.CharField(
+        _("profit-sharing receiver type"),
+        max_length=20,
+        blank=True,
+        choices=[("MERCHANT_ID", _("WeChat Pay merchant")), ("PERSONAL_OPENID", _("Personal WeChat user"))],
+    )
+    share_receiver_account = models.CharField(_("profit-sharing receiver account"), max_length=64, blank=True)
+    share_receiver_name = models.CharField(_("profit-sharing receiver name"), max_length=80, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("merchant payment profile")
+        verbose_name_plural = _("merchant payment profiles")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mall_group", "wechat_mchid", "wechat_shop_number"],
+                condition=~Q(wechat_mchid=""),
+                name="payment_profile_shop_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id}:{self.wechat_mchid}"

@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet, Sum
 
 from .models import (
     AttemptState,
+    MerchantPaymentProfile,
     PaymentAttempt,
     PaymentCredential,
     PaymentNotice,
@@ -150,3 +151,21 @@ def notice_list(*, mall_group_id: int | None, outcome: str = "") -> QuerySet[Pay
     if outcome:
         qs = qs.filter(outcome=outcome)
     return qs
+
+
+def merchant_profile(*, merchant_id: int) -> MerchantPaymentProfile | None:
+    return MerchantPaymentProfile.objects.filter(merchant_id=merchant_id).first()
+
+
+def merchant_by_wechat_shop(*, mall_group_id: int, mchid: str, shop_number: str) -> int | None:
+    """The merchant a 智慧商圈 notification names (by the shop's WeChat merchant number, and its shop number when
+    the merchant number alone is ambiguous)."""
+    rows = list(
+        MerchantPaymentProfile.objects.filter(mall_group_id=mall_group_id, wechat_mchid=mchid).values_list(
+            "merchant_id", "wechat_shop_number"
+        )
+    )
+    exact = [m for m, shop in rows if shop == shop_number]
+    if exact:
+        return exact[0]
+    return rows[0][0] if len(rows) == 1 else None

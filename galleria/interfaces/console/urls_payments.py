@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern] = [
     path("payments/notices/", payments.payment_notices, name="payment_notices"),
     path("payments/settings/", payments.payment_settings, name="payment_settings"),
     path("payments/qr/", payments.payment_qr, name="payment_qr"),
+    path("payments/merchants/<int:merchant_id>/", payments.payment_profile, name="payment_profile"),
     path("payments/<int:attempt_id>/", payments.payment_detail, name="payment"),
     path("payments/<int:attempt_id>/sync/", payments.payment_sync, name="payment_sync"),
 ]

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from ._gateway import credential_config, credential_for, gateway_of, notify_url
-from .credentials import PUBLIC_FIELDS, credential_save, sandbox_credentials_install
+from .credentials import (
+    PROFILE_FIELDS,
+    PUBLIC_FIELDS,
+    credential_save,
+    merchant_profile_save,
+    sandbox_credentials_install,
+)
 from .notices import attempt_sync, attempts_expire, notice_apply, notice_receive
 from .receipt import payment_receipt_send
 from .refunds import TopUpRefundGateway, refund_send, refunds_resend, store_payment_refund
 from .starts import store_pay_direct, store_pay_quote, store_pay_start, topup_pay_start
 
 __all__ = [
+    "PROFILE_FIELDS",
     "PUBLIC_FIELDS",
     "TopUpRefundGateway",
     "attempt_sync",
@@ -18,6 +25,7 @@ __all__ = [
     "credential_for",
     "credential_save",
     "gateway_of",
+    "merchant_profile_save",
     "notice_apply",
     "notice_receive",
     "notify_url",

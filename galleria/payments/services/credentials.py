@@ -3,14 +3,16 @@ the demo from the sandbox's generated keys. Every save bumps `version`, so proce
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext_lazy as _
 
 from galleria.audit.services import audit_record
 from galleria.audit.types import Actor
+from galleria.core.errors import ValidationError
 from galleria.core.locking import lock_one
 
-from ..models import PaymentCredential
+from ..models import MerchantPaymentProfile, PaymentCredential
 from ..secrets import seal
 from ..testing import alipay_config, wechat_config
 
@@ -92,3 +94,45 @@ def sandbox_credentials_install(
             )
         )
     return saved
+
+
+PROFILE_FIELDS = (
+    "pay_at_store",
+    "wechat_mchid",
+    "wechat_shop_number",
+    "share_receiver_type",
+    "share_receiver_account",
+    "share_receiver_name",
+)
+
+
+def merchant_profile_save(
+    *, mall_group_id: int, merchant_id: int, values: dict[str, object], actor: Actor
+) -> MerchantPaymentProfile:
+    """A merchant's payment profile (pay at store on/off, its WeChat Pay shop for 商圈, its 分账 receiver)."""
+    with transaction.atomic(durable=True):
+        found, created = MerchantPaymentProfile.objects.get_or_create(
+            merchant_id=merchant_id, defaults={"mall_group_id": mall_group_id}
+        )
+        profile = lock_one(MerchantPaymentProfile.objects.filter(pk=found.pk))
+        before = {name: getattr(profile, name) for name in PROFILE_FIELDS}
+        for name in PROFILE_FIELDS:
+            if name in values:
+                setattr(profile, name, values[name])
+        try:
+            with transaction.atomic():
+                profile.save()
+        except IntegrityError as exc:
+            raise ValidationError(
+                _("Another merchant already has this WeChat Pay shop."), code="payments.shop_taken"
+            ) from exc
+        after = {name: getattr(profile, name) for name in PROFILE_FIELDS}
+        audit_record(
+            actor=actor,
+            action="payments.profile_save",
+            target_type="merchant",
+            target_id=merchant_id,
+            mall_group_id=mall_group_id,
+            changes={k: [before[k], after[k]] for k in PROFILE_FIELDS if before[k] != after[k] or created},
+        )
+        return profile

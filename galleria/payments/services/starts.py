@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -29,7 +30,7 @@ from galleria.wallet.services import wallet_topup_start
 
 from .. import exceptions
 from ..gateways.base import GatewayRefusedError, GatewayUnavailableError, PayKind
-from ..models import AttemptState, PaymentAttempt, PaymentCredential, Purpose
+from ..models import AttemptState, MerchantPaymentProfile, PaymentAttempt, PaymentCredential, Purpose
 from ..types import PaymentStarted
 from ._gateway import credential_for, gateway_of
 
@@ -181,6 +182,17 @@ def store_lines(*, store_name: str, total_fen: int) -> tuple[LineIn, ...]:
     return (LineIn(sku=SKU, name=store_name[:120], quantity=1, unit_price_fen=total_fen, amount_fen=total_fen),)
 
 
+def _store(*, store_id: int, mall_group_id: int) -> Any:
+    """A store members may pay at in the app: active, of an active merchant of the group, not switched off."""
+    store = store_for_payments(store_id=store_id, mall_group_id=mall_group_id)
+    if store is None:
+        raise exceptions.StoreUnavailableError()
+    profile = MerchantPaymentProfile.objects.filter(merchant_id=store.merchant_id).first()
+    if profile is not None and not profile.pay_at_store:
+        raise exceptions.StoreUnavailableError()
+    return store
+
+
 def store_pay_quote(
     *,
     member_id: int,
@@ -191,9 +203,7 @@ def store_pay_quote(
     coupon_ids: Sequence[int] | None,
 ) -> Quote:
     """What the member would pay at this shop: the checkout's own quote (read-only)."""
-    store = store_for_payments(store_id=store_id, mall_group_id=mall_group_id)
-    if store is None:
-        raise exceptions.StoreUnavailableError()
+    store = _store(store_id=store_id, mall_group_id=mall_group_id)
     return sale_quote(
         merchant_id=store.merchant_id,
         member_id=member_id,
@@ -224,9 +234,7 @@ def store_pay_start(
     basket with it is IdempotencyConflictError); the sale is recorded when the money arrives."""
     _check_kind(provider, kind)
     credential = credential_for(mall_group_id=mall_group_id, provider=provider)
-    store = store_for_payments(store_id=store_id, mall_group_id=mall_group_id)
-    if store is None:
-        raise exceptions.StoreUnavailableError()
+    store = _store(store_id=store_id, mall_group_id=mall_group_id)
     quote = store_pay_quote(
         member_id=member_id,
         mall_group_id=mall_group_id,
@@ -318,9 +326,7 @@ def store_pay_direct(
 ) -> SaleResult:
     """Pay at the shop without a gateway: from the wallet, or nothing left to pay after points and coupons. The
     sale is recorded at once (receipt number `app:<key>`: the same key makes one sale)."""
-    store = store_for_payments(store_id=store_id, mall_group_id=mall_group_id)
-    if store is None:
-        raise exceptions.StoreUnavailableError()
+    store = _store(store_id=store_id, mall_group_id=mall_group_id)
     if not idempotency_key or len(idempotency_key) > 40:
         raise ConflictError(code="payments.key_required")
     quote = store_pay_quote(

@@ -284,3 +284,67 @@ def payment_sync(request: HttpRequest, attempt_id: int) -> HttpResponse:
     label = AttemptState(state).label if state in AttemptState.values else state
     messages.info(request, _("The gateway was asked; the payment is now: %(state)s.") % {"state": label})
     return redirect("console:payment", attempt_id=attempt.pk)
+
+
+class ProfileForm(forms.Form):
+    pay_at_store = forms.BooleanField(label=gettext_lazy("Members may pay this merchant in the app"), required=False)
+    wechat_mchid = forms.RegexField(
+        label=gettext_lazy("The shop's WeChat Pay merchant number"),
+        regex=r"^[0-9]{8,12}$",
+        required=False,
+        help_text=gettext_lazy("For 智慧商圈 points: the merchant number the shop's own WeChat Pay payments carry."),
+        error_messages={"invalid": gettext_lazy("A WeChat Pay merchant number has 8 to 12 digits.")},
+    )
+    wechat_shop_number = forms.CharField(
+        label=gettext_lazy("The shop's number at WeChat"), max_length=64, required=False
+    )
+    share_receiver_type = forms.ChoiceField(
+        label=gettext_lazy("Profit-sharing receiver"),
+        choices=[
+            ("", gettext_lazy("None: settle by bank transfer")),
+            ("MERCHANT_ID", gettext_lazy("WeChat Pay merchant")),
+            ("PERSONAL_OPENID", gettext_lazy("Personal WeChat user")),
+        ],
+        required=False,
+    )
+    share_receiver_account = forms.CharField(label=gettext_lazy("Receiver account"), max_length=64, required=False)
+    share_receiver_name = forms.CharField(label=gettext_lazy("Receiver name"), max_length=80, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("share_receiver_type") and not data.get("share_receiver_account"):
+            self.add_error("share_receiver_account", _("Enter the receiver's account."))
+        if data.get("share_receiver_type") == "MERCHANT_ID" and not data.get("share_receiver_name"):
+            self.add_error("share_receiver_name", _("WeChat Pay needs the merchant's full name."))
+        return data
+
+
+@console_view(perms.PAYMENTS_MANAGE)
+def payment_profile(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    g = group_context(request)
+    merchant = next((m for m in merchant_options(mall_group_id=g.id) if m.pk == merchant_id), None)
+    if merchant is None:
+        raise Http404("merchant")
+    current = payment_selectors.merchant_profile(merchant_id=merchant.pk)
+    initial = (
+        {name: getattr(current, name) for name in payment_services.PROFILE_FIELDS}
+        if current
+        else {"pay_at_store": True}
+    )
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            payment_services.merchant_profile_save(
+                mall_group_id=g.id, merchant_id=merchant.pk, values=dict(form.cleaned_data), actor=actor_for(request)
+            )
+        except ApplicationError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(reverse("console:payment_profile", args=[merchant.pk]) + g.query)
+    return render(
+        request,
+        "console/payments/profile.html",
+        {"nav": "payment_qr", "g": g, "merchant": merchant, "form": form},
+        status=422 if request.method == "POST" else 200,
+    )
