@@ -657,9 +657,11 @@ from .access_matrix_content import MATRIX_CONTENT  # noqa: E402
 from .access_matrix_counter import MATRIX_COUNTER  # noqa: E402
 from .access_matrix_dedupe import MATRIX_DEDUPE  # noqa: E402
 from .access_matrix_imports import MATRIX_IMPORTS  # noqa: E402
+from .access_matrix_mall_points import MATRIX_MALL_POINTS  # noqa: E402
 from .access_matrix_payments import MATRIX_PAYMENTS  # noqa: E402
 from .access_matrix_privacy import MATRIX_PRIVACY  # noqa: E402
 from .access_matrix_receipts import MATRIX_RECEIPTS  # noqa: E402
+from .access_matrix_reconcile import MATRIX_RECONCILE  # noqa: E402
 from .access_matrix_settlement import MATRIX_SETTLEMENT  # noqa: E402
 from .access_matrix_wallet import MATRIX_WALLET  # noqa: E402
 
@@ -676,6 +678,8 @@ MATRIX: dict[str, Entry] = {
     **MATRIX_RECEIPTS,
     **MATRIX_PAYMENTS,
     **MATRIX_SETTLEMENT,
+    **MATRIX_MALL_POINTS,
+    **MATRIX_RECONCILE,
 }
 
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "galleria.receipts",
     "galleria.payments",
     "galleria.settlement",
+    "galleria.reconcile",
     "galleria.demo",
     "galleria.interfaces",
 ]

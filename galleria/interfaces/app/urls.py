@@ -41,4 +41,5 @@ urlpatterns = [
     path("payments/<str:key>/", pay_views.payment, name="payment"),
     path("payments/<str:key>/state/", pay_views.payment_state, name="payment_state"),
     path("", include("galleria.interfaces.app.urls_privacy")),
+    path("", include("galleria.interfaces.app.urls_mall_points")),
 ]

@@ -106,4 +106,6 @@ urlpatterns = [
     path("", include("galleria.interfaces.console.urls_receipts")),
     path("", include("galleria.interfaces.console.urls_payments")),
     path("", include("galleria.interfaces.console.urls_settlement")),
+    path("", include("galleria.interfaces.console.urls_mall_points")),
+    path("", include("galleria.interfaces.console.urls_reconcile")),
 ]

@@ -1,0 +1,7 @@
+"""Console URLs: mall_points (placeholder until its views land)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ReconcileConfig(AppConfig):
+    name = "galleria.reconcile"
+    label = "reconcile"
