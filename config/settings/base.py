@@ -237,6 +237,8 @@ GALLERIA_PUBLIC_URL = env.str("GALLERIA_PUBLIC_URL", default="http://127.0.0.1:8
 GALLERIA_PAYMENT_TIMEOUT_S = env.float("GALLERIA_PAYMENT_TIMEOUT_S", default=10.0)
 # How long a member has to pay a started payment before the gateway closes it (minutes).
 GALLERIA_PAYMENT_EXPIRY_MINUTES = env.int("GALLERIA_PAYMENT_EXPIRY_MINUTES", default=15)
+# The demo's sandbox payment gateway keeps its generated keys and its trades here (galleria/demo/payments.py).
+GALLERIA_SANDBOX_DIR = Path(env.str("GALLERIA_SANDBOX_DIR", default=str(VAR_DIR / "sandbox")))
 # Key for secrets stored at rest (gateway private keys, APIv3 keys); empty = derived from SECRET_KEY.
 GALLERIA_SECRETS_KEY = env.str("GALLERIA_SECRETS_KEY", default="")
 # Gateways that refund a top-up to where it came from (wallet.gateway.refund_gateway_get): the payments app's

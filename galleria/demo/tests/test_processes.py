@@ -25,6 +25,7 @@ class Proc:
         env = dict(os.environ, DJANGO_SETTINGS_MODULE=settings, DATABASE_URL=f"sqlite:///{database}")
         if static_root is not None:  # collectstatic writes here, not into the var/static/ other tests read
             env["STATIC_ROOT"] = str(static_root)
+            env["GALLERIA_SANDBOX_DIR"] = str(Path(static_root).parent / "sandbox")  # nor into the demo's gateway
         self.popen = subprocess.Popen(
             [sys.executable, "-m", "galleria", *args],
             env=env,
@@ -91,9 +92,9 @@ def test_scheduler_runs_until_sigterm(tmp_path):
 
 
 def test_demo_serves_and_stops_its_children(tmp_path):
-    port = free_port()
+    port, gateway_port = free_port(), free_port()
     proc = Proc(
-        ["demo", "--port", str(port), "--members", "30", "--sales", "10"],
+        ["demo", "--port", str(port), "--gateway-port", str(gateway_port), "--members", "30", "--sales", "10"],
         settings="config.settings.dev",
         database=tmp_path / "d.sqlite3",
         static_root=tmp_path / "static",
@@ -111,7 +112,12 @@ def test_demo_serves_and_stops_its_children(tmp_path):
                 assert time.monotonic() < deadline, proc.output
                 time.sleep(0.5)
         children = children_of(proc.popen.pid)
-        assert len(children) == 3, proc.output  # web server, task worker, scheduler
+        assert len(children) == 4, proc.output  # web server, task worker, scheduler, sandbox payment gateway
+        health = f"http://127.0.0.1:{gateway_port}/sandbox/control/health"
+        with urllib.request.urlopen(health, timeout=5) as resp:  # noqa: S310 - our own sandbox on loopback
+            assert resp.status == 200
+        # the demo group takes WeChat Pay and Alipay at that sandbox
+        assert f"sandbox gateway at http://127.0.0.1:{gateway_port}" in proc.output
         assert (tmp_path / "static" / ".galleria-collected").is_file(), proc.output  # its own static files
     finally:
         status = proc.stop()

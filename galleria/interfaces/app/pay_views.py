@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError as FormValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -185,7 +186,7 @@ def _pay(request: HttpRequest, member: Any, mall: Any, store: Any, choice: PayCh
         messages.success(request, _("Paid. You earned %(n)s points.") % {"n": result.points_earned})
         return redirect("app:bill", sale_id=result.sale_id)
     device = pay_device(request, member_id=member.pk, key=choice.key)
-    started = payments.store_pay_start(
+    payments.store_pay_start(
         provider=choice.method,
         kind=pay_kind_for(choice.method, device),
         payer=device.openid,
@@ -193,8 +194,9 @@ def _pay(request: HttpRequest, member: Any, mall: Any, store: Any, choice: PayCh
         return_url=device.return_url,
         **common,
     )
-    target = redirect_url(pay_kind=started.pay_kind, payload=started.payload)
-    return redirect(target) if target else redirect("app:payment", key=choice.key)
+    # our own page sends the browser on to the cashier: a redirect from this POST to the gateway's origin would be
+    # a form-action the CSP forbids
+    return redirect(reverse("app:payment", args=[choice.key]) + "?go=1")
 
 
 @require_POST
@@ -246,7 +248,8 @@ def payment(request: HttpRequest, member: Any, mall: Any, key: str) -> HttpRespo
     attempt = ctx["attempt"]
     if ctx["done"] and attempt.sale_id:
         return redirect("app:bill", sale_id=attempt.sale_id)
-    return render(request, "app/pay/payment.html", {**_base_context(mall, member), **ctx})
+    go = request.GET.get("go") == "1" and bool(ctx["pay_url"])
+    return render(request, "app/pay/payment.html", {**_base_context(mall, member), **ctx, "go": go})
 
 
 @never_cache

@@ -392,9 +392,13 @@ class TestWallet:
         key = form_key(html)
         resp = signed_in.post("/app/wallet/topup/", {"amount": "1,000", "key": key, "method": "wechat"})
         topup = TopUp.objects.get()
-        # off to WeChat Pay's H5 cashier (the sandbox gateway), which sends the member back to the payment page
-        assert resp.status_code == 302 and resp.url.startswith(gateways.base_url + "/sandbox/wechat/h5?")
-        assert "redirect_url=" in resp.url
+        # to our payment page, which sends the browser on to WeChat Pay's H5 cashier (the sandbox gateway); the
+        # cashier sends the member back to it
+        assert resp.status_code == 302 and resp.url == f"/app/payments/{key}/?go=1"
+        going = text(signed_in.get(resp.url))
+        cashier = re.search(r'href="([^"]+)" data-testid="payment-continue" data-autogo', going)
+        assert cashier and cashier.group(1).startswith(gateways.base_url + "/sandbox/wechat/h5?")
+        assert "redirect_url=" in cashier.group(1)
         assert (topup.amount_fen, topup.bonus_fen, topup.gateway, topup.status) == (100000, 5000, "wechat", "pending")
         assert "waiting for payment" in text(signed_in.get("/app/wallet/"))
         waiting = text(signed_in.get(f"/app/payments/{key}/"))

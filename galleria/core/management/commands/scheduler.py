@@ -80,6 +80,9 @@ JOBS: list[Job] = [
     Job("wallet-refunds-send", "*/10 * * * *", "wallet_refunds_send"),
     # Receipt photos past the group's retention (decided receipts, abandoned drafts); the hashes stay.
     Job("receipts-purge-images", "25 4 * * *", "receipts_purge_images"),
+    # Gateway payments nobody paid before their expiry are closed (after asking the gateway: a late payment is
+    # applied); refunds the gateway has not accepted yet are sent again. Idempotent.
+    Job("payments-sweep", "*/5 * * * *", "payments_sweep"),
 ]
 
 

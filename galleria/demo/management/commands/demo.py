@@ -1,6 +1,7 @@
 """`galleria demo`: migrate, collect static files, seed the demo once, print where to go and how to log in, then
-run three child processes — Django's development server on 127.0.0.1, a background-task worker and the
-scheduler — until Ctrl-C or SIGTERM, which stops all three (so does any one of them exiting)."""
+run the child processes — Django's development server on 127.0.0.1, a background-task worker, the scheduler and
+the sandbox payment gateway (WeChat Pay / Alipay protocols, galleria.demo.payments) — until Ctrl-C or SIGTERM,
+which stops them all (so does any one of them exiting)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from galleria.accounts.models import Role
 from galleria.demo import catalog
 from galleria.demo.loyalty import DEMO_KEY_LABEL
+from galleria.demo.payments import SandboxPlan, sandbox_prepare
 from galleria.demo.seed import is_seeded
 from galleria.malls.models import MallGroup
 from galleria.members import rules
@@ -117,6 +119,12 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default %(default)s)")
         parser.add_argument("--no-serve", action="store_true", help="stop after seeding and printing the banner")
         parser.add_argument(
+            "--gateway-port",
+            type=int,
+            default=0,
+            help="port of the sandbox payment gateway (default: the web port + 765, e.g. 8765)",
+        )
+        parser.add_argument(
             "--members",
             type=int,
             default=catalog.DEFAULT_MEMBERS,
@@ -129,31 +137,47 @@ class Command(BaseCommand):
             help="sales to seed the first time (default %(default)s)",
         )
 
-    def handle(self, *args: Any, port: int, no_serve: bool, members: int, sales: int, **options: Any) -> None:
+    def handle(
+        self, *args: Any, port: int, no_serve: bool, members: int, sales: int, gateway_port: int, **options: Any
+    ) -> None:
         if not 1 <= port <= 65535:
             raise CommandError("--port must be 1–65535")
+        gateway_port = gateway_port or port + 765
+        if not 1 <= gateway_port <= 65535 or gateway_port == port:
+            raise CommandError("--gateway-port must be 1–65535 and not the web port")
         self.stdout.write("Applying migrations and collecting static files…")
         call_command("migrate", interactive=False, verbosity=0)
         collect_static()
         if not is_seeded():
             self.stdout.write(f"Seeding the demo ({members} members, a year of {sales} sales)…")
             call_command("seed_demo", members=members, sales=sales, stdout=self.stdout)
+        plan = sandbox_prepare(gateway_port)
         self.stdout.write(banner(port))
+        if plan is not None:
+            self.stdout.write(
+                f"  Payments: WeChat Pay and Alipay run against the sandbox gateway at {plan.base_url}"
+                " (no real money; its cashier pages open when a member pays).\n"
+            )
         if no_serve:
             return
-        self._serve(port)
+        self._serve(port, plan)
 
-    def _serve(self, port: int) -> None:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind((HOST, port))
-            except OSError as exc:
-                raise CommandError(f"{HOST}:{port} is in use ({exc.strerror}); try --port {port + 1}") from exc
+    def _serve(self, port: int, plan: SandboxPlan | None) -> None:
+        for taken in (port, *([int(plan.base_url.rsplit(":", 1)[1])] if plan else [])):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                try:
+                    probe.bind((HOST, taken))
+                except OSError as exc:
+                    raise CommandError(f"{HOST}:{taken} is in use ({exc.strerror}); choose another port") from exc
         children: list[tuple[str, subprocess.Popen[bytes]]] = []
         previous = signal.signal(signal.SIGTERM, _interrupt)
+        env = dict(os.environ, GALLERIA_PUBLIC_URL=f"http://{HOST}:{port}")  # where the gateway posts notifications
         try:
+            if plan is not None:
+                children.append(("payment gateway sandbox", subprocess.Popen(plan.argv, env=env)))  # noqa: S603
             for name, argv in (*CHILDREN, ("web server", ("runserver", "--noreload", f"{HOST}:{port}"))):
-                children.append((name, subprocess.Popen([sys.executable, "-m", "galleria", *argv])))  # noqa: S603
+                command = [sys.executable, "-m", "galleria", *argv]
+                children.append((name, subprocess.Popen(command, env=env)))  # noqa: S603
             while True:  # until Ctrl-C / SIGTERM, or one of the three exits
                 exited = next(((name, p.returncode) for name, p in children if p.poll() is not None), None)
                 if exited:

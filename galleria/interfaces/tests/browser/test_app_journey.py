@@ -1,9 +1,9 @@
 """The member app journey at 390×844 in Chromium, in zh-Hans (the default):
 
 join by SMS code → consent → see the card → claim a coupon → a signed POS API sale using it → see points and the
-bill → redeem another coupon at the merchant (POS API) → read the mall's inbox message → top up the wallet at the
-sandbox gateway, with the payment setting the demo itself runs with (config/settings/dev.py, read in a child
-process: the test settings' own GALLERIA_SANDBOX_PAYMENTS = True must not hide a demo that refuses every top-up).
+bill → redeem another coupon at the merchant (POS API) → read the mall's inbox message → top up the wallet through
+WeChat Pay at the sandbox gateway process (the demo runs it: config/settings/dev.py turns GALLERIA_SANDBOX_PAYMENTS
+on, read in a child process, so a demo without gateways cannot hide behind the test settings).
 Then every app screen is captured in zh-Hans and English under var/screenshots/app/ (looked at by a person); the
 service desk refunds the wallet and the member deletes the account.
 """
@@ -125,7 +125,7 @@ def claim(page: Page, url: str, template_id: int) -> None:
     expect(page.get_by_test_id("coupon-card").first).to_be_visible()
 
 
-def test_member_journey(browser, live_server, world, settings):
+def test_member_journey(browser, live_server, world, settings, gateways):
     cash, drink = templates(world)
     pos = pos_client(world)
     url = live_server.url
@@ -201,16 +201,17 @@ def test_member_journey(browser, live_server, world, settings):
     page.goto(url + "/app/")
     expect(page.get_by_test_id("unread-badge")).to_have_count(0)
 
-    # top up ¥200 at the sandbox gateway, as the demo would: with the demo's own payment setting
-    sandbox = demo_setting("GALLERIA_SANDBOX_PAYMENTS")
-    assert sandbox is True, "config/settings/dev.py must turn the sandbox gateway on: the demo cannot top up"
-    settings.GALLERIA_SANDBOX_PAYMENTS = sandbox
+    # top up ¥200 through WeChat Pay at the sandbox gateway, as the demo does (it runs the sandbox process)
+    assert demo_setting("GALLERIA_SANDBOX_PAYMENTS") is True, "config/settings/dev.py must run the sandbox gateway"
     page.goto(url + "/app/wallet/")
     page.fill("#id_amount", "200")
+    page.get_by_test_id("topup-method-wechat").check()
     page.get_by_test_id("topup-submit").click()
-    page.wait_for_url(re.compile(r".*/app/wallet/topups/\d+/pay/$"))
-    page.get_by_test_id("sandbox-pay-button").click()
-    page.wait_for_url("**/app/wallet/")
+    page.wait_for_url(gateways.base_url + "/sandbox/wechat/h5**")
+    page.locator("button[value=pay]").click()
+    page.wait_for_url(re.compile(r".*/app/payments/[^/]+/$"))
+    expect(page.get_by_test_id("payment-done")).to_be_visible(timeout=15_000)
+    page.goto(url + "/app/wallet/")
     expect(page.get_by_test_id("wallet-total")).to_have_text("¥200.00")
     assert wallet_selectors.wallet_balance(member_id=member.pk).principal_fen == 20000
 
