@@ -40,6 +40,7 @@ MAX_URL = 300
 # the entry disabled ("coming soon") and the app never shows it, even in a published layout.
 ENTRY_KEYS: dict[str, bool] = {
     "code": True,
+    "pay": True,
     "coupons": True,
     "claim_centre": True,
     "bills": True,
@@ -53,6 +54,7 @@ ENTRY_KEYS: dict[str, bool] = {
 }
 ENTRY_LABELS = {
     "code": _("Member code"),
+    "pay": _("Pay at a shop"),
     "coupons": _("My coupons"),
     "claim_centre": _("Claim centre"),
     "bills": _("Bills"),
@@ -64,7 +66,7 @@ ENTRY_LABELS = {
     "events": _("Events"),
     "points_mall": _("Points mall"),
 }
-DEFAULT_ENTRIES = ("code", "coupons", "claim_centre", "bills", "merchants", "inbox", "points", "receipts")
+DEFAULT_ENTRIES = ("code", "pay", "coupons", "claim_centre", "bills", "merchants", "inbox", "points", "receipts")
 
 SECTION_KINDS = {
     "claimable_coupons": _("Claimable coupons"),
@@ -81,6 +83,7 @@ LINK_KINDS = {
 # App pages a banner may link to (all exist).
 PAGE_KEYS = {
     "code": _("Member code"),
+    "pay": _("Pay at a shop"),
     "coupons": _("My coupons"),
     "claim_centre": _("Claim centre"),
     "bills": _("Bills"),

@@ -406,7 +406,7 @@ class TestWallet:
 
         gateways.control.pay(provider="wechat", out_trade_no=topup.gateway_ref)
         html = text(signed_in.get(f"/app/payments/{key}/"))  # the page asks the gateway: paid
-        assert 'data-testid="payment-done"' in html and "The money is in your wallet." in html
+        assert 'data-testid="payment-done"' in html and "The money is in your wallet, plus a ¥50.00 bonus." in html
         html = text(signed_in.get("/app/wallet/"))
         assert 'data-testid="wallet-total" data-fen="105000">¥1,050.00<' in html
         assert 'data-testid="wallet-principal" data-fen="100000">¥1,000.00<' in html

@@ -23,6 +23,7 @@ from galleria.merchants.models import Merchant, MerchantStatus
 # Quick entries: where each one goes and its icon (an SVG path; stroke icons, 24×24).
 ENTRY_URLS = {
     "code": "app:code",
+    "pay": "app:pay",
     "coupons": "app:coupons",
     "claim_centre": "app:claim_centre",
     "bills": "app:bills",
@@ -35,6 +36,7 @@ ENTRY_URLS = {
 }
 ENTRY_ICONS = {
     "code": "M4 4h6v6H4zM14 4h6v6h-6zM4 14h6v6H4zM14 14h2v2h-2zM18 18h2v2h-2zM14 18h2M18 14h2",
+    "pay": "M3 6h18v12H3zM3 10h18M7 15h4",
     "coupons": (
         "M3 7a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2v2.5a2.5 2.5 0 0 0 0 5V17"
         "a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-2.5a2.5 2.5 0 0 0 0-5z"
