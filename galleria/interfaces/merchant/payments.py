@@ -140,15 +140,19 @@ def payment_refund(request: HttpRequest, attempt_id: int) -> HttpResponse:
     return redirect("merchant:payments")
 
 
-def qr_svg(url: str) -> str:
-    return str(segno.make(url, error="m", micro=False).svg_inline(scale=6, border=2, dark="#1f2430"))
+def qr_cards(request: HttpRequest, *, merchant_id: int) -> list[dict[str, object]]:
+    """The printable payment QR of each active store of the merchant (galleria/_qr_cards.html): the absolute URL
+    of the store's pay page in the member app, drawn with segno."""
+    cards: list[dict[str, object]] = []
+    for store in store_list(merchant_id=merchant_id).filter(is_active=True):
+        url = request.build_absolute_uri(reverse("app:pay_store", args=[store.pk]))
+        svg = segno.make(url, error="m", micro=False).svg_inline(scale=6, border=2, dark="#1f2430")
+        cards.append({"store": store, "url": url, "svg": mark_safe(svg)})  # noqa: S308 - segno's SVG of our own URL
+    return cards
 
 
 @portal_view(perms.PORTAL_PAYMENTS)
 def payments_qr(request: HttpRequest) -> HttpResponse:
     merchant = portal_merchant(request)
-    cards = []
-    for store in store_list(merchant_id=merchant.pk).filter(is_active=True):
-        url = request.build_absolute_uri(reverse("app:pay_store", args=[store.pk]))
-        cards.append({"store": store, "url": url, "svg": mark_safe(qr_svg(url))})  # noqa: S308 - segno SVG of our URL
+    cards = qr_cards(request, merchant_id=merchant.pk)
     return portal_render(request, "merchant/payments/qr.html", {"cards": cards}, nav="payments_qr", merchant=merchant)

@@ -11,11 +11,11 @@ from galleria.payments import services
 from galleria.payments.models import AttemptState, NoticeOutcome, PaymentAttempt, PaymentNotice
 from galleria.points.selectors import points_balance
 from galleria.sales.models import Sale
-from galleria.testing import run_parallel
+from galleria.testing import give_points, run_parallel
 from galleria.wallet.selectors import wallet_balance
 
 from . import test_payment_flows as flows
-from .test_payment_flows import _member, give_points
+from .test_payment_flows import _member
 
 gateway, receiver, pay = flows.gateway, flows.receiver, flows.pay  # the same fixtures
 

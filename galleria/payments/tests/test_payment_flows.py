@@ -31,10 +31,10 @@ from galleria.payments.models import (
     RefundState,
 )
 from galleria.payments.testing import NotifyReceiver, sandbox_start
-from galleria.points import selectors as points_selectors
 from galleria.points import services as points_services
 from galleria.points.selectors import points_balance
 from galleria.sales.models import Sale
+from galleria.testing import give_points
 from galleria.wallet.selectors import wallet_balance
 
 ACTOR = Actor.system("test")
@@ -69,24 +69,6 @@ def _points_account(world, member):
         mall_group_id=world.group.pk, member_id=member.pk, kinds=[AccountKind.MEMBER_POINTS]
     )
     return accounts[AccountKind.MEMBER_POINTS]
-
-
-def give_points(world, member, points):
-    with transaction.atomic():
-        points_services.points_credit_in_tx(
-            policy=points_selectors.policy_get(mall_group_id=world.group.pk),
-            member_id=member.pk,
-            points_account=_points_account(world, member),
-            points=points,
-            kind="earn",
-            funder="mall",
-            merchant_share_bp=0,
-            merchant_id=None,
-            occurred_at=timezone.now(),
-            tz_name="Asia/Shanghai",
-            source="test",
-            explanation={},
-        )
 
 
 def spend_points(world, member, points):

@@ -13,7 +13,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -22,12 +21,12 @@ from galleria.accounts import permissions as perms
 from galleria.core.errors import ApplicationError
 from galleria.core.money import fen_to_yuan_str
 from galleria.interfaces.common import actor_for
-from galleria.merchants.selectors import merchant_options, store_list
+from galleria.merchants.selectors import merchant_options
 from galleria.payments import selectors as payment_selectors
 from galleria.payments import services as payment_services
 from galleria.payments.types import AttemptState, NoticeOutcome, ProviderChoice, Purpose
 
-from ...merchant.payments import qr_svg
+from ...merchant.payments import qr_cards
 from ..helpers import console_view, page_of
 from ..loyalty import group_context
 
@@ -260,11 +259,7 @@ def payment_qr(request: HttpRequest) -> HttpResponse:
     except ValueError:
         merchant_id = 0
     merchant = next((m for m in options if m.pk == merchant_id), None)
-    cards = []
-    if merchant is not None:
-        for store in store_list(merchant_id=merchant.pk).filter(is_active=True):
-            url = request.build_absolute_uri(reverse("app:pay_store", args=[store.pk]))
-            cards.append({"store": store, "url": url, "svg": mark_safe(qr_svg(url))})  # noqa: S308 - segno SVG
+    cards = qr_cards(request, merchant_id=merchant.pk) if merchant is not None else []
     return render(
         request,
         "console/payments/qr.html",

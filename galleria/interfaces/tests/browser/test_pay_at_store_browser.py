@@ -23,9 +23,7 @@ from galleria.members.services import member_register
 from galleria.payments.models import PaymentAttempt
 from galleria.points.selectors import points_balance
 from galleria.sales.models import Sale
-from galleria.testing import PASSWORD
-
-from ...tests.payment_helpers import give_points
+from galleria.testing import PASSWORD, give_points
 
 SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots" / "pay"
 ACTOR = Actor.system("test")
