@@ -88,33 +88,3 @@ def run_parallel(n: int, fn: Callable[[int], Any]) -> list[Any]:
 
     with ThreadPoolExecutor(max_workers=n) as pool:
         return list(pool.map(worker, range(n)))
-
-
-def give_points(world: World, member: Any, points: int) -> None:
-    """Mall-funded points credited to the member, as an earn would (with its lot), outside any sale."""
-    from django.db import transaction
-    from django.utils import timezone
-
-    from galleria.ledger import services as ledger
-    from galleria.ledger.models import AccountKind
-    from galleria.points import selectors as points_selectors
-    from galleria.points import services as points_services
-
-    with transaction.atomic():
-        accounts = ledger.lock_member_accounts(
-            mall_group_id=world.group.pk, member_id=member.pk, kinds=[AccountKind.MEMBER_POINTS]
-        )
-        points_services.points_credit_in_tx(
-            policy=points_selectors.policy_get(mall_group_id=world.group.pk),
-            member_id=member.pk,
-            points_account=accounts[AccountKind.MEMBER_POINTS],
-            points=points,
-            kind="earn",
-            funder="mall",
-            merchant_share_bp=0,
-            merchant_id=None,
-            occurred_at=timezone.now(),
-            tz_name=world.mall.timezone,
-            source="test",
-            explanation={},
-        )

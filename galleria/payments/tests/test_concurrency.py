@@ -11,7 +11,8 @@ from galleria.payments import services
 from galleria.payments.models import AttemptState, NoticeOutcome, PaymentAttempt, PaymentNotice
 from galleria.points.selectors import points_balance
 from galleria.sales.models import Sale
-from galleria.testing import give_points, run_parallel
+from galleria.testing import run_parallel
+from galleria.testing_points import give_points
 from galleria.wallet.selectors import wallet_balance
 
 from . import test_payment_flows as flows

@@ -34,7 +34,7 @@ from galleria.payments.testing import NotifyReceiver, sandbox_start
 from galleria.points import services as points_services
 from galleria.points.selectors import points_balance
 from galleria.sales.models import Sale
-from galleria.testing import give_points
+from galleria.testing_points import give_points
 from galleria.wallet.selectors import wallet_balance
 
 ACTOR = Actor.system("test")

@@ -23,7 +23,8 @@ from galleria.members.services import member_register
 from galleria.payments.models import PaymentAttempt
 from galleria.points.selectors import points_balance
 from galleria.sales.models import Sale
-from galleria.testing import PASSWORD, give_points
+from galleria.testing import PASSWORD
+from galleria.testing_points import give_points
 
 SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots" / "pay"
 ACTOR = Actor.system("test")
