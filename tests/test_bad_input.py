@@ -611,7 +611,9 @@ def test_same_idempotency_key_with_another_body_is_409(ew: EvidenceWorld) -> Non
 
 
 def test_member_top_up_without_idempotency_key_is_422(ew: EvidenceWorld) -> None:
-    resp = member_api(ew).post("/api/v1/app/me/wallet/topups", {"amount_fen": 1000}, content_type="application/json")
+    resp = member_api(ew).post(
+        "/api/v1/app/me/wallet/topups", {"amount_fen": 1000, "provider": "wechat"}, content_type="application/json"
+    )
     problem(resp, 422, "idempotency.key_required")
 
 

@@ -217,6 +217,7 @@ GALLERIA_EVENT_HANDLERS: dict[str, list[str]] = {
     ],
     "member.profile_updated": ["galleria.points.tasks.on_profile_updated"],
     "member.tier_changed": ["galleria.coupons.tasks.on_tier_changed"],
+    "payment.store_fulfilled": ["galleria.reconcile.tasks.profit_share_task"],
 }
 # Called by the privacy erasure inside its transaction, with (member_id, mall_group_id, phone, values): areas that
 # keep copies of a member's personal data outside the member's own rows and that privacy does not import (its
@@ -239,6 +240,13 @@ GALLERIA_PAYMENT_TIMEOUT_S = env.float("GALLERIA_PAYMENT_TIMEOUT_S", default=10.
 GALLERIA_PAYMENT_EXPIRY_MINUTES = env.int("GALLERIA_PAYMENT_EXPIRY_MINUTES", default=15)
 # The demo's sandbox payment gateway keeps its generated keys and its trades here (galleria/demo/payments.py).
 GALLERIA_SANDBOX_DIR = Path(env.str("GALLERIA_SANDBOX_DIR", default=str(VAR_DIR / "sandbox")))
+# Where members authorise 智慧商圈 points in production (WeChat's own page, from the WeChat Pay merchant platform);
+# empty: the member app links the sandbox's stand-in in the demo (docs/payments.md, "Payment-linked points").
+GALLERIA_WECHAT_MALL_AUTH_URL = env.str("GALLERIA_WECHAT_MALL_AUTH_URL", default="")
+# 分账: at most this share of a payment goes to the merchant through WeChat Pay (the gateway's own limit; the rest
+# is settled on the statement), and payments older than this many days are no longer shared by the sweep.
+GALLERIA_PROFIT_SHARE_MAX_BP = env.int("GALLERIA_PROFIT_SHARE_MAX_BP", default=3000)
+GALLERIA_PROFIT_SHARE_WINDOW_DAYS = env.int("GALLERIA_PROFIT_SHARE_WINDOW_DAYS", default=2)
 # Key for secrets stored at rest (gateway private keys, APIv3 keys); empty = derived from SECRET_KEY.
 GALLERIA_SECRETS_KEY = env.str("GALLERIA_SECRETS_KEY", default="")
 # Gateways that refund a top-up to where it came from (wallet.gateway.refund_gateway_get): the payments app's
@@ -248,6 +256,8 @@ GALLERIA_WALLET_REFUND_GATEWAYS: dict[str, str] = {
     "alipay": "galleria.payments.services.TopUpRefundGateway",
 }
 GALLERIA_WALLET_REFUND_APPROVAL_FEN = env.int("GALLERIA_WALLET_REFUND_APPROVAL_FEN", default=50_000)
+# Cash top-ups at the service desk above this many fen wait for a second person's approval (docs/wallet-cash.md).
+GALLERIA_WALLET_CASH_TOPUP_APPROVAL_FEN = env.int("GALLERIA_WALLET_CASH_TOPUP_APPROVAL_FEN", default=200_000)
 GALLERIA_POS_KEY_SECRET = env.str("GALLERIA_POS_KEY_SECRET", default="")
 GALLERIA_SMS_BACKEND = env.str("GALLERIA_SMS_BACKEND", default="galleria.messaging.sms.OutboxSmsBackend")
 

@@ -78,6 +78,14 @@ HANDLED: tuple[Handling, ...] = (
     Handling("privacy.PrivacyRequest", "member", KEEP, why="a PIPL request about that identity stays with it"),
     Handling("receipts.Receipt", "member", MOVE, why="receipts follow their sales (and count toward the limits)"),
     Handling(
+        "payments.PaymentAttempt",
+        "member",
+        MOVE_UNLESS_TAKEN,
+        ("idempotency_key",),
+        why="gateway payments follow their sales and top-ups (one still waiting is recorded for the survivor)",
+    ),
+    Handling("payments.MallTransaction", "member", MOVE, why="商圈 payments follow their payment_link sales"),
+    Handling(
         "receipts.ReceiptBlock",
         "member",
         MOVE_UNLESS_TAKEN,

@@ -17,9 +17,10 @@ from django.conf import settings
 
 from galleria.audit.types import Actor
 from galleria.demo import catalog
-from galleria.merchants.selectors import mall_group_list
+from galleria.merchants.selectors import mall_group_list, merchant_options
 from galleria.payments.sandbox import keys as sandbox_keys
-from galleria.payments.services import sandbox_credentials_install
+from galleria.payments.selectors import merchant_profile
+from galleria.payments.services import merchant_profile_save, sandbox_credentials_install
 
 HOST = "127.0.0.1"
 
@@ -53,3 +54,16 @@ def sandbox_prepare(port: int) -> SandboxPlan | None:
     argv = [sys.executable, "-m", "galleria.payments.sandbox", "serve", "--port", str(port)]
     argv += ["--keys", str(keys_path), "--state", str(folder / "state.json"), "--time-scale", "1"]
     return SandboxPlan(argv=argv, base_url=base_url, keys_path=keys_path)
+
+
+def _mall_points_shops(*, group_id: int, actor: Actor) -> None:
+    """The demo's 智慧商圈 shops: the first few merchants take WeChat Pay at their own tills under their own
+    merchant numbers (10000001, …), so a payment there (sandbox control `mall-payment`) credits points."""
+    for n, merchant in enumerate(merchant_options(mall_group_id=group_id).order_by("pk")[:6], start=1):
+        if merchant_profile(merchant_id=merchant.pk) is None:
+            merchant_profile_save(
+                mall_group_id=group_id,
+                merchant_id=merchant.pk,
+                values={"pay_at_store": True, "wechat_mchid": f"{10000000 + n}", "wechat_shop_number": f"SHOP{n:03d}"},
+                actor=actor,
+            )

@@ -37,6 +37,22 @@ class AccountKind(models.TextChoices):
     WALLET_BONUS_FUND = "wallet_bonus_fund", _("Wallet bonus funding")
     WALLET_SPENT = "wallet_spent", _("Wallet spent at merchants")
     WALLET_CASH_PAYOUT = "wallet_cash_payout", _("Wallet money paid out in cash (service desk)")
+    # settlement with merchants (docs/settlement.md), CNY. A merchant's account: positive = the mall owes the
+    # merchant (as WALLET_SPENT); its group-level counterpart takes the other side of every leg.
+    MERCHANT_COLLECTED = "merchant_collected", _("Money collected for the merchant (pay at store)")
+    GATEWAY_CLEARING = "gateway_clearing", _("Gateway clearing (money the mall collected)")
+    POINTS_VALUE_REDEEMED = "points_value_redeemed", _("Value of points redeemed at the merchant")
+    POINTS_VALUE_FUND = "points_value_fund", _("Points liability paid in money")
+    COUPON_MALL_FUNDED = "coupon_mall_funded", _("Mall-funded discounts at the merchant")
+    COUPON_FUND = "coupon_fund", _("Coupon and promotion budget (mall)")
+    MERCHANT_POINTS_COST = "merchant_points_cost", _("Merchant-funded points (value)")
+    POINTS_COST_RECEIVABLE = "points_cost_receivable", _("Points funding receivable from merchants")
+    COUPON_MERCHANT_FUNDED = "coupon_merchant_funded", _("Merchant-funded discounts (memorandum)")
+    COUPON_MERCHANT_MEMO = "coupon_merchant_memo", _("Merchant-funded discounts given (memorandum)")
+    COMMISSION = "commission", _("Commission charged to the merchant")
+    COMMISSION_INCOME = "commission_income", _("Commission income")
+    MERCHANT_PAYOUT = "merchant_payout", _("Settlement payments")
+    SETTLEMENT_BANK = "settlement_bank", _("Settlement bank account")
 
 
 MEMBER_KINDS = (AccountKind.MEMBER_POINTS, AccountKind.MEMBER_WALLET, AccountKind.MEMBER_WALLET_BONUS)
@@ -113,6 +129,9 @@ class TransactionKind(models.TextChoices):
     REVERSAL = "reversal", _("Reversal")
     IMPORT = "import", _("Opening balance import")
     MERGE = "merge", _("Member merge")
+    SETTLEMENT = "settlement", _("Settlement legs of a sale or refund")
+    COMMISSION = "commission", _("Commission")
+    PAYOUT = "payout", _("Settlement payment")
 
 
 class Transaction(models.Model):

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
@@ -151,3 +152,84 @@ def members_by_points(members: QuerySet[Member], *, descending: bool) -> list[Qu
     if descending:
         return [holders.order_by("-accounts__balance", "-pk"), without.order_by("-pk")]
     return [without.order_by("pk"), holders.order_by("accounts__balance", "pk")]
+
+
+# ---------------------------------------------------------------- settlement with merchants (docs/settlement.md)
+#
+# A statement's figures are sums of the legs on the merchants' system accounts of some kinds, over a period of the
+# merchant's mall-local calendar (`windows`: one [since, until) per group of malls sharing a time zone), and each
+# figure's drill-down is those legs. Reads only; the settlement app computes and stores the statement.
+
+Window = tuple[Sequence[int], dt.datetime, dt.datetime]  # (mall ids, since, until)
+
+
+def _merchant_legs_q(*, mall_group_id: int, kinds: Sequence[str], windows: Sequence[Window]) -> Q:
+    when = Q(pk__in=[])
+    for mall_ids, since, until in windows:
+        when |= Q(account__merchant__mall_id__in=list(mall_ids), occurred_at__gte=since, occurred_at__lt=until)
+    return (
+        Q(
+            account__mall_group_id=mall_group_id,
+            account__kind__in=list(kinds),
+            account__member__isnull=True,
+            account__merchant__isnull=False,
+        )
+        & when
+    )
+
+
+def merchant_sums(
+    *, mall_group_id: int, kinds: Sequence[str], windows: Sequence[Window], merchant_ids: Sequence[int] | None = None
+) -> dict[tuple[int, str], int]:
+    """{(merchant id, kind): sum of the legs} on the group's merchant accounts of `kinds` whose occurred_at lies in
+    the window of the merchant's mall — ONE grouped query for every merchant of the group (or of `merchant_ids`)."""
+    qs = Entry.objects.filter(_merchant_legs_q(mall_group_id=mall_group_id, kinds=kinds, windows=windows))
+    if merchant_ids is not None:
+        qs = qs.filter(account__merchant_id__in=list(merchant_ids))
+    rows = qs.values("account__merchant_id", "account__kind").annotate(total=Sum("amount")).order_by()
+    return {(int(r["account__merchant_id"]), str(r["account__kind"])): int(r["total"] or 0) for r in rows}
+
+
+LEG_FIELDS = (
+    "id",
+    "occurred_at",
+    "amount",
+    "account__kind",
+    "account__merchant_id",
+    "transaction_id",
+    "transaction__kind",
+    "transaction__source",
+    "transaction__memo",
+    "transaction__created_at",
+)
+
+
+def merchant_legs(
+    *,
+    mall_group_id: int,
+    kinds: Sequence[str],
+    windows: Sequence[Window],
+    merchant_ids: Sequence[int] | None = None,
+    written_after: dt.datetime | None = None,
+    written_until: dt.datetime | None = None,
+) -> QuerySet[Entry, dict[str, Any]]:
+    """The legs `merchant_sums` adds up (as dicts of LEG_FIELDS), by merchant, time and id: a figure's drill-down.
+    `written_after` / `written_until` narrow them by when their transaction was written (a statement generated at
+    some moment shows the legs written up to then; a supplementary one, those written since the one before)."""
+    qs = Entry.objects.filter(_merchant_legs_q(mall_group_id=mall_group_id, kinds=kinds, windows=windows))
+    if merchant_ids is not None:
+        qs = qs.filter(account__merchant_id__in=list(merchant_ids))
+    if written_after is not None:
+        qs = qs.filter(transaction__created_at__gt=written_after)
+    if written_until is not None:
+        qs = qs.filter(transaction__created_at__lte=written_until)
+    return qs.values(*LEG_FIELDS).order_by("account__merchant_id", "occurred_at", "id")
+
+
+def transaction_legs(*, transaction_ids: Iterable[int]) -> QuerySet[Entry, dict[str, Any]]:
+    """Every leg of these transactions (as dicts of LEG_FIELDS), by transaction and leg."""
+    return (
+        Entry.objects.filter(transaction_id__in=list(transaction_ids))
+        .values(*LEG_FIELDS)
+        .order_by("transaction_id", "id")
+    )

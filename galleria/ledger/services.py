@@ -30,6 +30,21 @@ KIND_ASSET: dict[str, str] = {
     AccountKind.WALLET_BONUS_FUND: Asset.CNY,
     AccountKind.WALLET_SPENT: Asset.CNY,
     AccountKind.WALLET_CASH_PAYOUT: Asset.CNY,
+    # settlement with merchants (docs/settlement.md)
+    AccountKind.MERCHANT_COLLECTED: Asset.CNY,
+    AccountKind.GATEWAY_CLEARING: Asset.CNY,
+    AccountKind.POINTS_VALUE_REDEEMED: Asset.CNY,
+    AccountKind.POINTS_VALUE_FUND: Asset.CNY,
+    AccountKind.COUPON_MALL_FUNDED: Asset.CNY,
+    AccountKind.COUPON_FUND: Asset.CNY,
+    AccountKind.MERCHANT_POINTS_COST: Asset.CNY,
+    AccountKind.POINTS_COST_RECEIVABLE: Asset.CNY,
+    AccountKind.COUPON_MERCHANT_FUNDED: Asset.CNY,
+    AccountKind.COUPON_MERCHANT_MEMO: Asset.CNY,
+    AccountKind.COMMISSION: Asset.CNY,
+    AccountKind.COMMISSION_INCOME: Asset.CNY,
+    AccountKind.MERCHANT_PAYOUT: Asset.CNY,
+    AccountKind.SETTLEMENT_BANK: Asset.CNY,
 }
 
 

@@ -196,3 +196,173 @@ class MerchantPaymentProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merchant_id}:{self.wechat_mchid}"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# WeChat Pay 智慧商圈 (payment-linked points, 无感积分): services/mall_points*.py, docs/payments-mall-points.md
+
+
+class MallTxnState(models.TextChoices):
+    """What a 商圈 payment did on our side."""
+
+    AWAITING = "awaiting", _("Refund known, payment not yet")  # a refund notice arrived before its payment notice
+    CREDITED = "credited", _("Points credited")
+    NO_POINTS = "no_points", _("No points")
+
+
+class MallNoPoints(models.TextChoices):
+    """Why a 商圈 payment earned nothing (the reason is reported back to WeChat and shown in the console)."""
+
+    MEMBER_UNKNOWN = "member_unknown", _("No member has linked this WeChat")
+    NOT_AUTHORISED = "not_authorised", _("The member has not authorised 商圈 points")
+    SHOP_UNMAPPED = "shop_unmapped", _("The shop is not mapped to a merchant")
+    MERCHANT_INACTIVE = "merchant_inactive", _("The merchant does not take part")
+    CAP_REACHED = "cap_reached", _("A points cap was reached")
+    BELOW_MINIMUM = "below_minimum", _("Below the minimum spend for points")
+    NOTHING_EARNED = "nothing_earned", _("The earn rules give no points")
+    REFUSED = "refused", _("The checkout refused the sale")
+
+
+class MallSyncState(models.TextChoices):
+    """Reporting the points back to WeChat (points/notify): pending until accepted, retried with backoff."""
+
+    NOT_DUE = "not_due", _("Nothing to report yet")
+    PENDING = "pending", _("To report")
+    SYNCED = "synced", _("Reported")
+    REFUSED = "refused", _("Refused by WeChat")
+
+
+class MallRefundState(models.TextChoices):
+    PENDING = "pending", _("Waiting for its payment")
+    APPLIED = "applied", _("Points reversed")
+    NOTHING = "nothing", _("Nothing to reverse")
+    FAILED = "failed", _("Could not be applied")
+
+
+class WechatOAuthApp(models.Model):
+    """The mall's WeChat Official Account (公众号) for web authorisation (网页授权, snsapi_base): how the member app
+    learns a member's openid. Its appid is the appid of the group's WeChat Pay credential — openids are per appid,
+    and 商圈 notifications and JSAPI payments name the member by the openid under that appid — so only the
+    AppSecret (sealed at rest like gateway secrets, or `env:NAME`) and the two WeChat hosts are stored here."""
+
+    mall_group = models.OneToOneField(MallGroup, on_delete=models.CASCADE, related_name="+")
+    app_secret_enc = models.TextField(blank=True)
+    authorize_base_url = models.URLField(
+        _("authorisation page host"), max_length=200, default="https://open.weixin.qq.com"
+    )
+    api_base_url = models.URLField(_("API host"), max_length=200, default="https://api.weixin.qq.com")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("WeChat web authorisation")
+        verbose_name_plural = _("WeChat web authorisations")
+
+    def __str__(self) -> str:
+        return f"oauth:{self.mall_group_id}"
+
+
+class MallPointsAuth(models.Model):
+    """A WeChat user's 商圈 points authorisation, as WeChat told us (MALL_AUTH.ACTIVATE_CARD, or the
+    user-authorizations query). Keyed by openid: a member may authorise in WeChat before linking WeChat in the app."""
+
+    mall_group = models.ForeignKey(MallGroup, on_delete=models.CASCADE, related_name="+", db_index=False)
+    openid = models.CharField(_("openid"), max_length=64)
+    authorized_at = models.DateTimeField(_("authorised at"))
+    source = models.CharField(max_length=10)  # "notice" | "query"
+    event_id = models.CharField(max_length=80, blank=True)
+    card_code = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("商圈 authorisation")
+        verbose_name_plural = _("商圈 authorisations")
+        constraints = [models.UniqueConstraint(fields=["mall_group", "openid"], name="mall_auth_once_per_openid")]
+
+    def __str__(self) -> str:
+        return self.openid
+
+
+class MallTransaction(models.Model):
+    """One 商圈 payment (WeChat's transaction_id) at a shop of the mall, once, whatever the notifications: what
+    it was, who and where it resolved to, the payment_link sale and its points (or why none), what was refunded
+    and reversed, and the report of the points back to WeChat. A refund notice that comes first creates the row
+    as AWAITING; the payment fills it in and applies the refund then."""
+
+    mall_group = models.ForeignKey(MallGroup, on_delete=models.PROTECT, related_name="+", db_index=False)
+    transaction_id = models.CharField(_("WeChat transaction"), max_length=64)
+    state = models.CharField(_("state"), max_length=10, choices=MallTxnState.choices, default=MallTxnState.AWAITING)
+    reason = models.CharField(_("reason"), max_length=20, choices=MallNoPoints.choices, blank=True)
+    reason_detail = models.CharField(_("detail"), max_length=200, blank=True)
+    openid = models.CharField(_("openid"), max_length=64, blank=True)
+    mchid = models.CharField(_("shop's merchant number"), max_length=32, blank=True)
+    shop_number = models.CharField(_("shop number"), max_length=64, blank=True)
+    shop_name = models.CharField(_("shop name"), max_length=120, blank=True)
+    amount_fen = models.BigIntegerField(_("amount"), default=0)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    booked_at = models.DateTimeField(null=True, blank=True)  # the sale's time
+    merchant = models.ForeignKey(Merchant, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    sale = models.OneToOneField(Sale, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    points = models.BigIntegerField(_("points"), default=0)
+    points_balance = models.BigIntegerField(null=True, blank=True)  # the member's balance right after the credit
+    refunded_fen = models.BigIntegerField(_("refunded"), default=0)
+    points_reversed = models.BigIntegerField(_("points reversed"), default=0)
+    event_id = models.CharField(max_length=80, blank=True)
+    sync_state = models.CharField(
+        _("report to WeChat"), max_length=10, choices=MallSyncState.choices, default=MallSyncState.NOT_DUE
+    )
+    sync_attempts = models.PositiveIntegerField(default=0)
+    sync_next_at = models.DateTimeField(null=True, blank=True)
+    sync_error = models.CharField(max_length=200, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("商圈 transaction")
+        verbose_name_plural = _("商圈 transactions")
+        constraints = [
+            models.UniqueConstraint(fields=["mall_group", "transaction_id"], name="mall_txn_once"),
+            models.CheckConstraint(
+                condition=Q(amount_fen__gte=0) & Q(refunded_fen__gte=0) & Q(points__gte=0) & Q(points_reversed__gte=0),
+                name="mall_txn_amounts_non_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["mall_group", "-created_at"], name="mall_txn_group_created_idx"),
+            models.Index(fields=["member", "-created_at"], name="mall_txn_member_idx"),
+            models.Index(fields=["sync_state", "sync_next_at"], name="mall_txn_sync_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.transaction_id
+
+
+class MallRefund(models.Model):
+    """One 商圈 refund (WeChat's refund_id) of a MallTransaction: the points it reversed through the checkout's
+    refund (sale_refund_in_tx), or why none — pending while its payment has not arrived."""
+
+    mall_txn = models.ForeignKey(MallTransaction, on_delete=models.PROTECT, related_name="refunds")
+    refund_id = models.CharField(_("WeChat refund"), max_length=64)
+    refund_fen = models.BigIntegerField(_("refunded"))
+    refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=MallRefundState.choices, default=MallRefundState.PENDING
+    )
+    applied_fen = models.BigIntegerField(default=0)  # of it, refunded through the sale (the sale's line is in fen)
+    points_reversed = models.BigIntegerField(default=0)
+    sale_refund_id = models.BigIntegerField(null=True, blank=True)  # sales.Refund
+    detail = models.CharField(max_length=200, blank=True)
+    event_id = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("商圈 refund")
+        verbose_name_plural = _("商圈 refunds")
+        constraints = [
+            models.UniqueConstraint(fields=["mall_txn", "refund_id"], name="mall_refund_once"),
+            models.CheckConstraint(condition=Q(refund_fen__gt=0), name="mall_refund_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.refund_id

@@ -4,6 +4,7 @@ figures reports read (active members, sales by channel)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.db.models import Count, Q, QuerySet, Sum
 
@@ -11,7 +12,7 @@ from galleria.members.selectors import members_active
 
 from .checkout.pricing import basket_lines
 from .checkout.quote import sale_quote
-from .models import Sale
+from .models import Refund, Sale
 from .types import Channel, ChannelTotal
 
 __all__ = ["active_member_count", "basket_lines", "sale_list", "sale_quote", "sales_by_channel"]
@@ -88,3 +89,52 @@ def merchant_sales_summary(*, merchant_id: int, since: dt.datetime, until: dt.da
         "points_issued": int(row["points"] or 0),
         "counter_sales": int(row["counter"] or 0),
     }
+
+
+# ---------------------------------------------------------------- settlement with merchants (docs/settlement.md)
+
+Window = tuple[Sequence[int], dt.datetime, dt.datetime]  # (mall ids, since, until): one per time zone of the group
+
+
+def _in_windows(windows: Sequence[Window], *, prefix: str = "") -> Q:
+    when = Q(pk__in=[])
+    for mall_ids, since, until in windows:
+        when |= Q(**{f"{prefix}mall_id__in": list(mall_ids)}, occurred_at__gte=since, occurred_at__lt=until)
+    return when
+
+
+def merchant_sales_totals(
+    *, mall_group_id: int, windows: Sequence[Window], merchant_ids: Sequence[int] | None = None
+) -> dict[int, dict[str, int]]:
+    """Per merchant, the sales recorded in the period and the refunds made in it (each by its own time, in the window
+    of the sale's mall): {merchant id: {"sales", "sales_fen" (line amounts, before coupons), "refunds",
+    "refunds_fen" (line value refunded)}} — two grouped queries for every merchant of the group."""
+    sales = Sale.objects.filter(Q(mall_group_id=mall_group_id) & _in_windows(windows))
+    refunds = Refund.objects.filter(Q(sale__mall_group_id=mall_group_id) & _in_windows(windows, prefix="sale__"))
+    if merchant_ids is not None:
+        sales = sales.filter(merchant_id__in=list(merchant_ids))
+        refunds = refunds.filter(sale__merchant_id__in=list(merchant_ids))
+    out: dict[int, dict[str, int]] = {}
+    zero = {"sales": 0, "sales_fen": 0, "refunds": 0, "refunds_fen": 0}
+    for row in sales.values("merchant_id").annotate(n=Count("id"), fen=Sum("total_fen")).order_by():
+        out.setdefault(int(row["merchant_id"]), dict(zero)).update(sales=int(row["n"]), sales_fen=int(row["fen"] or 0))
+    for row in refunds.values("sale__merchant_id").annotate(n=Count("id"), fen=Sum("amount_fen")).order_by():
+        entry = out.setdefault(int(row["sale__merchant_id"]), dict(zero))
+        entry.update(refunds=int(row["n"]), refunds_fen=int(row["fen"] or 0))
+    return out
+
+
+def merchant_sales_in(*, merchant_id: int, since: dt.datetime, until: dt.datetime) -> QuerySet[Sale]:
+    """A merchant's sales with since <= occurred_at < until, by time (a commission base's drill-down)."""
+    return Sale.objects.filter(merchant_id=merchant_id, occurred_at__gte=since, occurred_at__lt=until).order_by(
+        "occurred_at", "id"
+    )
+
+
+def merchant_refunds_in(*, merchant_id: int, since: dt.datetime, until: dt.datetime) -> QuerySet[Refund]:
+    """A merchant's refunds with since <= occurred_at < until, with their sale, by time."""
+    return (
+        Refund.objects.select_related("sale")
+        .filter(sale__merchant_id=merchant_id, occurred_at__gte=since, occurred_at__lt=until)
+        .order_by("occurred_at", "id")
+    )

@@ -19,6 +19,12 @@ class Channel(models.TextChoices):
     ONLINE = "online", pgettext_lazy("sales channel", "Online order")
     POINTS_MALL = "points_mall", pgettext_lazy("sales channel", "Points mall")
     PARKING = "parking", pgettext_lazy("sales channel", "Parking")
+    PAYMENT_LINK = "payment_link", pgettext_lazy("sales channel", "Payment-linked points")
+
+
+# Channels whose money was paid before the pipeline saw the basket (a receipt photo, a payment at the shop's own
+# WeChat Pay till): no promotion or tier discount can change what was paid, so none is applied to them.
+PAID_ELSEWHERE_CHANNELS = frozenset({Channel.RECEIPT, Channel.PAYMENT_LINK})
 
 
 @dataclass(frozen=True)

@@ -152,3 +152,43 @@ class BalanceRefundSamePersonError(PermissionDeniedError):
 
     def default_message(self) -> str | Promise:
         return _("You requested this refund: a second person must approve it.")
+
+
+# ---------------------------------------------------------------- cash top-ups at the service desk
+
+
+class TopUpAwaitingApprovalError(ConflictError):
+    """A cash top-up above the threshold waits for a second person: no gateway path may credit it."""
+
+    code = "wallet.topup_awaiting_approval"
+
+    def default_message(self) -> str | Promise:
+        return _("This cash top-up is waiting for a second person's approval.")
+
+
+class TopUpCancelledError(ConflictError):
+    code = "wallet.topup_cancelled"
+
+    def default_message(self) -> str | Promise:
+        return _("This top-up was cancelled: the cash was given back.")
+
+
+class CashTopUpNotFoundError(NotFoundError):
+    code = "wallet.cash_topup_not_found"
+
+    def default_message(self) -> str | Promise:
+        return _("No such cash top-up.")
+
+
+class CashTopUpDecidedError(ConflictError):
+    code = "wallet.cash_topup_decided"
+
+    def default_message(self) -> str | Promise:
+        return _("This cash top-up was already approved or rejected.")
+
+
+class CashTopUpSamePersonError(PermissionDeniedError):
+    code = "wallet.cash_topup_same_person"
+
+    def default_message(self) -> str | Promise:
+        return _("You took this cash: a second person must approve the top-up.")

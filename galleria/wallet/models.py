@@ -55,7 +55,14 @@ class TopUpBonusRule(models.Model):
 
 
 class TopUp(models.Model):
-    """A member putting money into the wallet through a payment gateway. The bonus is fixed when it starts."""
+    """A member putting money into the wallet through a payment gateway. The bonus is fixed when it starts.
+
+    Cash taken at the service desk (services.cash, gateway "cash") records who took it (`requested_by`) and the
+    desk's `note`. Above GALLERIA_WALLET_CASH_TOPUP_APPROVAL_FEN it waits (status pending, `approval_required`,
+    `decided_at` empty) until a second person approves it (credited) or rejects it (status cancelled: the desk
+    gives the cash back); `decided_by` / `decided_at` / `decision_note` record that. A top-up credited at once at
+    the desk has `decided_at` set and no `decided_by`.
+    """
 
     mall_group = models.ForeignKey(MallGroup, on_delete=models.PROTECT, related_name="+")
     mall = models.ForeignKey(Mall, on_delete=models.PROTECT, related_name="+")
@@ -76,6 +83,26 @@ class TopUp(models.Model):
     refunded_fen = models.BigIntegerField(_("refunded"), default=0)
     bonus_clawed_back_fen = models.BigIntegerField(_("bonus clawed back"), default=0)
     bonus_shortfall_fen = models.BigIntegerField(_("bonus already spent when refunded"), default=0)
+    requested_by = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("cash taken by"),
+    )
+    approval_required = models.BooleanField(_("needs a second approval"), default=False)
+    decided_by = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("approved or rejected by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    decision_note = models.CharField(_("decision note"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("top-up")
@@ -91,8 +118,19 @@ class TopUp(models.Model):
                 name="topup_clawback_max",
             ),
             models.CheckConstraint(
-                condition=Q(status="pending") | Q(paid_at__isnull=False, paid_tx__isnull=False),
+                condition=Q(status__in=["pending", "cancelled"]) | Q(paid_at__isnull=False, paid_tx__isnull=False),
                 name="topup_paid_has_time_and_tx",
+            ),
+            models.CheckConstraint(  # only a desk top-up is cancelled: decided, never credited
+                condition=~Q(status="cancelled") | Q(gateway="cash", paid_tx__isnull=True, decided_at__isnull=False),
+                name="topup_cancelled_unpaid",
+            ),
+            models.CheckConstraint(
+                condition=Q(approval_required=False) | Q(gateway="cash"), name="topup_approval_only_at_desk"
+            ),
+            models.CheckConstraint(  # the four-eyes rule, backed by the database
+                condition=Q(decided_by__isnull=True) | Q(requested_by__isnull=True) | ~Q(decided_by=F("requested_by")),
+                name="topup_decided_by_another",
             ),
             models.UniqueConstraint(
                 fields=["member", "idempotency_key"],
@@ -103,10 +141,16 @@ class TopUp(models.Model):
         indexes = [
             models.Index(fields=["member", "-created_at"]),
             models.Index(fields=["mall_group", "status", "-created_at"]),
+            models.Index(fields=["mall_group", "-decided_at"], condition=Q(gateway="cash"), name="topup_desk_decided"),
         ]
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def is_awaiting_approval(self) -> bool:
+        """Cash taken at the desk above the threshold, not yet approved or rejected: no gateway may credit it."""
+        return self.status == TopUpStatus.PENDING and self.approval_required and self.decided_at is None
 
 
 class TopUpRefund(models.Model):

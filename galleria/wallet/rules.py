@@ -17,6 +17,8 @@ Rules written out:
   gateways also refund recent payments only), each up to what is still unrefunded of it, and each part follows the
   top-up refund rule above (its bonus clawed back in proportion). Money no top-up explains is paid out in cash.
   Above the approval threshold (exact fen, `>`), a second person approves first.
+- Cash taken at the service desk: credited at once up to its own threshold (exact fen); above it (`>`) nothing is
+  credited until a second person approves.
 """
 
 from __future__ import annotations
@@ -197,4 +199,9 @@ def plan_balance_refund(
 
 def refund_needs_approval(amount_fen: int, *, threshold_fen: int) -> bool:
     """A service-desk wallet refund above the threshold waits for a second person (exactly at it: no)."""
+    return amount_fen > max(0, threshold_fen)
+
+
+def cash_topup_needs_approval(amount_fen: int, *, threshold_fen: int) -> bool:
+    """A cash top-up at the service desk above the threshold waits for a second person (exactly at it: no)."""
     return amount_fen > max(0, threshold_fen)

@@ -6,14 +6,24 @@ import datetime as dt
 from collections import defaultdict
 
 from django.conf import settings
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
+from galleria.core import timeutil
 from galleria.ledger.models import Account, AccountKind, Entry, Transaction
 
 from . import rules
 from .gateway import refund_gateway_get
 from .models import BalanceRefund, BalanceRefundStatus, TopUp, TopUpBonusRule, TopUpRefund, TopUpStatus, WalletPayment
-from .types import BalanceRefundPlan, BonusTier, HistoryItem, PrepaidLiability, TopUpSnapshot, WalletBalance
+from .types import (
+    CASH_GATEWAY,
+    BalanceRefundPlan,
+    BonusChoice,
+    BonusTier,
+    HistoryItem,
+    PrepaidLiability,
+    TopUpSnapshot,
+    WalletBalance,
+)
 
 WALLET_KINDS: tuple[str, str] = (AccountKind.MEMBER_WALLET, AccountKind.MEMBER_WALLET_BONUS)
 """The member account kinds a wallet movement locks (pass them to ledger.services.lock_member_accounts together
@@ -244,4 +254,52 @@ def topup_refunds_unsent(*, limit: int = 500) -> list[int]:
         .exclude(refund_reference="")
         .order_by("id")
         .values_list("id", flat=True)[:limit]
+    )
+
+
+# ---------------------------------------------------------------- cash top-ups at the service desk
+
+DESK_TOPUP = Q(gateway=CASH_GATEWAY) & (Q(approval_required=True) | Q(decided_at__isnull=False))
+"""Top-ups taken in cash at the service desk through services.cash (credited at once, or decided by a second
+person). A cash top-up started by wallet_topup_start without a gateway (the demo, scripts) is not one of them."""
+
+AWAITING_APPROVAL = Q(status=TopUpStatus.PENDING, approval_required=True, decided_at__isnull=True)
+
+
+def cash_topup_approval_threshold_fen() -> int:
+    """Cash top-ups at the service desk above this many fen wait for a second person (settings)."""
+    return int(settings.GALLERIA_WALLET_CASH_TOPUP_APPROVAL_FEN)
+
+
+def topup_bonus_for(*, mall_group_id: int, tz_name: str, amount_fen: int, at: dt.datetime | None = None) -> BonusChoice:
+    """The bonus a top-up of `amount_fen` earns now (the mall-local day of `at`): what the top-up services fix when
+    the top-up starts, and what a preview shows."""
+    day = timeutil.local_date(at or timeutil.now(), tz_name)
+    return rules.bonus_for(amount_fen, bonus_tiers(mall_group_id=mall_group_id), on=day)
+
+
+def cash_topup_list(*, mall_group_id: int | None, pending: bool) -> QuerySet[TopUp]:
+    """Desk top-ups awaiting approval oldest first (the approval queue), or the decided ones (credited at once,
+    approved, rejected) newest first."""
+    qs = TopUp.objects.select_related("member", "mall", "requested_by", "decided_by").filter(DESK_TOPUP)
+    if mall_group_id is not None:
+        qs = qs.filter(mall_group_id=mall_group_id)
+    if pending:
+        return qs.filter(AWAITING_APPROVAL).order_by("created_at", "id")
+    return qs.filter(decided_at__isnull=False).order_by("-decided_at", "-id")
+
+
+def cash_topup_get(*, topup_id: int, mall_group_id: int | None) -> TopUp | None:
+    qs = TopUp.objects.select_related("member", "mall", "requested_by", "decided_by").filter(DESK_TOPUP, pk=topup_id)
+    if mall_group_id is not None:
+        qs = qs.filter(mall_group_id=mall_group_id)
+    return qs.first()
+
+
+def member_cash_topups(*, member_id: int, limit: int = 20) -> list[TopUp]:
+    """The member's desk top-ups, newest first (the cash top-up page's history)."""
+    return list(
+        TopUp.objects.select_related("mall", "requested_by", "decided_by")
+        .filter(DESK_TOPUP, member_id=member_id)
+        .order_by("-created_at", "-id")[:limit]
     )

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 @dataclass(frozen=True)
@@ -222,11 +223,17 @@ class BalanceRefundPlan:
         return self.bonus_fen - self.bonus_clawed_back_fen
 
 
+CASH_GATEWAY = "cash"
+"""The gateway name of money taken at the service desk (services.CashDesk; services.cash records who took it)."""
+
+
 class TopUpStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for payment")
     PAID = "paid", _("Paid")
     PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
     REFUNDED = "refunded", _("Refunded")
+    # a cash top-up at the service desk that a second person rejected: never credited, the cash given back
+    CANCELLED = "cancelled", pgettext_lazy("top-up", "Cancelled")
 
 
 class RefundChannel(models.TextChoices):

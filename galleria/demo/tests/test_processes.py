@@ -114,7 +114,7 @@ def test_demo_serves_and_stops_its_children(tmp_path):
         children = children_of(proc.popen.pid)
         assert len(children) == 4, proc.output  # web server, task worker, scheduler, sandbox payment gateway
         health = f"http://127.0.0.1:{gateway_port}/sandbox/control/health"
-        with urllib.request.urlopen(health, timeout=5) as resp:  # noqa: S310 - our own sandbox on loopback
+        with urllib.request.urlopen(health, timeout=5) as resp:
             assert resp.status == 200
         # the demo group takes WeChat Pay and Alipay at that sandbox
         assert f"sandbox gateway at http://127.0.0.1:{gateway_port}" in proc.output

@@ -231,7 +231,9 @@ def _payment_context(member: Any, key: str) -> dict[str, Any] | None:
         "done": attempt.fulfilment == Fulfilment.DONE,
         "refunded": attempt.fulfilment == Fulfilment.REFUNDED,
         "amount_text": format_cny(attempt.amount_fen),
-        "bonus_text": format_cny(attempt.topup.bonus_fen) if attempt.topup_id and attempt.topup.bonus_fen else "",
+        "bonus_text": format_cny(attempt.topup.bonus_fen)
+        if attempt.topup is not None and attempt.topup.bonus_fen
+        else "",
         "provider_label": PROVIDER_LABELS.get(attempt.provider, attempt.provider),
         "pay_url": redirect_url(pay_kind=attempt.pay_kind, payload=attempt.start_payload) if waiting else None,
         "jsapi": dict(attempt.start_payload) if waiting and attempt.pay_kind == "jsapi" else None,

@@ -156,6 +156,7 @@ def test_every_audited_action_has_a_label():
     found |= {f"promotion.{s}" for s in ("draft", "active", "paused", "ended")}
     found |= {"member.pair_dismissed", "member.pair_reported", "points.adjust_approve", "points.adjust_reject"}
     found |= {"wallet.refund_approve", "wallet.refund_reject"} if "wallet.refund_request" in found else set()
+    found |= {f"settlement.{a}" for a in ("confirm", "dispute", "approve", "pay")}  # _audit(s, "confirm", …)
     assert len(found) > 40
     assert sorted(found - set(ACTION_LABELS)) == []
 

@@ -183,7 +183,7 @@ def build(
     port: int,
     base_url: str = "",
 ) -> tuple[ThreadingHTTPServer, Sandbox]:
-    from . import alipay_api, control, keys, pages, wechat_api, wechat_mall
+    from . import alipay_api, control, keys, pages, wechat_api, wechat_mall, wechat_oauth
 
     sandbox = Sandbox(
         keys=GatewayKeys.from_raw(keys.load(keys_path)),
@@ -194,6 +194,6 @@ def build(
     server = ThreadingHTTPServer((host, port), _make_handler(sandbox))
     server.daemon_threads = True
     sandbox.base_url = (base_url or f"http://{host}:{server.server_address[1]}").rstrip("/")
-    for module in (wechat_api, wechat_mall, alipay_api, pages, control):
+    for module in (wechat_api, wechat_mall, wechat_oauth, alipay_api, pages, control):
         sandbox.add_routes(module.ROUTES)
     return server, sandbox

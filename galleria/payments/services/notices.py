@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from galleria.audit.types import Actor
 from galleria.core.errors import ApplicationError
+from galleria.core.events import publish
 from galleria.core.locking import lock_one
 from galleria.core.tasks import enqueue
 from galleria.sales.services import sale_commit_in_tx
@@ -145,6 +146,8 @@ def _apply_payment(notice: Notice) -> str:
         attempt.fulfilment = Fulfilment.DONE
     else:
         _fulfil_store(attempt)
+        if attempt.fulfilment == Fulfilment.DONE:  # the merchant's share (分账) can start once this commits
+            publish("payment.store_fulfilled", attempt_id=attempt.pk)
     attempt.save()
     attempt_id = attempt.pk  # the e-receipt is a courtesy message: sent once the payment is committed
     transaction.on_commit(lambda: enqueue(RECEIPT_TASK, attempt_id=attempt_id))

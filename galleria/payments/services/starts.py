@@ -67,6 +67,7 @@ def _begin(
     payer: str,
     client_ip: str,
     return_url: str,
+    profit_sharing: bool = False,
 ) -> PaymentStarted:
     """Ask the gateway for the attempt (outside any transaction). created → paying; a refusal → failed."""
     if attempt.state == AttemptState.PAYING:
@@ -84,6 +85,7 @@ def _begin(
             client_ip=client_ip,
             return_url=return_url,
             attach=str(attempt.pk),
+            profit_sharing=profit_sharing,
         )
     except GatewayUnavailableError as exc:
         raise exceptions.GatewayDownError(extra={"attempt_id": attempt.pk}) from exc
@@ -264,7 +266,18 @@ def store_pay_start(
         key=idempotency_key,
     )
     description = f"{store.merchant.name} {store.unit_no}".strip()
-    return _begin(attempt, credential, description=description, payer=payer, client_ip=client_ip, return_url=return_url)
+    profile = MerchantPaymentProfile.objects.filter(merchant_id=store.merchant_id).first()
+    # WeChat Pay freezes the money for 分账 only when the order says so: ask whenever the merchant has a receiver
+    sharing = provider == "wechat" and profile is not None and bool(profile.share_receiver_account)
+    return _begin(
+        attempt,
+        credential,
+        description=description,
+        payer=payer,
+        client_ip=client_ip,
+        return_url=return_url,
+        profit_sharing=sharing,
+    )
 
 
 def _store_attempt(

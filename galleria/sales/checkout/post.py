@@ -4,15 +4,26 @@ Wallet payment, points spent and points earned (balanced ledger legs, points lot
 first purchase at the merchant, the tier spend (and an upgrade at once), and spend-triggered coupons (消费返券).
 Only for a member's sale; all inside the sale's transaction, on the rows the lock step holds; every movement
 carries the source "sale:<id>" (a refund finds them by it). Messages are enqueued by those services in the same
-transaction, never sent from inside the lock."""
+transaction, never sent from inside the lock.
+
+Then, for every sale (a member's or not), `post_settlement`: what the sale moves between the mall and the merchant
+(docs/settlement.md; the amounts are settle.py's) as ONE balanced `settlement` transaction on the merchant's CNY
+settlement accounts and their group-level counterparts — only when there is something to settle, so a till sale
+paid at the merchant's own till with mall-funded points and no coupon writes nothing more. Those system accounts
+are never locked or updated (their balances are sums of legs); the refund posts the proportional reversal."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from galleria.coupons import services as coupon_services
-from galleria.coupons.types import IssuedCoupon
-from galleria.ledger.models import Account
+from galleria.coupons.types import AppliedDiscount, IssuedCoupon
+from galleria.ledger import services as ledger
+from galleria.ledger.models import Account, AccountKind, Asset, Transaction, TransactionKind
+from galleria.ledger.types import Leg
+from galleria.points import rules as points_rules
 from galleria.points import selectors as points_selectors
 from galleria.points import services as points_services
 from galleria.points.models import PointsPolicy
@@ -22,6 +33,7 @@ from galleria.tiers.services import tier_record_spend_in_tx
 from galleria.wallet import services as wallet_services
 
 from ..models import Sale
+from . import settle
 from .types import Buyer, CheckoutContext, Priced
 
 
@@ -135,3 +147,85 @@ def post_sale(
         token=ctx.token,
     )
     return Posted(tier_change=tier_change, issued=tuple(issued))
+
+
+# ---------------------------------------------------------------- settlement with the merchant (docs/settlement.md)
+
+# (amount, the merchant's account, its group-level counterpart, sign of the merchant's leg). On a merchant's
+# account a positive balance is what the mall owes the merchant (as WALLET_SPENT, which the wallet posts itself);
+# the merchant-funded discounts are a memorandum pair outside the statement's net.
+SETTLEMENT_PAIRS: tuple[tuple[str, str, str, int], ...] = (
+    ("collected_fen", AccountKind.MERCHANT_COLLECTED, AccountKind.GATEWAY_CLEARING, 1),
+    ("points_value_fen", AccountKind.POINTS_VALUE_REDEEMED, AccountKind.POINTS_VALUE_FUND, 1),
+    ("coupon_mall_fen", AccountKind.COUPON_MALL_FUNDED, AccountKind.COUPON_FUND, 1),
+    ("merchant_points_fen", AccountKind.MERCHANT_POINTS_COST, AccountKind.POINTS_COST_RECEIVABLE, -1),
+    ("coupon_merchant_fen", AccountKind.COUPON_MERCHANT_FUNDED, AccountKind.COUPON_MERCHANT_MEMO, -1),
+)
+
+
+def post_settlement_legs(
+    amounts: settle.SettlementAmounts,
+    *,
+    mall_group_id: int,
+    merchant_id: int,
+    reverse: bool,
+    occurred_at: dt.datetime,
+    source: str,
+    memo: str,
+    explanation: dict[str, object],
+) -> Transaction | None:
+    """One balanced `settlement` transaction for `amounts` (the opposite legs when `reverse`); None when empty."""
+    if amounts.is_empty:
+        return None
+    legs: list[Leg] = []
+    for name, merchant_kind, group_kind, sign in SETTLEMENT_PAIRS:
+        amount = getattr(amounts, name) * sign * (-1 if reverse else 1)
+        if amount:
+            mine = ledger.system_account_id(mall_group_id=mall_group_id, kind=merchant_kind, merchant_id=merchant_id)
+            theirs = ledger.system_account_id(mall_group_id=mall_group_id, kind=group_kind)
+            legs += [Leg(mine, Asset.CNY, amount), Leg(theirs, Asset.CNY, -amount)]
+    return ledger.post(
+        mall_group_id=mall_group_id,
+        kind=TransactionKind.SETTLEMENT,
+        legs=legs,
+        occurred_at=occurred_at,
+        source=source,
+        memo=memo,
+        explanation={**explanation, **amounts.explanation(), "merchant": merchant_id},
+    )
+
+
+def post_settlement(
+    ctx: CheckoutContext,
+    priced: Priced,
+    applied: Sequence[AppliedDiscount],
+    *,
+    sale_id: int,
+    member_id: int | None,
+    earn: EarnConfig | None,
+    policy: PointsPolicy,
+) -> Transaction | None:
+    """The sale's settlement legs (no query when there is nothing to settle)."""
+    merchant_points = 0
+    if member_id is not None and earn is not None and priced.points_earned > 0:
+        _mall, merchant_points = points_rules.funding_split(
+            points=priced.points_earned, funder=earn.rate.funder, merchant_share_bp=earn.rate.merchant_share_bp
+        )
+    amounts = settle.sale_amounts(
+        channel=ctx.data.channel,
+        payments=[(p.method, p.amount_fen) for p in ctx.data.payments],
+        points_value_fen=priced.points_value_fen,
+        discounts=[(a.mall_fen, a.merchant_fen) for a in applied],
+        merchant_points=merchant_points,
+        points_per_yuan=policy.redeem_points_per_yuan,
+    )
+    return post_settlement_legs(
+        amounts,
+        mall_group_id=ctx.group_id,
+        merchant_id=ctx.merchant.pk,
+        reverse=False,
+        occurred_at=ctx.data.occurred_at,
+        source=f"sale:{sale_id}",
+        memo=f"{ctx.merchant.name} {ctx.data.pos_sale_id}",
+        explanation={"sale": sale_id, "channel": ctx.data.channel, "points_per_yuan": policy.redeem_points_per_yuan},
+    )

@@ -5,7 +5,9 @@ lock (the member's accounts in the sale's order — an erased member's too —, 
 checked under the lock) -> price in reverse (pure: sales.rules.refund_wanted / refund_line_share / refund_payments,
 and the coupons' own rollback rule in galleria/coupons/rules.py) -> persist (lines, payments, the Refund row) ->
 post in reverse (wallet refund, points clawed back and returned, negative tier spend, purchase rewards the kept
-goods no longer earn voided). The formula is in sales/services.py's docstring and docs/api.md."""
+goods no longer earn voided) -> the settlement legs the refund rolls back (settle.refund_amounts, in proportion to
+the gateway money, points and coupons it returns; docs/settlement.md). The formula is in sales/services.py's
+docstring and docs/api.md."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +32,9 @@ from galleria.wallet import services as wallet_services
 from .. import rules
 from ..models import PaymentMethod, Refund, Sale, SaleLine, SalePayment, SaleStatus
 from ..types import RefundLineIn, RefundResult
+from . import settle
 from .lock import lock_member_accounts
+from .post import post_settlement_legs
 
 
 @dataclass
@@ -225,6 +230,46 @@ def _post(
     )
 
 
+def _settle(
+    sale: Sale, refund: Refund, tally: _Tally, coupon_back: SaleRefundDiscounts | None, *, when: dt.datetime
+) -> None:
+    """Roll back the sale's settlement legs in proportion to what this refund returns (a sale that had nothing to
+    settle — or was recorded before settlement legs existed — has no settlement transaction: nothing to undo)."""
+    if not (sale.points_value_fen or sale.discount_fen or sale.points_earned) and (
+        sale.channel not in settle.MALL_COLLECTED_CHANNELS
+    ):
+        return
+    settled = Transaction.objects.filter(source=f"sale:{sale.pk}", kind=TransactionKind.SETTLEMENT).first()
+    if settled is None:
+        return
+    before = Refund.objects.filter(sale=sale).exclude(pk=refund.pk)
+    sums = before.aggregate(
+        returned=Sum("points_returned"), clawed=Sum("points_clawed_back"), short=Sum("points_shortfall")
+    )
+    back = settle.refund_amounts(
+        at_sale=settle.SettlementAmounts.from_explanation(settled.explanation),
+        gateway_back_fen=sum(refund.payments.get(method, 0) for method in settle.GATEWAY_METHODS),
+        points_used=sale.points_used,
+        points_returned_before=sums["returned"] or 0,
+        points_returned=refund.points_returned,
+        points_earned=sale.points_earned,
+        points_clawed_before=(sums["clawed"] or 0) + (sums["short"] or 0),
+        points_clawed=tally.clawback,
+        coupon_mall_back_fen=coupon_back.mall_fen if coupon_back else 0,
+        coupon_merchant_back_fen=coupon_back.merchant_fen if coupon_back else 0,
+    )
+    post_settlement_legs(
+        back,
+        mall_group_id=sale.mall_group_id,
+        merchant_id=sale.merchant_id,
+        reverse=True,
+        occurred_at=when,
+        source=f"refund:{refund.pk}",
+        memo=settled.memo,
+        explanation={"sale": sale.pk, "refund": refund.pk, "reverses_part_of": settled.pk},
+    )
+
+
 def _close(sale: Sale, sale_lines: dict[int, SaleLine], *, amount: int) -> None:
     sale.refunded_fen += amount
     sale.status = SaleStatus.REFUNDED if sale.refunded_fen == sale.total_fen else SaleStatus.PARTIALLY_REFUNDED
@@ -260,6 +305,7 @@ def refund_in_tx(
     )
     refund, kept_paid = _persist(sale, tally, key=pos_refund_id, when=when, coupon_deduct=coupon_deduct)
     revoked = _post(sale, accounts, refund, tally, when=when, kept_paid_fen=kept_paid)
+    _settle(sale, refund, tally, coupon_back, when=when)
     _close(sale, sale_lines, amount=tally.amount)
     account = accounts.get(AccountKind.MEMBER_POINTS)
     return RefundResult(

@@ -4,7 +4,8 @@
 adapter); sales.services.sale_commit_in_tx is this function under its old name. The coupons step sits between lock
 and price: coupons_redeem_for_sale_in_tx locks the chosen coupons (after the accounts and tier row), evaluates them
 with the promotions in force through galleria/coupons/rules.py — the evaluation the quote runs too — and records the
-redemptions; pricing then reads that evaluation like the quote reads its own."""
+redemptions; pricing then reads that evaluation like the quote reads its own. The post step ends with the sale's
+settlement legs (post.post_settlement, docs/settlement.md), for every sale with something to settle."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ from galleria.points import selectors as points_selectors
 from galleria.points.models import PointsPolicy
 from galleria.points.types import EarnConfig
 
-from ..types import SaleIn, SaleResult
+from ..types import PAID_ELSEWHERE_CHANNELS, SaleIn, SaleResult
 from .lock import lock_buyer
 from .persist import persist_sale
-from .post import post_sale
+from .post import post_sale, post_settlement
 from .pricing import basket_lines, discounts_of, price
 from .resolve import resolve_sale
 from .types import Buyer, CheckoutContext
@@ -27,9 +28,11 @@ from .types import Buyer, CheckoutContext
 
 def _redeem(ctx: CheckoutContext, buyer: Buyer) -> SaleDiscounts:
     """The chosen coupons and the promotions in force, in the documented order; without either this costs no
-    query (promotions come from the configuration cache)."""
+    query (promotions come from the configuration cache). A sale paid elsewhere (receipt photo, payment-linked
+    points) gets no promotion and no tier discount: what was paid cannot change."""
     tier = buyer.tier
     assert tier is not None
+    paid_elsewhere = ctx.data.channel in PAID_ELSEWHERE_CHANNELS
     return coupon_services.coupons_redeem_for_sale_in_tx(
         sale_id=None,
         merchant=ctx.merchant,
@@ -37,8 +40,9 @@ def _redeem(ctx: CheckoutContext, buyer: Buyer) -> SaleDiscounts:
         lines=basket_lines(ctx.data.lines),
         coupon_ids=ctx.data.coupon_ids,
         occurred_at=ctx.data.occurred_at,
+        apply_promotions=not paid_elsewhere,
         token=ctx.token,
-        tier=(tier.rank, tier.discount_bp),
+        tier=(tier.rank, 0 if paid_elsewhere else tier.discount_bp),
     )
 
 
@@ -102,6 +106,9 @@ def checkout_sale_in_tx(
     posted = None
     if earn is not None:
         posted = post_sale(ctx, buyer, priced, sale_id=sale_id, policy=policy, earn=earn)
+    post_settlement(  # what the sale moves between the mall and the merchant (nothing for a plain till sale)
+        ctx, priced, discounts.applied, sale_id=sale_id, member_id=buyer.member_id, earn=earn, policy=policy
+    )
     return SaleResult(
         sale_id=sale_id,
         member_id=buyer.member_id,

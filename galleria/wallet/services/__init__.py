@@ -11,6 +11,9 @@ Every movement is one balanced ledger transaction (asset CNY, amounts in fen):
 | … paid out in cash    | MEMBER_WALLET −amount, WALLET_BONUS −claw  | WALLET_CASH_PAYOUT +amount, BONUS_FUND +claw   |
 | balance refund, rest  | MEMBER_WALLET −rest                        | WALLET_CASH_PAYOUT +rest                       |
 
+A cash top-up at the service desk (services.cash) is a top-up whose gateway is the desk: credited like any other
+(the first row) at once up to GALLERIA_WALLET_CASH_TOPUP_APPROVAL_FEN, above it only when a second person approves.
+
 System accounts are never locked or updated (their balance is NULL and derived by aggregation); member accounts
 are locked through ledger.services.lock_member_accounts, always before the wallet's own rows (TopUp,
 WalletPayment), so every use case takes its locks in the same order. The split rules are in rules.py.
@@ -24,6 +27,7 @@ transaction (the payments app confirms a top-up in the transaction that records 
 from __future__ import annotations
 
 from .balance_refunds import wallet_balance_refund_decide, wallet_balance_refund_request
+from .cash import wallet_topup_cash, wallet_topup_cash_decide
 from .payments import wallet_pay, wallet_pay_in_tx, wallet_refund, wallet_refund_in_tx
 from .topups import (
     CashDesk,
@@ -42,6 +46,8 @@ __all__ = [
     "wallet_pay_in_tx",
     "wallet_refund",
     "wallet_refund_in_tx",
+    "wallet_topup_cash",
+    "wallet_topup_cash_decide",
     "wallet_topup_confirm",
     "wallet_topup_confirm_in_tx",
     "wallet_topup_refund",

@@ -24,7 +24,7 @@ from .. import exceptions, rules
 from ..gateway import PaymentGateway, refund_gateway_get
 from ..models import RefundChannel, TopUp, TopUpRefund, TopUpStatus
 from ..selectors import bonus_tiers
-from ..types import TopUpIntent, TopUpRefundResult, TopUpResult
+from ..types import CASH_GATEWAY, TopUpIntent, TopUpRefundResult, TopUpResult
 from ._common import active_member, request_key_check, wallet_accounts_check, wallet_lock
 
 SEND_TASK = "galleria.wallet.tasks.topup_refund_send_task"
@@ -34,7 +34,7 @@ class CashDesk:
     """The service desk taking cash (or a card at its own terminal) for a top-up: the desk is the 'gateway', and
     the staff member who takes the money confirms the top-up (services.wallet_topup_cash). Nothing to call."""
 
-    name = "cash"
+    name = CASH_GATEWAY
 
     def create_payment(self, *, amount_fen: int, reference: str) -> str:
         return f"cash_{reference}"
@@ -151,7 +151,12 @@ def wallet_topup_confirm_in_tx(
     paid_at: dt.datetime | None = None,
 ) -> TopUpResult:
     """wallet_topup_confirm inside the caller's transaction (the payments app confirms a top-up in the same
-    transaction that records the gateway's notification)."""
+    transaction that records the gateway's notification).
+
+    Cash taken at the service desk above the threshold is credited only by its approval (services.cash records the
+    decision on the locked row first, then calls this): while it awaits approval every other caller — a gateway
+    notification, a confirmation by reference — gets TopUpAwaitingApprovalError, and a rejected (cancelled) one
+    TopUpCancelledError; nothing is credited."""
     if (topup_id is None) == (gateway_ref is None):
         raise ValueError("give exactly one of topup_id or gateway_ref")
     found = (
@@ -163,6 +168,10 @@ def wallet_topup_confirm_in_tx(
         raise exceptions.TopUpNotFoundError()
     accounts = wallet_lock(mall_group_id=found.mall_group_id, member_id=found.member_id)
     topup = lock_one(TopUp.objects.filter(pk=found.pk))
+    if topup.is_awaiting_approval:
+        raise exceptions.TopUpAwaitingApprovalError(extra={"topup_id": topup.pk})
+    if topup.status == TopUpStatus.CANCELLED:
+        raise exceptions.TopUpCancelledError(extra={"topup_id": topup.pk})
     if paid_amount_fen != topup.amount_fen:
         raise exceptions.TopUpAmountMismatchError(
             extra={"topup_id": topup.pk, "expected_fen": topup.amount_fen, "paid_fen": paid_amount_fen}
@@ -336,7 +345,7 @@ def wallet_topup_refund(
                 if previous.amount_fen != amount_fen:
                     raise exceptions.IdempotencyConflictError(extra={"refund_id": previous.pk})
                 return _topup_refund_result(previous, topup)
-        if topup.status == TopUpStatus.PENDING:
+        if topup.status in (TopUpStatus.PENDING, TopUpStatus.CANCELLED):  # never credited: nothing to give back
             raise exceptions.TopUpNotPaidError()
         principal, bonus = wallet_accounts_check(accounts, mall_group_id=topup.mall_group_id, member_id=topup.member_id)
         left_on_topup = topup.amount_fen - topup.refunded_fen

@@ -83,6 +83,13 @@ JOBS: list[Job] = [
     # Gateway payments nobody paid before their expiry are closed (after asking the gateway: a late payment is
     # applied); refunds the gateway has not accepted yet are sent again. Idempotent.
     Job("payments-sweep", "*/5 * * * *", "payments_sweep"),
+    # Merchant statements of last month as drafts (days 1–8: offline uploads dated last month arrive late; a draft is
+    # regenerated, a confirmed statement never changes and late legs go to a supplementary one). Idempotent.
+    Job("settlement-generate", "30 1 1-8 * *", "settlement_generate"),
+    # Gateway bills of the last three days (ready after 10:00 Beijing time) matched against our payments and refunds.
+    Job("reconcile-bills", "30 10 * * *", "reconcile_bills", ("--days", "3")),
+    # Paid pay-at-store payments whose merchant share (分账) has not started or finished: started or asked again.
+    Job("profit-share-sweep", "*/10 * * * *", "profit_share_sweep"),
 ]
 
 

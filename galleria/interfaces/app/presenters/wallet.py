@@ -150,8 +150,13 @@ def wallet_rows(
 
 
 def pending_topups(*, member: Member, tz_name: str, limit: int = 3) -> list[PendingTopUp]:
-    """Top-ups the member started and has not paid yet (newest first), to continue to the payment step."""
-    rows = wallet_selectors.topup_list(member_id=member.pk).filter(status=TopUpStatus.PENDING)[:limit]
+    """Top-ups the member started at a gateway and has not paid yet (newest first), to continue to the payment step
+    (a cash top-up waiting for the service desk's approval is the desk's, not the member's, to finish)."""
+    rows = (
+        wallet_selectors.topup_list(member_id=member.pk)
+        .filter(status=TopUpStatus.PENDING)
+        .exclude(gateway="cash")[:limit]
+    )
     return [
         PendingTopUp(
             id=t.pk,

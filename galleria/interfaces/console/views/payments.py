@@ -149,7 +149,7 @@ def payment_notices(request: HttpRequest) -> HttpResponse:
 
 
 class CredentialForm(forms.Form):
-    base_url = forms.URLField(label=gettext_lazy("Gateway URL"), max_length=200)
+    base_url = forms.URLField(label=gettext_lazy("Gateway URL"), max_length=200, assume_scheme="https")
     app_id = forms.CharField(label=gettext_lazy("App ID"), max_length=40)
     mch_id = forms.CharField(label=gettext_lazy("Merchant number (WeChat Pay)"), max_length=32, required=False)
     cert_serial_no = forms.CharField(
