@@ -27,7 +27,8 @@ from galleria.payments.sandbox import signing
 from galleria.payments.testing import alipay_config
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-EXPIRES = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15)
+# far enough that a test run late in a long session still starts payable orders (the sandbox closes expired ones)
+EXPIRES = dt.datetime.now(dt.UTC) + dt.timedelta(hours=12)
 
 
 @pytest.fixture(scope="module")

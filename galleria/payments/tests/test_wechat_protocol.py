@@ -40,7 +40,7 @@ from galleria.payments.sandbox.keys import rand_ascii
 from galleria.payments.testing import wechat_config
 
 NOW = dt.datetime.now(dt.UTC)
-EXPIRES = NOW + dt.timedelta(minutes=15)
+EXPIRES = NOW + dt.timedelta(hours=12)  # far enough for a test that runs late in a long session
 
 
 @pytest.fixture(scope="module")

@@ -60,6 +60,8 @@ ROW_LABELS: dict[str, Any] = {
     "coupons.CouponRedemption": _("Coupon redemptions"),
     "sales.Sale": _("Sales"),
     "receipts.Receipt": _("Receipts for points"),
+    "payments.PaymentAttempt": _("App payments"),
+    "payments.MallTransaction": _("WeChat Pay points payments"),
     "receipts.ReceiptBlock": _("Receipt-points blocks"),
 }
 
