@@ -6,6 +6,7 @@ again in the console (docs/payments.md). A secret can also come from the environ
 from __future__ import annotations
 
 import base64
+import functools
 import os
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -20,10 +21,25 @@ class SecretUnavailableError(Exception):
     """A stored secret cannot be read (another key, or its environment variable is missing)."""
 
 
-def _fernet() -> Fernet:
-    root = (getattr(settings, "GALLERIA_SECRETS_KEY", "") or settings.SECRET_KEY).encode()
+def _root() -> bytes:
+    return (getattr(settings, "GALLERIA_SECRETS_KEY", "") or settings.SECRET_KEY).encode()
+
+
+@functools.lru_cache(maxsize=8)
+def _fernet_for(root: bytes) -> Fernet:
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"galleria-payments", info=b"credentials").derive(root)
     return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _fernet() -> Fernet:
+    return _fernet_for(_root())
+
+
+@functools.lru_cache(maxsize=256)
+def _decrypt(root: bytes, token: str) -> str:
+    """A stored secret in clear, once per process (every gateway call of every payment unseals its credential's
+    two secrets: HKDF and Fernet each time cost ~1 ms). Keyed by the root key too: another key never reads it."""
+    return _fernet_for(root).decrypt(token.encode()).decode()
 
 
 def seal(value: str) -> str:
@@ -44,6 +60,6 @@ def unseal(stored: str) -> str:
             raise SecretUnavailableError(f"environment variable {stored[len(ENV_PREFIX) :]} is not set")
         return value
     try:
-        return _fernet().decrypt(stored.encode()).decode()
+        return _decrypt(_root(), stored)
     except InvalidToken as exc:
         raise SecretUnavailableError("stored secret was sealed under another key") from exc
