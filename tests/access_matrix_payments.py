@@ -102,6 +102,7 @@ MATRIX_PAYMENTS: dict[str, Entry] = {
     "merchant:payments_live": page(portal({"owner", "clerk"}))(r("merchant:payments_live")),
     "merchant:payments_live_feed": page(portal({"owner", "clerk"}))(r("merchant:payments_live_feed")),
     "merchant:payments_qr": page(portal({"owner", "clerk"}))(r("merchant:payments_qr")),
+    "merchant:payment_detail": page(portal({"owner", "clerk"}, scoped=True))(r("merchant:payment_detail", _attempt)),
     "merchant:payment_refund": action(portal({"owner"}, scoped=True), note="no sale behind it: refused")(
         r("merchant:payment_refund", _attempt)
     ),

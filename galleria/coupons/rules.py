@@ -444,12 +444,17 @@ def best_combination(
 # ------------------------------------------------------------------------------------------------- refunds
 
 
-def refund_rollback(*, state: RedemptionState, refund_qty: Mapping[int, int]) -> RefundOutcome:
+def refund_rollback(
+    *, state: RedemptionState, refund_qty: Mapping[int, int], parts: Mapping[int, tuple[int, int]] | None = None
+) -> RefundOutcome:
     """Roll back one applied item for a (partial) refund.
 
     1. Each refunded line gives back its share of the item's discount in proportion to the quantity refunded:
        round-half-up(kept × q / remaining quantity), where kept is the line's discount not yet rolled back, so
-       refunding the last unit gives back exactly what is left and partial refunds add up to a full one.
+       refunding the last unit gives back exactly what is left and partial refunds add up to a full one. A
+       single-unit line refunded by amount (`parts[line] = (part, of)`: part of the line's value refunded out of
+       what was still held) gives back round-half-up(kept × part / of), and its basis counts as reduced by the same
+       share (`refunded_basis_fen`); it completes its unit (q = 1) when part = of.
     2. If the item depends on the amount bought (threshold, 每满减, 满N件, minimum spend) and what the shopper
        keeps — the kept quantities at the amounts the item was computed on — no longer earns what is kept of the
        discount, policy "deduct" claws the difference back from this refund (spread over the kept lines by
@@ -462,14 +467,22 @@ def refund_rollback(*, state: RedemptionState, refund_qty: Mapping[int, int]) ->
     touched = False
     for ln in lines:
         q = refund_qty.get(ln["line_no"], 0)
-        if q <= 0:
+        part, of = (parts or {}).get(ln["line_no"], (0, 0))
+        if q <= 0 and part <= 0:
             continue
         left = ln["quantity"] - ln["refunded_qty"]
         if q > left:
             raise ValueError(f"line {ln['line_no']}: refund {q} > {left} left")
         touched = True
         kept = ln["discount_fen"] - ln["rolled_back_fen"]
-        back = ratio_round(kept, q, left)
+        if part > 0:
+            if left != 1 or not 0 < part <= of or q != (1 if part == of else 0):
+                raise ValueError(f"line {ln['line_no']}: amount refund {part}/{of} on {left} units left")
+            back = ratio_round(kept, part, of)
+            basis_gone = ln.get("refunded_basis_fen", 0)
+            ln["refunded_basis_fen"] = basis_gone + ratio_round(ln["basis_fen"] - basis_gone, part, of)
+        else:
+            back = ratio_round(kept, q, left)
         ln["refunded_qty"] += q
         ln["rolled_back_fen"] += back
         rollbacks.append(LineDiscount(line_no=ln["line_no"], discount_fen=back))
@@ -478,7 +491,9 @@ def refund_rollback(*, state: RedemptionState, refund_qty: Mapping[int, int]) ->
     lost = False
     if touched and has_condition(state.spec):
         kept_basis = sum(
-            ratio_round(ln["basis_fen"], ln["quantity"] - ln["refunded_qty"], ln["quantity"]) for ln in lines
+            ratio_round(ln["basis_fen"], ln["quantity"] - ln["refunded_qty"], ln["quantity"])
+            - (ln.get("refunded_basis_fen", 0) if ln["refunded_qty"] < ln["quantity"] else 0)
+            for ln in lines
         )
         kept_qty = sum(ln["quantity"] - ln["refunded_qty"] for ln in lines)
         entitled, _reason, _why = discount_amount(state.spec, eligible_fen=kept_basis, eligible_qty=kept_qty)

@@ -110,8 +110,13 @@ class Evaluation:
 
 @dataclass(frozen=True)
 class RefundLineQty:
+    """Units of a line a sale refund completes; on a single-unit line refunded by amount, also the part of the line
+    refunded now (`part_fen`) out of what was still held of it (`of_fen`) — the discount follows in proportion."""
+
     line_no: int
     quantity: int
+    part_fen: int = 0
+    of_fen: int = 0
 
 
 @dataclass(frozen=True)

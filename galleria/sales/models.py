@@ -89,6 +89,9 @@ class SaleLine(models.Model):
     points_spent = models.BigIntegerField(default=0)  # points share of the line
     points_earned = models.BigIntegerField(default=0)
     refunded_qty = models.PositiveIntegerField(default=0)
+    # the line's value refunded so far (fen): kept by every refund; a single-unit line refunded by amount is
+    # completed (refunded_qty = 1) when this reaches amount_fen
+    refunded_amount_fen = models.BigIntegerField(default=0, db_default=0)
     discount_fen = models.BigIntegerField(default=0)  # coupons and promotions on this line (largest remainder)
     # a partial refund that broke a coupon's threshold charged this much more to the kept units of this line;
     # refunding those units later gives it back (in proportion to the units still held)
@@ -99,6 +102,10 @@ class SaleLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["sale", "line_no"], name="sale_line_no_unique"),
             models.CheckConstraint(condition=Q(refunded_qty__lte=models.F("quantity")), name="line_refund_max_qty"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount_fen__gte=0, refunded_amount_fen__lte=models.F("amount_fen")),
+                name="line_refund_max_amount",
+            ),
             models.CheckConstraint(condition=Q(amount_fen__gte=0, paid_fen__gte=0), name="line_amounts_non_negative"),
             models.CheckConstraint(
                 condition=Q(discount_fen__gte=0, discount_fen__lte=models.F("amount_fen")),

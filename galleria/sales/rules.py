@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -181,13 +182,25 @@ def _iso(timestamp: float) -> str:
 # ------------------------------------------------------------------------------------------- refunds
 
 
-def refund_wanted(*, held: Mapping[int, tuple[int, int]], lines: Sequence[RefundLineIn] | None) -> dict[int, int]:
-    """The quantity to refund per line number. `held` maps each sale line to (quantity, refunded so far);
-    `lines=None` refunds everything still held. Unknown lines and an empty refund are errors; quantities over what
-    is held are checked by `refund_line_share`."""
-    wanted: dict[int, int] = {}
+@dataclass(frozen=True)
+class RefundWanted:
+    """What one refund takes per line: whole units, or (single-unit lines) part of the value in fen."""
+
+    units: dict[int, int]
+    amounts: dict[int, int]
+
+    def lines(self) -> list[int]:
+        return sorted(set(self.units) | set(self.amounts))
+
+
+def refund_wanted(*, held: Mapping[int, tuple[int, int]], lines: Sequence[RefundLineIn] | None) -> RefundWanted:
+    """What to refund per line number. `held` maps each sale line to (quantity, refunded so far); `lines=None`
+    refunds everything still held. Unknown lines, an empty refund, negative figures and a line asked for both units
+    and an amount are errors; what exceeds the line is checked by `refund_line_share`."""
+    units: dict[int, int] = {}
+    amounts: dict[int, int] = {}
     if lines is None:
-        wanted = {no: q - done for no, (q, done) in held.items() if q > done}
+        units = {no: q - done for no, (q, done) in held.items() if q > done}
     else:
         for item in lines:
             if item.line_no not in held:
@@ -196,10 +209,24 @@ def refund_wanted(*, held: Mapping[int, tuple[int, int]], lines: Sequence[Refund
                     code="refund.line_unknown",
                     fields={f"lines.{item.line_no}": "unknown"},
                 )
-            wanted[item.line_no] = wanted.get(item.line_no, 0) + item.quantity
-    if not wanted or any(q <= 0 for q in wanted.values()):
+            if item.quantity < 0 or item.amount_fen < 0 or (item.quantity and item.amount_fen):
+                raise ValidationError(
+                    _("Refund either a quantity or an amount of a line, not both, and never a negative one."),
+                    code="refund.line_invalid",
+                    fields={f"lines.{item.line_no}": "invalid"},
+                )
+            if item.amount_fen:
+                amounts[item.line_no] = amounts.get(item.line_no, 0) + item.amount_fen
+            elif item.quantity:
+                units[item.line_no] = units.get(item.line_no, 0) + item.quantity
+    if set(units) & set(amounts):
+        raise ValidationError(
+            _("Refund either a quantity or an amount of a line, not both, and never a negative one."),
+            code="refund.line_invalid",
+        )
+    if not units and not amounts:
         raise ValidationError(_("Nothing to refund."), code="refund.empty")
-    return wanted
+    return RefundWanted(units=units, amounts=amounts)
 
 
 def refund_line_share(
@@ -214,29 +241,56 @@ def refund_line_share(
     points_spent: int,
     clawed_fen: int,
     clawed_returned_fen: int,
+    refunded_amount_fen: int = 0,
+    part_fen: int = 0,
 ) -> LineRefundShare:
-    """Refunding `qty` more units of a line (the module docstring of sales.services states the formula): the
-    cumulative share after this refund minus the one before. What an earlier refund's coupon clawback charged to
-    the units still held comes back with them, in proportion."""
-    if refunded_qty + qty > quantity:
-        raise ValidationError(
-            _("Refund quantity is more than what is left on the line."),
-            code="refund.over_quantity",
-            fields={f"lines.{line_no}": str(quantity - refunded_qty)},
-        )
-    after = refunded_qty + qty
+    """Refunding `qty` more units of a line — or, on a single-unit line, `part_fen` more of its value (the module
+    docstring of sales.services states the formula): the cumulative share after this refund minus the one before,
+    counted in units, or in fen of the line's value once part of a single-unit line has been refunded by amount.
+    What an earlier refund's coupon clawback charged to what is still held comes back with it, in proportion."""
+    if part_fen:
+        left = amount_fen - refunded_amount_fen
+        if quantity != 1 or refunded_qty:
+            raise ValidationError(
+                _("Only a single-item line can be refunded by amount; refund whole items of this line."),
+                code="refund.amount_needs_single_unit",
+                fields={f"lines.{line_no}": "quantity"},
+            )
+        if part_fen > left:
+            raise ValidationError(
+                _("Refund amount is more than what is left on the line."),
+                code="refund.over_amount",
+                fields={f"lines.{line_no}": str(left)},
+            )
+        done, after, whole = refunded_amount_fen, refunded_amount_fen + part_fen, amount_fen
+        taking, held = part_fen, left
+        units = 1 if part_fen == left else 0
+    else:
+        if refunded_qty + qty > quantity:
+            raise ValidationError(
+                _("Refund quantity is more than what is left on the line."),
+                code="refund.over_quantity",
+                fields={f"lines.{line_no}": str(quantity - refunded_qty)},
+            )
+        units = qty
+        if quantity == 1 and refunded_amount_fen:  # the rest of a single-unit line already partly refunded by amount
+            done, after, whole = refunded_amount_fen, amount_fen, amount_fen
+            taking = held = 1
+        else:
+            done, after, whole = refunded_qty, refunded_qty + qty, quantity
+            taking, held = qty, quantity - refunded_qty
 
     def share(value: int) -> int:
-        return cumulative_share(value, after, quantity) - cumulative_share(value, refunded_qty, quantity)
+        return cumulative_share(value, after, whole) - cumulative_share(value, done, whole)
 
-    held = quantity - refunded_qty
-    clawed_back = ratio_round(clawed_fen - clawed_returned_fen, qty, held) if held else 0
+    clawed_back = ratio_round(clawed_fen - clawed_returned_fen, taking, held) if held else 0
     return LineRefundShare(
         amount_fen=share(amount_fen),
         money_fen=share(paid_fen) + clawed_back,
         clawed_returned_fen=clawed_back,
         points_clawback=share(points_earned),
         points_give_back=share(points_spent),
+        units=units,
     )
 
 

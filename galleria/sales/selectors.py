@@ -13,9 +13,26 @@ from galleria.members.selectors import members_active
 from .checkout.pricing import basket_lines
 from .checkout.quote import sale_quote
 from .models import Refund, Sale
-from .types import Channel, ChannelTotal
+from .types import Channel, ChannelTotal, SaleRefundable
 
-__all__ = ["active_member_count", "basket_lines", "sale_list", "sale_quote", "sales_by_channel"]
+__all__ = ["active_member_count", "basket_lines", "sale_list", "sale_quote", "sale_refundable", "sales_by_channel"]
+
+
+def sale_refundable(*, sale_id: int) -> SaleRefundable | None:
+    sale = Sale.objects.filter(pk=sale_id).annotate(n_refunds=Count("refunds")).first()
+    if sale is None:
+        return None
+    return SaleRefundable(
+        sale_id=sale.pk,
+        total_fen=sale.total_fen,
+        paid_fen=sale.paid_fen,
+        points_used=sale.points_used,
+        points_value_fen=sale.points_value_fen,
+        discount_fen=sale.discount_fen,
+        points_earned=sale.points_earned,
+        refunded_fen=sale.refunded_fen,
+        refunds=sale.n_refunds,
+    )
 
 
 def sale_list(

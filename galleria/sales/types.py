@@ -83,12 +83,18 @@ class LineRefundShare:
     clawed_returned_fen: int  # of which: earlier clawback given back
     points_clawback: int  # points earned on these units, to take back
     points_give_back: int  # points spent on these units, to return
+    units: int = 0  # units this refund completes (an amount refund completes its unit when it takes what is left)
 
 
 @dataclass(frozen=True)
 class RefundLineIn:
+    """Refund `quantity` units of a line, or — on a single-unit line (a bill paid at the store, a receipt) —
+    `amount_fen` of its value: the money, points and coupons of the line follow in proportion, and refunding
+    what is left of the line later completes it exactly (sales.rules.refund_line_share)."""
+
     line_no: int
-    quantity: int
+    quantity: int = 0
+    amount_fen: int = 0
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,25 @@ class SaleResult:
     applied: tuple[AppliedDiscount, ...] = ()
     coupons_issued: tuple[IssuedCoupon, ...] = ()  # spend-triggered (消费返券)
     member_card_no: str | None = None  # pay = join: the new member's card number
+
+
+@dataclass(frozen=True)
+class SaleRefundable:
+    """A sale's figures for a refund screen (sales.selectors.sale_refundable)."""
+
+    sale_id: int
+    total_fen: int  # the bill: money + points value + discounts
+    paid_fen: int  # money
+    points_used: int
+    points_value_fen: int
+    discount_fen: int  # coupons and promotions
+    points_earned: int
+    refunded_fen: int  # of the bill, so far
+    refunds: int  # how many refunds so far
+
+    @property
+    def left_fen(self) -> int:
+        return self.total_fen - self.refunded_fen
 
 
 @dataclass(frozen=True)

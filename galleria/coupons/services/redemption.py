@@ -341,11 +341,12 @@ def _roll_back(
     template: CouponTemplate | None,
     *,
     wanted: Mapping[int, int],
+    parts: Mapping[int, tuple[int, int]],
     refund_key: str,
     at: dt.datetime,
 ) -> tuple[RefundOutcome, RedemptionRefund]:
     """Roll one redemption back (pure rule), save it, and the record of this refund for it (not yet saved)."""
-    outcome = rules.refund_rollback(state=_state(r, spec), refund_qty=wanted)
+    outcome = rules.refund_rollback(state=_state(r, spec), refund_qty=wanted, parts=parts)
     delta = outcome.rolled_back_fen + outcome.clawback_fen
     mall_part, merchant_part = rules.refund_funding(
         delta_fen=delta,
@@ -417,14 +418,18 @@ def coupons_refund_for_sale_in_tx(
     # quantities: the sale's own line quantities are in every redemption that touched the line
     known = {int(ln["line_no"]): (int(ln["quantity"]), int(ln["refunded_qty"])) for r in redemptions for ln in r.lines}
     wanted = rules.refund_quantities(known=known, lines=lines)
+    parts = {item.line_no: (item.part_fen, item.of_fen) for item in lines or () if item.part_fen > 0}
     outcomes: list[RefundOutcome] = []
     records: list[RedemptionRefund] = []
     for r in redemptions:
-        if r.status != RedemptionStatus.ACTIVE or not any(wanted.get(int(ln["line_no"])) for ln in r.lines):
+        nos = [int(ln["line_no"]) for ln in r.lines]
+        if r.status != RedemptionStatus.ACTIVE or not any(wanted.get(no) or no in parts for no in nos):
             continue
         template = templates.get(r.template_id) if r.template_id else None
         spec = _spec(r, templates, promotions)
-        outcome, record = _roll_back(r, spec, template, wanted=wanted, refund_key=refund_key, at=occurred_at)
+        outcome, record = _roll_back(
+            r, spec, template, wanted=wanted, parts=parts, refund_key=refund_key, at=occurred_at
+        )
         outcomes.append(outcome)
         records.append(record)
     RedemptionRefund.objects.bulk_create(records)

@@ -3,8 +3,12 @@
 - **Received** (`payments_live`): the counter's big screen. The latest payment in large type ("¥ 270.00 received")
   and today's list; it polls every two seconds, so the clerk sees a member's payment the moment the gateway
   confirms it. Clerks see it; nothing on it reveals who the member is beyond a masked name.
-- **Payments** (`payments_list`): the shop's app payments with their state; managers and owners refund one in
-  full (`payments.store_payment_refund`: the sale through the checkout pipeline, the money back at the gateway).
+- **Payments** (`payments_list`, `payment_detail`): the shop's app payments with their state; one payment's bill
+  (money, coupons, points), its refunds so far, and — for those allowed to refund — a refund of all that is left
+  or of part of the bill (goods returned): "Preview" shows exactly what goes back (the checkout pipeline's refund run
+  and rolled back, `payments.store_payment_refund_preview`), "Refund" books it (`payments.store_payment_refund`:
+  the sale through the checkout pipeline, the money back at the gateway). Each form carries its own idempotency
+  key, so a double tap refunds once.
 - **QR** (`payments_qr`): each store's static payment QR to print and put at the till: it is the store's pay
   page in the member app, so any phone camera opens it.
 """
@@ -12,6 +16,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 import segno
 from django.contrib import messages
@@ -28,12 +33,13 @@ from django.views.decorators.http import require_POST
 from galleria.accounts import permissions as perms
 from galleria.core import timeutil
 from galleria.core.errors import ApplicationError
-from galleria.core.money import format_cny
+from galleria.core.money import format_cny, yuan_to_fen
 from galleria.interfaces.common import actor_for, scope_of
 from galleria.members.rules import mask_name
 from galleria.merchants.selectors import store_list
 from galleria.payments import selectors as payment_selectors
 from galleria.payments import services as payment_services
+from galleria.sales.selectors import sale_refundable
 
 from .portal import portal_merchant, portal_render, portal_view
 
@@ -113,6 +119,58 @@ def payments_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _amount_arg(raw: str) -> int | None:
+    """The refund amount typed in yuan; empty means all that is left."""
+    raw = (raw or "").strip()
+    return yuan_to_fen(raw) if raw else None
+
+
+@never_cache
+@portal_view(perms.PORTAL_PAYMENTS)
+def payment_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    merchant = portal_merchant(request)
+    attempt = payment_selectors.merchant_payment_get(merchant_id=merchant.pk, attempt_id=attempt_id)
+    if attempt is None:
+        raise Http404("payment")
+    sale = sale_refundable(sale_id=attempt.sale_id) if attempt.sale_id else None
+    can_refund = (
+        scope_of(request).can(perms.PORTAL_PAYMENTS_REFUND)
+        and attempt.state == "paid"
+        and attempt.fulfilment == "done"
+        and sale is not None
+        and sale.left_fen > 0
+    )
+    amount_text = (request.GET.get("amount") or "").strip()[:20]
+    preview, error = None, ""
+    if can_refund and "preview" in request.GET:
+        try:
+            preview = payment_services.store_payment_refund_preview(
+                attempt_id=attempt.pk, merchant_id=merchant.pk, amount_fen=_amount_arg(amount_text)
+            )
+        except ApplicationError as exc:
+            error = str(exc.message)
+    context = {
+        "attempt": attempt,
+        "sale": sale,
+        "amount": format_cny(attempt.paid_fen or attempt.amount_fen),
+        "member": mask_name(attempt.member.name) if attempt.member and attempt.member.name else "",
+        "refunds": payment_selectors.attempt_refunds(attempt_id=attempt.pk),
+        "can_refund": can_refund,
+        "amount_text": amount_text,
+        "preview": preview,
+        "error": error,
+        "key": secrets.token_hex(8),
+    }
+    return portal_render(
+        request,
+        "merchant/payments/detail.html",
+        context,
+        nav="payments",
+        merchant=merchant,
+        status=422 if error else 200,
+    )
+
+
 @require_POST
 @portal_view(perms.PORTAL_PAYMENTS_REFUND)
 def payment_refund(request: HttpRequest, attempt_id: int) -> HttpResponse:
@@ -128,16 +186,25 @@ def payment_refund(request: HttpRequest, attempt_id: int) -> HttpResponse:
             actor=actor_for(request),
             idempotency_key=(request.POST.get("key") or "")[:32],
             reason=reason,
+            amount_fen=_amount_arg(request.POST.get("amount") or ""),
         )
     except ApplicationError as exc:
         messages.error(request, str(exc.message))
     else:
         messages.success(
             request,
-            _("Refunded %(amount)s; the member's points and coupons were rolled back.")
-            % {"amount": format_cny(result.money_fen)},
+            _(
+                "Refunded %(amount)s of the bill: %(money)s back to the member's payment; %(returned)s points "
+                "returned, %(taken)s points taken back."
+            )
+            % {
+                "amount": format_cny(result.amount_fen),
+                "money": format_cny(result.money_fen),
+                "returned": result.points_returned,
+                "taken": result.points_clawed_back + result.points_shortfall,
+            },
         )
-    return redirect("merchant:payments")
+    return redirect("merchant:payment_detail", attempt_id=attempt.pk)
 
 
 def qr_cards(request: HttpRequest, *, merchant_id: int) -> list[dict[str, object]]:

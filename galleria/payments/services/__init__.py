@@ -12,7 +12,13 @@ from .credentials import (
 )
 from .notices import attempt_sync, attempts_expire, notice_apply, notice_receive
 from .receipt import payment_receipt_send
-from .refunds import TopUpRefundGateway, refund_send, refunds_resend, store_payment_refund
+from .refunds import (
+    TopUpRefundGateway,
+    refund_send,
+    refunds_resend,
+    store_payment_refund,
+    store_payment_refund_preview,
+)
 from .starts import store_pay_direct, store_pay_quote, store_pay_start, topup_pay_start
 
 __all__ = [
@@ -37,5 +43,6 @@ __all__ = [
     "store_pay_quote",
     "store_pay_start",
     "store_payment_refund",
+    "store_payment_refund_preview",
     "topup_pay_start",
 ]

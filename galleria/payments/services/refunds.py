@@ -16,11 +16,12 @@ from django.utils.translation import gettext_lazy as _
 
 from galleria.audit.services import audit_record
 from galleria.audit.types import Actor
-from galleria.core.errors import NotFoundError
+from galleria.core.errors import NotFoundError, ValidationError
 from galleria.core.locking import lock_one
 from galleria.core.tasks import enqueue
+from galleria.sales.selectors import sale_refundable
 from galleria.sales.services import sale_refund_in_tx
-from galleria.sales.types import RefundResult
+from galleria.sales.types import RefundLineIn, RefundResult
 
 from .. import exceptions
 from ..gateways.base import GatewayRefusedError, GatewayUnavailableError
@@ -100,27 +101,69 @@ class TopUpRefundGateway:
         return refund.refund_id or refund.out_refund_no
 
 
+def _refundable(attempt: PaymentAttempt) -> None:
+    if attempt.state != AttemptState.PAID or attempt.fulfilment != Fulfilment.DONE or attempt.sale_id is None:
+        raise exceptions.RefundNotAllowedError(extra={"state": attempt.state, "fulfilment": attempt.fulfilment})
+    sale = sale_refundable(sale_id=attempt.sale_id)
+    if sale is None or sale.left_fen <= 0:
+        raise exceptions.RefundNotAllowedError(_("This payment has already been refunded."))
+
+
+def _sale_lines(amount_fen: int | None) -> list[RefundLineIn] | None:
+    """The whole of what is left (None), or part of the bill by amount: a pay-at-store sale is one line, the bill."""
+    if amount_fen is None:
+        return None
+    if amount_fen <= 0:
+        raise ValidationError(_("Enter an amount greater than zero."), code="refund.amount_invalid")
+    return [RefundLineIn(line_no=1, amount_fen=amount_fen)]
+
+
+def store_payment_refund_preview(*, attempt_id: int, merchant_id: int, amount_fen: int | None) -> RefundResult:
+    """What `store_payment_refund` would give back for this amount of the bill (None: all that is left) — the
+    checkout pipeline's own refund, run in a transaction that is rolled back, so the figures (money, points, a
+    coupon's threshold lost) are exactly the ones a refund would book now, and its errors are the same."""
+    attempt = PaymentAttempt.objects.filter(pk=attempt_id, merchant_id=merchant_id).first()
+    if attempt is None:
+        raise NotFoundError(code="payments.not_found")
+    _refundable(attempt)
+    with transaction.atomic():
+        result = sale_refund_in_tx(
+            merchant_id=merchant_id,
+            pos_sale_id=f"pay:{attempt.out_trade_no}",
+            pos_refund_id=f"preview:{secrets.token_hex(8)}",
+            lines=_sale_lines(amount_fen),
+        )
+        transaction.set_rollback(True)
+    return result
+
+
 def store_payment_refund(
-    *, attempt_id: int, merchant_id: int, actor: Actor, idempotency_key: str = "", reason: str = ""
+    *,
+    attempt_id: int,
+    merchant_id: int,
+    actor: Actor,
+    idempotency_key: str = "",
+    reason: str = "",
+    amount_fen: int | None = None,
 ) -> RefundResult:
-    """A merchant refunds a pay-at-store payment in full: the sale through the checkout pipeline (points clawed
-    back, coupons restored, in proportion) and the money at the gateway (sent after commit). A payment refunds
-    once: a second request (the same key or another) is RefundNotAllowedError and changes nothing."""
+    """A merchant refunds a pay-at-store payment, in full (`amount_fen=None`: all that is left) or part of the bill
+    (`amount_fen`, in fen of the bill's value — goods returned): the sale through the checkout pipeline (money,
+    points earned and spent, coupons rolled back in proportion; partial refunds add up exactly to a full one) and
+    the money part at the gateway (sent after commit). Several partial refunds are allowed until nothing is left;
+    the same idempotency key again is a ConflictError and changes nothing."""
     found = PaymentAttempt.objects.filter(pk=attempt_id, merchant_id=merchant_id).first()
     if found is None:
         raise NotFoundError(code="payments.not_found")
     key = idempotency_key or secrets.token_hex(8)
+    lines = _sale_lines(amount_fen)
     with transaction.atomic(durable=True):
         attempt = lock_one(PaymentAttempt.objects.filter(pk=found.pk))
-        if attempt.state != AttemptState.PAID or attempt.fulfilment != Fulfilment.DONE or attempt.sale_id is None:
-            raise exceptions.RefundNotAllowedError(extra={"state": attempt.state, "fulfilment": attempt.fulfilment})
-        if attempt.refunded_fen >= (attempt.paid_fen or 0):
-            raise exceptions.RefundNotAllowedError(_("This payment has already been refunded."))
+        _refundable(attempt)
         result = sale_refund_in_tx(
             merchant_id=merchant_id,
             pos_sale_id=f"pay:{attempt.out_trade_no}",
             pos_refund_id=f"payrefund:{key}"[:64],
-            lines=None,
+            lines=lines,
         )
         money = int(result.payments.get(attempt.provider, 0))
         if money > 0:
@@ -145,6 +188,13 @@ def store_payment_refund(
             target_id=attempt.pk,
             target_label=attempt.out_trade_no,
             mall_group_id=attempt.mall_group_id,
-            changes={"refunded_fen": money, "sale_refund_id": result.refund_id, "reason": reason[:80]},
+            changes={
+                "refunded_fen": money,
+                "bill_fen": result.amount_fen,
+                "points_returned": result.points_returned,
+                "points_clawed_back": result.points_clawed_back,
+                "sale_refund_id": result.refund_id,
+                "reason": reason[:80],
+            },
         )
         return result

@@ -10,9 +10,12 @@ import datetime as dt
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from galleria.audit.types import Actor
+from galleria.core.errors import ConflictError, ValidationError
+from galleria.core.money import format_cny
 from galleria.coupons.models import Coupon
 from galleria.coupons.tests.helpers import claim, template
 from galleria.ledger import services as ledger
@@ -33,7 +36,8 @@ from galleria.payments.models import (
 from galleria.payments.testing import NotifyReceiver, sandbox_start
 from galleria.points import services as points_services
 from galleria.points.selectors import points_balance
-from galleria.sales.models import Sale
+from galleria.sales.models import Refund, Sale
+from galleria.sales.rules import cumulative_share
 from galleria.testing_points import give_points
 from galleria.wallet.selectors import wallet_balance
 
@@ -300,6 +304,93 @@ class TestPayAtStore:
         assert PaymentRefund.objects.filter(attempt=attempt).count() == 1
         trade = gateway.control.trade(provider="wechat", out_trade_no=started.out_trade_no)
         assert trade["refunded_fen"] == attempt.amount_fen
+
+    def test_the_merchant_refunds_part_of_the_bill_then_the_rest(self, pay, gateway, receiver):
+        """A ¥300 bill paid with a ¥30 coupon (¥200 threshold) and 1,000 points: ¥50 of goods come back, then the
+        rest. The preview is the refund's own figures and changes nothing; money, points and the coupon follow the
+        bill in proportion and the two refunds add up exactly to the whole payment."""
+        m = _member(pay)
+        give_points(pay, m, 5_000)
+        claim(m, template(pay))  # ¥30 off ¥200
+        started = self._start(pay, m, points=1_000)
+        gateway.control.pay(provider="wechat", out_trade_no=started.out_trade_no)
+        _deliver(receiver)
+        attempt = PaymentAttempt.objects.get(pk=started.attempt_id)
+        sale = Sale.objects.get(pk=attempt.sale_id)
+        after_sale = points_balance(member_id=m.pk)
+        args = {"attempt_id": attempt.pk, "merchant_id": pay.merchant.pk}
+
+        preview = services.store_payment_refund_preview(**args, amount_fen=5_000)
+        assert points_balance(member_id=m.pk) == after_sale and not Refund.objects.filter(sale=sale).exists()
+        part = services.store_payment_refund(**args, actor=ACTOR, idempotency_key="p1", amount_fen=5_000)
+        assert (part.amount_fen, part.money_fen, part.points_returned, part.points_clawed_back) == (
+            preview.amount_fen,
+            preview.money_fen,
+            preview.points_returned,
+            preview.points_clawed_back,
+        )
+        assert part.amount_fen == 5_000 and part.coupon_deduct_fen == 0  # ¥250 kept still reaches the threshold
+        assert part.money_fen == cumulative_share(sale.paid_fen, 5_000, 30_000)
+        assert part.points_returned == cumulative_share(1_000, 5_000, 30_000)
+        assert part.points_clawed_back == cumulative_share(sale.points_earned, 5_000, 30_000)
+        assert part.payments == {"wechat": part.money_fen}
+
+        with pytest.raises(ValidationError) as over:
+            services.store_payment_refund(**args, actor=ACTOR, idempotency_key="p2", amount_fen=25_001)
+        assert over.value.code == "refund.over_amount"
+        with pytest.raises(ConflictError):  # the same form sent twice
+            services.store_payment_refund(**args, actor=ACTOR, idempotency_key="p1", amount_fen=5_000)
+
+        rest = services.store_payment_refund(**args, actor=ACTOR, idempotency_key="p3")
+        assert part.amount_fen + rest.amount_fen == 30_000
+        assert part.money_fen + rest.money_fen == sale.paid_fen == attempt.amount_fen
+        assert points_balance(member_id=m.pk) == 5_000  # every point spent came back, every point earned went
+        sale.refresh_from_db()
+        assert sale.status == "refunded" and sale.refunded_fen == 30_000
+        with pytest.raises(RefundNotAllowedError):
+            services.store_payment_refund(**args, actor=ACTOR, idempotency_key="p4", amount_fen=100)
+        _deliver(receiver)
+        trade = gateway.control.trade(provider="wechat", out_trade_no=started.out_trade_no)
+        assert trade["refunded_fen"] == attempt.amount_fen
+        assert sorted(PaymentRefund.objects.filter(attempt=attempt).values_list("amount_fen", flat=True)) == sorted(
+            [part.money_fen, rest.money_fen]
+        )
+        assert ledger_check().ok
+
+    def test_the_owner_previews_and_refunds_part_in_the_portal_and_a_clerk_cannot(self, pay, gateway, receiver, client):
+        m = _member(pay)
+        give_points(pay, m, 5_000)
+        claim(m, template(pay))
+        started = self._start(pay, m, points=1_000)
+        gateway.control.pay(provider="wechat", out_trade_no=started.out_trade_no)
+        _deliver(receiver)
+        attempt = PaymentAttempt.objects.get(pk=started.attempt_id)
+        sale = Sale.objects.get(pk=attempt.sale_id)
+        detail = reverse("merchant:payment_detail", args=[attempt.pk])
+
+        client.force_login(pay.users["merchant_clerk"])
+        page = client.get(detail)
+        assert page.status_code == 200 and b'data-testid="refund-card"' not in page.content
+        assert client.post(reverse("merchant:payment_refund", args=[attempt.pk]), {"key": "k"}).status_code == 403
+
+        client.force_login(pay.users["merchant_owner"])
+        assert detail.encode() in client.get(reverse("merchant:payments")).content
+        bad = client.get(detail, {"amount": "12.345", "preview": "1"})
+        assert bad.status_code == 422 and b'data-testid="refund-error"' in bad.content
+        over = client.get(detail, {"amount": "300.01", "preview": "1"})
+        assert over.status_code == 422 and b'data-testid="refund-preview-figures"' not in over.content
+        shown = client.get(detail, {"amount": "50.00", "preview": "1"})
+        money = cumulative_share(sale.paid_fen, 5_000, 30_000)
+        assert shown.status_code == 200 and format_cny(money).encode() in shown.content
+        assert not Refund.objects.filter(sale=sale).exists()  # a preview books nothing
+        key = shown.context["key"]
+        form = {"key": key, "amount": "50.00", "reason": "one cup returned"}
+        done = client.post(reverse("merchant:payment_refund", args=[attempt.pk]), form, follow=True)
+        assert b'data-testid="bill-refunded"' in done.content and b"one cup returned" in done.content
+        again = client.post(reverse("merchant:payment_refund", args=[attempt.pk]), form, follow=True)
+        assert [m.level_tag for m in again.context["messages"]] == ["error"]  # the same form again: told, no more
+        sale.refresh_from_db()
+        assert sale.refunded_fen == 5_000 and PaymentRefund.objects.filter(attempt=attempt).get().amount_fen == money
 
     def test_unknown_orders_are_acknowledged_without_effect(self, pay, gateway, receiver):
         m = _member(pay)

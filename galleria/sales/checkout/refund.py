@@ -78,37 +78,47 @@ def _lock(sale: Sale, *, pos_refund_id: str) -> tuple[Sale, dict[str, Account]]:
     return sale, accounts
 
 
-def _refund_lines(sale_lines: dict[int, SaleLine], wanted: dict[int, int]) -> _Tally:
+def _refund_lines(sale_lines: dict[int, SaleLine], wanted: rules.RefundWanted) -> _Tally:
     """Each line's share of the refund (pure rule), applied to the line rows (saved later)."""
-    tally = _Tally(touched=set(wanted))
-    for no, qty in sorted(wanted.items()):
+    tally = _Tally(touched=set(wanted.lines()))
+    for no in wanted.lines():
         ln = sale_lines[no]
         share = rules.refund_line_share(
             line_no=no,
             quantity=ln.quantity,
             refunded_qty=ln.refunded_qty,
-            qty=qty,
+            qty=wanted.units.get(no, 0),
             amount_fen=ln.amount_fen,
             paid_fen=ln.paid_fen,
             points_earned=ln.points_earned,
             points_spent=ln.points_spent,
             clawed_fen=ln.coupon_clawed_fen,
             clawed_returned_fen=ln.coupon_clawed_returned_fen,
+            refunded_amount_fen=ln.refunded_amount_fen,
+            part_fen=wanted.amounts.get(no, 0),
         )
         ln.coupon_clawed_returned_fen += share.clawed_returned_fen
-        ln.refunded_qty += qty
+        ln.refunded_qty += share.units
+        ln.refunded_amount_fen += share.amount_fen
         tally.amount += share.amount_fen
         tally.money += share.money_fen
         tally.clawback += share.points_clawback
         tally.give_back += share.points_give_back
         tally.detail.append(
-            {"line_no": no, "quantity": qty, "amount_fen": share.amount_fen, "money_fen": share.money_fen}
+            {"line_no": no, "quantity": share.units, "amount_fen": share.amount_fen, "money_fen": share.money_fen}
         )
     return tally
 
 
 def _roll_back_coupons(
-    sale: Sale, sale_lines: dict[int, SaleLine], wanted: dict[int, int], tally: _Tally, *, key: str, when: dt.datetime
+    sale: Sale,
+    sale_lines: dict[int, SaleLine],
+    wanted: rules.RefundWanted,
+    tally: _Tally,
+    *,
+    key: str,
+    when: dt.datetime,
+    before: dict[int, tuple[int, int]],
 ) -> SaleRefundDiscounts | None:
     """The coupons and promotions of the refunded lines roll back in proportion (already out of the lines' money);
     the discount the kept goods no longer earn (a threshold lost) is kept from the money refunded and charged to
@@ -118,7 +128,15 @@ def _roll_back_coupons(
     back = coupon_services.coupons_refund_for_sale_in_tx(
         sale_id=sale.pk,
         refund_key=key,
-        lines=[RefundLineQty(line_no=no, quantity=qty) for no, qty in sorted(wanted.items())],
+        lines=[
+            RefundLineQty(  # the units this refund completes; for an amount refund, the part of what was left
+                line_no=no,
+                quantity=sale_lines[no].refunded_qty - before[no][0],
+                part_fen=wanted.amounts.get(no, 0),
+                of_fen=sale_lines[no].amount_fen - before[no][1] if no in wanted.amounts else 0,
+            )
+            for no in wanted.lines()
+        ],
         occurred_at=when,
     )
     if back.clawback_fen > tally.money:
@@ -287,7 +305,8 @@ def refund_in_tx(
     occurred_at: dt.datetime | None = None,
     client_dated: bool = False,
 ) -> RefundResult:
-    """Refund a whole sale (`lines=None`) or some quantities of some lines. `client_dated`: `occurred_at` was chosen
+    """Refund a whole sale (`lines=None`), some quantities of some lines, or part of the value of a single-unit
+    line (`RefundLineIn.amount_fen`: a bill paid at the store, a receipt). `client_dated`: `occurred_at` was chosen
     by the POS (checked against the group's window), not by the server."""
     sale, when = _resolve(
         merchant_id=merchant_id, pos_sale_id=pos_sale_id, occurred_at=occurred_at, client_dated=client_dated
@@ -296,12 +315,13 @@ def refund_in_tx(
     sale_lines = {ln.line_no: ln for ln in SaleLine.objects.filter(sale=sale).order_by("line_no")}
     held = {no: (ln.quantity, ln.refunded_qty) for no, ln in sale_lines.items()}
     wanted = rules.refund_wanted(held=held, lines=lines)
+    before = {no: (ln.refunded_qty, ln.refunded_amount_fen) for no, ln in sale_lines.items()}
     tally = _refund_lines(sale_lines, wanted)
-    coupon_back = _roll_back_coupons(sale, sale_lines, wanted, tally, key=pos_refund_id, when=when)
+    coupon_back = _roll_back_coupons(sale, sale_lines, wanted, tally, key=pos_refund_id, when=when, before=before)
     coupon_deduct = coupon_back.clawback_fen if coupon_back else 0
     SaleLine.objects.bulk_update(
         [sale_lines[no] for no in sorted(tally.touched)],
-        ["refunded_qty", "coupon_clawed_fen", "coupon_clawed_returned_fen"],
+        ["refunded_qty", "refunded_amount_fen", "coupon_clawed_fen", "coupon_clawed_returned_fen"],
     )
     refund, kept_paid = _persist(sale, tally, key=pos_refund_id, when=when, coupon_deduct=coupon_deduct)
     revoked = _post(sale, accounts, refund, tally, when=when, kept_paid_fen=kept_paid)
