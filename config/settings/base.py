@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "galleria.payments",
     "galleria.settlement",
     "galleria.reconcile",
+    "galleria.parking",
     "galleria.demo",
     "galleria.interfaces",
 ]
