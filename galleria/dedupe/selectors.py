@@ -85,6 +85,8 @@ HANDLED: tuple[Handling, ...] = (
         why="gateway payments follow their sales and top-ups (one still waiting is recorded for the survivor)",
     ),
     Handling("payments.MallTransaction", "member", MOVE, why="商圈 payments follow their payment_link sales"),
+    Handling("parking.ParkingSession", "member", MOVE, why="parking stays follow their sales and plates"),
+    Handling("parking.ParkingProfile", "member", KEEP, why="the survivor keeps its own frictionless-exit choice"),
     Handling(
         "receipts.ReceiptBlock",
         "member",

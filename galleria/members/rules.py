@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
+from galleria.core import plates
 from galleria.core.ids import luhn_valid
 
 # ---------------------------------------------------------------- phones
@@ -67,25 +68,14 @@ def mask_name(name: str) -> str:
 
 # ---------------------------------------------------------------- licence plates
 
-PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-_LETTER = "A-HJ-NP-Z"  # I and O are never used
-_ALNUM = "A-HJ-NP-Z0-9"
-_NEV_CLASS = "DABCEFGHJK"  # D/A/B/C/E: battery electric, F/G/H/J/K: other new-energy
-PLATE_RE = re.compile(
-    rf"^[{PROVINCES}][{_LETTER}]"
-    rf"(?:[{_ALNUM}]{{4}}[{_ALNUM}挂学警港澳]"  # 7 characters: ordinary plates (blue/yellow)
-    rf"|[{_NEV_CLASS}][{_ALNUM}][0-9]{{4}}"  # 8 characters: small new-energy (green)
-    rf"|[0-9]{{5}}[{_NEV_CLASS}])$"  # 8 characters: large new-energy
-)
-
 
 def normalize_plate(raw: str) -> str | None:
-    """'粤b·12345' → '粤B12345'; None if it is not a mainland China plate."""
-    text = unicodedata.normalize("NFKC", raw or "").upper()
-    text = re.sub(r"[\s·•\-.]", "", text)
-    if len(text) > 10:
+    """'粤b·12345' → '粤B12345'; None if it is not a plate we accept (galleria.core.plates: the one normaliser the
+    parking rules match car-park events with)."""
+    try:
+        return plates.normalize_plate(raw or "")
+    except plates.PlateError:
         return None
-    return text if PLATE_RE.fullmatch(text) else None
 
 
 def is_new_energy_plate(plate: str) -> bool:

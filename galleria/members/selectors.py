@@ -104,6 +104,11 @@ def member_resolve_dynamic_code(*, mall_group_id: int, code: str, now: float | N
     return None
 
 
+def member_by_plate(*, mall_group_id: int, plate: str) -> Member | None:
+    """The active member a (normalised) plate is bound to in the group: what the car park asks at every entry."""
+    return _by_identifier(mall_group_id, [IdentifierKind.PLATE], plate)
+
+
 def member_resolve(*, mall_group_id: int, raw: str, now: float | None = None) -> Resolution | None:
     """One lookup for any identifier: dynamic code, phone, card number, plate, physical card, WeChat ids."""
     text = (raw or "").strip()

@@ -15,7 +15,28 @@ from .checkout.quote import sale_quote
 from .models import Refund, Sale
 from .types import Channel, ChannelTotal, SaleRefundable
 
-__all__ = ["active_member_count", "basket_lines", "sale_list", "sale_quote", "sale_refundable", "sales_by_channel"]
+__all__ = [
+    "active_member_count",
+    "basket_lines",
+    "member_spend_between",
+    "sale_list",
+    "sale_quote",
+    "sale_refundable",
+    "sales_by_channel",
+]
+
+
+def member_spend_between(
+    *, member_id: int, mall_id: int, since: dt.datetime, until: dt.datetime, exclude_channels: Sequence[str] = ()
+) -> int:
+    """What a member bought in a mall in [since, until): the bills of every channel (money, points and coupons),
+    less what was refunded — the "spend today" parking and other same-day benefits read."""
+    got = (
+        Sale.objects.filter(member_id=member_id, mall_id=mall_id, occurred_at__gte=since, occurred_at__lt=until)
+        .exclude(channel__in=list(exclude_channels))
+        .aggregate(total=Sum("total_fen"), refunded=Sum("refunded_fen"))
+    )
+    return (got["total"] or 0) - (got["refunded"] or 0)
 
 
 def sale_refundable(*, sale_id: int) -> SaleRefundable | None:

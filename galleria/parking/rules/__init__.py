@@ -4,6 +4,8 @@ An import-linter contract keeps this package free of Django. Money is integer fe
 explanations are keys + params (translated by the interfaces). Reference: docs/parking.md.
 """
 
+from galleria.core.plates import PlateKind, format_plate, mask_plate, normalize_plate, plate_kind
+
 from .benefits import (
     NO_BENEFITS,
     BenefitKind,
@@ -18,7 +20,6 @@ from .engine import Segment
 from .errors import FeeError, ParkingRuleError, PlateError, TariffError
 from .fees import ExtraFee, FeeResult, calculate_fee, extra_fee, leave_by
 from .payment import PaymentPlan, PointsQuote, PointsRate, auto_pay_allowed, plan_payment, points_usable
-from .plates import PlateKind, format_plate, mask_plate, normalize_plate, plate_kind
 from .tariff import Band, CapMode, FreeMinutesMode, HolidayRule, NightBand, Rate, RateSet, Tariff, tariff_for
 
 __all__ = [

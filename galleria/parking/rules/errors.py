@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from galleria.core.plates import PlateError
+
+__all__ = ["FeeError", "ParkingRuleError", "PlateError", "TariffError"]
+
 
 class ParkingRuleError(ValueError):
     """Bad input to a parking rule. `code` is stable; `params` are the values a translated message may show."""
@@ -17,10 +21,6 @@ class ParkingRuleError(ValueError):
         self.code = code
         self.params: Mapping[str, int | str] = MappingProxyType(dict(params))
         super().__init__(f"{code}: {message}")
-
-
-class PlateError(ParkingRuleError):
-    """A text that is not a Chinese licence plate we accept (codes `plate.*`)."""
 
 
 class TariffError(ParkingRuleError):

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from galleria.core.plates import NEW_ENERGY_LETTERS, PROVINCES, SERIAL_CHARS
 from galleria.parking.rules import (
     PlateError,
     PlateKind,
@@ -12,7 +13,6 @@ from galleria.parking.rules import (
     normalize_plate,
     plate_kind,
 )
-from galleria.parking.rules.plates import NEW_ENERGY_LETTERS, PROVINCES, SERIAL_CHARS
 
 K = PlateKind
 

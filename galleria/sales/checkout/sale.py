@@ -9,15 +9,17 @@ settlement legs (post.post_settlement, docs/settlement.md), for every sale with 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from galleria.audit.types import Actor
 from galleria.coupons import services as coupon_services
 from galleria.coupons.types import SaleDiscounts
 from galleria.merchants.models import Merchant, Store
 from galleria.points import selectors as points_selectors
 from galleria.points.models import PointsPolicy
-from galleria.points.types import EarnConfig
+from galleria.points.types import EarnConfig, RedeemConfig
 
-from ..types import PAID_ELSEWHERE_CHANNELS, SaleIn, SaleResult
+from ..types import PAID_ELSEWHERE_CHANNELS, SERVICE_CHANNELS, SaleIn, SaleResult
 from .lock import lock_buyer
 from .persist import persist_sale
 from .post import post_sale, post_settlement
@@ -32,7 +34,7 @@ def _redeem(ctx: CheckoutContext, buyer: Buyer) -> SaleDiscounts:
     points) gets no promotion and no tier discount: what was paid cannot change."""
     tier = buyer.tier
     assert tier is not None
-    paid_elsewhere = ctx.data.channel in PAID_ELSEWHERE_CHANNELS
+    paid_elsewhere = ctx.data.channel in PAID_ELSEWHERE_CHANNELS or ctx.data.channel in SERVICE_CHANNELS
     return coupon_services.coupons_redeem_for_sale_in_tx(
         sale_id=None,
         merchant=ctx.merchant,
@@ -44,6 +46,12 @@ def _redeem(ctx: CheckoutContext, buyer: Buyer) -> SaleDiscounts:
         token=ctx.token,
         tier=(tier.rank, 0 if paid_elsewhere else tier.discount_bp),
     )
+
+
+def redeem_config_for(ctx: CheckoutContext, policy: PointsPolicy) -> RedeemConfig:
+    """The group's rules for paying with points; a mall service (parking) may be paid with points in full."""
+    config = points_selectors.redeem_config(policy=policy)
+    return replace(config, max_share_bp=10_000) if ctx.data.channel in SERVICE_CHANNELS else config
 
 
 def earn_inputs(
@@ -63,6 +71,8 @@ def earn_inputs(
         token=ctx.token,
         tier=buyer.tier,
     )
+    if ctx.data.channel in SERVICE_CHANNELS:  # a mall service earns nothing: every line is excluded
+        earn = replace(earn, excluded_skus=earn.excluded_skus | {line.sku for line in ctx.data.lines})
     earned_today = 0
     if member_id is not None and earn.daily_cap is not None:
         earned_today = points_selectors.earned_toward_daily_cap(
@@ -92,7 +102,7 @@ def checkout_sale_in_tx(
         discounts=discounts_of(discounts),
         points_to_use=data.points_to_use,
         balance=(account.balance or 0) if account is not None else 0,
-        redeem=points_selectors.redeem_config(policy=policy),
+        redeem=redeem_config_for(ctx, policy),
         payments=data.payments,
         earn=earn,
         earned_today=earned_today,

@@ -62,6 +62,8 @@ ROW_LABELS: dict[str, Any] = {
     "receipts.Receipt": _("Receipts for points"),
     "payments.PaymentAttempt": _("App payments"),
     "payments.MallTransaction": _("WeChat Pay points payments"),
+    "parking.ParkingSession": _("Parking stays"),
+    "parking.ParkingProfile": _("Frictionless exit choice"),
     "receipts.ReceiptBlock": _("Receipt-points blocks"),
 }
 

@@ -3,19 +3,31 @@
 Canonical form: upper-case, no separators, simplified characters, e.g. `粤B12345`, `粤BD12345` (new energy),
 `粤Z1234港`, `使224001`, `KA12345` (military), `WJ粤12345` (armed police). Two texts are the same plate exactly when
 their canonical forms are equal, so the canonical form is what is stored, bound to members and matched against
-car-park events. What is accepted (and why) is documented in docs/parking.md, section "Plates".
+car-park events. What is accepted (and why) is documented in docs/parking.md, section "Plates". Plain Python (no
+Django): the members app binds plates with it and the parking rules match car-park events with it — one normaliser.
 """
 
 from __future__ import annotations
 
 import contextlib
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
 
-from .errors import PlateError
+__all__ = ["PlateError", "PlateKind", "format_plate", "mask_plate", "normalize_plate", "plate_kind"]
 
-__all__ = ["PlateKind", "format_plate", "mask_plate", "normalize_plate", "plate_kind"]
+
+class PlateError(ValueError):
+    """A text that is not a Chinese licence plate we accept. `code` (`plate.*`) is stable; `params` are the values a
+    translated message may show; `str()` is a developer message for logs only."""
+
+    def __init__(self, code: str, message: str, **params: int | str) -> None:
+        self.code = code
+        self.params: Mapping[str, int | str] = MappingProxyType(dict(params))
+        super().__init__(f"{code}: {message}")
+
 
 PROVINCES = frozenset("京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼")
 DIGITS = frozenset("0123456789")
@@ -27,6 +39,9 @@ SERIAL_CHARS = DIGITS | SERIAL_LETTERS
 # New-energy letters (GA 36 as amended): A B C D E = pure electric, F G H J K = not purely electric.
 NEW_ENERGY_LETTERS = frozenset("ABCDEFGHJK")
 MAX_INPUT_LENGTH = 32
+# PLA plates: the first letter is the branch or theatre (V central, K air force, H navy, B/N/S/L/Z/G/C/J the
+# theatres and former regions); anything else is a misread civilian plate, not a military one.
+MILITARY_FIRST_LETTERS = frozenset("VKHBNSLZGCJ")
 
 # Characters removed before parsing (after NFKC, so full-width forms are already folded to these).
 SEPARATORS = frozenset(".·・•∙‧。-‐‑‒–—")
@@ -216,7 +231,12 @@ def _armed_police(plate: str) -> _Plate:
 
 
 def _military(plate: str) -> _Plate:
-    if len(plate) != 7 or not _all(plate[:2], SERIAL_LETTERS) or not _all(plate[2:], DIGITS):
+    if (
+        len(plate) != 7
+        or plate[0] not in MILITARY_FIRST_LETTERS
+        or not _all(plate[:2], SERIAL_LETTERS)
+        or not _all(plate[2:], DIGITS)
+    ):
         raise PlateError("plate.format", "a plate starts with a province (military plates: two letters, five digits)")
     return _Plate(plate[:2], plate[2:], "", PlateKind.MILITARY)
 

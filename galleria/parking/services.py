@@ -1,0 +1,597 @@
+"""Parking writes (docs/parking.md): the car-park system's events, members' plates, paying a stay (through the
+checkout pipeline: channel "parking" at the car park's store), frictionless exit, merchant grants.
+
+Events are idempotent per (car park, event id): the event row is written first under its unique key, so a replay —
+sequential or concurrent — finds it and answers with the first outcome. A stay's row is locked before anything about
+it changes; two exit requests at once are serialised on it, so a stay is charged once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from galleria.audit.services import audit_record
+from galleria.audit.types import Actor
+from galleria.core import timeutil
+from galleria.core.errors import ConflictError, NotFoundError, ValidationError
+from galleria.core.locking import lock_one
+from galleria.points import selectors as points_selectors
+from galleria.points.selectors import points_balance
+from galleria.sales.services import sale_commit_in_tx
+from galleria.sales.types import Channel, LineIn, PaymentIn, SaleIn
+from galleria.wallet.selectors import wallet_balance
+
+from . import rules, selectors
+from .models import CarPark, ParkingEvent, ParkingGrant, ParkingPayment, ParkingProfile, ParkingSession, Zone
+from .types import (
+    Decision,
+    EventKind,
+    EventOutcome,
+    ExitDecision,
+    PaymentSource,
+    SessionException,
+    SessionState,
+)
+
+PARKING_SKU = "PARKING"
+PARKING_CATEGORY = "parking"
+
+
+@dataclass(frozen=True)
+class EventResult:
+    event_id: str
+    outcome: str  # EventOutcome value
+    session_id: int | None
+    detail: str = ""
+
+
+def plate_or_error(text: str) -> str:
+    try:
+        return rules.normalize_plate(text)
+    except rules.PlateError as exc:
+        raise ValidationError(
+            _("Not a valid plate: %(plate)s") % {"plate": text[:20]},
+            code=exc.code,
+            fields={"plate": exc.code},
+        ) from exc
+
+
+# ---------------------------------------------------------------------------------------------------- events
+
+
+def _claim_event(
+    car_park: CarPark, *, event_id: str, kind: str, plate: str, at: dt.datetime, gate: str, payload: Mapping[str, Any]
+) -> tuple[ParkingEvent, bool]:
+    """The event's row, written first (in a savepoint) under its unique key: (row, True) the first time; (the
+    stored row, False) for a replay — the caller answers with its recorded outcome."""
+    try:
+        with transaction.atomic():
+            event = ParkingEvent.objects.create(
+                car_park=car_park,
+                event_id=event_id[:64],
+                kind=kind,
+                plate=plate,
+                occurred_at=at,
+                gate=gate[:20],
+                payload=dict(payload),
+            )
+        return event, True
+    except IntegrityError:
+        return ParkingEvent.objects.get(car_park=car_park, event_id=event_id[:64]), False
+
+
+def _replayed(event: ParkingEvent, kind: str) -> EventResult:
+    if event.kind != kind:
+        raise ConflictError(
+            _("This event id was already used for another kind of event."),
+            code="parking.event_id_reused",
+            extra={"kind": event.kind},
+        )
+    return EventResult(event.event_id, EventOutcome.DUPLICATE, event.session_id, event.outcome)
+
+
+def _done(event: ParkingEvent, outcome: str, session: ParkingSession | None, detail: str = "") -> EventResult:
+    event.outcome, event.session, event.detail = outcome, session, detail[:200]
+    event.save(update_fields=["outcome", "session", "detail"])
+    return EventResult(event.event_id, outcome, session.pk if session else None, detail)
+
+
+def _member_of(car_park: CarPark, plate: str) -> int | None:
+    return selectors.plate_member_id(mall_group_id=car_park.mall.group_id, plate=plate)
+
+
+def _zone(car_park: CarPark, code: str) -> Zone | None:
+    return Zone.objects.filter(car_park=car_park, code=code).first() if code else None
+
+
+def _close_fee(session: ParkingSession, at: dt.datetime) -> None:
+    """At exit: the fee of the stay, stored with its explanation; an exit with something still due is an
+    unpaid exit (a payment the car-park system reports later clears it)."""
+    view, result = selectors.session_fee(session, at=at)
+    session.fee_fen = view.paid_fen + view.due_fen
+    session.gross_fen = view.gross_fen
+    session.explanation = {
+        "tariff": view.tariff_code,
+        "gross_fen": view.gross_fen,
+        "benefits_fen": view.benefits_fen,
+        "due_fen": view.due_fen,
+        "segments": list(view.segments),
+        "benefits": list(view.benefits),
+    }
+    if view.due_fen > 0 and not session.exception:
+        session.exception = SessionException.UNPAID_EXIT
+    once = result is not None and any(
+        line.kind in selectors.ONCE_A_DAY and line.minutes_used for line in result.benefits
+    )
+    if once and view.due_fen == 0 and session.daily_benefits_on is None:
+        session.daily_benefits_on = timeutil.local_date(at, session.car_park.mall.timezone)
+
+
+def event_entry(
+    *,
+    car_park: CarPark,
+    event_id: str,
+    plate: str,
+    at: dt.datetime,
+    gate: str = "",
+    zone: str = "",
+    payload: Mapping[str, Any] | None = None,
+) -> EventResult:
+    """A car entered. A plate still parked here (its exit was never seen) has that stay closed as "entry without
+    an exit" at this moment; an exit already recorded for this plate without its entry (events out of order) is
+    completed by this entry instead of opening a new stay."""
+    plate = plate_or_error(plate)
+    with transaction.atomic():
+        event, first = _claim_event(
+            car_park, event_id=event_id, kind=EventKind.ENTRY, plate=plate, at=at, gate=gate, payload=payload or {}
+        )
+        if not first:
+            return _replayed(event, EventKind.ENTRY)
+        waiting = (
+            ParkingSession.objects.filter(
+                car_park=car_park,
+                plate=plate,
+                exception=SessionException.NO_ENTRY,
+                entry_at__isnull=True,
+                exit_at__gte=at,
+            )
+            .order_by("exit_at")
+            .first()
+        )
+        late = lock_one(ParkingSession.objects.filter(pk=waiting.pk)) if waiting is not None else None
+        if late is not None:  # the exit came first: this entry completes that stay
+            late.entry_at, late.entry_gate, late.entry_event = at, gate[:20], event.event_id
+            late.exception = SessionException.NONE
+            late.member_id = late.member_id or _member_of(car_park, plate)
+            assert late.exit_at is not None
+            _close_fee(late, late.exit_at)
+            late.save()
+            return _done(event, EventOutcome.REPAIRED, late, "exit before entry")
+        stale = selectors.open_session(car_park_id=car_park.pk, plate=plate)
+        detail = ""
+        if stale is not None:
+            stale = lock_one(ParkingSession.objects.filter(pk=stale.pk))
+            if stale.entry_at is not None and stale.entry_at > at:  # an older entry arriving late: no new stay
+                return _done(event, EventOutcome.IGNORED, stale, "older than the stay in progress")
+            stale.state, stale.exception = SessionState.CLOSED, SessionException.NO_EXIT
+            stale.exit_at = at
+            stale.note = gettext("Closed: the plate entered again without an exit.")[:200]
+            stale.save()
+            detail = f"closed stay {stale.pk} (no exit)"
+        session = ParkingSession.objects.create(
+            car_park=car_park,
+            plate=plate,
+            member_id=_member_of(car_park, plate),
+            entry_at=at,
+            entry_gate=gate[:20],
+            entry_event=event.event_id,
+            zone=_zone(car_park, zone),
+        )
+        return _done(event, EventOutcome.APPLIED, session, detail)
+
+
+def event_exit(
+    *,
+    car_park: CarPark,
+    event_id: str,
+    plate: str,
+    at: dt.datetime,
+    gate: str = "",
+    payload: Mapping[str, Any] | None = None,
+) -> EventResult:
+    """A car left. Without a stay in progress (the entry was missed, or has not arrived yet) the exit is recorded
+    as a stay with no entry; a late entry completes it."""
+    plate = plate_or_error(plate)
+    with transaction.atomic():
+        event, first = _claim_event(
+            car_park, event_id=event_id, kind=EventKind.EXIT, plate=plate, at=at, gate=gate, payload=payload or {}
+        )
+        if not first:
+            return _replayed(event, EventKind.EXIT)
+        found = selectors.open_session(car_park_id=car_park.pk, plate=plate)
+        if found is None or (found.entry_at is not None and found.entry_at > at):
+            session = ParkingSession.objects.create(
+                car_park=car_park,
+                plate=plate,
+                member_id=_member_of(car_park, plate),
+                state=SessionState.EXITED,
+                exception=SessionException.NO_ENTRY,
+                exit_at=at,
+                exit_gate=gate[:20],
+                exit_event=event.event_id,
+            )
+            return _done(event, EventOutcome.EXCEPTION, session, "no entry")
+        session = lock_one(ParkingSession.objects.select_related("car_park", "car_park__mall").filter(pk=found.pk))
+        session.state, session.exit_at, session.exit_gate, session.exit_event = (
+            SessionState.EXITED,
+            at,
+            gate[:20],
+            event.event_id,
+        )
+        _close_fee(session, at)
+        session.save()
+        outcome = EventOutcome.EXCEPTION if session.exception else EventOutcome.APPLIED
+        return _done(event, outcome, session, session.exception)
+
+
+def event_payment(
+    *,
+    car_park: CarPark,
+    event_id: str,
+    plate: str,
+    amount_fen: int,
+    at: dt.datetime,
+    reference: str = "",
+    payload: Mapping[str, Any] | None = None,
+) -> EventResult:
+    """The car-park system took a payment itself (cash at the booth, its own QR): recorded against the plate's
+    stay (in progress, or the last one that left unpaid), no sale — the money is not the mall's to book here."""
+    plate = plate_or_error(plate)
+    if amount_fen <= 0:
+        raise ValidationError(_("A payment is a positive amount."), code="parking.amount_invalid")
+    with transaction.atomic():
+        event, first = _claim_event(
+            car_park, event_id=event_id, kind=EventKind.PAYMENT, plate=plate, at=at, gate="", payload=payload or {}
+        )
+        if not first:
+            return _replayed(event, EventKind.PAYMENT)
+        found = selectors.open_session(car_park_id=car_park.pk, plate=plate) or (
+            ParkingSession.objects.filter(car_park=car_park, plate=plate, exit_at__gte=at - dt.timedelta(days=1))
+            .exclude(state=SessionState.PARKED)
+            .order_by("-exit_at")
+            .first()
+        )
+        if found is None:
+            return _done(event, EventOutcome.EXCEPTION, None, "no stay for this plate")
+        session = lock_one(ParkingSession.objects.select_related("car_park", "car_park__mall").filter(pk=found.pk))
+        ParkingPayment.objects.create(
+            session=session,
+            key=f"event:{car_park.pk}:{event.event_id}"[:80],
+            source=PaymentSource.THIRD_PARTY,
+            amount_fen=amount_fen,
+            other_fen=amount_fen,
+            reference=reference[:64],
+            covers_until=at,
+            paid_at=at,
+        )
+        session.paid_fen += amount_fen
+        if session.state == SessionState.PARKED:
+            session.paid_until = at
+            session.leave_by = rules.leave_by(at, session.car_park.leave_grace_minutes)
+        elif session.exception == SessionException.UNPAID_EXIT and session.paid_fen >= (session.fee_fen or 0):
+            session.exception = SessionException.NONE
+        session.save()
+        return _done(event, EventOutcome.APPLIED, session)
+
+
+def event_plate_correction(
+    *,
+    car_park: CarPark,
+    event_id: str,
+    plate_was: str,
+    plate: str,
+    at: dt.datetime,
+    payload: Mapping[str, Any] | None = None,
+) -> EventResult:
+    """The camera misread a plate and the operator corrected it: the stay in progress under the misread plate
+    moves to the right one (and to its member); the old plate is kept on the stay."""
+    wrong, right = plate_or_error(plate_was), plate_or_error(plate)
+    with transaction.atomic():
+        event, first = _claim_event(
+            car_park,
+            event_id=event_id,
+            kind=EventKind.PLATE_CORRECTION,
+            plate=right,
+            at=at,
+            gate="",
+            payload={**(payload or {}), "plate_was": wrong},
+        )
+        if not first:
+            return _replayed(event, EventKind.PLATE_CORRECTION)
+        found = selectors.open_session(car_park_id=car_park.pk, plate=wrong)
+        if found is None:
+            return _done(event, EventOutcome.EXCEPTION, None, "no stay in progress for the misread plate")
+        if selectors.open_session(car_park_id=car_park.pk, plate=right) is not None:
+            raise ConflictError(
+                _("The corrected plate already has a stay in progress here."), code="parking.plate_already_parked"
+            )
+        session = lock_one(ParkingSession.objects.filter(pk=found.pk))
+        session.plate_was, session.plate = wrong, right
+        session.member_id = _member_of(car_park, right)
+        session.exception = session.exception or SessionException.PLATE_CORRECTED
+        session.save()
+        return _done(event, EventOutcome.APPLIED, session)
+
+
+# ---------------------------------------------------------------------------------------------------- exit
+
+
+def exit_request(
+    *, car_park: CarPark, plate: str, at: dt.datetime | None = None, gate: str = "", request_id: str = ""
+) -> ExitDecision:
+    """The exit camera read a plate: open the barrier, or ask for payment first. Paid (or free) stays open; a
+    member who opted in to the frictionless exit is charged from the wallet here (at most the car park's cap per
+    exit) and the barrier opens. Serialised on the stay's row: two requests at once charge once."""
+    at = at or timeutil.now()
+    plate = plate_or_error(plate)
+    with transaction.atomic():
+        found = selectors.open_session(car_park_id=car_park.pk, plate=plate)
+        if found is None:
+            return ExitDecision(
+                decision=Decision.PAY, session_id=None, plate=plate, due_fen=car_park.lost_ticket_fen, reason="no_entry"
+            )
+        session = lock_one(ParkingSession.objects.select_related("car_park", "car_park__mall").filter(pk=found.pk))
+        _claim_member(session)
+        view, _result = selectors.session_fee(session, at=at)
+        if view.due_fen == 0:
+            reason = "paid" if session.paid_fen else "free"
+            return ExitDecision(
+                decision=Decision.OPEN, session_id=session.pk, plate=plate, due_fen=0, reason=reason, fee=view
+            )
+        auto = _auto_pay(session, due_fen=view.due_fen, at=at, request_id=request_id)
+        if auto is not None:
+            view, _result = selectors.session_fee(session, at=at)
+            return ExitDecision(
+                decision=Decision.OPEN,
+                session_id=session.pk,
+                plate=plate,
+                due_fen=0,
+                reason="auto_paid",
+                fee=view,
+                auto_paid_fen=auto.amount_fen,
+            )
+        return ExitDecision(
+            decision=Decision.PAY, session_id=session.pk, plate=plate, due_fen=view.due_fen, reason="unpaid", fee=view
+        )
+
+
+def _auto_pay(session: ParkingSession, *, due_fen: int, at: dt.datetime, request_id: str) -> ParkingPayment | None:
+    """无感支付: the stay's member bound this plate with the frictionless exit on, the amount is within the car
+    park's cap and the wallet holds it: the wallet pays, through the checkout pipeline, in the caller's transaction
+    (with the stay locked). Otherwise None (the driver pays at the exit or in the app)."""
+    if session.member_id is None or not selectors.auto_pay_enabled(member_id=session.member_id):
+        return None
+    if not rules.auto_pay_allowed(due_fen, session.car_park.auto_pay_cap_fen):
+        return None
+    held = wallet_balance(member_id=session.member_id)
+    if held.principal_fen + held.bonus_fen < due_fen:
+        return None
+    key = f"auto:{session.pk}:{int(at.timestamp())}"
+    return _pay_locked(
+        session, at=at, points=0, wallet_fen=due_fen, key=key, source=PaymentSource.AUTO, actor=Actor.system("parking")
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- paying
+
+
+def _step_fen(session: ParkingSession, at: dt.datetime) -> int:
+    """What one hour costs at the day rate of the tariff in force at entry: points pay whole hours of it."""
+    tariff = selectors.tariff_in_force(car_park_id=session.car_park_id, at=session.entry_at or at)
+    if tariff is None:
+        return 0
+    return tariff.rates.day.unit_price_fen * 60 // tariff.unit_minutes
+
+
+def pay_quote(*, session: ParkingSession, at: dt.datetime | None = None) -> tuple[Any, rules.PointsQuote | None]:
+    """The fee now and the most points usable on it (whole hours)."""
+    at = at or timeutil.now()
+    view, _result = selectors.session_fee(session, at=at)
+    if session.member_id is None or view.due_fen == 0:
+        return view, None
+    policy = points_selectors.policy_get(mall_group_id=session.car_park.mall.group_id)
+    step = _step_fen(session, at)
+    if step <= 0:
+        return view, None
+    quote = rules.points_usable(
+        view.due_fen,
+        step_fen=step,
+        rate=rules.PointsRate(points=policy.redeem_points_per_yuan, fen=100),
+        balance_points=points_balance(member_id=session.member_id),
+    )
+    return view, quote
+
+
+def _pay_locked(
+    session: ParkingSession,
+    *,
+    at: dt.datetime,
+    points: int,
+    wallet_fen: int,
+    key: str,
+    source: str,
+    actor: Actor,
+) -> ParkingPayment:
+    """Pay what is due now with `points` (their value at the group's rate) and `wallet_fen`, which must add up to
+    it: a sale of the car park's store through the checkout pipeline, then the stay marked paid until `at`."""
+    car_park = session.car_park
+    if car_park.store_id is None:
+        raise ValidationError(_("This car park takes no payments in the app."), code="parking.no_store")
+    view, result = selectors.session_fee(session, at=at)
+    if view.due_fen <= 0:
+        raise ConflictError(_("Nothing is due for this stay."), code="parking.nothing_due")
+    policy = points_selectors.policy_get(mall_group_id=car_park.mall.group_id)
+    points_fen = points * 100 // policy.redeem_points_per_yuan if points else 0
+    if points_fen + wallet_fen != view.due_fen:
+        raise ValidationError(
+            _("Points and wallet must add up to the fee due (%(due)s fen).") % {"due": view.due_fen},
+            code="parking.amount_mismatch",
+            extra={"due_fen": view.due_fen},
+        )
+    assert session.member_id is not None
+    local = timeutil.local_date(at, car_park.mall.timezone)
+    name = gettext("Parking %(plate)s") % {"plate": rules.format_plate(session.plate)}
+    sale = sale_commit_in_tx(
+        data=SaleIn(
+            merchant_id=car_park.store.merchant_id if car_park.store else 0,
+            store_id=car_park.store_id,
+            terminal_id=None,
+            pos_sale_id=f"park:{hashlib.sha256(key.encode()).hexdigest()[:32]}",
+            occurred_at=at,
+            lines=(
+                LineIn(
+                    sku=PARKING_SKU,
+                    name=name[:120],
+                    quantity=1,
+                    unit_price_fen=view.due_fen,
+                    amount_fen=view.due_fen,
+                    category=PARKING_CATEGORY,
+                ),
+            ),
+            payments=(PaymentIn("wallet", wallet_fen),) if wallet_fen else (),
+            member_id=session.member_id,
+            points_to_use=points,
+            channel=Channel.PARKING,
+        ),
+        actor=actor,
+    )
+    used = [line for line in (result.benefits if result is not None else ()) if line.minutes_used or line.fen]
+    payment = ParkingPayment.objects.create(
+        session=session,
+        key=key[:80],
+        source=source,
+        amount_fen=view.due_fen,
+        points_used=points,
+        wallet_fen=wallet_fen,
+        sale_id=sale.sale_id,
+        covers_until=at,
+        paid_at=at,
+        benefits=[
+            {"kind": ln.kind.value, "source_id": ln.source_id, "minutes_used": ln.minutes_used, "fen": ln.fen}
+            for ln in used
+        ],
+    )
+    for line in used:
+        if line.kind == rules.BenefitKind.MERCHANT_GRANT and line.source_id:
+            ParkingGrant.objects.filter(pk=int(line.source_id)).update(
+                session=session, minutes_used=line.minutes_used, fen_used=line.fen
+            )
+    if any(line.kind in selectors.ONCE_A_DAY and line.minutes_used for line in used):
+        session.daily_benefits_on = session.daily_benefits_on or local
+    session.paid_fen += view.due_fen
+    session.paid_until = at
+    session.leave_by = rules.leave_by(at, car_park.leave_grace_minutes)
+    session.save()
+    return payment
+
+
+def parking_pay(
+    *, session_id: int, member_id: int, points: int, key: str, actor: Actor, at: dt.datetime | None = None
+) -> ParkingPayment:
+    """A member pays their stay in the app: `points` (whole hours, at most what `pay_quote` allows) and the rest from
+    the wallet. Idempotent per `key` (the same key returns the first payment)."""
+    at = at or timeutil.now()
+    done = ParkingPayment.objects.filter(key=key[:80]).first()
+    if done is not None:
+        return done
+    with transaction.atomic():
+        found = selectors.session_get(session_id=session_id)
+        if found is not None:
+            _claim_member(found)
+        if found is None or found.member_id != member_id:
+            raise NotFoundError(_("No such stay."), code="parking.not_found")
+        session = lock_one(ParkingSession.objects.select_related("car_park", "car_park__mall").filter(pk=found.pk))
+        if session.state != SessionState.PARKED:
+            raise ConflictError(_("This car has already left."), code="parking.left")
+        view, quote = pay_quote(session=session, at=at)
+        if view.due_fen <= 0:
+            raise ConflictError(_("Nothing is due for this stay."), code="parking.nothing_due")
+        if points < 0 or (points and (quote is None or points > quote.points or points % quote.points_per_step)):
+            raise ValidationError(
+                _("Points pay whole hours of parking: at most %(n)s points here.")
+                % {"n": quote.points if quote else 0},
+                code="parking.points_invalid",
+                extra={"max_points": quote.points if quote else 0},
+            )
+        policy = points_selectors.policy_get(mall_group_id=session.car_park.mall.group_id)
+        points_fen = points * 100 // policy.redeem_points_per_yuan
+        payment = _pay_locked(
+            session,
+            at=at,
+            points=points,
+            wallet_fen=view.due_fen - points_fen,
+            key=key,
+            source=PaymentSource.APP,
+            actor=actor,
+        )
+        audit_record(
+            actor=actor,
+            action="parking.pay",
+            target_type="parking_session",
+            target_id=session.pk,
+            target_label=session.plate,
+            mall_group_id=session.car_park.mall.group_id,
+            changes={"amount_fen": payment.amount_fen, "points": points, "wallet_fen": payment.wallet_fen},
+        )
+        return payment
+
+
+# ---------------------------------------------------------------------------------------------------- members
+
+
+def auto_pay_set(*, member_id: int, enabled: bool, actor: Actor) -> ParkingProfile:
+    """Turn the frictionless exit on or off for a member (all their bound plates). Audited."""
+    with transaction.atomic():
+        ParkingProfile.objects.get_or_create(member_id=member_id)
+        profile = lock_one(ParkingProfile.objects.filter(member_id=member_id))
+        if profile.auto_pay != enabled:
+            profile.auto_pay = enabled
+            profile.auto_pay_since = timeutil.now() if enabled else None
+            profile.save()
+            audit_record(
+                actor=actor,
+                action="parking.auto_pay",
+                target_type="member",
+                target_id=member_id,
+                changes={"auto_pay": enabled},
+            )
+        return profile
+
+
+def _claim_member(session: ParkingSession) -> None:
+    """A stay whose plate was bound to a member after the car entered belongs to that member from now on."""
+    if session.member_id is None:
+        session.member_id = _member_of(session.car_park, session.plate)
+        if session.member_id is not None:
+            session.save(update_fields=["member", "updated_at"])
+
+
+__all__ = [
+    "EventResult",
+    "auto_pay_set",
+    "event_entry",
+    "event_exit",
+    "event_payment",
+    "event_plate_correction",
+    "exit_request",
+    "parking_pay",
+    "pay_quote",
+    "plate_or_error",
+]
