@@ -658,6 +658,7 @@ from .access_matrix_counter import MATRIX_COUNTER  # noqa: E402
 from .access_matrix_dedupe import MATRIX_DEDUPE  # noqa: E402
 from .access_matrix_imports import MATRIX_IMPORTS  # noqa: E402
 from .access_matrix_mall_points import MATRIX_MALL_POINTS  # noqa: E402
+from .access_matrix_parking import MATRIX_PARKING  # noqa: E402
 from .access_matrix_payments import MATRIX_PAYMENTS  # noqa: E402
 from .access_matrix_privacy import MATRIX_PRIVACY  # noqa: E402
 from .access_matrix_receipts import MATRIX_RECEIPTS  # noqa: E402
@@ -680,6 +681,7 @@ MATRIX: dict[str, Entry] = {
     **MATRIX_SETTLEMENT,
     **MATRIX_MALL_POINTS,
     **MATRIX_RECONCILE,
+    **MATRIX_PARKING,
 }
 
 

@@ -167,3 +167,21 @@ for _role, _extra in (
 ):
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
 del _role, _extra
+
+# Parking (docs/parking.md): car parks, tariffs, stays, the car-park system's keys; merchants grant parking
+PARKING_VIEW = "parking.view"  # car parks, live occupancy, stays, exceptions, parking reports (read)
+PARKING_MANAGE = "parking.manage"  # car parks, zones, gates, tariffs, the car-park system's API keys; fix stays
+PORTAL_PARKING = "portal.parking"  # grant parking hours to a customer's plate (funded by the merchant)
+
+for _role, _extra in (
+    (Role.PLATFORM_ADMIN, {PARKING_VIEW, PARKING_MANAGE}),
+    (Role.GROUP_ADMIN, {PARKING_VIEW, PARKING_MANAGE}),
+    (Role.SERVICE, {PARKING_VIEW}),
+    (Role.FINANCE, {PARKING_VIEW}),
+    (Role.READONLY, {PARKING_VIEW}),
+    (Role.MERCHANT_OWNER, {PORTAL_PARKING}),
+    (Role.MERCHANT_MANAGER, {PORTAL_PARKING}),
+    (Role.MERCHANT_CLERK, {PORTAL_PARKING}),
+):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra

@@ -7,7 +7,7 @@ from typing import Any
 from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
 
-from . import dedupe, member_app, member_coupons, pos, privacy, problems, staff
+from . import dedupe, member_app, member_coupons, parking, pos, privacy, problems, staff
 
 
 class GalleriaAPI(NinjaAPI):
@@ -29,6 +29,7 @@ api = GalleriaAPI(
 )
 problems.install(api)
 api.add_router("/pos", pos.router)
+api.add_router("/parking", parking.router)
 api.add_router("/app", member_app.router)
 api.add_router("/app", member_coupons.router)
 api.add_router("/console", staff.console)

@@ -42,4 +42,5 @@ urlpatterns = [
     path("payments/<str:key>/state/", pay_views.payment_state, name="payment_state"),
     path("", include("galleria.interfaces.app.urls_privacy")),
     path("", include("galleria.interfaces.app.urls_mall_points")),
+    path("", include("galleria.interfaces.app.urls_parking")),
 ]

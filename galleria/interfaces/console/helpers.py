@@ -101,6 +101,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "wallet.cash_topup_reject": _("Rejected a cash top-up"),
     # payments through the gateways, 商圈 points, reconciliation and settlement
     "payment.refund": _("Refunded an app payment"),
+    "parking.pay": _("Paid for parking"),
+    "parking.auto_pay": _("Changed the frictionless exit"),
     "payments.credential_save": _("Saved a payment gateway account"),
     "payments.profile_save": _("Saved a merchant's payment profile"),
     "payments.oauth_app_save": _("Saved the WeChat web authorisation"),

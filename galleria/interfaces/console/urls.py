@@ -108,4 +108,6 @@ urlpatterns = [
     path("", include("galleria.interfaces.console.urls_settlement")),
     path("", include("galleria.interfaces.console.urls_mall_points")),
     path("", include("galleria.interfaces.console.urls_reconcile")),
+    path("", include("galleria.interfaces.console.urls_parking")),
+    path("", include("galleria.interfaces.console.urls_parking_keys")),
 ]

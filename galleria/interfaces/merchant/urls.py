@@ -31,4 +31,5 @@ urlpatterns = [
     path("pos/keys/<int:key_pk>/revoke/", pos_views.pos_key_revoke_view, name="pos_key_revoke"),
     path("", include("galleria.interfaces.merchant.urls_payments")),
     path("", include("galleria.interfaces.merchant.urls_settlement")),
+    path("", include("galleria.interfaces.merchant.urls_parking")),
 ]
