@@ -275,3 +275,17 @@ class ParkingGrant(models.Model):
             models.Index(fields=["merchant", "granted_at"], name="parking_grant_merchant"),
         ]
         constraints = [models.CheckConstraint(condition=Q(hours__gte=1), name="parking_grant_positive")]
+
+
+class GrantAllowance(models.Model):
+    """What a merchant may grant: set by the mall per merchant (no row: the merchant cannot grant parking)."""
+
+    merchant = models.OneToOneField(Merchant, on_delete=models.CASCADE, related_name="+", primary_key=True)
+    monthly_hours = models.PositiveIntegerField(_("hours a month"), default=0)
+    max_hours_per_grant = models.PositiveSmallIntegerField(_("most hours in one grant"), default=3)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("parking grant allowance")
+        verbose_name_plural = _("parking grant allowances")

@@ -110,4 +110,5 @@ urlpatterns = [
     path("", include("galleria.interfaces.console.urls_reconcile")),
     path("", include("galleria.interfaces.console.urls_parking")),
     path("", include("galleria.interfaces.console.urls_parking_keys")),
+    path("", include("galleria.interfaces.console.urls_parking_grants")),
 ]
