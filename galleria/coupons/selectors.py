@@ -38,6 +38,7 @@ from .types import (
     CouponOption,
     CouponQuote,
     OfferSpec,
+    ParkingCouponOption,
     PromotionOption,
     TemplateStats,
 )
@@ -137,13 +138,26 @@ def promotion_spec(promotion: Promotion, *, tier_discount_bp: int = 0) -> OfferS
 # ------------------------------------------------------------------------------------------------- time zones
 
 
-def template_tz(template: CouponTemplate) -> str | None:
+def template_tz(template: CouponTemplate, *, token: str | None = None) -> str | None:
+    """The time zone of the template's mall (of its merchant's mall; else of the group's first mall). With the
+    group's config token, a template of a mall or of the whole group reads it from the per-process configuration
+    cache (malls are configuration: a database trigger changes the token when one changes)."""
     if template.mall_id is not None:
-        return Mall.objects.filter(pk=template.mall_id).values_list("timezone", flat=True).first()
+        mall_id = template.mall_id
+        return configcache.cached(
+            f"coupons.mall_tz.{mall_id}",
+            template.mall_group_id,
+            token,
+            lambda: Mall.objects.filter(pk=mall_id).values_list("timezone", flat=True).first(),
+        )
     if template.merchant_id is not None:
         return Merchant.objects.filter(pk=template.merchant_id).values_list("mall__timezone", flat=True).first()
-    return (
-        Mall.objects.filter(group_id=template.mall_group_id).order_by("pk").values_list("timezone", flat=True).first()
+    group_id = template.mall_group_id
+    return configcache.cached(
+        "coupons.group_tz",
+        group_id,
+        token,
+        lambda: Mall.objects.filter(group_id=group_id).order_by("pk").values_list("timezone", flat=True).first(),
     )
 
 
@@ -269,6 +283,36 @@ def promotions_for(
 
 
 # ------------------------------------------------------------------------------------------------- lists
+
+
+def parking_coupons(*, member_id: int, at: dt.datetime | None = None) -> list[ParkingCouponOption]:
+    """The member's parking coupons usable at `at` (available, within validity), soonest to expire first."""
+    at = at or timeutil.now()
+    rows = (
+        Coupon.objects.filter(
+            member_id=member_id,
+            status="available",
+            valid_from__lte=at,
+            valid_until__gt=at,
+            template__kind=rules.PARKING,
+        )
+        .select_related("template")
+        .order_by("valid_until", "pk")
+    )
+    return [
+        ParkingCouponOption(
+            coupon_id=c.pk,
+            code=c.code,
+            name=c.template.name,
+            hours=c.template.parking_hours,
+            value_fen=0 if c.template.parking_hours else c.template.value_fen,
+            funder=c.template.funder,
+            merchant_id=c.template.merchant_id,
+            valid_until=c.valid_until,
+        )
+        for c in rows
+        if c.template.parking_hours or c.template.value_fen
+    ]
 
 
 def coupon_list(*, member_id: int, status: str | None = None) -> QuerySet[Coupon]:

@@ -285,3 +285,18 @@ class CouponCheck:
     exchange_item: str = ""
     parking_hours: int = 0
     value_fen: int = 0
+
+
+@dataclass(frozen=True)
+class ParkingCouponOption:
+    """A member's parking coupon usable now (coupons.selectors.parking_coupons): free hours or an amount off a
+    parking fee, with who funds it (the fee engine bills a merchant-funded coupon to `merchant_id`)."""
+
+    coupon_id: int
+    code: str
+    name: str
+    hours: int
+    value_fen: int
+    funder: str  # "mall" | "merchant" | "split"
+    merchant_id: int | None
+    valid_until: dt.datetime

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from django.db.models import QuerySet
 
 from galleria.core import timeutil
+from galleria.coupons.types import ParkingCouponOption
 from galleria.members.selectors import member_by_plate, member_plates
 from galleria.sales.selectors import member_spend_between
 from galleria.sales.types import Channel
@@ -256,6 +257,21 @@ def _benefit_lines(result: rules.FeeResult) -> tuple[dict[str, object], ...]:
             "params": dict(line.params),
         }
         for line in result.benefits
+    )
+
+
+def coupon_benefits(options: Sequence[ParkingCouponOption]) -> tuple[rules.ParkingCoupon, ...]:
+    """Parking coupons as the fee engine takes them: free hours or an amount, billed to a merchant that funds one
+    (a shared coupon counts as the mall's here; its split is recorded by the coupons engine's redemption)."""
+    return tuple(
+        rules.ParkingCoupon(
+            coupon_id=str(o.coupon_id),
+            hours=o.hours,
+            amount_fen=0 if o.hours else o.value_fen,
+            funder=rules.Funder.MERCHANT if o.funder == "merchant" and o.merchant_id else rules.Funder.MALL,
+            funder_id=str(o.merchant_id) if o.funder == "merchant" and o.merchant_id else None,
+        )
+        for o in options
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,9 @@ from galleria.audit.types import Actor
 from galleria.core import timeutil
 from galleria.core.errors import ConflictError, NotFoundError, ValidationError
 from galleria.core.locking import lock_one
+from galleria.coupons.selectors import parking_coupons
+from galleria.coupons.services import coupon_redeem_standalone_in_tx
+from galleria.coupons.types import ParkingCouponOption
 from galleria.points import selectors as points_selectors
 from galleria.points.selectors import points_balance
 from galleria.sales.services import sale_commit_in_tx
@@ -35,6 +38,7 @@ from .types import (
     EventKind,
     EventOutcome,
     ExitDecision,
+    FeeView,
     PaymentSource,
     SessionException,
     SessionState,
@@ -42,6 +46,7 @@ from .types import (
 
 PARKING_SKU = "PARKING"
 PARKING_CATEGORY = "parking"
+COUPON_KINDS = (rules.BenefitKind.COUPON_HOURS, rules.BenefitKind.COUPON_AMOUNT)
 
 
 @dataclass(frozen=True)
@@ -127,11 +132,29 @@ def _close_fee(session: ParkingSession, at: dt.datetime) -> None:
     }
     if view.due_fen > 0 and not session.exception:
         session.exception = SessionException.UNPAID_EXIT
-    once = result is not None and any(
-        line.kind in selectors.ONCE_A_DAY and line.minutes_used for line in result.benefits
-    )
-    if once and view.due_fen == 0 and session.daily_benefits_on is None:
+    if result is not None:  # priced now (no app payment before): the benefits it took are used by this stay
+        _record_benefits(session, result.benefits, at=at)
+
+
+def _record_benefits(
+    session: ParkingSession, lines: Sequence[rules.BenefitLine], *, at: dt.datetime
+) -> list[dict[str, Any]]:
+    """Mark what a priced stay used: the merchant grants (billed for the fee they covered), the day's once-a-day
+    hours (tier, same-day spend). Returns the used lines, as stored on a payment."""
+    used = [line for line in lines if line.minutes_used or line.fen]
+    for line in used:
+        if line.kind == rules.BenefitKind.MERCHANT_GRANT and line.source_id:
+            ParkingGrant.objects.filter(pk=int(line.source_id)).update(
+                session=session, minutes_used=line.minutes_used, fen_used=line.fen
+            )
+    if session.daily_benefits_on is None and any(
+        line.kind in selectors.ONCE_A_DAY and line.minutes_used for line in used
+    ):
         session.daily_benefits_on = timeutil.local_date(at, session.car_park.mall.timezone)
+    return [
+        {"kind": ln.kind.value, "source_id": ln.source_id, "minutes_used": ln.minutes_used, "fen": ln.fen}
+        for ln in used
+    ]
 
 
 def event_entry(
@@ -271,6 +294,10 @@ def event_payment(
         if found is None:
             return _done(event, EventOutcome.EXCEPTION, None, "no stay for this plate")
         session = lock_one(ParkingSession.objects.select_related("car_park", "car_park__mall").filter(pk=found.pk))
+        used: list[dict[str, Any]] = []
+        if session.state == SessionState.PARKED:  # the booth charged the fee we price now: its benefits are used
+            _view, result = selectors.session_fee(session, at=at)
+            used = _record_benefits(session, result.benefits, at=at) if result is not None else []
         ParkingPayment.objects.create(
             session=session,
             key=f"event:{car_park.pk}:{event.event_id}"[:80],
@@ -280,6 +307,7 @@ def event_payment(
             reference=reference[:64],
             covers_until=at,
             paid_at=at,
+            benefits=used,
         )
         session.paid_fen += amount_fen
         if session.state == SessionState.PARKED:
@@ -400,10 +428,29 @@ def _step_fen(session: ParkingSession, at: dt.datetime) -> int:
     return tariff.rates.day.unit_price_fen * 60 // tariff.unit_minutes
 
 
-def pay_quote(*, session: ParkingSession, at: dt.datetime | None = None) -> tuple[Any, rules.PointsQuote | None]:
-    """The fee now and the most points usable on it (whole hours)."""
+def chosen_coupons(*, member_id: int | None, coupon_ids: Sequence[int], at: dt.datetime) -> list[ParkingCouponOption]:
+    """The member's parking coupons among `coupon_ids`, usable now, in the order chosen; an id that is not one is
+    refused (never silently dropped)."""
+    if not coupon_ids:
+        return []
+    mine = {c.coupon_id: c for c in parking_coupons(member_id=member_id, at=at)} if member_id else {}
+    unknown = [cid for cid in coupon_ids if cid not in mine]
+    if unknown or len(set(coupon_ids)) != len(coupon_ids):
+        raise ValidationError(
+            _("This parking coupon cannot be used here now."),
+            code="parking.coupon_invalid",
+            extra={"coupon_ids": unknown},
+        )
+    return [mine[cid] for cid in coupon_ids]
+
+
+def pay_quote(
+    *, session: ParkingSession, at: dt.datetime | None = None, coupon_ids: Sequence[int] = ()
+) -> tuple[FeeView, rules.PointsQuote | None]:
+    """The fee now (with the chosen parking coupons) and the most points usable on it (whole hours)."""
     at = at or timeutil.now()
-    view, _result = selectors.session_fee(session, at=at)
+    coupons = chosen_coupons(member_id=session.member_id, coupon_ids=coupon_ids, at=at)
+    view, _result = selectors.session_fee(session, at=at, coupons=selectors.coupon_benefits(coupons))
     if session.member_id is None or view.due_fen == 0:
         return view, None
     policy = points_selectors.policy_get(mall_group_id=session.car_park.mall.group_id)
@@ -428,14 +475,15 @@ def _pay_locked(
     key: str,
     source: str,
     actor: Actor,
+    coupons: Sequence[ParkingCouponOption] = (),
 ) -> ParkingPayment:
     """Pay what is due now with `points` (their value at the group's rate) and `wallet_fen`, which must add up to
     it: a sale of the car park's store through the checkout pipeline, then the stay marked paid until `at`."""
     car_park = session.car_park
     if car_park.store_id is None:
         raise ValidationError(_("This car park takes no payments in the app."), code="parking.no_store")
-    view, result = selectors.session_fee(session, at=at)
-    if view.due_fen <= 0:
+    view, result = selectors.session_fee(session, at=at, coupons=selectors.coupon_benefits(coupons))
+    if view.due_fen <= 0 and not coupons:
         raise ConflictError(_("Nothing is due for this stay."), code="parking.nothing_due")
     policy = points_selectors.policy_get(mall_group_id=car_park.mall.group_id)
     points_fen = points * 100 // policy.redeem_points_per_yuan if points else 0
@@ -446,8 +494,24 @@ def _pay_locked(
             extra={"due_fen": view.due_fen},
         )
     assert session.member_id is not None
-    local = timeutil.local_date(at, car_park.mall.timezone)
     name = gettext("Parking %(plate)s") % {"plate": rules.format_plate(session.plate)}
+    benefits = list(result.benefits) if result is not None else []
+    by_id = {str(c.coupon_id): c for c in coupons}
+    for line in benefits:  # the parking coupons the fee needed are redeemed now; one it did not need stays unused
+        chosen = by_id.get(line.source_id or "") if line.kind in COUPON_KINDS else None
+        if chosen is not None and (line.minutes_used or line.fen):
+            coupon_redeem_standalone_in_tx(
+                code=chosen.code,
+                mall_group_id=car_park.mall.group_id,
+                merchant_id=car_park.store.merchant_id if car_park.store else None,
+                actor=actor,
+                idempotency_key=f"{key}:{chosen.coupon_id}"[:100],
+                at=at,
+            )
+    if view.due_fen == 0:  # the coupons covered it all: no sale, the stay is paid
+        return _paid(
+            session, at=at, key=key, source=source, view=view, sale_id=None, points=0, wallet_fen=0, benefits=benefits
+        )
     sale = sale_commit_in_tx(
         data=SaleIn(
             merchant_id=car_park.store.merchant_id if car_park.store else 0,
@@ -472,7 +536,32 @@ def _pay_locked(
         ),
         actor=actor,
     )
-    used = [line for line in (result.benefits if result is not None else ()) if line.minutes_used or line.fen]
+    return _paid(
+        session,
+        at=at,
+        key=key,
+        source=source,
+        view=view,
+        sale_id=sale.sale_id,
+        points=points,
+        wallet_fen=wallet_fen,
+        benefits=benefits,
+    )
+
+
+def _paid(
+    session: ParkingSession,
+    *,
+    at: dt.datetime,
+    key: str,
+    source: str,
+    view: FeeView,
+    sale_id: int | None,
+    points: int,
+    wallet_fen: int,
+    benefits: Sequence[rules.BenefitLine],
+) -> ParkingPayment:
+    """The payment row, the benefits it used, the stay paid until `at` with its minutes to leave."""
     payment = ParkingPayment.objects.create(
         session=session,
         key=key[:80],
@@ -480,33 +569,31 @@ def _pay_locked(
         amount_fen=view.due_fen,
         points_used=points,
         wallet_fen=wallet_fen,
-        sale_id=sale.sale_id,
+        sale_id=sale_id,
         covers_until=at,
         paid_at=at,
-        benefits=[
-            {"kind": ln.kind.value, "source_id": ln.source_id, "minutes_used": ln.minutes_used, "fen": ln.fen}
-            for ln in used
-        ],
+        benefits=_record_benefits(session, benefits, at=at),
     )
-    for line in used:
-        if line.kind == rules.BenefitKind.MERCHANT_GRANT and line.source_id:
-            ParkingGrant.objects.filter(pk=int(line.source_id)).update(
-                session=session, minutes_used=line.minutes_used, fen_used=line.fen
-            )
-    if any(line.kind in selectors.ONCE_A_DAY and line.minutes_used for line in used):
-        session.daily_benefits_on = session.daily_benefits_on or local
     session.paid_fen += view.due_fen
     session.paid_until = at
-    session.leave_by = rules.leave_by(at, car_park.leave_grace_minutes)
+    session.leave_by = rules.leave_by(at, session.car_park.leave_grace_minutes)
     session.save()
     return payment
 
 
 def parking_pay(
-    *, session_id: int, member_id: int, points: int, key: str, actor: Actor, at: dt.datetime | None = None
+    *,
+    session_id: int,
+    member_id: int,
+    points: int,
+    key: str,
+    actor: Actor,
+    at: dt.datetime | None = None,
+    coupon_ids: Sequence[int] = (),
 ) -> ParkingPayment:
-    """A member pays their stay in the app: `points` (whole hours, at most what `pay_quote` allows) and the rest from
-    the wallet. Idempotent per `key` (the same key returns the first payment)."""
+    """A member pays their stay in the app: parking coupons first (those the fee needs are redeemed), `points`
+    (whole hours, at most what `pay_quote` allows) and the rest from the wallet. Idempotent per `key` (the same key
+    returns the first payment)."""
     at = at or timeutil.now()
     done = ParkingPayment.objects.filter(key=key[:80]).first()
     if done is not None:
@@ -520,8 +607,8 @@ def parking_pay(
         session = lock_one(ParkingSession.objects.select_related("car_park", "car_park__mall").filter(pk=found.pk))
         if session.state != SessionState.PARKED:
             raise ConflictError(_("This car has already left."), code="parking.left")
-        view, quote = pay_quote(session=session, at=at)
-        if view.due_fen <= 0:
+        view, quote = pay_quote(session=session, at=at, coupon_ids=coupon_ids)
+        if view.due_fen <= 0 and not coupon_ids:
             raise ConflictError(_("Nothing is due for this stay."), code="parking.nothing_due")
         if points < 0 or (points and (quote is None or points > quote.points or points % quote.points_per_step)):
             raise ValidationError(
@@ -540,6 +627,7 @@ def parking_pay(
             key=key,
             source=PaymentSource.APP,
             actor=actor,
+            coupons=chosen_coupons(member_id=member_id, coupon_ids=coupon_ids, at=at),
         )
         audit_record(
             actor=actor,

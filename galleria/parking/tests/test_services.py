@@ -6,12 +6,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from galleria.core import timeutil
+from galleria.core.errors import ValidationError
+from galleria.coupons.models import Coupon
+from galleria.coupons.tests.helpers import claim, template
 from galleria.ledger.selectors import ledger_check
 from galleria.members.services import member_identifier_add
 from galleria.parking import selectors, services
-from galleria.parking.models import ParkingEvent, ParkingPayment, ParkingSession
+from galleria.parking.models import ParkingEvent, ParkingGrant, ParkingPayment, ParkingSession
 from galleria.points.selectors import points_balance
 from galleria.sales.models import Sale
 from galleria.testing_points import give_points
@@ -158,3 +162,65 @@ def test_a_plate_bound_after_the_car_entered_makes_the_stay_the_members(world):
     decision = services.exit_request(car_park=park, plate="粤B77777", at=yesterday(13))
     assert (decision.decision, decision.due_fen) == ("pay", 500)  # 4 h − the gold tier's 3 h = 1 h at ¥5
     assert ParkingSession.objects.get(pk=entered.session_id).member_id == m.pk
+
+
+def test_parking_coupons_take_hours_off_and_only_the_needed_ones_are_used(world):
+    park = car_park(world)
+    m = member(world)
+    fund_wallet(world, m, 10_000)
+    bind(m, "粤B22222")
+    since = timezone.now() - dt.timedelta(days=3)
+    two_hours = template(
+        world, name="停车 2 小时", kind="parking", parking_hours=2, value_fen=0, threshold_fen=0, valid_from=since
+    )
+    a, b, c = claim(m, two_hours), claim(m, two_hours), claim(m, two_hours)
+    session = ParkingSession.objects.get(pk=enter(park, "粤B22222", yesterday(9)).session_id)
+    view, _quote = services.pay_quote(session=session, at=yesterday(12), coupon_ids=[a.coupon_id])
+    assert (view.gross_fen, view.net_fen, view.due_fen) == (1500, 500, 500)  # 3 h at ¥5, two of them free
+    with pytest.raises(ValidationError) as twice:
+        services.parking_pay(
+            session_id=session.pk,
+            member_id=m.pk,
+            points=0,
+            key="c0",
+            actor=ACTOR,
+            at=yesterday(12),
+            coupon_ids=[a.coupon_id, a.coupon_id],
+        )
+    assert twice.value.code == "parking.coupon_invalid"
+    paid = services.parking_pay(
+        session_id=session.pk,
+        member_id=m.pk,
+        points=0,
+        key="c1",
+        actor=ACTOR,
+        at=yesterday(12),
+        coupon_ids=[a.coupon_id, b.coupon_id, c.coupon_id],
+    )
+    assert (paid.amount_fen, paid.wallet_fen, paid.sale_id) == (0, 0, None)  # 2 h + the last hour: nothing to pay
+    assert [(x["kind"], x["minutes_used"]) for x in paid.benefits] == [("coupon_hours", 120), ("coupon_hours", 60)]
+    statuses = dict(Coupon.objects.filter(member=m).values_list("pk", "status"))
+    assert (statuses[a.coupon_id], statuses[b.coupon_id], statuses[c.coupon_id]) == ("used", "used", "available")
+    assert services.exit_request(car_park=park, plate="粤B22222", at=yesterday(12, 10)).decision == "open"
+
+
+def test_a_merchant_grant_used_at_the_exit_is_recorded_for_billing(world):
+    park = car_park(world)
+    session = ParkingSession.objects.get(pk=enter(park, "粤B33333", yesterday(9)).session_id)
+    grant = ParkingGrant.objects.create(
+        mall=world.mall,
+        merchant=world.merchant,
+        plate="粤B33333",
+        hours=2,
+        granted_at=yesterday(10),
+        valid_until=yesterday(23, 59),
+        key="g1",
+    )
+    decision = services.exit_request(car_park=park, plate="粤B33333", at=yesterday(12))
+    assert decision.due_fen == 500  # 3 h − the grant's 2 h
+    services.event_payment(car_park=park, event_id="booth-1", plate="粤B33333", amount_fen=500, at=yesterday(12))
+    services.event_exit(car_park=park, event_id="out-1", plate="粤B33333", at=yesterday(12, 5))
+    grant.refresh_from_db()
+    session.refresh_from_db()
+    assert session.exception == "" and session.paid_fen == 500
+    assert (grant.session_id, grant.minutes_used, grant.fen_used) == (session.pk, 120, 1000)  # billed to 喜茶
