@@ -25,6 +25,13 @@ class StatementChangedError(ConflictError):
     code = "settlement.changed"
 
 
+class PeriodNotEndedError(ConflictError):
+    """The statement's month is not over yet (mall time): it is a preview, which can be regenerated but neither
+    confirmed, disputed nor approved until the month has ended."""
+
+    code = "settlement.period_not_ended"
+
+
 class CommentRequiredError(ValidationError):
     """A dispute (or approving over a dispute) needs a comment saying why."""
 

@@ -56,6 +56,14 @@ def period_bounds(period: Period, tz_name: str | None) -> tuple[dt.datetime, dt.
     return since, until
 
 
+def period_has_ended(period: Period, tz_name: str | None, *, now: dt.datetime) -> bool:
+    """Whether the period is over in the mall's time zone: from its end (the next 1st 00:00, mall time) on. Before
+    that its statement is a *preview* — sales of the running month still arrive — which can be regenerated but not
+    confirmed, disputed or approved (docs/settlement.md, "A month that has not ended")."""
+    _since, until = period_bounds(period, tz_name)
+    return now >= until
+
+
 def commission_fen(base_fen: int, commission_bp: int) -> int:
     """base × rate (basis points), rounded half up (away from zero)."""
     return ratio_round(base_fen, commission_bp, BP)  # ratio_round's mode: ROUND_HALF_UP

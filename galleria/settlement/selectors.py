@@ -13,6 +13,7 @@ from dataclasses import fields
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from galleria.ledger import selectors as ledger_selectors
 from galleria.merchants.selectors import mall_list, merchant_options
@@ -306,3 +307,11 @@ def export_legs(*, statements: Sequence[Statement]) -> Iterable[tuple[Statement,
 
 def is_frozen(s: Statement) -> bool:
     return s.status in FROZEN_STATUSES
+
+
+def is_preview(s: Statement, *, now: dt.datetime | None = None) -> bool:
+    """A statement of a month that is not over yet in its merchant's mall (`rules.period_has_ended`): shown as a
+    preview, neither confirmed, disputed nor approved until the month has ended. Reads `s.merchant.mall` (the
+    statement selectors load it)."""
+    moment = now if now is not None else timezone.now()
+    return not rules.period_has_ended(statement_period(s), s.merchant.mall.timezone, now=moment)

@@ -11,6 +11,9 @@ rows it changes; every step is a statement event and an audit record.
 - `statement_approve`: finance, on a confirmed statement (or a disputed one, with a note saying how the dispute
   was settled): posts the commission (source "settlement:<id>") in the same transaction. The row lock makes two
   approvals one: the second finds the statement approved.
+- A statement of a month that has not ended yet (mall time) is a preview: generating and regenerating it refresh its
+  figures, but confirm, dispute and approve refuse it (`settlement.period_not_ended`) until the month is over —
+  otherwise the rest of the month's sales could only land in supplementary statements.
 - `statement_mark_paid`: finance records the payment reference and posts the payout.
 """
 
@@ -36,6 +39,7 @@ from . import rules, selectors
 from .exceptions import (
     CommentRequiredError,
     PaymentReferenceRequiredError,
+    PeriodNotEndedError,
     StatementChangedError,
     StatementNotFoundError,
     StatementStateError,
@@ -237,7 +241,7 @@ def _write(
 
 
 def _lock(statement_id: int, *, mall_group_id: int | None = None, merchant_id: int | None = None) -> Statement:
-    qs = Statement.objects.select_related("merchant").filter(pk=statement_id)
+    qs = Statement.objects.select_related("merchant", "merchant__mall").filter(pk=statement_id)
     if mall_group_id is not None:
         qs = qs.filter(mall_group_id=mall_group_id)
     if merchant_id is not None:
@@ -257,6 +261,19 @@ def _require(s: Statement, *allowed: str) -> None:
         )
 
 
+def _require_period_ended(s: Statement, now: dt.datetime) -> None:
+    """A statement of a month that is not over (mall time) is a preview: no confirmation, dispute or approval yet."""
+    if not rules.period_has_ended(Period(start=s.period_start, end=s.period_end), s.merchant.mall.timezone, now=now):
+        raise PeriodNotEndedError(
+            _(
+                "The month of this statement is not over yet: it is a preview, and its figures still change with "
+                "the month's sales. It can be confirmed, disputed or approved from %(end)s 00:00 (mall time)."
+            )
+            % {"end": f"{s.period_end:%Y-%m-%d}"},
+            extra={"period_end": s.period_end.isoformat()},
+        )
+
+
 def _check_version(s: Statement, version: int | None) -> None:
     if version is not None and version != s.version:
         raise StatementChangedError(
@@ -270,8 +287,9 @@ def statement_confirm(*, statement_id: int, merchant_id: int, actor: Actor, vers
     with transaction.atomic(durable=True):
         s = _lock(statement_id, merchant_id=merchant_id)
         _require(s, StatementStatus.DRAFT)
-        _check_version(s, version)
         now = timezone.now()
+        _require_period_ended(s, now)
+        _check_version(s, version)
         s.status, s.confirmed_at, s.confirmed_by_user_id, s.confirmed_by = (
             StatementStatus.CONFIRMED,
             now,
@@ -296,8 +314,9 @@ def statement_dispute(
     with transaction.atomic(durable=True):
         s = _lock(statement_id, merchant_id=merchant_id)
         _require(s, StatementStatus.DRAFT)
-        _check_version(s, version)
         now = timezone.now()
+        _require_period_ended(s, now)
+        _check_version(s, version)
         s.status, s.disputed_at, s.disputed_by_user_id, s.disputed_by = (
             StatementStatus.DISPUTED,
             now,
@@ -345,11 +364,12 @@ def statement_approve(*, statement_id: int, mall_group_id: int | None, actor: Ac
     with transaction.atomic(durable=True):
         s = _lock(statement_id, mall_group_id=mall_group_id)
         _require(s, StatementStatus.CONFIRMED, StatementStatus.DISPUTED)
+        now = timezone.now()
+        _require_period_ended(s, now)
         if s.status == StatementStatus.DISPUTED and not note:
             raise CommentRequiredError(
                 _("The merchant disputed this statement: say how the dispute was settled."), fields={"note": "required"}
             )
-        now = timezone.now()
         before = s.status
         if s.commission_fen:
             s.commission_transaction = _post(

@@ -1,6 +1,7 @@
 """Merchant portal: the merchant's own settlement statements (对账单, docs/settlement.md) — the list, a statement
 with each figure and the legs behind it, the export, and the merchant's step: confirm the draft as read, or
-dispute it with a comment. Owners and managers (`portal.settlement`); another merchant's statement is a 404."""
+dispute it with a comment, once its month is over (before that the statement is a preview: shown, not decided).
+Owners and managers (`portal.settlement`); another merchant's statement is a 404."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from galleria.accounts import permissions as perms
+from galleria.core import timeutil
 from galleria.core.errors import ApplicationError
 from galleria.interfaces.common import actor_for, scope_of
 from galleria.settlement import selectors, services
@@ -59,18 +61,23 @@ def statements(request: HttpRequest) -> HttpResponse:
     rows = selectors.statement_list(mall_group_id=merchant.mall.group_id, merchant_id=merchant.pk, status=status)
     page, query_string = page_of(request, rows)
     counts = selectors.status_counts(mall_group_id=merchant.mall.group_id, merchant_id=merchant.pk)
-    waiting = counts.get(StatementStatus.DRAFT, 0)
+    now = timeutil.now()
+    drafts = selectors.statement_list(
+        mall_group_id=merchant.mall.group_id, merchant_id=merchant.pk, status=StatementStatus.DRAFT
+    )
+    previews = sum(1 for s in drafts if selectors.is_preview(s, now=now))  # one open statement per month at most
     return portal_render(
         request,
         "merchant/settlement/list.html",
         {
             "page_obj": page,
             "query_string": query_string,
-            "rows": [(s, STATUS_BADGES.get(s.status, "")) for s in page],
+            "rows": [(s, STATUS_BADGES.get(s.status, ""), selectors.is_preview(s, now=now)) for s in page],
             "status": status,
             "tabs": [("", _("All"), sum(counts.values()))]
             + [(s.value, s.label, counts.get(s.value, 0)) for s in StatementStatus],
-            "waiting": waiting,
+            "waiting": counts.get(StatementStatus.DRAFT, 0) - previews,  # drafts the merchant can confirm now
+            "previews": previews,  # drafts of a month not over yet
         },
         nav="settlement",
         merchant=merchant,
@@ -85,6 +92,7 @@ def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
     if figure not in Figure.values:
         figure = ""
     legs, legs_query, legs_total = legs_page(request, s, figure) if figure else (None, "", 0)
+    preview = selectors.is_preview(s)
     return portal_render(
         request,
         "merchant/settlement/detail.html",
@@ -100,7 +108,8 @@ def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
             "legs_total": legs_total,
             "events": list(selectors.statement_events(statement_id=s.pk)),
             "siblings": selectors.period_statements(merchant_id=s.merchant_id, period_start=s.period_start),
-            "can_decide": s.status == StatementStatus.DRAFT,
+            "preview": preview,
+            "can_decide": s.status == StatementStatus.DRAFT and not preview,
         },
         nav="settlement",
     )

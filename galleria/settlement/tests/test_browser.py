@@ -7,6 +7,7 @@ the paid statement)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,43 @@ def test_finance_generates_the_merchant_confirms_finance_approves_and_pays(brows
     owner.reload()
     expect(owner.get_by_test_id("statement-status")).to_have_text("Paid")
     expect(owner.get_by_test_id("merchant-actions")).to_have_count(0)
+
+
+def test_the_running_month_is_a_preview_nobody_can_decide_yet(browser, live_server, world):
+    """Finance generates the month in progress: both sides see a preview, with no confirm or approve button and a
+    word on when it can be decided; the commission rate reads as a percentage."""
+    from django.utils import timezone
+
+    from galleria.core import timeutil
+
+    at = timezone.now() - dt.timedelta(minutes=1)
+    sell(world, at=at, member=new_member(world), amounts=(30000,), channel="pay_at_store")
+    month = f"{timeutil.local_date(at, world.mall.timezone):%Y-%m}"
+    finance = sign_in(browser, live_server, "finance", "/console/")
+    finance.goto(live_server.url + "/console/settlement/")
+    finance.get_by_test_id("generate-period").fill(month)
+    finance.get_by_test_id("generate").click()
+    finance.wait_for_url(f"**/console/settlement/?period={month}")
+    expect(finance.locator("[role=status]").first).to_contain_text("previews")
+    expect(finance.get_by_test_id("statement-preview")).to_have_count(1)
+    shot(finance, "preview-console-list")
+    finance.get_by_test_id("open-statement").click()
+    expect(finance.get_by_test_id("statement-status")).to_have_text("Draft")
+    expect(finance.get_by_test_id("statement-preview")).to_have_text("Month not over — preview")
+    expect(finance.get_by_test_id("statement-preview-notice")).to_be_visible()
+    expect(finance.get_by_test_id("commission-rate")).to_have_text("8.00%")
+    expect(finance.get_by_test_id("preview-explained")).to_be_visible()
+    expect(finance.get_by_test_id("approve-form")).to_have_count(0)
+    expect(finance.get_by_test_id("regenerate-form")).to_be_visible()
+    shot(finance, "preview-console")
+
+    owner = sign_in(browser, live_server, "heytea-owner", "/merchant/")
+    owner.goto(live_server.url + "/merchant/settlement/")
+    expect(owner.get_by_test_id("drafts-preview")).to_be_visible()
+    expect(owner.get_by_test_id("drafts-to-confirm")).to_have_count(0)
+    shot(owner, "preview-portal-list")
+    owner.get_by_test_id("open-statement").click()
+    expect(owner.get_by_test_id("merchant-actions")).to_contain_text("not over yet")
+    expect(owner.get_by_test_id("confirm")).to_have_count(0)
+    expect(owner.get_by_test_id("dispute")).to_have_count(0)
+    shot(owner, "preview-portal")

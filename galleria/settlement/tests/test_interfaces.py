@@ -9,6 +9,7 @@ import io
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.test import Client
 from openpyxl import load_workbook
 
@@ -71,6 +72,9 @@ def test_a_statement_shows_each_figure_and_the_legs_behind_it(world, month):
     heytea, _uniqlo = month
     client = staff(world.users["finance"])
     html = client.get(f"/console/settlement/{heytea.pk}/").content.decode()
+    assert heytea.commission_bp == 800
+    assert 'data-testid="commission-rate">8.00%<' in html and " bp<" not in html  # a percentage, not jargon
+    assert "statement-preview" not in html  # November is over
     assert 'data-testid="amount-wallet">¥80.00' in html
     assert 'data-testid="amount-points_value">¥10.00' in html
     page = client.get(f"/console/settlement/{heytea.pk}/?figure=wallet").content.decode()
@@ -188,3 +192,178 @@ def test_finance_generates_a_month_from_the_console(world):
     assert (s.collected_fen, s.generated_by) == (12000, "finance")
     refused = client.post("/console/settlement/generate/", {"period": "2099-01"}, follow=True)
     assert "has not started yet" in refused.content.decode()
+
+
+def test_the_merchant_reads_the_commission_rate_as_a_percentage(world, month):
+    heytea, _uniqlo = month
+    html = staff(world.users["merchant_owner"]).get(f"/merchant/settlement/{heytea.pk}/").content.decode()
+    assert 'data-testid="commission-rate">8.00%<' in html and " bp<" not in html
+
+
+@pytest.fixture
+def running_month(world):
+    """20 November 2026, 15:00 in Shanghai: finance generated November's statement of 喜茶 before the month ended."""
+    with time_machine.travel(local(2026, 11, 20, 15), tick=False):
+        m = new_member(world)
+        sell(world, at=local(2026, 11, 18), member=m, amounts=(10000,), channel="pay_at_store")
+        generate(world, "2026-11")
+    return Statement.objects.get(merchant=world.merchant)
+
+
+@pytest.fixture
+def mid_november():
+    with time_machine.travel(local(2026, 11, 20, 16), tick=False):
+        yield
+
+
+def test_a_statement_of_a_month_not_over_is_shown_as_a_preview_to_finance(world, running_month, mid_november):
+    s = running_month
+    client = staff(world.users["finance"])
+    listing = client.get("/console/settlement/?period=2026-11").content.decode()
+    assert listing.count('data-testid="statement-preview"') == 1
+    html = client.get(f"/console/settlement/{s.pk}/").content.decode()
+    assert 'data-testid="statement-preview"' in html and 'data-testid="statement-preview-notice"' in html
+    assert "2026-12-01 00:00" in html  # when it can be decided
+    assert 'data-testid="preview-explained"' in html
+    assert 'data-testid="regenerate-form"' in html  # refreshing it is what finance can do
+    Statement.objects.filter(pk=s.pk).update(status="confirmed")
+    html = client.get(f"/console/settlement/{s.pk}/").content.decode()
+    assert 'data-testid="approve-form"' not in html and 'data-testid="preview-explained"' in html
+    response = client.post(f"/console/settlement/{s.pk}/approve/", {"note": ""}, follow=True)
+    assert "not over yet" in response.content.decode()
+    s.refresh_from_db()
+    assert s.status == "confirmed"
+
+
+def test_finance_is_told_a_running_month_gives_previews(world, running_month, mid_november):
+    client = staff(world.users["finance"])
+    response = client.post("/console/settlement/generate/", {"period": "2026-11"}, follow=True)
+    assert "is not over yet: its statements are previews" in response.content.decode()
+
+
+def test_the_merchant_cannot_confirm_a_preview_and_is_told_when_it_can(world, running_month, mid_november):
+    s = running_month
+    owner = staff(world.users["merchant_owner"])
+    listing = owner.get("/merchant/settlement/").content.decode()
+    assert 'data-testid="drafts-preview"' in listing and 'data-testid="drafts-to-confirm"' not in listing
+    assert 'data-testid="statement-preview"' in listing and "Check and confirm" not in listing
+    html = owner.get(f"/merchant/settlement/{s.pk}/").content.decode()
+    assert 'data-testid="statement-preview-notice"' in html and 'data-testid="preview-explained"' in html
+    assert 'data-testid="confirm-form"' not in html and 'data-testid="dispute-form"' not in html
+    for step, data in (("confirm", {"version": "1"}), ("dispute", {"version": "1", "comment": "少了一笔"})):
+        response = owner.post(f"/merchant/settlement/{s.pk}/{step}/", data, follow=True)
+        assert "not over yet" in response.content.decode()
+    s.refresh_from_db()
+    assert s.status == "draft"
+
+
+def test_once_the_month_is_over_the_merchant_confirms_it(world, running_month):
+    s = running_month
+    owner = staff(world.users["merchant_owner"])
+    listing = owner.get("/merchant/settlement/").content.decode()
+    assert 'data-testid="drafts-to-confirm"' in listing and 'data-testid="drafts-preview"' not in listing
+    assert "Check and confirm" in listing
+    html = owner.get(f"/merchant/settlement/{s.pk}/").content.decode()
+    assert "statement-preview" not in html and 'data-testid="confirm-form"' in html
+    assert owner.post(f"/merchant/settlement/{s.pk}/confirm/", {"version": "1"}).status_code == 302
+    s.refresh_from_db()
+    assert s.status == "confirmed"
+
+
+def test_the_portal_says_when_statements_come(world):
+    owner = staff(world.users["merchant_owner"])
+    html = owner.get("/merchant/settlement/").content.decode()
+    assert "once the month has ended" in html
+    assert "No statements with this status." in owner.get("/merchant/settlement/?status=paid").content.decode()
+
+
+EDGE_VALUES = [
+    "2026-11",
+    7,
+    "",
+    "  ",
+    " leading",
+    "trailing ",
+    "\u3000全角空格",
+    "R&D <b>“引号”</b> 'x' \"y\"",
+    "两行\n文字",
+    "'=SUM(A1:A2)",  # neutralised by spreadsheet_cell
+    None,
+    0,
+    -3,
+    Decimal(-1) / 100,
+    Decimal(12345678912) / 100,
+    Decimal(76982) / 100,
+]
+
+
+def openpyxl_rows(rows: list[list], money_at: int) -> str:
+    """The sheetData of `rows` as openpyxl's write-only sheet serialises them (money_at: a "#,##0.00" column)."""
+    import re
+    import zipfile
+
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("x")
+    for values in rows:
+        row = list(values)
+        if row[money_at] is not None:
+            row[money_at] = WriteOnlyCell(ws, value=row[money_at])
+            row[money_at].number_format = "#,##0.00"
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    xml = zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml").decode()
+    found = re.search(r"<sheetData>(.*)</sheetData>", xml, re.S)
+    assert found is not None
+    return found.group(1)
+
+
+def test_the_detail_rows_are_written_exactly_as_openpyxl_writes_them():
+    """The export writes the detail sheet's rows itself (openpyxl's writer took a minute for a month): byte for
+    byte what openpyxl would have written, for every kind of cell an export holds."""
+    from galleria.interfaces.settlement_ui import _row_xml
+
+    rows = [EDGE_VALUES[i : i + 9] for i in range(0, len(EDGE_VALUES) - 8)]
+    rows = [row for row in rows if row[8] is None or isinstance(row[8], Decimal | int)]
+    assert len(rows) >= 3
+    expected = openpyxl_rows(rows, money_at=8)
+    assert "".join(_row_xml(n, row, {8: 1}) for n, row in enumerate(rows, start=1)) == expected
+
+
+def test_a_control_character_in_a_memo_does_not_break_the_export():
+    from galleria.interfaces.settlement_ui import _row_xml
+
+    assert _row_xml(2, ["a\x01b\x1f"], {}) == '<row r="2"><c r="A2" t="inlineStr"><is><t>ab</t></is></c></row>'
+
+
+def test_the_xlsx_detail_sheet_holds_every_leg_cell_by_cell(world, month):
+    """Read back with openpyxl: the header (bold, frozen), every leg with the values the CSV of the legs has, money
+    as numbers formatted "#,##0.00"."""
+    _heytea, _uniqlo = month
+    client = staff(world.users["finance"])
+    wb = load_workbook(io.BytesIO(client.get("/console/settlement/export/?period=2026-11").content))
+    detail = wb.worksheets[1]
+    assert detail.freeze_panes == "A2" and detail.column_dimensions["H"].width == 30
+    assert [c.value for c in detail[1]][:3] == ["Period", "No.", "Merchant"] and detail["A1"].font.b
+    text = client.get("/console/settlement/export/?period=2026-11&format=csv&sheet=detail").content
+    expected = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))[1:]
+    rows = list(detail.iter_rows(min_row=2))
+    assert len(rows) == len(expected) >= 5  # collected (sale, refund) at both, wallet, points value
+    for row, want in zip(rows, expected, strict=True):
+        values = [c.value for c in row]
+        assert [str(v) if v is not None else "" for v in values[:8]] == want[:8]
+        assert yuan(values[8]) == Decimal(want[8]) and row[8].number_format == "#,##0.00"
+        assert row[8].data_type == "n" and row[1].data_type == "n"
+
+
+@pytest.mark.parametrize(
+    ("bp", "text"),
+    [(800, "8.00%"), (0, "0.00%"), (5, "0.05%"), (1250, "12.50%"), (10000, "100.00%"), (-250, "−2.50%"), (None, "")],
+)
+def test_basis_points_read_as_a_percentage(bp, text):
+    from galleria.interfaces.templatetags.galleria_rates import percent_bp
+
+    assert percent_bp(bp) == text

@@ -44,6 +44,17 @@ def test_a_month_that_has_not_started_cannot_be_settled():
     assert rules.parse_period("2026-12", today=dt.date(2026, 12, 1)).label == "2026-12"
 
 
+def test_a_month_ends_at_the_next_first_midnight_mall_time():
+    november = rules.parse_period("2026-11")
+    last_second = dt.datetime(2026, 11, 30, 15, 59, 59, tzinfo=dt.UTC)  # 23:59:59 on 30 November in Shanghai
+    midnight = dt.datetime(2026, 11, 30, 16, 0, tzinfo=dt.UTC)  # 00:00 on 1 December in Shanghai
+    assert not rules.period_has_ended(november, "Asia/Shanghai", now=last_second)
+    assert rules.period_has_ended(november, "Asia/Shanghai", now=midnight)
+    # the same instant is still November in a mall further west
+    assert not rules.period_has_ended(november, "Asia/Urumqi", now=midnight)
+    assert not rules.period_has_ended(november, "Asia/Shanghai", now=dt.datetime(2026, 11, 2, tzinfo=dt.UTC))
+
+
 def test_the_figures_of_a_statement():
     ledger = LedgerFigures(
         merchant_collected=26000,  # pay at store, WeChat Pay / Alipay through the mall

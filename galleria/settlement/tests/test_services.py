@@ -324,3 +324,61 @@ def test_the_command_generates_last_month_for_every_group(world):
         call_command("settlement_generate", "--group", "nope")
     with pytest.raises(Exception, match="YYYY-MM"):
         call_command("settlement_generate", "--period", "11/2026")
+
+
+def test_the_running_month_is_a_preview_that_can_be_refreshed_but_not_decided(world):
+    """Finance may generate the month in progress (a preview); the merchant cannot confirm or dispute it and finance
+    cannot approve it until the month is over, mall time — then the same statement, refreshed, goes on as usual."""
+    m = new_member(world)
+
+    def code(fn):
+        with pytest.raises(Exception) as exc:
+            fn()
+        return exc.value.code
+
+    def confirm(s):
+        return services.statement_confirm(
+            statement_id=s.pk, merchant_id=world.merchant.pk, actor=MERCHANT, version=s.version
+        )
+
+    with time_machine.travel(local(2026, 11, 20, 15), tick=False):
+        sell(world, at=local(2026, 11, 18), member=m, amounts=(10000,), channel="pay_at_store")
+        generate(world, "2026-11")
+        s = one(world)
+        assert selectors.is_preview(s)
+        assert code(lambda: confirm(s)) == "settlement.period_not_ended"
+        assert code(
+            lambda: services.statement_dispute(
+                statement_id=s.pk, merchant_id=world.merchant.pk, actor=MERCHANT, comment="?", version=s.version
+            )
+        ) == ("settlement.period_not_ended")
+        assert one(world).status == "draft"
+        sell(world, at=local(2026, 11, 20, 14), member=m, amounts=(5000,), channel="pay_at_store")
+        generate(world, "2026-11")  # regenerating the preview brings it up to date
+        s = one(world)
+        assert (s.collected_fen, s.version, s.status) == (15000, 2, "draft")
+    with time_machine.travel(local(2026, 11, 30, 23, 59, 59), tick=False):  # the last second of November
+        assert code(lambda: confirm(s)) == "settlement.period_not_ended"
+    with time_machine.travel(local(2026, 12, 1, 0, 0), tick=False):  # December in Shanghai: November is over
+        assert not selectors.is_preview(s)
+        confirm(s)
+        assert one(world).status == "confirmed"
+    assert not AuditEvent.objects.filter(action="settlement.dispute").exists()
+
+
+def test_finance_cannot_approve_before_the_month_is_over(world):
+    """A statement confirmed before the rule existed (or by any other path) is not approved mid-month either."""
+    m = new_member(world)
+    with time_machine.travel(local(2026, 11, 20, 15), tick=False):
+        sell(world, at=local(2026, 11, 18), member=m, amounts=(10000,), channel="pay_at_store")
+        generate(world, "2026-11")
+        Statement.objects.filter(merchant=world.merchant).update(status="confirmed")
+        s = one(world)
+        with pytest.raises(Exception) as exc:
+            services.statement_approve(statement_id=s.pk, mall_group_id=world.group.pk, actor=FINANCE)
+        assert exc.value.code == "settlement.period_not_ended"
+        assert "2026-12-01" in str(exc.value.message)
+        assert not Transaction.objects.filter(source=f"settlement:{s.pk}").exists()  # no commission posted
+    with time_machine.travel(local(2026, 12, 2, 10), tick=False):
+        s = services.statement_approve(statement_id=s.pk, mall_group_id=world.group.pk, actor=FINANCE)
+    assert s.status == "approved" and s.commission_transaction_id is not None

@@ -1,17 +1,29 @@
-"""Bills (账单): one sale of the member in full — lines, payments, coupons and promotions, points, refunds."""
+"""Bills (账单): one sale of the member in full — lines, payments, coupons and promotions, points, refunds.
+
+A pay-at-store sale and a WeChat Pay 商圈 (payment-linked) sale have a single line that *is* the bill: the amount
+the member paid at the shop. Its quantity means nothing to the member — 1 for pay at store, the amount in fen for a
+商圈 payment (so that any refund is whole units, docs/payments.md) — so such a line shows its name and amount only,
+and a refund of it as the amount refunded."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from galleria.core.money import format_cny
 from galleria.coupons.models import CouponRedemption, CouponTemplate, Promotion, RedemptionStatus
 from galleria.members.models import Member
 from galleria.sales.models import PaymentMethod, Sale
+from galleria.sales.types import Channel
 
 from .common import local_naive
 from .purchases import PurchaseRow, RefundTotals, _purchase_row
+
+# channels whose one line stands for the whole bill (see the module docstring)
+BILL_LINE_CHANNELS = frozenset({Channel.PAY_AT_STORE, Channel.PAYMENT_LINK})
+# how the 商圈 channel names its line, counted in fen ("微信支付 ¥128.00 · 喜茶（按 ¥0.01 计）"): not for the member
+PER_FEN_NOTE = "（按 ¥0.01 计）"
 
 
 @dataclass(frozen=True)
@@ -21,6 +33,21 @@ class BillLine:
     amount_text: str
     discount_text: str
     refunded_qty: int
+    is_bill: bool = False  # the line is the bill: no quantity shown
+    refunded_text: str = ""  # of a bill line: the amount refunded so far
+
+
+def _bill_line(line: Any, *, is_bill: bool) -> BillLine:
+    name = line.name.removesuffix(PER_FEN_NOTE).rstrip() if is_bill else line.name
+    return BillLine(
+        name=name,
+        quantity=line.quantity,
+        amount_text=format_cny(line.amount_fen),
+        discount_text=format_cny(line.discount_fen) if line.discount_fen else "",
+        refunded_qty=line.refunded_qty,
+        is_bill=is_bill,
+        refunded_text=format_cny(line.refunded_amount_fen) if is_bill and line.refunded_amount_fen else "",
+    )
 
 
 @dataclass(frozen=True)
@@ -69,16 +96,7 @@ def bill_detail(*, member: Member, sale_id: int, tz_name: str) -> BillDetail | N
     if sale is None:
         return None
     methods = dict(PaymentMethod.choices)
-    lines = [
-        BillLine(
-            name=line.name,
-            quantity=line.quantity,
-            amount_text=format_cny(line.amount_fen),
-            discount_text=format_cny(line.discount_fen) if line.discount_fen else "",
-            refunded_qty=line.refunded_qty,
-        )
-        for line in sale.lines.order_by("line_no")
-    ]
+    lines = [_bill_line(line, is_bill=sale.channel in BILL_LINE_CHANNELS) for line in sale.lines.order_by("line_no")]
     payments = [
         BillPayment(
             method=str(methods.get(p.method, p.method)),

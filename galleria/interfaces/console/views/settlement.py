@@ -93,12 +93,13 @@ def statements(request: HttpRequest) -> HttpResponse:
     tab_params.pop("page", None)
     tab_params.pop("status", None)
     default_period = _default_period(request)
+    now = timeutil.now()
     run = selectors.last_run(mall_group_id=g.id, period=f["period"] or default_period)
     context = {
         "nav": "settlement",
         "g": g,
         "page_obj": page,
-        "rows": [(s, STATUS_BADGES.get(s.status, "")) for s in page],
+        "rows": [(s, STATUS_BADGES.get(s.status, ""), selectors.is_preview(s, now=now)) for s in page],
         "query_string": query_string,
         "tab_query": tab_params.urlencode(),
         "tabs": [("", _("All"), sum(counts.values()))]
@@ -143,14 +144,16 @@ def generate(request: HttpRequest) -> HttpResponse:
         actor_label=actor.label,
         actor_user_id=actor.user_id,
     )
-    messages.success(
-        request,
-        _(
-            "Generating the statements of %(period)s: drafts appear here when it is done. Confirmed statements "
-            "never change; postings that arrived late go to supplementary statements."
-        )
-        % {"period": period.label},
-    )
+    text = _(
+        "Generating the statements of %(period)s: drafts appear here when it is done. Confirmed statements "
+        "never change; postings that arrived late go to supplementary statements."
+    ) % {"period": period.label}
+    if not rules.period_has_ended(period, console_tz(request), now=timeutil.now()):
+        text += " " + _(
+            "%(period)s is not over yet: its statements are previews until it ends — the merchants cannot confirm "
+            "them and you cannot approve them before then. Generate again to refresh their figures."
+        ) % {"period": period.label}
+    messages.success(request, text)
     params = {"group": g.id} if g.options else {}
     return redirect(reverse("console:settlement") + "?" + urlencode({**params, "period": period.label}))
 
@@ -184,6 +187,7 @@ def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
         figure = ""
     legs, legs_query, legs_total = legs_page(request, s, figure) if figure else (None, "", 0)
     can_manage = scope_of(request).can(perms.SETTLEMENT_MANAGE)
+    preview = selectors.is_preview(s)
     context = {
         "nav": "settlement",
         "g": g,
@@ -198,7 +202,9 @@ def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
         "legs_total": legs_total,
         "events": list(selectors.statement_events(statement_id=s.pk)),
         "siblings": [x for x in selectors.period_statements(merchant_id=s.merchant_id, period_start=s.period_start)],
-        "can_approve": can_manage and s.status in (StatementStatus.CONFIRMED, StatementStatus.DISPUTED),
+        "preview": preview,
+        "can_approve": can_manage and not preview and s.status in (StatementStatus.CONFIRMED, StatementStatus.DISPUTED),
+        "can_manage": can_manage,
         "can_pay": can_manage and s.status == StatementStatus.APPROVED,
         "can_regenerate": can_manage and s.status in (StatementStatus.DRAFT, StatementStatus.DISPUTED),
         "audience": "console",

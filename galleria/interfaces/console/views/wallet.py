@@ -9,7 +9,8 @@ refund, else in cash, and the bonus taken back in proportion. Everything the ser
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import messages
@@ -37,6 +38,7 @@ from .member_loyalty import member_or_404
 
 PENDING_LIMIT = 200
 TOPUPS_SHOWN = 50
+Decided = TypeVar("Decided")
 
 WHOLE = "all"
 PART = "amount"
@@ -183,33 +185,80 @@ def member_wallet_refund(request: HttpRequest, member_id: int) -> HttpResponse:
     return redirect(reverse("console:member_detail", args=[member.pk]))
 
 
-# ---------------------------------------------------------------------------------------------- approval queue
+# ---------------------------------------------------------------------------------------------- approval queues
+# Two queues wait for a second person — refunds of a wallet balance (here) and cash top-ups at the service desk
+# (wallet_topups.py) — and share the page's context and the decision form's handling below.
 
 
-def _queue(
+def approval_queue(
     request: HttpRequest,
     g: GroupContext,
     *,
+    template: str,
+    nav: str,
+    pending: Sequence[Any],
+    history: Any,
+    threshold_fen: int,
     row_errors: dict[int, str] | None = None,
     notes: dict[int, str] | None = None,
     status: int = 200,
+    **extra: Any,
 ) -> HttpResponse:
-    pending = list(wallet_selectors.balance_refund_list(mall_group_id=g.id, pending=True)[:PENDING_LIMIT])
-    history, query_string = page_of(request, wallet_selectors.balance_refund_list(mall_group_id=g.id, pending=False))
-    shown = {r.pk for r in pending}
+    """An approval queue: the `pending` items, the decided ones (`history`, paged), the threshold above which a
+    second person approves, and per row the error of a refused decision and the note typed with it (a refused row
+    not among the pending ones — decided meanwhile — is said at the top of the page)."""
+    page, query_string = page_of(request, history)
+    shown = {item.pk for item in pending}
     context = {
-        "nav": "wallet_refunds",
+        "nav": nav,
         "g": g,
         "pending": pending,
-        "page_obj": history,
+        "page_obj": page,
         "query_string": query_string,
-        "threshold": format_cny(wallet_selectors.refund_approval_threshold_fen()),
+        "threshold": format_cny(threshold_fen),
         "row_errors": row_errors or {},
-        "page_errors": [m for refund_id, m in (row_errors or {}).items() if refund_id not in shown],
+        "page_errors": [m for item_id, m in (row_errors or {}).items() if item_id not in shown],
         "notes": notes or {},
         "me": request.user.pk,
+        **extra,
     }
-    return render(request, "console/wallet/refunds.html", context, status=status)
+    return render(request, template, context, status=status)
+
+
+def decide_from_form(
+    request: HttpRequest,
+    *,
+    item_id: int,
+    queue: Callable[..., HttpResponse],
+    decide: Callable[[bool, str], Decided],
+    done: Callable[[Decided], HttpResponse],
+) -> HttpResponse:
+    """A queue row's approve / reject form: `decide(approve, note)` runs the service; an invalid form or the
+    service's refusal shows the queue again (`queue(row_errors=…, notes=…, status=400)`) with the error on the row
+    and the note kept; otherwise `done(decided)` answers."""
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        return queue(row_errors={item_id: message}, status=400)
+    note = form.cleaned_data.get("note") or ""
+    try:
+        decided = decide(form.cleaned_data["decision"] == "approve", note)
+    except ApplicationError as exc:
+        return queue(row_errors={item_id: error_message(exc)}, notes={item_id: note}, status=400)
+    return done(decided)
+
+
+def _queue(request: HttpRequest, g: GroupContext, **kwargs: Any) -> HttpResponse:
+    return approval_queue(
+        request,
+        g,
+        template="console/wallet/refunds.html",
+        nav="wallet_refunds",
+        pending=list(wallet_selectors.balance_refund_list(mall_group_id=g.id, pending=True)[:PENDING_LIMIT]),
+        history=wallet_selectors.balance_refund_list(mall_group_id=g.id, pending=False),
+        threshold_fen=wallet_selectors.refund_approval_threshold_fen(),
+        **kwargs,
+    )
 
 
 @console_view(perms.WALLET_REFUND_APPROVE)
@@ -224,27 +273,27 @@ def wallet_refund_decide(request: HttpRequest, refund_id: int) -> HttpResponse:
     if refund is None:
         raise Http404("refund")
     g = group_context(request, group_id=refund.mall_group_id)
-    form = DecisionForm(request.POST)
-    if not form.is_valid():
-        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
-        return _queue(request, g, row_errors={refund.pk: message}, status=400)
-    approve = form.cleaned_data["decision"] == "approve"
-    note = form.cleaned_data.get("note") or ""
-    try:
-        decided = wallet_services.wallet_balance_refund_decide(
+
+    def decide(approve: bool, note: str) -> BalanceRefund:
+        return wallet_services.wallet_balance_refund_decide(
             refund_id=refund.pk,
             mall_group_id=refund.mall_group_id,
             approve=approve,
             actor=actor_for(request),
             note=note,
         )
-    except ApplicationError as exc:
-        return _queue(request, g, row_errors={refund.pk: error_message(exc)}, notes={refund.pk: note}, status=400)
-    card = refund.member.card_no
-    if decided.status == BalanceRefundStatus.DONE:
-        messages.success(request, _("Approved for %(card)s.") % {"card": card} + " " + _done_message(decided))
-    else:
-        messages.success(
-            request, _("Rejected: %(amount)s for %(card)s.") % {"amount": format_cny(decided.amount_fen), "card": card}
-        )
-    return redirect(reverse("console:wallet_refunds") + g.query)
+
+    def done(decided: BalanceRefund) -> HttpResponse:
+        card = refund.member.card_no
+        if decided.status == BalanceRefundStatus.DONE:
+            messages.success(request, _("Approved for %(card)s.") % {"card": card} + " " + _done_message(decided))
+        else:
+            messages.success(
+                request,
+                _("Rejected: %(amount)s for %(card)s.") % {"amount": format_cny(decided.amount_fen), "card": card},
+            )
+        return redirect(reverse("console:wallet_refunds") + g.query)
+
+    return decide_from_form(
+        request, item_id=refund.pk, queue=lambda **kw: _queue(request, g, **kw), decide=decide, done=done
+    )

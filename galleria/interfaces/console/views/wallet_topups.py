@@ -32,13 +32,14 @@ from galleria.wallet import exceptions as wallet_exceptions
 from galleria.wallet import rules as wallet_rules
 from galleria.wallet import selectors as wallet_selectors
 from galleria.wallet import services as wallet_services
+from galleria.wallet.models import TopUp
 from galleria.wallet.types import TopUpStatus
 
-from ..helpers import add_application_error, console_view, error_message, page_of
+from ..helpers import add_application_error, console_view
 from ..loyalty import GroupContext, group_context, yuan_input
 from ..loyalty_forms import YuanField
 from .member_loyalty import member_or_404
-from .wallet import DecisionForm
+from .wallet import approval_queue, decide_from_form
 
 PENDING_LIMIT = 200
 HISTORY_SHOWN = 20
@@ -223,31 +224,19 @@ def _credited_message(topup: Any, *, card: str = "") -> str:
 # ---------------------------------------------------------------------------------------------- approval queue
 
 
-def _queue(
-    request: HttpRequest,
-    g: GroupContext,
-    *,
-    row_errors: dict[int, str] | None = None,
-    notes: dict[int, str] | None = None,
-    status: int = 200,
-) -> HttpResponse:
+def _queue(request: HttpRequest, g: GroupContext, **kwargs: Any) -> HttpResponse:
     pending = list(wallet_selectors.cash_topup_list(mall_group_id=g.id, pending=True)[:PENDING_LIMIT])
-    history, query_string = page_of(request, wallet_selectors.cash_topup_list(mall_group_id=g.id, pending=False))
-    shown = {t.pk for t in pending}
-    context = {
-        "nav": "wallet_cash_topups",
-        "g": g,
-        "pending": pending,
-        "pending_total_fen": sum(t.amount_fen for t in pending),
-        "page_obj": history,
-        "query_string": query_string,
-        "threshold": format_cny(wallet_selectors.cash_topup_approval_threshold_fen()),
-        "row_errors": row_errors or {},
-        "page_errors": [m for topup_id, m in (row_errors or {}).items() if topup_id not in shown],
-        "notes": notes or {},
-        "me": request.user.pk,
-    }
-    return render(request, "console/wallet/cash_topups.html", context, status=status)
+    return approval_queue(
+        request,
+        g,
+        template="console/wallet/cash_topups.html",
+        nav="wallet_cash_topups",
+        pending=pending,
+        history=wallet_selectors.cash_topup_list(mall_group_id=g.id, pending=False),
+        threshold_fen=wallet_selectors.cash_topup_approval_threshold_fen(),
+        pending_total_fen=sum(t.amount_fen for t in pending),
+        **kwargs,
+    )
 
 
 @console_view(perms.WALLET_REFUND_APPROVE)
@@ -262,25 +251,24 @@ def wallet_cash_topup_decide(request: HttpRequest, topup_id: int) -> HttpRespons
     if topup is None:
         raise Http404("cash top-up")
     g = group_context(request, group_id=topup.mall_group_id)
-    form = DecisionForm(request.POST)
-    if not form.is_valid():
-        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
-        return _queue(request, g, row_errors={topup.pk: message}, status=400)
-    approve = form.cleaned_data["decision"] == "approve"
-    note = form.cleaned_data.get("note") or ""
-    try:
-        decided = wallet_services.wallet_topup_cash_decide(
+
+    def decide(approve: bool, note: str) -> TopUp:
+        return wallet_services.wallet_topup_cash_decide(
             topup_id=topup.pk, mall_group_id=topup.mall_group_id, approve=approve, actor=actor_for(request), note=note
         )
-    except ApplicationError as exc:
-        return _queue(request, g, row_errors={topup.pk: error_message(exc)}, notes={topup.pk: note}, status=400)
-    card = topup.member.card_no
-    if decided.status == TopUpStatus.CANCELLED:  # the desk has to act: a warning, not a plain success
-        messages.warning(
-            request,
-            _("Rejected: %(amount)s for %(card)s. The top-up is cancelled: the service desk gives the cash back.")
-            % {"amount": format_cny(decided.amount_fen), "card": card},
-        )
-    else:
-        messages.success(request, _credited_message(decided, card=card))
-    return redirect(reverse("console:wallet_cash_topups") + g.query)
+
+    def done(decided: TopUp) -> HttpResponse:
+        card = topup.member.card_no
+        if decided.status == TopUpStatus.CANCELLED:  # the desk has to act: a warning, not a plain success
+            messages.warning(
+                request,
+                _("Rejected: %(amount)s for %(card)s. The top-up is cancelled: the service desk gives the cash back.")
+                % {"amount": format_cny(decided.amount_fen), "card": card},
+            )
+        else:
+            messages.success(request, _credited_message(decided, card=card))
+        return redirect(reverse("console:wallet_cash_topups") + g.query)
+
+    return decide_from_form(
+        request, item_id=topup.pk, queue=lambda **kw: _queue(request, g, **kw), decide=decide, done=done
+    )
