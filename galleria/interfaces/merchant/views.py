@@ -23,6 +23,7 @@ from galleria.audit.services import audit_record
 from galleria.core import timeutil
 from galleria.core.errors import ApplicationError
 from galleria.interfaces.common import actor_for, forbidden, scope_of
+from galleria.interfaces.templatetags.galleria_rates import percent_bp
 from galleria.members import rules as member_rules
 from galleria.members.exceptions import MemberCodeStaleError, MemberNotFoundError
 from galleria.members.models import IdentifierKind
@@ -138,7 +139,7 @@ def _profile_page(
     contact_form = contact_form or ContactForm(
         initial={"contact_name": merchant.contact_name, "contact_phone": merchant.contact_phone}
     )
-    commission = f"{merchant.commission_bp / 100:.2f}%"  # display only: basis points → percent
+    commission = percent_bp(merchant.commission_bp)
     return portal_render(
         request,
         "merchant/profile.html",
