@@ -32,7 +32,6 @@ from galleria.wallet import exceptions as wallet_exceptions
 from galleria.wallet import rules as wallet_rules
 from galleria.wallet import selectors as wallet_selectors
 from galleria.wallet import services as wallet_services
-from galleria.wallet.models import TopUp
 from galleria.wallet.types import TopUpStatus
 
 from ..helpers import add_application_error, console_view
@@ -252,12 +251,12 @@ def wallet_cash_topup_decide(request: HttpRequest, topup_id: int) -> HttpRespons
         raise Http404("cash top-up")
     g = group_context(request, group_id=topup.mall_group_id)
 
-    def decide(approve: bool, note: str) -> TopUp:
+    def decide(approve: bool, note: str) -> Any:
         return wallet_services.wallet_topup_cash_decide(
             topup_id=topup.pk, mall_group_id=topup.mall_group_id, approve=approve, actor=actor_for(request), note=note
         )
 
-    def done(decided: TopUp) -> HttpResponse:
+    def done(decided: Any) -> HttpResponse:
         card = topup.member.card_no
         if decided.status == TopUpStatus.CANCELLED:  # the desk has to act: a warning, not a plain success
             messages.warning(
