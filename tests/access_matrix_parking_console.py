@@ -3,6 +3,114 @@
 
 from __future__ import annotations
 
-from .access_matrix import Entry
+import datetime as dt
+from typing import Any
 
-MATRIX_PARKING_CONSOLE: dict[str, Entry] = {}
+from .access_matrix import ROOT, Entry, action, console, page, r
+from .evidence_world import EvidenceWorld
+
+VIEWERS = {"admin", "service", "finance", "viewer", ROOT}  # parking.view
+MANAGERS = {"admin", ROOT}  # parking.manage
+CODE = "evidence-console-p1"
+
+
+def _park(ew: EvidenceWorld) -> Any:
+    """A car park of 星河广场 with a zone, a gate, the tariff in force, a scheduled version and a car parked (made on
+    first use)."""
+    from django.utils import timezone
+
+    from galleria.parking.models import CarPark, Gate, ParkingSession, TariffVersion, Zone
+
+    park, created = CarPark.objects.get_or_create(
+        mall=ew.world.mall, code=CODE, defaults={"name": "证据停车场", "capacity": 100, "store": ew.world.store}
+    )
+    if created:
+        now = timezone.now()
+        zone = Zone.objects.create(car_park=park, code="Z1", name="Z1", capacity=50)
+        Gate.objects.create(car_park=park, code="G1", name="G1", direction="entry", zone=zone)
+        TariffVersion.objects.create(
+            car_park=park, code="EV-1", effective_from=now - dt.timedelta(days=30), day_price_fen=500
+        )
+        TariffVersion.objects.create(
+            car_park=park, code="EV-2", effective_from=now + dt.timedelta(days=30), day_price_fen=600
+        )
+        ParkingSession.objects.create(car_park=park, plate="粤B99999", entry_at=now - dt.timedelta(hours=30))
+    return park
+
+
+def park_id(ew: EvidenceWorld) -> int:
+    return int(_park(ew).pk)
+
+
+def zone_id(ew: EvidenceWorld) -> int:
+    return int(_park(ew).zones.get(code="Z1").pk)
+
+
+def gate_id(ew: EvidenceWorld) -> int:
+    return int(_park(ew).gates.get(code="G1").pk)
+
+
+def tariff_id(ew: EvidenceWorld, code: str = "EV-1") -> int:
+    return int(_park(ew).tariffs.get(code=code).pk)
+
+
+def scheduled_id(ew: EvidenceWorld) -> int:
+    return tariff_id(ew, "EV-2")
+
+
+def stay_id(ew: EvidenceWorld) -> int:
+    return int(_park(ew).sessions.get(plate="粤B99999").pk)
+
+
+CLOSE = {"reason": "the car was towed on Monday"}
+
+MATRIX_PARKING_CONSOLE: dict[str, Entry] = {
+    "console:parking_car_parks": page(console(VIEWERS))(r("console:parking_car_parks")),
+    "console:parking_car_park_new": page(console(MANAGERS), note="POST without data: 422")(
+        r("console:parking_car_park_new")
+    ),
+    "console:parking_car_park": page(console(VIEWERS, scoped=True))(r("console:parking_car_park", park_id)),
+    "console:parking_car_park_edit": page(console(MANAGERS, scoped=True), note="POST without data: 422")(
+        r("console:parking_car_park_edit", park_id)
+    ),
+    "console:parking_zone_new": page(console(MANAGERS, scoped=True), note="POST without data: 422")(
+        r("console:parking_zone_new", park_id)
+    ),
+    "console:parking_zone_edit": page(console(MANAGERS, scoped=True), note="POST without data: 422")(
+        r("console:parking_zone_edit", park_id, zone_id)
+    ),
+    "console:parking_zone_remove": action(console(MANAGERS, scoped=True))(
+        r("console:parking_zone_remove", park_id, zone_id)
+    ),
+    "console:parking_gate_new": page(console(MANAGERS, scoped=True), note="POST without data: 422")(
+        r("console:parking_gate_new", park_id)
+    ),
+    "console:parking_gate_edit": page(console(MANAGERS, scoped=True), note="POST without data: 422")(
+        r("console:parking_gate_edit", park_id, gate_id)
+    ),
+    "console:parking_gate_remove": action(console(MANAGERS, scoped=True))(
+        r("console:parking_gate_remove", park_id, gate_id)
+    ),
+    "console:parking_tariffs": page(console(VIEWERS, scoped=True))(r("console:parking_tariffs", park_id)),
+    "console:parking_tariff_new": page(console(MANAGERS, scoped=True), note="POST without data: 422")(
+        r("console:parking_tariff_new", park_id)
+    ),
+    "console:parking_tariff": page(console(VIEWERS, scoped=True))(r("console:parking_tariff", park_id, tariff_id)),
+    "console:parking_tariff_withdraw": action(console(MANAGERS, scoped=True), note="a scheduled version")(
+        r("console:parking_tariff_withdraw", park_id, scheduled_id)
+    ),
+    "console:parking_live": page(console(VIEWERS))(r("console:parking_live")),
+    "console:parking_live_feed": page(console(VIEWERS))(r("console:parking_live_feed")),
+    "console:parking_stays": page(console(VIEWERS))(r("console:parking_stays")),
+    "console:parking_stay": page(console(VIEWERS, scoped=True), note="every view is audited (full plate)")(
+        r("console:parking_stay", stay_id)
+    ),
+    "console:parking_stay_close": action(console(MANAGERS, scoped=True), data=lambda ew: CLOSE)(
+        r("console:parking_stay_close", stay_id)
+    ),
+    "console:parking_stay_resolve": action(
+        console(MANAGERS, scoped=True), note="the stay is not an unpaid exit: 422 with the error"
+    )(r("console:parking_stay_resolve", stay_id)),
+    "console:parking_exceptions": page(console(VIEWERS))(r("console:parking_exceptions")),
+    "console:parking_reports": page(console(VIEWERS))(r("console:parking_reports")),
+}

@@ -26,8 +26,10 @@ from galleria.accounts.models import User
 from galleria.audit.types import Actor
 from galleria.members.models import IdentifierKind, JoinChannel, Member, MemberIdentifier
 from galleria.members.services import member_identifier_add, member_register
-from galleria.merchants.models import PosKey, PosTerminal, Store
+from galleria.merchants.models import PosTerminal, Store
 from galleria.merchants.services import pos_key_create
+from galleria.parking.services_keys import car_park_key_create
+from galleria.parking.tests import helpers as parking_test_helpers
 from galleria.points.models import AdjustmentStatus, BehaviourRule, EarnRule, PointsAdjustment, PointsCampaign
 from galleria.sales.models import Sale
 from galleria.sales.services import sale_commit
@@ -49,8 +51,8 @@ SALE_ID = "EVID-0001"
 
 @dataclass
 class Terminal:
-    terminal: PosTerminal
-    key: PosKey
+    terminal: Any  # a PosTerminal, or a CarPark for the car-park system
+    key: Any  # its PosKey or CarParkKey
     signer: PosSigner
 
 
@@ -78,6 +80,13 @@ def _terminal(store: Store, name: str) -> Terminal:
     terminal = PosTerminal.objects.create(store=store, name=name)
     key, secret = pos_key_create(actor=ACTOR, terminal_id=terminal.pk)
     return Terminal(terminal, key, PosSigner(key.key_id, secret))
+
+
+def _car_park_terminal(w: World) -> Terminal:
+    """星河广场's car park (the tests' own, parking/tests/helpers.py) and its car-park system's API key."""
+    park = parking_test_helpers.car_park(w)
+    key, secret = car_park_key_create(actor=ACTOR, car_park_id=park.pk, label="barrier")
+    return Terminal(park, key, PosSigner(key.key_id, secret))
 
 
 def build_evidence_world() -> EvidenceWorld:
@@ -141,6 +150,7 @@ def build_evidence_world() -> EvidenceWorld:
         "pos-uniqlo": _terminal(ew.other_store, "优衣库 收银台1"),
         "pos-coastal": _terminal(Store.objects.create(merchant=w.foreign_merchant, name="星巴克 海岸城店"), "星巴克 1"),
     }
+    ew.terminals["car-park"] = _car_park_terminal(w)
     ew.users = {u.username: u for u in w.users.values()}
     ew.sessions = {name: staff_session(user) for name, user in ew.users.items()}
     ew.sessions["member"] = member_session(member)

@@ -465,7 +465,7 @@ def member_api(ew: EvidenceWorld) -> Any:
     return fast_client(session_key=member_session(ew.member))
 
 
-@pytest.mark.parametrize("plate", ["ABC", "粤B1234", "粤B123456789", "京A-?!#$%", "粤O12345", "12345粤B"])
+@pytest.mark.parametrize("plate", ["ABC", "粤B1234", "粤B123456789", "京A-?!#$%", "粤I12345", "粤BO1234", "12345粤B"])
 def test_malformed_plates_are_members_plate_invalid(ew: EvidenceWorld, plate: str) -> None:
     before = MemberIdentifier.objects.filter(member=ew.member).count()
     resp = member_api(ew).post("/api/v1/app/me/plates", {"plate": plate}, content_type="application/json")

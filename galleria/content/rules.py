@@ -48,7 +48,7 @@ ENTRY_KEYS: dict[str, bool] = {
     "inbox": True,
     "points": True,
     "receipts": True,
-    "parking": False,
+    "parking": True,
     "events": False,
     "points_mall": False,
 }
@@ -66,7 +66,18 @@ ENTRY_LABELS = {
     "events": _("Events"),
     "points_mall": _("Points mall"),
 }
-DEFAULT_ENTRIES = ("code", "pay", "coupons", "claim_centre", "bills", "merchants", "inbox", "points", "receipts")
+DEFAULT_ENTRIES = (
+    "code",
+    "pay",
+    "parking",
+    "coupons",
+    "claim_centre",
+    "bills",
+    "merchants",
+    "inbox",
+    "points",
+    "receipts",
+)
 
 SECTION_KINDS = {
     "claimable_coupons": _("Claimable coupons"),
@@ -92,6 +103,7 @@ PAGE_KEYS = {
     "points": _("Points"),
     "tier": _("Tier"),
     "wallet": _("Wallet"),
+    "parking": _("Parking"),
 }
 BLOCK_TYPES = {"entries": _("Quick entries"), "banner": _("Banner"), "section": _("Section")}
 

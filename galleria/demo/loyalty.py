@@ -32,6 +32,7 @@ from galleria.wallet.models import TopUpBonusRule
 from . import catalog
 from . import coupons as demo_coupons
 from .counter import seed_counter_sales
+from .parking import ParkingResult, seed_parking
 from .receipts import seed_receipts
 
 ACTOR = Actor(user_id=None, label="demo")
@@ -63,6 +64,7 @@ class LoyaltyResult:
     points_issued: int = 0
     coupons: demo_coupons.CouponResult | None = None
     app: AppContentResult | None = None
+    parking: ParkingResult | None = None
 
 
 def seed_rules(group: MallGroup, today: dt.date) -> None:
@@ -280,6 +282,7 @@ def seed_loyalty(*, sales: int, seed: int, today: dt.date) -> LoyaltyResult:
     seed_receipts(mall_group_id=group.pk, seed=seed)  # receipt photos in every state (demo/receipts.py)
     seed_pending_adjustments(group)
     result.app = seed_app_content(group)
+    result.parking = seed_parking(mall_group_id=group.pk, seed=seed)  # car parks and a week of stays (demo/parking.py)
     return result
 
 

@@ -133,11 +133,13 @@ def open_session(*, car_park_id: int, plate: str) -> ParkingSession | None:
     return ParkingSession.objects.filter(car_park_id=car_park_id, plate=plate, state=SessionState.PARKED).first()
 
 
-def member_parked(*, member_id: int) -> list[ParkingSession]:
-    """The member's cars parked now: stays of the member, and stays of their bound plates that entered before the
-    plate was bound (not yet claimed)."""
+def member_parked(*, member_id: int, mall_group_id: int) -> list[ParkingSession]:
+    """The member's cars parked now in the group's car parks: stays of the member, and stays of their bound plates
+    that entered before the plate was bound (not yet claimed)."""
     plates = member_plates(member_id=member_id)
-    qs = ParkingSession.objects.select_related("car_park", "car_park__mall", "zone").filter(state=SessionState.PARKED)
+    qs = ParkingSession.objects.select_related("car_park", "car_park__mall", "zone").filter(
+        state=SessionState.PARKED, car_park__mall__group_id=mall_group_id
+    )
     return list(
         (qs.filter(member_id=member_id) | qs.filter(member__isnull=True, plate__in=plates)).order_by("-entry_at")
     )

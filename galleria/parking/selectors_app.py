@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from galleria.core import timeutil
 from galleria.members.selectors import member_plates
@@ -52,7 +52,7 @@ def member_past_sessions(*, member_id: int, mall_group_id: int) -> QuerySet[Park
         ParkingSession.objects.select_related("car_park")
         .filter(member_id=member_id, car_park__mall__group_id=mall_group_id)
         .exclude(state=SessionState.PARKED)
-        .order_by("-exit_at", "-entry_at", "-pk")
+        .order_by(F("exit_at").desc(nulls_last=True), "-pk")
     )
 
 
@@ -63,7 +63,9 @@ def session_payments(*, session_id: int) -> list[ParkingPayment]:
 def member_payment(*, member_id: int, payment_id: int) -> ParkingPayment | None:
     """A payment of one of the member's stays."""
     return (
-        ParkingPayment.objects.select_related("session", "session__car_park", "session__car_park__mall", "session__zone")
+        ParkingPayment.objects.select_related(
+            "session", "session__car_park", "session__car_park__mall", "session__zone"
+        )
         .filter(pk=payment_id, session__member_id=member_id)
         .first()
     )
@@ -97,6 +99,10 @@ class CarParkSpaces:
     takes_app_payments: bool
     zones: tuple[ZoneSpaces, ...]
 
+    @property
+    def reported_zones(self) -> tuple[ZoneSpaces, ...]:
+        return tuple(z for z in self.zones if z.free is not None)
+
 
 def free_spaces(*, mall_id: int, at: dt.datetime | None = None) -> list[CarParkSpaces]:
     """The mall's active car parks with their free spaces now (three queries whatever their number).
@@ -116,7 +122,11 @@ def free_spaces(*, mall_id: int, at: dt.datetime | None = None) -> list[CarParkS
     )
     zones: dict[int, list[ZoneSpaces]] = {}
     for z in Zone.objects.filter(car_park_id__in=ids).order_by("code", "pk"):
-        fresh = z.free_reported is not None and z.free_reported_at is not None and at - z.free_reported_at <= REPORT_FRESH_FOR
+        fresh = (
+            z.free_reported is not None
+            and z.free_reported_at is not None
+            and at - z.free_reported_at <= REPORT_FRESH_FOR
+        )
         zones.setdefault(z.car_park_id, []).append(
             ZoneSpaces(
                 name=z.name,

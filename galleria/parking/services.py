@@ -22,6 +22,7 @@ from galleria.audit.types import Actor
 from galleria.core import timeutil
 from galleria.core.errors import ConflictError, NotFoundError, ValidationError
 from galleria.core.locking import lock_one
+from galleria.core.tasks import enqueue
 from galleria.coupons.selectors import parking_coupons
 from galleria.coupons.services import coupon_redeem_standalone_in_tx
 from galleria.coupons.types import ParkingCouponOption
@@ -32,7 +33,8 @@ from galleria.sales.types import Channel, LineIn, PaymentIn, SaleIn
 from galleria.wallet.selectors import wallet_balance
 
 from . import rules, selectors
-from .models import CarPark, ParkingEvent, ParkingGrant, ParkingPayment, ParkingProfile, ParkingSession, Zone
+from .models import CarPark, ParkingEvent, ParkingPayment, ParkingProfile, ParkingSession, Zone
+from .services_grants import grants_settle_in_tx
 from .types import (
     Decision,
     EventKind,
@@ -44,6 +46,7 @@ from .types import (
     SessionState,
 )
 
+RECEIPT_TASK = "galleria.parking.tasks.parking_receipt_task"
 PARKING_SKU = "PARKING"
 PARKING_CATEGORY = "parking"
 COUPON_KINDS = (rules.BenefitKind.COUPON_HOURS, rules.BenefitKind.COUPON_AMOUNT)
@@ -117,19 +120,16 @@ def _zone(car_park: CarPark, code: str) -> Zone | None:
 
 
 def _close_fee(session: ParkingSession, at: dt.datetime) -> None:
-    """At exit: the fee of the stay, stored with its explanation; an exit with something still due is an
-    unpaid exit (a payment the car-park system reports later clears it)."""
+    """At exit: the fee of the stay, stored with its explanation (for a stay paid before it left, the explanation
+    of that payment, with what the time after it cost); an exit with something still due is an unpaid exit (a
+    payment the car-park system reports later clears it)."""
     view, result = selectors.session_fee(session, at=at)
     session.fee_fen = view.paid_fen + view.due_fen
     session.gross_fen = view.gross_fen
-    session.explanation = {
-        "tariff": view.tariff_code,
-        "gross_fen": view.gross_fen,
-        "benefits_fen": view.benefits_fen,
-        "due_fen": view.due_fen,
-        "segments": list(view.segments),
-        "benefits": list(view.benefits),
-    }
+    if result is not None or not session.explanation:
+        session.explanation = _explanation(view)
+    else:
+        session.explanation = {**session.explanation, "extra_fen": view.due_fen, "paid_fen": view.paid_fen}
     if view.due_fen > 0 and not session.exception:
         session.exception = SessionException.UNPAID_EXIT
     if result is not None:  # priced now (no app payment before): the benefits it took are used by this stay
@@ -139,22 +139,36 @@ def _close_fee(session: ParkingSession, at: dt.datetime) -> None:
 def _record_benefits(
     session: ParkingSession, lines: Sequence[rules.BenefitLine], *, at: dt.datetime
 ) -> list[dict[str, Any]]:
-    """Mark what a priced stay used: the merchant grants (billed for the fee they covered), the day's once-a-day
-    hours (tier, same-day spend). Returns the used lines, as stored on a payment."""
-    used = [line for line in lines if line.minutes_used or line.fen]
-    for line in used:
-        if line.kind == rules.BenefitKind.MERCHANT_GRANT and line.source_id:
-            ParkingGrant.objects.filter(pk=int(line.source_id)).update(
-                session=session, minutes_used=line.minutes_used, fen_used=line.fen
-            )
-    if session.daily_benefits_on is None and any(
-        line.kind in selectors.ONCE_A_DAY and line.minutes_used for line in used
-    ):
+    """Mark what a priced stay used — a benefit is used when it took money off (fen > 0; hours that fell under a cap
+    already reached saved nothing and stay free): the merchant grants (billed for the fee they covered,
+    services_grants.grants_settle_in_tx), the day's once-a-day hours (tier, same-day spend). Returns the used lines,
+    as stored on a payment."""
+    used = [line for line in lines if line.fen > 0]
+    grants_settle_in_tx(session, used)
+    if session.daily_benefits_on is None and any(line.kind in selectors.ONCE_A_DAY for line in used):
         session.daily_benefits_on = timeutil.local_date(at, session.car_park.mall.timezone)
     return [
-        {"kind": ln.kind.value, "source_id": ln.source_id, "minutes_used": ln.minutes_used, "fen": ln.fen}
+        {
+            "kind": ln.kind.value,
+            "source_id": ln.source_id,
+            "minutes_used": ln.minutes_used,
+            "fen": ln.fen,
+            "key": ln.key,
+            "params": dict(ln.params),
+        }
         for ln in used
     ]
+
+
+def _explanation(view: FeeView) -> dict[str, Any]:
+    return {
+        "tariff": view.tariff_code,
+        "gross_fen": view.gross_fen,
+        "benefits_fen": view.benefits_fen,
+        "due_fen": view.due_fen,
+        "segments": list(view.segments),
+        "benefits": list(view.benefits),
+    }
 
 
 def event_entry(
@@ -295,9 +309,17 @@ def event_payment(
             return _done(event, EventOutcome.EXCEPTION, None, "no stay for this plate")
         session = lock_one(ParkingSession.objects.select_related("car_park", "car_park__mall").filter(pk=found.pk))
         used: list[dict[str, Any]] = []
-        if session.state == SessionState.PARKED:  # the booth charged the fee we price now: its benefits are used
-            _view, result = selectors.session_fee(session, at=at)
+        paid_before_it_left = session.exit_at is not None and at <= session.exit_at and session.entry_at is not None
+        # the payment covers the stay up to `at` when it is at least what was due then (a smaller amount is a part
+        # payment: it counts, and the rest stays due)
+        covers = False
+        if session.state == SessionState.PARKED or paid_before_it_left:
+            booth_view, result = selectors.session_fee(session, at=at)
+            covers = amount_fen >= booth_view.due_fen
+        if session.state == SessionState.PARKED and covers:  # the booth charged the fee we price: benefits used
             used = _record_benefits(session, result.benefits, at=at) if result is not None else []
+            if result is not None and not session.explanation:
+                session.explanation = _explanation(booth_view)
         ParkingPayment.objects.create(
             session=session,
             key=f"event:{car_park.pk}:{event.event_id}"[:80],
@@ -310,9 +332,15 @@ def event_payment(
             benefits=used,
         )
         session.paid_fen += amount_fen
-        if session.state == SessionState.PARKED:
+        if covers:
             session.paid_until = at
             session.leave_by = rules.leave_by(at, session.car_park.leave_grace_minutes)
+        if paid_before_it_left and session.state != SessionState.PARKED:
+            # reported after the exit it paid for: the exit is priced again as if the events had come in order
+            assert session.exit_at is not None
+            if session.exception == SessionException.UNPAID_EXIT:
+                session.exception = SessionException.NONE
+            _close_fee(session, session.exit_at)
         elif session.exception == SessionException.UNPAID_EXIT and session.paid_fen >= (session.fee_fen or 0):
             session.exception = SessionException.NONE
         session.save()
@@ -574,6 +602,11 @@ def _paid(
         paid_at=at,
         benefits=_record_benefits(session, benefits, at=at),
     )
+    if source in (PaymentSource.APP, PaymentSource.AUTO):  # the member's receipt, once the payment has committed
+        payment_id = payment.pk
+        transaction.on_commit(lambda: enqueue(RECEIPT_TASK, payment_id=payment_id))
+    if not session.explanation:  # the stay's first payment explains its fee (the exit adds any extra time)
+        session.explanation = _explanation(view)
     session.paid_fen += view.due_fen
     session.paid_until = at
     session.leave_by = rules.leave_by(at, session.car_park.leave_grace_minutes)

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from functools import cache
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +31,7 @@ from galleria.core.errors import NotFoundError, ValidationError
 from galleria.core.locking import lock_one
 from galleria.merchants import rules as signing
 
+from . import sql as parking_sql
 from .models import CarPark, CarParkKey, CarParkNonce
 
 KEY_PREFIX = "ck_"
@@ -107,16 +107,30 @@ def car_park_key_get(*, key_pk: int, car_park_id: int) -> CarParkKey | None:
     return CarParkKey.objects.select_related("car_park").filter(pk=key_pk, car_park_id=car_park_id).first()
 
 
+_loaded: dict[str, tuple[CarParkKey, tuple[object, object]]] = {}
+
+
 def car_park_key_active(*, key_id: str) -> CarParkKey | None:
-    """A usable key (not revoked, its car park active) with its car park and mall — one query, read on every request
-    so that a revocation takes effect at once."""
+    """A usable key (not revoked, its car park active) with its car park and mall. Usability is read on every call
+    (one fixed statement: a revocation or a car park switched off takes effect at once); the key's car park and mall
+    rows are loaded once per process and again whenever either was saved since (their `updated_at`)."""
     if not key_id or len(key_id) > 40 or not key_id.isascii() or not key_id.isprintable():
         return None
-    return (
-        CarParkKey.objects.select_related("car_park", "car_park__mall")
-        .filter(key_id=key_id, revoked_at__isnull=True, car_park__is_active=True)
-        .first()
-    )
+    row = parking_sql.key_usable(key_id)
+    if row is None:
+        _loaded.pop(key_id, None)
+        return None
+    pk, last_used_at, stamps = int(row[0]), sql.read_when(row[1]), (sql.read_when(row[2]), sql.read_when(row[3]))
+    hit = _loaded.get(key_id)
+    if hit is None or hit[0].pk != pk or hit[1] != stamps:
+        key = CarParkKey.objects.select_related("car_park", "car_park__mall").get(pk=pk)
+        if len(_loaded) > 1000:
+            _loaded.clear()
+        _loaded[key_id] = (key, stamps)
+    else:
+        key = hit[0]
+    key.last_used_at = last_used_at
+    return key
 
 
 def car_park_key_verify(
@@ -135,25 +149,9 @@ def car_park_key_verify(
     )
 
 
-@cache
-def _nonce_sql(relaxed: bool) -> str:
-    table = sql.table(CarParkNonce)
-    if relaxed:  # PostgreSQL, on its own: the insert commits without waiting for the WAL flush (module docstring)
-        return (
-            f"INSERT INTO {table} (key_id, nonce, seen_at)"  # noqa: S608 - table names are ours
-            " SELECT %s, %s, %s FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed"
-            " ON CONFLICT (key_id, nonce) DO NOTHING RETURNING id"
-        )
-    return (
-        f"INSERT INTO {table} (key_id, nonce, seen_at) VALUES (%s, %s, %s)"  # noqa: S608
-        " ON CONFLICT (key_id, nonce) DO NOTHING RETURNING id"
-    )
-
-
 def car_park_nonce_use(*, key: CarParkKey, nonce: str) -> bool:
     """Record a request's nonce; False if this key already used it (a replayed request). One statement."""
-    relaxed = connection.vendor == "postgresql" and not connection.in_atomic_block
-    return sql.one(_nonce_sql(relaxed), [key.pk, nonce[:64], sql.when(timezone.now())]) is not None
+    return parking_sql.nonce_insert(key_pk=key.pk, nonce=nonce[:64], at=timezone.now())
 
 
 def car_park_key_touch(*, key: CarParkKey) -> None:

@@ -103,8 +103,8 @@ def test_visible_blocks_respect_dates_and_missing_pages():
         banner(id="early1", starts_on="2026-05-02"),
         banner(id="late01", ends_on="2026-04-30"),
         banner(id="today1", starts_on="2026-05-01", ends_on="2026-05-01"),
-        {"id": "ent001", "type": "entries", "keys": ["parking", "bills"]},
-        {"id": "ent002", "type": "entries", "keys": ["parking"]},
+        {"id": "ent001", "type": "entries", "keys": ["events", "bills"]},
+        {"id": "ent002", "type": "entries", "keys": ["events"]},
     ]
     shown = rules.visible_blocks(blocks, today=dt.date(2026, 5, 1))
     assert [b["id"] for b in shown] == ["today1", "ent001"]

@@ -22,6 +22,7 @@ from galleria.members.models import (
 )
 from galleria.members.services import MAX_PLATES
 from galleria.merchants.models import Category, Merchant, PosTerminal, Store
+from galleria.parking.selectors import car_park_list
 
 MEMBERS = 300
 FROZEN = dt.datetime(2026, 6, 1, 4, 0, tzinfo=dt.UTC)  # 12:00 in Shenzhen
@@ -60,7 +61,9 @@ def test_counts(seeded):
     assert Member.objects.filter(mall_group=group).count() == MEMBERS
     assert Store.objects.count() == Merchant.objects.count()
     per_store = Counter(PosTerminal.objects.values_list("store_id", flat=True))
-    assert set(per_store.values()) <= {1, 2} and len(per_store) == Store.objects.count()
+    car_park_stores = {p.store_id for p in car_park_list(mall_group_id=group.pk)}  # paid through the car-park API
+    assert len(car_park_stores) == 2 and not car_park_stores & set(per_store)
+    assert set(per_store.values()) <= {1, 2} and len(per_store) == Store.objects.count() - 2
     assert Consent.objects.filter(purpose=ConsentPurpose.PRIVACY_POLICY).count() == MEMBERS
     marketing = Consent.objects.filter(purpose=ConsentPurpose.MARKETING_SMS).count()
     assert 0.45 * MEMBERS < marketing < 0.75 * MEMBERS
@@ -72,7 +75,8 @@ def test_merchants_are_believable(seeded):
         assert len(names) == len(set(names))
         units = list(Store.objects.filter(merchant__mall=mall).values_list("unit_no", flat=True))
         assert len(units) == len(set(units))
-    for merchant in Merchant.objects.all():
+    car_park_operators = {p.store.merchant_id for p in car_park_list()}  # the malls' own car parks: no commission
+    for merchant in Merchant.objects.exclude(pk__in=car_park_operators):
         assert 300 <= merchant.commission_bp <= 1500
         assert merchant.contract_starts_on < merchant.contract_ends_on
         assert merchant.contract_no and merchant.area_m2 > 0
@@ -209,4 +213,25 @@ def test_the_demo_has_a_stocked_claim_centre_used_coupons_and_a_running_promotio
     assert CouponRedemption.objects.filter(coupon__in=used, sale_id__isnull=False).count() == used.count()
     assert Sale.objects.filter(discount_fen__gt=0).exists()
     assert Promotion.objects.filter(status="active", members_only=False).count() == 1
+    assert ledger_check().ok
+
+
+@pytest.mark.django_db
+def test_the_demo_has_car_parks_with_a_week_of_stays_and_the_demo_members_car_parked():
+    from galleria.ledger.selectors import ledger_check
+    from galleria.members.models import Member
+    from galleria.parking.models import CarPark, ParkingGrant, ParkingPayment, ParkingSession
+
+    out = seed()
+    assert "car parks" in out
+    parks = list(CarPark.objects.all())
+    assert parks and all(p.tariffs.exists() and p.gates.filter(direction="exit").exists() for p in parks)
+    assert ParkingSession.objects.filter(exit_at__isnull=False).count() >= 50
+    parked = ParkingSession.objects.filter(exit_at=None)
+    assert parked.exists()
+    newest = Member.objects.order_by("-created_at").first()
+    assert parked.filter(member=newest).exists()  # the app's "my car" has something to show
+    sources = set(ParkingPayment.objects.values_list("source", flat=True))
+    assert {"app", "third_party"} <= sources, sources  # paid in the app (wallet, points) and at the booth
+    assert ParkingGrant.objects.exclude(session=None).exists()  # a grant that a stay used
     assert ledger_check().ok

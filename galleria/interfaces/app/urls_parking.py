@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from . import parking_views
+
+urlpatterns: list[URLPattern] = [
+    path("parking/", parking_views.parking, name="parking"),
+    path("parking/<int:session_id>/pay/", parking_views.parking_pay, name="parking_pay"),
+    path("parking/paid/<int:payment_id>/", parking_views.parking_paid, name="parking_paid"),
+    path("parking/history/", parking_views.parking_history, name="parking_history"),
+    path("parking/history/<int:session_id>/", parking_views.parking_stay, name="parking_stay"),
+    path("parking/auto-pay/", parking_views.parking_auto_pay, name="parking_auto_pay"),
+]

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from .views import parking_grants
+
+urlpatterns: list[URLPattern] = [
+    path("parking/grants/", parking_grants.parking_grants, name="parking_grants"),
+    path(
+        "parking/grants/merchants/<int:merchant_id>/",
+        parking_grants.parking_grant_allowance,
+        name="parking_grant_allowance",
+    ),
+]

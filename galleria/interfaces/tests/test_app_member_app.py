@@ -61,7 +61,7 @@ def test_home_shows_the_default_layout_and_card(app):
     assert 'data-testid="member-card"' in html and 'data-testid="quick-entries"' in html
     for key in content_rules.DEFAULT_ENTRIES:
         assert f'data-testid="entry-{key}"' in html
-    assert 'data-testid="entry-parking"' not in html  # no parking page yet
+    assert 'data-testid="entry-parking"' in html and 'data-testid="entry-events"' not in html  # no events page yet
     assert 'data-testid="section-coupons"' in html
 
 
@@ -78,7 +78,7 @@ def test_published_layout_drives_the_home(app, world):
             "link_target": str(world.merchant.pk),
         },
         {"id": "not001", "type": "section", "kind": "notice", "title": "Notice", "text": "B2 closed"},
-        {"id": "ent001", "type": "entries", "keys": ["inbox", "parking"]},
+        {"id": "ent001", "type": "entries", "keys": ["inbox", "events"]},
     ]
     content_services.layout_draft_edit(mall_group_id=gid, revision=0, edit=lambda b: blocks, actor=ACTOR)
     html = text(app.get("/app/"))
@@ -87,7 +87,7 @@ def test_published_layout_drives_the_home(app, world):
     html = text(app.get("/app/"))
     assert 'alt="Spring sale"' in html and f'href="/app/merchants/{world.merchant.pk}/"' in html
     assert html.index("Spring sale") < html.index("B2 closed") < html.index('data-testid="entry-inbox"')
-    assert 'data-testid="section-coupons"' not in html and 'data-testid="entry-parking"' not in html
+    assert 'data-testid="section-coupons"' not in html and 'data-testid="entry-events"' not in html
     src = re.search(r'src="(/app/images/[^"]+)"', html).group(1)
     img = Client().get(src)
     assert img.status_code == 200 and img["Content-Type"] == "image/png"

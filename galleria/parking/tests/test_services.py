@@ -158,7 +158,7 @@ def test_a_plate_bound_after_the_car_entered_makes_the_stay_the_members(world):
     entered = enter(park, "粤B77777", yesterday(9))
     assert ParkingSession.objects.get(pk=entered.session_id).member_id is None
     bind(m, "粤B77777")
-    assert [s.pk for s in selectors.member_parked(member_id=m.pk)] == [entered.session_id]
+    assert [s.pk for s in selectors.member_parked(member_id=m.pk, mall_group_id=world.group.pk)] == [entered.session_id]
     decision = services.exit_request(car_park=park, plate="粤B77777", at=yesterday(13))
     assert (decision.decision, decision.due_fen) == ("pay", 500)  # 4 h − the gold tier's 3 h = 1 h at ¥5
     assert ParkingSession.objects.get(pk=entered.session_id).member_id == m.pk

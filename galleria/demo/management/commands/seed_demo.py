@@ -56,5 +56,11 @@ class Command(BaseCommand):
                     if loyalty.coupons
                     else ""
                 )
+                + (
+                    f" {loyalty.parking.car_parks} car parks, {loyalty.parking.stays} stays, "
+                    f"{loyalty.parking.parked_now} cars parked now."
+                    if loyalty.parking
+                    else ""
+                )
             )
         )
