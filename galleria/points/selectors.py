@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 
 from galleria.core import configcache, timeutil
 from galleria.ledger import selectors as ledger_selectors
-from galleria.ledger.models import AccountKind, Entry, TransactionKind
+from galleria.ledger.models import Account, AccountKind, Entry, Transaction, TransactionKind
 from galleria.merchants.models import Merchant
 from galleria.tiers.selectors import TierView, member_tier
 
+from . import sql as points_sql
 from .models import BehaviourRule, EarnRule, PointsCampaign, PointsLot, PointsPolicy
 from .types import Campaign, EarnConfig, ExpiryConfig, Rate, RedeemConfig
 
@@ -112,22 +113,20 @@ def earned_toward_daily_cap(
     in the past (an offline upload, or a POS backdating sales) earns nothing beyond today's cap either.
 
     One query over the member's points legs since `lookback_days` before today (the furthest back a client may
-    date a sale: the group's offline window) or the sale's day, whichever is earlier."""
+    date a sale: the group's offline window) or the sale's day, whichever is earlier: fixed SQL (points/sql.py), as
+    it runs on every member's sale; its ORM form is the reference in points/tests/test_sql.py."""
     sale_start, sale_end = timeutil.local_day_bounds(timeutil.local_date(at, tz_name), tz_name)
     today_start, today_end = timeutil.local_day_bounds(timeutil.local_date(now, tz_name), tz_name)
-    on_sale_day = Q(occurred_at__gte=sale_start, occurred_at__lt=sale_end)
-    credited_today = Q(transaction__created_at__gte=today_start, transaction__created_at__lt=today_end)
-    totals = (
-        Entry.objects.filter(
-            account__member_id=member_id,
-            account__kind=AccountKind.MEMBER_POINTS,
-            transaction__kind=TransactionKind.EARN,
-            occurred_at__gte=min(sale_start, today_start - dt.timedelta(days=lookback_days)),
-        )
-        .filter(on_sale_day | credited_today)
-        .aggregate(by_sale_day=Sum("amount", filter=on_sale_day), by_credit_day=Sum("amount", filter=credited_today))
+    by_sale_day, by_credit_day = points_sql.earned_by_day(
+        ledger_models=(Entry, Account, Transaction),
+        member_id=member_id,
+        account_kind=AccountKind.MEMBER_POINTS,
+        transaction_kind=TransactionKind.EARN,
+        since=min(sale_start, today_start - dt.timedelta(days=lookback_days)),
+        sale_day=(sale_start, sale_end),
+        credit_day=(today_start, today_end),
     )
-    return max(int(totals["by_sale_day"] or 0), int(totals["by_credit_day"] or 0))
+    return max(by_sale_day, by_credit_day)
 
 
 def earn_config(

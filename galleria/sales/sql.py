@@ -78,3 +78,14 @@ def insert_sale(head: list[object], lines: Sequence[tuple[object, ...]], payment
     if payments:  # a sale paid wholly with points has none
         sql.execute(_payments_insert_sql(len(payments)), [v for row in payments for v in (sale_id, *row)])
     return sale_id
+
+
+@cache
+def _bought_before_sql() -> str:
+    return f"SELECT 1 FROM {sql.table(Sale)} WHERE member_id = %s AND merchant_id = %s AND id <> %s LIMIT 1"  # noqa: S608
+
+
+def member_bought_at_merchant(*, member_id: int, merchant_id: int, other_than: int) -> bool:
+    """Whether the member has a sale at the merchant other than `other_than` (any status): the first-purchase
+    award's check, on every member's sale when the group has that rule."""
+    return sql.one(_bought_before_sql(), [member_id, merchant_id, other_than]) is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.db.models import F
 
 from galleria.core import timeutil
@@ -12,7 +12,8 @@ from galleria.core.locking import lock_rows
 from galleria.core.money import allocate
 
 from .. import exceptions, rules
-from ..models import Coupon, CouponHolding, CouponStockShard, CouponTemplate
+from .. import sql as coupons_sql
+from ..models import Coupon, CouponStockShard, CouponTemplate
 from ..types import IssuedCoupon
 
 STOCK_SHARDS = 8
@@ -72,12 +73,12 @@ def stock_take(template: CouponTemplate, wanted: int) -> int:
 
 
 def holding_lock(*, template_id: int, member_id: int) -> None:
-    """Lock the (template, member) row that serialises one member's claims of one template (created if new).
-    INSERT … ON CONFLICT DO NOTHING waits for a concurrent inserter, then the lock is taken."""
-    CouponHolding.objects.bulk_create(
-        [CouponHolding(template_id=template_id, member_id=member_id)], ignore_conflicts=True
-    )
-    lock_rows(CouponHolding.objects.filter(template_id=template_id, member_id=member_id))
+    """Lock the (template, member) row that serialises one member's claims of one template (created if new), in
+    one statement (coupons/sql.py: INSERT … ON CONFLICT DO UPDATE waits for a concurrent inserter, then takes the
+    row's lock). Inside a transaction only."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("holding_lock() must run inside transaction.atomic()")
+    coupons_sql.holding_lock(template_id=template_id, member_id=member_id)
 
 
 def validity(template: CouponTemplate, *, at: dt.datetime, tz_name: str | None) -> tuple[dt.datetime, dt.datetime]:
@@ -110,20 +111,21 @@ def issue(
     start, until = validity(template, at=at, tz_name=tz_name)
     if until <= start:
         raise exceptions.CouponNotClaimableError()
-    try:
-        return Coupon.objects.create(
-            mall_group_id=template.mall_group_id,
-            template=template,
-            member_id=member_id,
-            code=rules.new_code(),
-            valid_from=start,
-            valid_until=until,
-            source=source,
-            source_key=source_key[:120],
-            issued_at=at,
-            paid_points=paid_points,
-            paid_fen=paid_fen,
-        )
+    coupon = Coupon(
+        mall_group_id=template.mall_group_id,
+        template=template,
+        member_id=member_id,
+        code=rules.new_code(),
+        valid_from=start,
+        valid_until=until,
+        source=source,
+        source_key=source_key[:120],
+        issued_at=at,
+        paid_points=paid_points,
+        paid_fen=paid_fen,
+    )
+    try:  # fixed SQL (coupons/sql.py): a spend-reward coupon is issued inside the sale
+        return coupons_sql.insert_coupon(coupon)
     except IntegrityError as exc:  # pragma: no cover - the caller checked the source key under its lock
         raise exceptions.CouponIdempotencyConflictError() from exc
 

@@ -38,6 +38,7 @@ from galleria.wallet import selectors as wallet_selectors
 from galleria.wallet import services as wallet_services
 
 from .. import exceptions, rules, selectors
+from .. import sql as coupons_sql
 from ..exceptions import error_for
 from ..models import (
     ClaimMethod,
@@ -350,19 +351,27 @@ def _issue_triggered(
     source_key: str,
     at: dt.datetime,
     check_limits: bool = False,
+    token: str | None = None,
 ) -> Coupon | None:
-    """One triggered coupon unless already issued for this source, out of stock or outside the claim window."""
-    tz_name = selectors.template_tz(template)
+    """One triggered coupon unless already issued for this source, out of stock or outside the claim window.
+    With `check_limits` (a spend reward, inside the sale) the holding row is locked and the source and the
+    per-member counts are read in one statement each (coupons/sql.py)."""
+    tz_name = selectors.template_tz(template, token=token)
     if check_limits:
         holding_lock(template_id=template.pk, member_id=member.pk)
-    if Coupon.objects.filter(template=template, source_key=source_key).exists():
-        return None
-    counts = (
-        selectors.member_issued_counts(template=template, member_id=member.pk, at=at, tz_name=tz_name)
-        if check_limits
-        else (0, 0)
-    )
-    rank = selectors.member_tier(member_id=member.pk)[0] if check_limits else 0
+        day = timeutil.local_day_bounds(timeutil.local_date(at, tz_name), tz_name)
+        done, total, today = coupons_sql.issue_facts(
+            template_id=template.pk, member_id=member.pk, source_key=source_key, day=day
+        )
+        if done:
+            return None
+        counts = (total, today)
+    else:
+        if Coupon.objects.filter(template=template, source_key=source_key).exists():
+            return None
+        counts = (0, 0)
+    # a tier rank is never below 0: without a minimum the member's tier is not read
+    rank = selectors.member_tier(member_id=member.pk)[0] if check_limits and template.min_tier_rank > 0 else 0
     if selectors.claim_problem(
         template=template,
         member=member,
@@ -507,6 +516,7 @@ def coupons_issue_for_sale_in_tx(
             source_key=f"sale:{sale_id}",
             at=occurred_at,
             check_limits=True,
+            token=token,
         )
         if c is not None:
             out.append(issued(c))

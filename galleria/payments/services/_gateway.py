@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from .. import sql as payments_sql
 from ..exceptions import ProviderNotConfiguredError
 from ..gateways import gateway_for
 from ..gateways.base import Gateway, GatewayConfig, Provider
@@ -39,6 +40,12 @@ def gateway_of(credential: PaymentCredential) -> Gateway:
         return gateway_for(credential_config(credential))
     except SecretUnavailableError as exc:
         raise ProviderNotConfiguredError() from exc
+
+
+def credential_read(*, credential_id: int, provider: str) -> PaymentCredential | None:
+    """The credential a notification URL names (by id and provider, active or not), or None: fixed SQL, read on
+    every notification so that a change (rotated keys, another platform key) applies at once in every process."""
+    return payments_sql.credential_get(credential_id, provider)
 
 
 def credential_for(*, mall_group_id: int, provider: str) -> PaymentCredential:

@@ -6,7 +6,12 @@ finds it), then the attempt row under lock — its state, not the notice id, is 
 whatever order or how many times notifications arrive — then what the payment was for, in the same transaction:
 the wallet top-up is credited, or the pay-at-store sale is recorded through the checkout pipeline (channel
 `pay_at_store`). A basket the pipeline can no longer honour (points spent meanwhile, a coupon gone) is refunded in
-full at the gateway, never half-recorded. An unknown order is acknowledged and changes nothing.
+full at the gateway, never half-recorded. An unknown order is acknowledged and changes nothing. The e-receipt and
+the merchant's share (分账) are task rows written in that same transaction (see `_paid_tasks`).
+
+It runs on every notification, so its own statements are fixed SQL (payments/sql.py; docs/performance.md): the
+credential, the notice row in one `INSERT … ON CONFLICT DO NOTHING` (a redelivery stops there), the attempt locked
+by its trade number, and the attempt's new state written with the notice's outcome.
 
 `attempt_sync` asks the gateway (trade query) about an attempt still waiting, and applies the answer through the
 same path: a member back from the cashier before the notification arrived sees the result at once.
@@ -19,18 +24,21 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
+from django_tasks_db import DatabaseBackend
 
 from galleria.audit.types import Actor
 from galleria.core.errors import ApplicationError
-from galleria.core.events import publish
 from galleria.core.locking import lock_one
-from galleria.core.tasks import enqueue
+from galleria.core.tasks import enqueue, enqueue_many
 from galleria.sales.services import sale_commit_in_tx
 from galleria.sales.types import Channel, PaymentIn, SaleIn
 from galleria.wallet.services import wallet_topup_confirm_in_tx
 
+from .. import sql as payments_sql
 from ..gateways.base import (
     ForgedNoticeError,
     GatewayError,
@@ -45,24 +53,24 @@ from ..models import (
     Fulfilment,
     NoticeOutcome,
     PaymentAttempt,
-    PaymentCredential,
     PaymentNotice,
     PaymentRefund,
     Purpose,
 )
 from ..models import RefundState as OurRefundState
-from ._gateway import gateway_of
+from ._gateway import credential_read, gateway_of
 from .mall_points import mall_notice_apply_in_tx
 from .starts import store_lines
 
 log = logging.getLogger("galleria.payments")
 RECEIPT_TASK = "galleria.payments.tasks.payment_receipt_task"
 REFUND_TASK = "galleria.payments.tasks.refund_send_task"
+STORE_PAID = "payment.store_fulfilled"  # the event a fulfilled pay-at-store payment publishes (分账 starts)
 
 
 def notice_receive(*, provider: str, credential_id: int, headers: Mapping[str, str], body: bytes) -> NoticeAck:
     """A notification as it arrived over HTTP → the answer the gateway expects."""
-    credential = PaymentCredential.objects.filter(pk=credential_id, provider=provider).first()
+    credential = credential_read(credential_id=credential_id, provider=provider)
     if credential is None:
         _log_forged(provider=provider, mall_group_id=None, reason="unknown_credential", body=body)
         return NoticeAck(status=404, content_type="text/plain", body=b"unknown")
@@ -90,28 +98,27 @@ def _log_forged(*, provider: str, mall_group_id: int | None, reason: str, body: 
 def notice_apply(*, notice: Notice, mall_group_id: int) -> str:
     """Apply one verified notice (or a query's answer shaped as one); returns the outcome. Idempotent."""
     with transaction.atomic(durable=True):
-        try:
-            with transaction.atomic():
-                row = PaymentNotice.objects.create(
-                    mall_group_id=mall_group_id,
-                    provider=notice.provider,
-                    event_id=notice.event_id[:80],
-                    kind=notice.kind,
-                    verified=True,
-                    outcome=NoticeOutcome.IGNORED,
-                    out_trade_no=(notice.out_trade_no or notice.transaction_id)[:64],
-                    detail=_json(notice.raw),
-                )
-        except IntegrityError:  # the same event again: its first delivery decided
+        # the notice row first, in one statement: a redelivery (or a concurrent delivery of the same event, which
+        # this waits for) writes nothing and learns it here — the event's first delivery decided
+        notice_id = payments_sql.notice_insert_verified(
+            mall_group_id=mall_group_id,
+            provider=notice.provider,
+            event_id=notice.event_id[:80],
+            kind=notice.kind,
+            outcome=NoticeOutcome.IGNORED,
+            out_trade_no=(notice.out_trade_no or notice.transaction_id)[:64],
+            detail=_json(notice.raw),
+            at=timezone.now(),
+        )
+        if notice_id is None:
             return NoticeOutcome.DUPLICATE
         if notice.kind == NoticeKind.PAYMENT:
-            outcome = _apply_payment(notice)
-        elif notice.kind == NoticeKind.REFUND:
+            return _apply_payment(notice, notice_id=notice_id)
+        if notice.kind == NoticeKind.REFUND:
             outcome = _apply_refund(notice)
         else:
             outcome = mall_notice_apply_in_tx(notice=notice, mall_group_id=mall_group_id)
-        row.outcome = outcome
-        row.save(update_fields=["outcome"])
+        payments_sql.notice_outcome_set(notice_id, outcome)
         return outcome
 
 
@@ -122,22 +129,22 @@ def _json(raw: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _apply_payment(notice: Notice) -> str:
-    found = PaymentAttempt.objects.filter(out_trade_no=notice.out_trade_no).first()
-    if found is None or found.provider != notice.provider:
-        return NoticeOutcome.UNKNOWN
-    attempt = lock_one(PaymentAttempt.objects.filter(pk=found.pk))
+def _apply_payment(notice: Notice, *, notice_id: int) -> str:
+    """The payment notice's effect and the notice's outcome (written with the attempt when it changes)."""
+    attempt = payments_sql.attempt_lock_by_trade_no(notice.out_trade_no)
+    if attempt is None or attempt.provider != notice.provider:
+        return _outcome(notice_id, NoticeOutcome.UNKNOWN)
     if notice.trade_state not in (TradeState.SUCCESS, TradeState.REFUND):
-        return NoticeOutcome.IGNORED
+        return _outcome(notice_id, NoticeOutcome.IGNORED)
     if attempt.state == AttemptState.PAID:
-        return NoticeOutcome.DUPLICATE
+        return _outcome(notice_id, NoticeOutcome.DUPLICATE)
     paid = notice.amount_fen
     paid_at = notice.paid_at or timezone.now()
     attempt.state, attempt.paid_at, attempt.paid_fen = AttemptState.PAID, paid_at, paid
     attempt.transaction_id, attempt.payer = notice.transaction_id[:64], notice.payer[:64]
     if paid != attempt.amount_fen:  # money arrived, but not what we asked: nobody is credited, finance reviews
         attempt.fulfilment, attempt.failure = Fulfilment.REVIEW, f"paid {paid} fen, asked {attempt.amount_fen}"
-        attempt.save()
+        payments_sql.attempt_paid_save(attempt, notice_id=notice_id, outcome=NoticeOutcome.MISMATCH)
         log.error("payments: %s paid %s fen, expected %s", attempt.out_trade_no, paid, attempt.amount_fen)
         return NoticeOutcome.MISMATCH
     if attempt.purpose == Purpose.TOPUP:
@@ -146,12 +153,37 @@ def _apply_payment(notice: Notice) -> str:
         attempt.fulfilment = Fulfilment.DONE
     else:
         _fulfil_store(attempt)
-        if attempt.fulfilment == Fulfilment.DONE:  # the merchant's share (分账) can start once this commits
-            publish("payment.store_fulfilled", attempt_id=attempt.pk)
-    attempt.save()
-    attempt_id = attempt.pk  # the e-receipt is a courtesy message: sent once the payment is committed
-    transaction.on_commit(lambda: enqueue(RECEIPT_TASK, attempt_id=attempt_id))
+    payments_sql.attempt_paid_save(attempt, notice_id=notice_id, outcome=NoticeOutcome.APPLIED)
+    _paid_tasks(attempt)
     return NoticeOutcome.APPLIED
+
+
+def _outcome(notice_id: int, outcome: str) -> str:
+    payments_sql.notice_outcome_set(notice_id, outcome)
+    return outcome
+
+
+def _paid_tasks(attempt: PaymentAttempt) -> None:
+    """What a paid attempt sets off, after its sale or top-up is written: the merchant's share (分账, the handlers of
+    `payment.store_fulfilled`) once a store payment is fulfilled, and the member's e-receipt — sent once, and only
+    for a committed payment. With the database task backend every task row is written in this transaction, in one
+    INSERT (it commits or rolls back with the payment: a transactional outbox); any other backend may run a task
+    at once, so the receipt waits for the commit (`on_commit`) there."""
+    calls: list[tuple[str, dict[str, Any]]] = []
+    if attempt.purpose == Purpose.STORE and attempt.fulfilment == Fulfilment.DONE:
+        # what core.events.publish("payment.store_fulfilled", attempt_id=…) enqueues, in the same INSERT
+        calls += [(path, {"attempt_id": attempt.pk}) for path in settings.GALLERIA_EVENT_HANDLERS.get(STORE_PAID, ())]
+    attempt_id = attempt.pk
+    if _outbox_in_transaction():
+        enqueue_many([*calls, (RECEIPT_TASK, {"attempt_id": attempt_id})])
+        return
+    enqueue_many(calls)
+    transaction.on_commit(lambda: enqueue(RECEIPT_TASK, attempt_id=attempt_id))
+
+
+def _outbox_in_transaction() -> bool:
+    """Whether the receipt task's backend writes its rows in the caller's database transaction."""
+    return isinstance(import_string(RECEIPT_TASK).get_backend(), DatabaseBackend)
 
 
 def _fulfil_store(attempt: PaymentAttempt) -> None:

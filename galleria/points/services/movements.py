@@ -7,8 +7,9 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from galleria.audit.services import audit_record
@@ -24,6 +25,7 @@ from galleria.ledger.types import Leg
 from galleria.members.models import Member
 
 from .. import rules
+from .. import sql as points_sql
 from ..models import (
     AdjustmentStatus,
     BehaviourAward,
@@ -302,9 +304,14 @@ def behaviour_award_in_tx(
     tz_name: str,
     merchant_id: int | None = None,
     config_token: str | None = None,
+    points_account: Account | None = None,
 ) -> BehaviourAward | None:
     """Award the group's points for a behaviour once per (member, event, occasion); None if no active rule, the
-    monthly limit is reached or it was already awarded. Runs inside the caller's transaction."""
+    monthly limit is reached or it was already awarded. Runs inside the caller's transaction. `points_account`:
+    the member's points account row when the caller already holds its lock (a sale), else it is locked here.
+
+    Fixed SQL (points/sql.py; a sale's first purchase at a merchant awards on the checkout path): the award row is
+    claimed in one statement (its unique constraint; nothing is written when it exists), then credited and linked."""
     rule = behaviour_rule_active(mall_group_id=mall_group_id, event=event, token=config_token)
     if rule is None or rule.points == 0:
         return None
@@ -314,20 +321,21 @@ def behaviour_award_in_tx(
         done = BehaviourAward.objects.filter(member_id=member_id, event=event, local_date__gte=month_start).count()
         if done >= rule.max_per_month:
             return None
-    try:
-        with transaction.atomic():
-            award = BehaviourAward.objects.create(
-                member_id=member_id, event=event, occasion=occasion[:40], points=rule.points, local_date=local_day
-            )
-    except IntegrityError:
+    created_at = timezone.now()
+    key = occasion[:40]
+    award_id = points_sql.award_claim(
+        member_id=member_id, event=event, occasion=key, points=rule.points, local_date=local_day, at=created_at
+    )
+    if award_id is None:
         return None
-    account = ledger.lock_member_accounts(
-        mall_group_id=mall_group_id, member_id=member_id, kinds=[AccountKind.MEMBER_POINTS]
-    )[AccountKind.MEMBER_POINTS]
-    award.transaction = points_credit_in_tx(
+    if points_account is None:
+        points_account = ledger.lock_member_accounts(
+            mall_group_id=mall_group_id, member_id=member_id, kinds=[AccountKind.MEMBER_POINTS]
+        )[AccountKind.MEMBER_POINTS]
+    credited = points_credit_in_tx(
         policy=policy_get(mall_group_id=mall_group_id, token=config_token),
         member_id=member_id,
-        points_account=account,
+        points_account=points_account,
         points=rule.points,
         kind=TransactionKind.BEHAVIOUR,
         funder="mall",
@@ -338,7 +346,18 @@ def behaviour_award_in_tx(
         source=f"behaviour:{event}",
         explanation={"event": event, "occasion": occasion, "rule": rule.pk, "points": rule.points},
     )
-    award.save(update_fields=["transaction"])
+    points_sql.award_link(award_id, credited.pk if credited is not None else None)
+    award = BehaviourAward(
+        id=award_id,
+        member_id=member_id,
+        event=event,
+        occasion=key,
+        points=rule.points,
+        transaction=credited,
+        local_date=local_day,
+        created_at=created_at,
+    )
+    award._state.adding = False
     return award
 
 

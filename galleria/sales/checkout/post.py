@@ -14,6 +14,7 @@ are never locked or updated (their balances are sums of legs); the refund posts 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from galleria.tiers.models import TierChange
 from galleria.tiers.services import tier_record_spend_in_tx
 from galleria.wallet import services as wallet_services
 
-from ..models import Sale
+from .. import sql as sales_sql
 from . import settle
 from .types import Buyer, CheckoutContext, Priced
 
@@ -101,7 +102,9 @@ def _post_earn(
     rule = points_selectors.behaviour_rule_active(
         mall_group_id=ctx.group_id, event="first_purchase_at_merchant", token=ctx.token
     )
-    if rule is None or Sale.objects.filter(member_id=member_id, merchant=ctx.merchant).exclude(pk=sale_id).exists():
+    if rule is None or sales_sql.member_bought_at_merchant(
+        member_id=member_id, merchant_id=ctx.merchant.pk, other_than=sale_id
+    ):
         return
     points_services.behaviour_award_in_tx(
         mall_group_id=ctx.group_id,
@@ -112,6 +115,9 @@ def _post_earn(
         tz_name=ctx.tz_name,
         merchant_id=ctx.merchant.pk,
         config_token=ctx.token,
+        # the row this sale holds locked, as locking it again would return it: the sale's own result reports the
+        # balance before the award, as it always has
+        points_account=copy.copy(account),
     )
 
 
