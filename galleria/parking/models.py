@@ -9,7 +9,8 @@ tariff in force at entry and the benefits of the moment; what is stored is what 
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from galleria.core.models import TimeStampedModel
@@ -198,6 +199,12 @@ class ParkingSession(models.Model):
             models.Index(fields=["car_park", "plate", "state"], name="parking_session_plate"),
             models.Index(fields=["car_park", "state", "entry_at"], name="parking_session_state"),
             models.Index(fields=["member", "entry_at"], name="parking_session_member"),
+            # the console: stays that left in a range (reports), the exceptions queue, the stays list newest first
+            models.Index(fields=["car_park", "exit_at"], name="parking_session_exit"),
+            models.Index(
+                fields=["car_park", "exception", "entry_at"], condition=~Q(exception=""), name="parking_session_exc"
+            ),
+            models.Index(Coalesce("entry_at", "exit_at").desc(), F("id").desc(), name="parking_session_recent"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -246,6 +253,7 @@ class ParkingPayment(models.Model):
     benefits = models.JSONField(default=list, blank=True)  # the benefit lines used by this payment
 
     class Meta:
+        indexes = [models.Index(fields=["paid_at"], name="parking_payment_paid")]  # the console's revenue reports
         constraints = [models.CheckConstraint(condition=Q(amount_fen__gte=0), name="parking_payment_non_negative")]
 
 
