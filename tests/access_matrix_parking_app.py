@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .access_matrix import NOT_ALLOWED, Entry, action, app, page, public, r, redirect
+from .access_matrix import NOT_ALLOWED, NOT_FOUND, Entry, action, app, page, public, r, redirect
 from .evidence_world import PLATE, EvidenceWorld
 
 GET_ONLY = public(NOT_ALLOWED)
 PAYMENT_KEY = "app:evidence-parking-payment"
+GATEWAY_KEY = "evidence-parking-gateway-1"
 
 
 def _car_park(ew: EvidenceWorld) -> Any:
@@ -97,6 +98,38 @@ def _past(ew: EvidenceWorld) -> int:
     return stay.pk
 
 
+def _gateway_key(ew: EvidenceWorld) -> str:
+    """A WeChat Pay payment of that stay that arrived after the fee stepped up: refunded (no gateway is asked)."""
+    from django.utils import timezone
+
+    from galleria.payments.models import PaymentAttempt, PaymentCredential
+
+    if not PaymentAttempt.objects.filter(idempotency_key=GATEWAY_KEY).exists():
+        credential, _created = PaymentCredential.objects.get_or_create(
+            mall_group=ew.world.group, provider="wechat", defaults={"base_url": "http://127.0.0.1:9", "app_id": "wx0"}
+        )
+        PaymentAttempt.objects.create(
+            mall_group=ew.world.group,
+            credential=credential,
+            provider="wechat",
+            purpose="parking",
+            out_trade_no="PEVIDENCE0000000000001",
+            amount_fen=500,
+            state="paid",
+            fulfilment="refunded",
+            failure="parking.fee_changed",
+            pay_kind="h5",
+            member=ew.member,
+            order={"session_id": _parked(ew), "points": 0, "coupons": [], "due_fen": 500},
+            idempotency_key=GATEWAY_KEY,
+            paid_fen=500,
+            refunded_fen=500,
+            paid_at=timezone.now(),
+            expires_at=timezone.now(),
+        )
+    return GATEWAY_KEY
+
+
 MATRIX_PARKING_APP: dict[str, Entry] = {
     "app:parking": page(app(), post=GET_ONLY)(r("app:parking")),
     "app:parking_pay": page(
@@ -105,6 +138,12 @@ MATRIX_PARKING_APP: dict[str, Entry] = {
     )(r("app:parking_pay", _parked)),
     "app:parking_paid": page(app(other_member=redirect("/app/parking/")), post=GET_ONLY)(
         r("app:parking_paid", _payment)
+    ),
+    "app:parking_payment": page(app(other_member=redirect("/app/parking/")), post=GET_ONLY)(
+        r("app:parking_payment", _gateway_key)
+    ),
+    "app:parking_payment_state": page(app(other_member=NOT_FOUND), post=GET_ONLY)(
+        r("app:parking_payment_state", _gateway_key)
     ),
     "app:parking_history": page(app(), post=GET_ONLY)(r("app:parking_history")),
     "app:parking_stay": page(app(other_member=redirect("/app/parking/history/")), post=GET_ONLY)(

@@ -46,6 +46,7 @@ KIND_LABELS: dict[str, Promise] = {
     "payout": pgettext_lazy("ledger transaction", "Payment"),
     "reversal": pgettext_lazy("ledger transaction", "Reversal"),
     "sale": pgettext_lazy("ledger transaction", "Sale"),
+    "parking_grant": pgettext_lazy("ledger transaction", "Parking grant"),
 }
 ACCOUNT_NOTES: dict[str, Promise] = {
     Figure.COLLECTED: gettext_lazy("merchant_collected ↔ gateway_clearing"),
@@ -54,6 +55,7 @@ ACCOUNT_NOTES: dict[str, Promise] = {
     Figure.COUPON_MALL: gettext_lazy("coupon_mall_funded ↔ coupon_fund"),
     Figure.MERCHANT_POINTS: gettext_lazy("merchant_points_cost ↔ points_cost_receivable"),
     Figure.COUPON_MERCHANT: gettext_lazy("coupon_merchant_funded ↔ coupon_merchant_memo (memorandum)"),
+    Figure.PARKING_GRANTS: gettext_lazy("parking_grant_cost ↔ parking_grant_income"),
     Figure.COMMISSION: gettext_lazy("commission ↔ commission_income, posted on approval"),
     Figure.PAYOUT: gettext_lazy("merchant_payout ↔ settlement_bank, posted with the payment"),
 }
@@ -62,7 +64,7 @@ ACCOUNT_NOTES: dict[str, Promise] = {
 @dataclass(frozen=True)
 class FigureRow:
     figure: str
-    number: str  # "1" … "7" as docs/settlement.md numbers them
+    number: str  # "1" … "8" as docs/settlement.md numbers them
     label: str
     help: str
     amount_fen: int  # as the statement states it
@@ -130,8 +132,19 @@ def figure_rows(s: Any, *, merchant_view: bool = False) -> list[FigureRow]:
             0,
         ),
         (
-            Figure.COMMISSION,
+            Figure.PARKING_GRANTS,
             "6",
+            _("Parking you granted to customers") if you else _("Parking the merchant granted to customers"),
+            _(
+                "Parking hours granted from the merchant portal: the merchant pays the car park fee each grant "
+                "covered, in the month it was granted."
+            ),
+            s.parking_grants_fen,
+            -1,
+        ),
+        (
+            Figure.COMMISSION,
+            "7",
             _("Commission at %(rate)s") % {"rate": rate},
             _("On the sales recorded in the period, net of refunds and of the discounts the merchant funds: %(base)s.")
             % {"base": base},
@@ -186,6 +199,8 @@ class LegRow:
     source: str
     memo: str
     transaction_id: int | None
+    plate: str = ""  # a parking grant's leg: the plate (masked) and the hours granted
+    hours: int | None = None
 
 
 def legs_page(request: HttpRequest, s: Any, figure: str) -> tuple[Page[Any] | None, str, int]:
@@ -217,6 +232,8 @@ def _row(figure: str, item: Any) -> LegRow:
             leg.source,
             leg.memo,
             leg.transaction_id,
+            leg.plate,
+            leg.hours,
         )
     if figure == Figure.REFUNDS:
         return LegRow(
@@ -254,6 +271,7 @@ def _summary_header() -> list[str]:
         _("Points redeemed (¥)"),
         _("Mall-funded discounts (¥)"),
         _("Points funded by the merchant (¥)"),
+        _("Parking granted to customers (¥)"),
         _("Net: the mall pays (¥)"),
         _("Confirmed at"),
         _("Approved at"),
@@ -262,7 +280,7 @@ def _summary_header() -> list[str]:
     ]
 
 
-MONEY_COLUMNS = {8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19}  # 0-based positions of the ¥ columns
+MONEY_COLUMNS = {8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20}  # 0-based positions of the ¥ columns
 
 
 def _when(moment: dt.datetime | None, tz: dt.tzinfo | None = None) -> str:
@@ -291,6 +309,7 @@ def _summary_row(s: Any, money: Any) -> list[Any]:
         money(s.points_value_fen),
         money(s.coupon_mall_fen),
         money(s.merchant_points_fen),
+        money(s.parking_grants_fen),
         money(s.net_fen),
         _when(s.confirmed_at),
         _when(s.approved_at),
@@ -363,6 +382,7 @@ def _totals(statements: Sequence[Any], money: Any) -> list[Any]:
         total("points_value_fen"),
         total("coupon_mall_fen"),
         total("merchant_points_fen"),
+        total("parking_grants_fen"),
         total("net_fen"),
         "",
         "",

@@ -53,6 +53,10 @@ class AccountKind(models.TextChoices):
     COMMISSION_INCOME = "commission_income", _("Commission income")
     MERCHANT_PAYOUT = "merchant_payout", _("Settlement payments")
     SETTLEMENT_BANK = "settlement_bank", _("Settlement bank account")
+    # parking hours a merchant granted to its customers (docs/parking.md, "Merchant grants"): the merchant owes the
+    # mall the fee its grant covered (its leg negative, like MERCHANT_POINTS_COST), the mall's car park earns it
+    PARKING_GRANT_COST = "parking_grant_cost", _("Parking granted to customers (merchant's cost)")
+    PARKING_GRANT_INCOME = "parking_grant_income", _("Parking fees billed to merchants (car park income)")
 
 
 MEMBER_KINDS = (AccountKind.MEMBER_POINTS, AccountKind.MEMBER_WALLET, AccountKind.MEMBER_WALLET_BONUS)
@@ -132,6 +136,7 @@ class TransactionKind(models.TextChoices):
     SETTLEMENT = "settlement", _("Settlement legs of a sale or refund")
     COMMISSION = "commission", _("Commission")
     PAYOUT = "payout", _("Settlement payment")
+    PARKING_GRANT = "parking_grant", _("Parking granted by a merchant")
 
 
 class Transaction(models.Model):

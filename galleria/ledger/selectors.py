@@ -212,10 +212,13 @@ def merchant_legs(
     merchant_ids: Sequence[int] | None = None,
     written_after: dt.datetime | None = None,
     written_until: dt.datetime | None = None,
+    with_explanation: bool = False,
 ) -> QuerySet[Entry, dict[str, Any]]:
     """The legs `merchant_sums` adds up (as dicts of LEG_FIELDS), by merchant, time and id: a figure's drill-down.
     `written_after` / `written_until` narrow them by when their transaction was written (a statement generated at
-    some moment shows the legs written up to then; a supplementary one, those written since the one before)."""
+    some moment shows the legs written up to then; a supplementary one, those written since the one before).
+    `with_explanation` adds each leg's `transaction__explanation` (a figure whose page shows what the transaction
+    recorded, e.g. the plate and hours of a parking grant; the exports do without)."""
     qs = Entry.objects.filter(_merchant_legs_q(mall_group_id=mall_group_id, kinds=kinds, windows=windows))
     if merchant_ids is not None:
         qs = qs.filter(account__merchant_id__in=list(merchant_ids))
@@ -223,7 +226,28 @@ def merchant_legs(
         qs = qs.filter(transaction__created_at__gt=written_after)
     if written_until is not None:
         qs = qs.filter(transaction__created_at__lte=written_until)
-    return qs.values(*LEG_FIELDS).order_by("account__merchant_id", "occurred_at", "id")
+    names = (*LEG_FIELDS, "transaction__explanation") if with_explanation else LEG_FIELDS
+    return qs.values(*names).order_by("account__merchant_id", "occurred_at", "id")
+
+
+def source_sums(*, mall_group_id: int, sources: Sequence[str], kind: str) -> dict[str, int]:
+    """{source: sum of the legs on the group's accounts of `kind`} of the transactions written with these exact
+    sources (one query over the source index; a source with no such legs is absent). What has been posted so far
+    for something billed by differences — e.g. a parking grant whose covered fee can be re-priced."""
+    if not sources:
+        return {}
+    rows = (
+        Entry.objects.filter(
+            transaction__source__in=list(sources),
+            transaction__mall_group_id=mall_group_id,
+            account__mall_group_id=mall_group_id,
+            account__kind=kind,
+        )
+        .values("transaction__source")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return {str(row["transaction__source"]): int(row["total"] or 0) for row in rows}
 
 
 def transaction_legs(*, transaction_ids: Iterable[int]) -> QuerySet[Entry, dict[str, Any]]:

@@ -45,6 +45,8 @@ KIND_ASSET: dict[str, str] = {
     AccountKind.COMMISSION_INCOME: Asset.CNY,
     AccountKind.MERCHANT_PAYOUT: Asset.CNY,
     AccountKind.SETTLEMENT_BANK: Asset.CNY,
+    AccountKind.PARKING_GRANT_COST: Asset.CNY,
+    AccountKind.PARKING_GRANT_INCOME: Asset.CNY,
 }
 
 

@@ -41,6 +41,7 @@ from .types import (
     EventOutcome,
     ExitDecision,
     FeeView,
+    GatewayTender,
     PaymentSource,
     SessionException,
     SessionState,
@@ -144,7 +145,7 @@ def _record_benefits(
     services_grants.grants_settle_in_tx), the day's once-a-day hours (tier, same-day spend). Returns the used lines,
     as stored on a payment."""
     used = [line for line in lines if line.fen > 0]
-    grants_settle_in_tx(session, used)
+    grants_settle_in_tx(session, lines)  # every grant line: one this stay no longer needs is freed again
     if session.daily_benefits_on is None and any(line.kind in selectors.ONCE_A_DAY for line in used):
         session.daily_benefits_on = timeutil.local_date(at, session.car_park.mall.timezone)
     return [
@@ -504,9 +505,11 @@ def _pay_locked(
     source: str,
     actor: Actor,
     coupons: Sequence[ParkingCouponOption] = (),
+    gateway: GatewayTender | None = None,
 ) -> ParkingPayment:
-    """Pay what is due now with `points` (their value at the group's rate) and `wallet_fen`, which must add up to
-    it: a sale of the car park's store through the checkout pipeline, then the stay marked paid until `at`."""
+    """Pay what is due now with `points` (their value at the group's rate), `wallet_fen` and the money a payment
+    gateway took (`gateway`: WeChat Pay / Alipay, services_gateway.py), which must add up to it: a sale of the car
+    park's store through the checkout pipeline, then the stay marked paid until `at`."""
     car_park = session.car_park
     if car_park.store_id is None:
         raise ValidationError(_("This car park takes no payments in the app."), code="parking.no_store")
@@ -515,7 +518,8 @@ def _pay_locked(
         raise ConflictError(_("Nothing is due for this stay."), code="parking.nothing_due")
     policy = points_selectors.policy_get(mall_group_id=car_park.mall.group_id)
     points_fen = points * 100 // policy.redeem_points_per_yuan if points else 0
-    if points_fen + wallet_fen != view.due_fen:
+    gateway_fen = gateway.amount_fen if gateway is not None else 0
+    if points_fen + wallet_fen + gateway_fen != view.due_fen:
         raise ValidationError(
             _("Points and wallet must add up to the fee due (%(due)s fen).") % {"due": view.due_fen},
             code="parking.amount_mismatch",
@@ -557,7 +561,7 @@ def _pay_locked(
                     category=PARKING_CATEGORY,
                 ),
             ),
-            payments=(PaymentIn("wallet", wallet_fen),) if wallet_fen else (),
+            payments=_tenders(wallet_fen, gateway),
             member_id=session.member_id,
             points_to_use=points,
             channel=Channel.PARKING,
@@ -574,7 +578,16 @@ def _pay_locked(
         points=points,
         wallet_fen=wallet_fen,
         benefits=benefits,
+        gateway=gateway,
     )
+
+
+def _tenders(wallet_fen: int, gateway: GatewayTender | None) -> tuple[PaymentIn, ...]:
+    """The sale's money: the wallet's part and the gateway's (named by its provider, as pay at store does)."""
+    tenders = [PaymentIn("wallet", wallet_fen)] if wallet_fen else []
+    if gateway is not None and gateway.amount_fen:
+        tenders.append(PaymentIn(gateway.method, gateway.amount_fen))
+    return tuple(tenders)
 
 
 def _paid(
@@ -588,6 +601,7 @@ def _paid(
     points: int,
     wallet_fen: int,
     benefits: Sequence[rules.BenefitLine],
+    gateway: GatewayTender | None = None,
 ) -> ParkingPayment:
     """The payment row, the benefits it used, the stay paid until `at` with its minutes to leave."""
     payment = ParkingPayment.objects.create(
@@ -597,6 +611,8 @@ def _paid(
         amount_fen=view.due_fen,
         points_used=points,
         wallet_fen=wallet_fen,
+        other_fen=gateway.amount_fen if gateway is not None else 0,
+        reference=gateway.reference[:64] if gateway is not None else "",
         sale_id=sale_id,
         covers_until=at,
         paid_at=at,

@@ -13,6 +13,11 @@ allowance in the console; a stay that uses a grant records it, and the merchant 
 - `grants_settle_in_tx`: records, in the caller's transaction (the stay's row locked), the grants a stay's fee used —
   the stay, the minutes they took off and the fen they covered (`fen_used` is the merchant's cost). Only lines that
   saved something are recorded (`BenefitLine.is_used`): a grant that was not needed stays free for a later stay.
+  In the same transaction each recorded grant is **billed to its merchant** through the ledger (`_bill_in_tx`): one
+  balanced `parking_grant` transaction (source `parking_grant:<id>`) for the difference between its `fen_used` and
+  what was posted for it so far, so a re-priced stay posts a correction, a retry or a re-run posts nothing, and the
+  total posted for a grant always equals its `fen_used`. The merchant's monthly settlement statement shows it as
+  "Parking granted to customers" and nets it in the payout (docs/settlement.md).
 
 This module does not import `services` (which calls `grants_settle_in_tx`); plates are normalised by the same
 normaliser (`rules.normalize_plate`) with the same error as `services.plate_or_error`.
@@ -35,7 +40,12 @@ from galleria.audit.types import Actor
 from galleria.core import timeutil
 from galleria.core.errors import ConflictError, NotFoundError, ValidationError
 from galleria.core.locking import lock_one, lock_rows
+from galleria.ledger import selectors as ledger_selectors
+from galleria.ledger import services as ledger
+from galleria.ledger.types import Leg
 from galleria.merchants.selectors import merchant_get
+from galleria.settlement.rules import parking_grant_legs
+from galleria.settlement.types import PARKING_GRANT_ACCOUNT, PARKING_INCOME_ACCOUNT, TX_PARKING_GRANT
 
 from . import rules
 from .models import GrantAllowance, ParkingGrant, ParkingSession
@@ -46,6 +56,7 @@ MAX_MONTHLY_HOURS = 100_000
 MAX_NOTE = 80
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 ACTIVE = "active"  # merchants.models.MerchantStatus.ACTIVE
+CNY = "cny"  # the ledger's Asset value for money (ledger.models.Asset; its tables are private to it)
 
 
 def _plate(text: str) -> str:
@@ -261,9 +272,11 @@ def grants_settle_in_tx(
     """Record the merchant grants a stay's fee used. `result` is the fee (selectors.session_fee's FeeResult) or its
     benefit lines: each grant line that saved something (`is_used`: fen > 0) gets the stay, the minutes it took off
     and the fen it covered; a line that saved nothing (not needed, or hours under a daily cap already reached) leaves
-    its grant free for a later stay and bills nothing. Runs in the caller's transaction with the stay's row locked;
-    the grants' rows are locked here. A grant revoked meanwhile, or already taken by another stay of the same plate
-    (the plate parked in two car parks at once), is left as it is: never recorded for two stays, never billed twice.
+    its grant free for a later stay and bills nothing — and a grant this stay had taken at an earlier pricing that
+    now saves nothing is freed again and its bill given back. Runs in the caller's transaction with the stay's row
+    locked; the grants' rows are locked here. A grant revoked meanwhile, or already taken by another stay of the same
+    plate (the plate parked in two car parks at once), is left as it is: never recorded for two stays, never billed
+    twice.
     Returns the ids of the grants recorded for this stay. `result` None (a stay priced without benefits: already
     paid) records nothing."""
     if result is None:
@@ -272,26 +285,120 @@ def grants_settle_in_tx(
     lines = {
         int(line.source_id): line
         for line in benefit_lines
-        if line.kind == rules.BenefitKind.MERCHANT_GRANT and line.source_id and line.is_used
+        if line.kind == rules.BenefitKind.MERCHANT_GRANT and line.source_id
     }
     if not lines:
         return ()
-    recorded: list[int] = []
-    for grant in lock_rows(ParkingGrant.objects.filter(pk__in=list(lines))):
+    recorded: list[ParkingGrant] = []
+    for grant in lock_rows(ParkingGrant.objects.select_related("mall").filter(pk__in=list(lines)), of=("self",)):
         line = lines[grant.pk]
         if grant.revoked_at is not None or grant.session_id not in (None, session.pk):
+            continue
+        if not line.is_used:
+            if grant.session_id == session.pk:  # re-priced: this stay no longer needs it — free again, billed back
+                grant.session_id, grant.minutes_used, grant.fen_used = None, 0, 0
+                grant.save(update_fields=["session", "minutes_used", "fen_used"])
+                _bill_in_tx([grant])
             continue
         if (grant.session_id, grant.minutes_used, grant.fen_used) != (session.pk, line.minutes_used, line.fen):
             grant.session_id, grant.minutes_used, grant.fen_used = session.pk, line.minutes_used, line.fen
             grant.save(update_fields=["session", "minutes_used", "fen_used"])
-        recorded.append(grant.pk)
-    return tuple(recorded)
+        recorded.append(grant)
+    _bill_in_tx(recorded)
+    return tuple(grant.pk for grant in recorded)
+
+
+def grant_source(grant_id: int) -> str:
+    """The ledger source of a grant's billing transactions: every one of them, the first and the corrections."""
+    return f"parking_grant:{grant_id}"
+
+
+def _bill_in_tx(grants: Sequence[ParkingGrant]) -> int:
+    """Bill each grant's merchant for what the grant covered (docs/settlement.md, figure 6), in the caller's
+    transaction with the grants' rows locked (so what was posted for a grant cannot change while it is read).
+
+    What was posted so far is read from the ledger itself (the legs on the merchant's PARKING_GRANT_COST account of
+    the transactions with the grant's source), and only the difference to `fen_used` is posted: the merchant's
+    account −Δ, the group's PARKING_GRANT_INCOME +Δ (`settlement.rules.parking_grant_legs`). A stay re-priced to
+    another fee posts the correction (a negative Δ gives back what was billed too much), a retry or a re-run posts
+    nothing, a grant whose posting is missing is caught up the next time its stay is settled. The transaction is
+    dated when the grant was made: a grant's cost belongs to the month it was granted in, as the portal counts it
+    (selectors_grants), so a correction made after that month's statement was confirmed goes to a supplementary
+    statement of that month. The explanation keeps the masked plate, the hours and the minutes used (the
+    statement's drill-down shows them); never the plate in full. Returns how many transactions it posted."""
+    if not grants:
+        return 0
+    posts = 0
+    by_group: dict[int, list[ParkingGrant]] = {}
+    for grant in grants:
+        by_group.setdefault(grant.mall.group_id, []).append(grant)
+    for group_id, group_grants in by_group.items():
+        posted = ledger_selectors.source_sums(
+            mall_group_id=group_id, sources=[grant_source(g.pk) for g in group_grants], kind=PARKING_GRANT_ACCOUNT
+        )
+        for grant in group_grants:
+            billed = -posted.get(grant_source(grant.pk), 0)  # the merchant's legs are negative: what it owes
+            delta = grant.fen_used - billed
+            if delta:
+                _post_bill(grant, group_id=group_id, billed=billed, delta=delta)
+                posts += 1
+    return posts
+
+
+def grants_bill_backlog(*, batch: int = 500) -> int:
+    """Bill every used grant whose postings do not add up to its `fen_used` — the grants recorded before billing
+    existed (`galleria parking_grants_bill`, once after the upgrade). Each batch of grants is one transaction with
+    their rows locked, so a stay settling one of them meanwhile waits, and it is idempotent: a second run posts
+    nothing. Returns how many transactions it posted."""
+    ids = list(ParkingGrant.objects.filter(fen_used__gt=0).order_by("pk").values_list("pk", flat=True))
+    posts = 0
+    for start in range(0, len(ids), batch):
+        with transaction.atomic(durable=True):
+            chunk = ParkingGrant.objects.select_related("mall").filter(pk__in=ids[start : start + batch])
+            posts += _bill_in_tx(lock_rows(chunk, of=("self",)))
+    return posts
+
+
+def _post_bill(grant: ParkingGrant, *, group_id: int, billed: int, delta: int) -> None:
+    mine, theirs = parking_grant_legs(delta)
+    plate = rules.mask_plate(grant.plate)
+    ledger.post(
+        mall_group_id=group_id,
+        kind=TX_PARKING_GRANT,
+        legs=[
+            Leg(
+                ledger.system_account_id(
+                    mall_group_id=group_id, kind=PARKING_GRANT_ACCOUNT, merchant_id=grant.merchant_id
+                ),
+                CNY,
+                mine,
+            ),
+            Leg(ledger.system_account_id(mall_group_id=group_id, kind=PARKING_INCOME_ACCOUNT), CNY, theirs),
+        ],
+        member_accounts={},
+        occurred_at=grant.granted_at,
+        source=grant_source(grant.pk),
+        memo=f"{plate} · {grant.hours} h · {grant.minutes_used} min" + (" · re-priced" if billed else ""),
+        explanation={
+            "grant": grant.pk,
+            "merchant": grant.merchant_id,
+            "session": grant.session_id,
+            "plate": plate,
+            "hours": grant.hours,
+            "minutes_used": grant.minutes_used,
+            "fen_used": grant.fen_used,
+            "billed_before_fen": billed,
+            "delta_fen": delta,
+        },
+    )
 
 
 __all__ = [
     "allowance_save",
     "grant_create",
     "grant_revoke",
+    "grant_source",
     "grant_valid_until",
+    "grants_bill_backlog",
     "grants_settle_in_tx",
 ]

@@ -34,6 +34,19 @@ def parking_receipt_send(*, payment_id: int) -> None:
                 "The frictionless exit paid %(amount)s for %(plate)s at %(car_park)s from your wallet; the barrier "
                 "opened."
             ) % {"amount": format_cny(payment.amount_fen), "plate": plate, "car_park": session.car_park.name}
+        elif payment.other_fen and payment.sale_id:  # the rest paid at WeChat Pay / Alipay (services_gateway.py)
+            title = _("Parking paid: %(plate)s") % {"plate": plate}
+            body = _(
+                "You paid %(amount)s for parking %(plate)s at %(car_park)s: %(points)s points (%(points_value)s) "
+                "and %(paid)s by WeChat Pay or Alipay."
+            ) % {
+                "amount": format_cny(payment.amount_fen),
+                "plate": plate,
+                "car_park": session.car_park.name,
+                "points": f"{payment.points_used:,}",
+                "points_value": format_cny(points_fen),
+                "paid": format_cny(payment.other_fen),
+            }
         else:
             title = _("Parking paid: %(plate)s") % {"plate": plate}
             body = _(
@@ -47,11 +60,11 @@ def parking_receipt_send(*, payment_id: int) -> None:
                 "points_value": format_cny(points_fen),
                 "wallet": format_cny(payment.wallet_fen),
             }
-            if session.leave_by is not None:
-                leave_by = timeutil.local(session.leave_by, mall.timezone)
-                body += " " + _("Please leave by %(time)s; after that the extra time is charged.") % {
-                    "time": f"{leave_by:%H:%M}"
-                }
+        if payment.source != PaymentSource.AUTO and session.leave_by is not None:
+            leave_by = timeutil.local(session.leave_by, mall.timezone)
+            body += " " + _("Please leave by %(time)s; after that the extra time is charged.") % {
+                "time": f"{leave_by:%H:%M}"
+            }
     messaging.inbox_send(
         mall_group_id=mall.group_id,
         audience=Audience.MEMBER,

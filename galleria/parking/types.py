@@ -88,3 +88,13 @@ class ExitDecision:
     fee: FeeView | None = None
     auto_paid_fen: int = 0
     extra: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GatewayTender:
+    """Money a payment gateway took for a stay: `method` is the provider ("wechat" / "alipay", the sale's payment
+    method, as pay at store names it), `reference` our trade number at the gateway."""
+
+    method: str
+    amount_fen: int
+    reference: str

@@ -71,6 +71,13 @@ def member_attempt(*, member_id: int, key: str) -> PaymentAttempt | None:
     return attempt
 
 
+def member_attempt_by_trade_no(*, member_id: int, out_trade_no: str) -> PaymentAttempt | None:
+    """The member's attempt under our trade number (what another app's record names it by)."""
+    if not out_trade_no:
+        return None
+    return PaymentAttempt.objects.filter(member_id=member_id, out_trade_no=out_trade_no[:32]).first()
+
+
 def topup_attempt(*, topup_id: int) -> PaymentAttempt | None:
     return PaymentAttempt.objects.filter(topup_id=topup_id).first()
 

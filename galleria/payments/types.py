@@ -19,6 +19,7 @@ class ProviderChoice(models.TextChoices):
 class Purpose(models.TextChoices):
     TOPUP = "topup", _("Wallet top-up")
     STORE = "store", _("Pay at store")
+    PARKING = "parking", _("Parking")
 
 
 class AttemptState(models.TextChoices):
@@ -67,6 +68,30 @@ class PaymentStarted:
     pay_kind: str
     payload: Mapping[str, str]
     expires_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class PaidAttempt:
+    """What a fulfiler of another app (services/fulfilment.py) is told about a paid attempt: the money arrived,
+    exactly `amount_fen`, at `paid_at`; `order` is what its start kept on the attempt."""
+
+    attempt_id: int
+    out_trade_no: str
+    purpose: str
+    provider: str
+    amount_fen: int
+    member_id: int | None
+    mall_group_id: int
+    order: Mapping[str, object]
+    paid_at: dt.datetime
+    transaction_id: str
+
+
+@dataclass(frozen=True)
+class Fulfilled:
+    """What a fulfiler did: the sale it recorded through the checkout pipeline, if any."""
+
+    sale_id: int | None = None
 
 
 @dataclass(frozen=True)

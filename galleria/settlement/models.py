@@ -39,6 +39,7 @@ class Statement(models.Model):
     coupon_mall_fen = models.BigIntegerField(_("mall-funded discounts"), default=0)
     merchant_points_fen = models.BigIntegerField(_("merchant-funded points (value)"), default=0)
     coupon_merchant_fen = models.BigIntegerField(_("merchant-funded discounts"), default=0)
+    parking_grants_fen = models.BigIntegerField(_("parking granted to customers"), default=0)
     sales_count = models.IntegerField(_("sales"), default=0)
     sales_fen = models.BigIntegerField(_("sales recorded"), default=0)
     refunds_count = models.IntegerField(_("refunds"), default=0)
@@ -102,6 +103,7 @@ class Statement(models.Model):
                     + F("points_value_fen")
                     + F("coupon_mall_fen")
                     - F("merchant_points_fen")
+                    - F("parking_grants_fen")
                     - F("commission_fen")
                 ),
                 name="statement_net_adds_up",

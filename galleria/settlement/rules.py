@@ -74,9 +74,12 @@ def statement_figures(ledger: LedgerFigures, *, commission_bp: int) -> Statement
     from what the period's legs add up to beyond the statements already frozen).
 
     On a merchant's settlement accounts a positive balance is what the mall owes the merchant, so the mall's debts
-    are read as they are and the merchant's (its funded points, its memorandum discounts) with the sign turned."""
+    are read as they are and the merchant's (its funded points, its memorandum discounts, the parking its grants
+    covered) with the sign turned. The parking grants are not sales: they are in the net, not in the commission
+    base."""
     coupon_merchant = -ledger.coupon_merchant_funded
     merchant_points = -ledger.merchant_points_cost
+    parking_grants = -ledger.parking_grant_cost
     base = ledger.sales_fen - ledger.refunds_fen - coupon_merchant
     commission = commission_fen(base, commission_bp)
     payable = ledger.merchant_collected + ledger.wallet_spent + ledger.points_value_redeemed + ledger.coupon_mall_funded
@@ -87,13 +90,14 @@ def statement_figures(ledger: LedgerFigures, *, commission_bp: int) -> Statement
         coupon_mall_fen=ledger.coupon_mall_funded,
         merchant_points_fen=merchant_points,
         coupon_merchant_fen=coupon_merchant,
+        parking_grants_fen=parking_grants,
         sales_count=ledger.sales,
         sales_fen=ledger.sales_fen,
         refunds_fen=ledger.refunds_fen,
         commission_base_fen=base,
         commission_bp=commission_bp,
         commission_fen=commission,
-        net_fen=payable - merchant_points - commission,
+        net_fen=payable - merchant_points - parking_grants - commission,
     )
 
 
@@ -101,6 +105,13 @@ def payout_legs(net_fen: int) -> tuple[int, int]:
     """(the merchant's leg, the bank's leg) of paying a statement: paying the merchant N takes N off what the mall
     owes it; a negative net (the merchant pays the mall) the other way round."""
     return -net_fen, net_fen
+
+
+def parking_grant_legs(delta_fen: int) -> tuple[int, int]:
+    """(the merchant's leg, the car park's income leg) of billing a merchant `delta_fen` more for the parking its
+    grant covered (a negative delta: a re-priced stay covered less, the difference is given back). The merchant owes
+    it, as it owes the points it funds."""
+    return -delta_fen, delta_fen
 
 
 def commission_legs(commission_fen_: int) -> tuple[int, int]:

@@ -88,6 +88,7 @@ def _as_ledger(s: Statement) -> tuple[int, ...]:
         s.coupon_mall_fen,
         -s.merchant_points_fen,
         -s.coupon_merchant_fen,
+        -s.parking_grants_fen,
         s.sales_count,
         s.sales_fen,
         s.refunds_count,
@@ -103,6 +104,7 @@ def figures_of(s: Statement) -> StatementFigures:
         coupon_mall_fen=s.coupon_mall_fen,
         merchant_points_fen=s.merchant_points_fen,
         coupon_merchant_fen=s.coupon_merchant_fen,
+        parking_grants_fen=s.parking_grants_fen,
         sales_count=s.sales_count,
         sales_fen=s.sales_fen,
         refunds_fen=s.refunds_fen,
@@ -236,6 +238,7 @@ def figure_legs(*, statement: Statement, figure: str) -> QuerySet[Any, dict[str,
         merchant_ids=[statement.merchant_id],
         written_after=after,
         written_until=upto,
+        with_explanation=figure == Figure.PARKING_GRANTS,  # the plate and hours of each grant
     )
 
 
@@ -255,6 +258,10 @@ def base_rows(*, statement: Statement, figure: str) -> QuerySet[Any]:
 
 
 def leg_of(row: dict[str, Any]) -> Leg:
+    """A leg from a row of ledger.selectors.LEG_FIELDS (with `transaction__explanation` when the figure's page shows
+    what the transaction recorded: a parking grant's masked plate and hours)."""
+    explained = row.get("transaction__explanation") or {}
+    hours = explained.get("hours") if isinstance(explained, dict) else None
     return Leg(
         occurred_at=row["occurred_at"],
         amount_fen=int(row["amount"]),
@@ -262,6 +269,8 @@ def leg_of(row: dict[str, Any]) -> Leg:
         source=str(row["transaction__source"]),
         memo=str(row["transaction__memo"]),
         transaction_id=int(row["transaction_id"]),
+        plate=str(explained.get("plate") or "") if isinstance(explained, dict) else "",
+        hours=hours if isinstance(hours, int) else None,
     )
 
 

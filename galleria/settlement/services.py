@@ -72,6 +72,7 @@ FIGURE_FIELDS = (
     "coupon_mall_fen",
     "merchant_points_fen",
     "coupon_merchant_fen",
+    "parking_grants_fen",
     "sales_count",
     "sales_fen",
     "refunds_count",

@@ -44,6 +44,7 @@ class Figure(models.TextChoices):
     COUPON_MALL = "coupon_mall", _("Mall-funded discounts")
     MERCHANT_POINTS = "merchant_points", _("Merchant-funded points")
     COUPON_MERCHANT = "coupon_merchant", _("Merchant-funded discounts")
+    PARKING_GRANTS = "parking_grants", _("Parking granted to customers")
     COMMISSION = "commission", pgettext_lazy("settlement", "Commission")
     PAYOUT = "payout", _("Settlement payment")
     SALES = "sales", _("Sales (commission base)")
@@ -80,6 +81,7 @@ class LedgerFigures:
     coupon_mall_funded: int = 0
     merchant_points_cost: int = 0
     coupon_merchant_funded: int = 0
+    parking_grant_cost: int = 0
     sales: int = 0  # sales recorded in the period (count)
     sales_fen: int = 0  # their line amounts (before coupons)
     refunds: int = 0  # refunds made in the period (count)
@@ -103,13 +105,14 @@ class StatementFigures:
     coupon_mall_fen: int  # 4. mall-funded coupon and promotion discounts                        + mall owes
     merchant_points_fen: int  # 5. points the merchant funds, at their value                     + merchant owes
     coupon_merchant_fen: int  # 5'. merchant-funded discounts: information, no money moves
+    parking_grants_fen: int  # 6. parking fees the merchant's grants covered                       + merchant owes
     sales_count: int
     sales_fen: int  # sales recorded in Galleria in the period (line amounts)
     refunds_fen: int  # refunds made in the period (line value)
-    commission_base_fen: int  # 6. sales − refunds − merchant-funded discounts
+    commission_base_fen: int  # 7. sales − refunds − merchant-funded discounts
     commission_bp: int
-    commission_fen: int  # 6. commission on the base at the rate                                 + merchant owes
-    net_fen: int  # 7. 1+2+3+4 − 5 − 6: positive = the mall pays the merchant, negative = the merchant pays
+    commission_fen: int  # 7. commission on the base at the rate                                 + merchant owes
+    net_fen: int  # 8. 1+2+3+4 − 5 − 6 − 7: positive = the mall pays the merchant, negative = the merchant pays
 
     @property
     def payable_fen(self) -> int:
@@ -134,9 +137,13 @@ class Leg:
     occurred_at: dt.datetime
     amount_fen: int
     kind: str  # the ledger transaction's kind, or "sale" / "refund"
-    source: str  # e.g. "sale:123", "refund:45", "settlement:7"
+    source: str  # e.g. "sale:123", "refund:45", "settlement:7", "parking_grant:9"
     memo: str
     transaction_id: int | None
+    # a parking grant's leg (figure 6): the plate as the ledger recorded it (masked) and the hours granted; empty
+    # for other legs, and in the exports (the memo says the same)
+    plate: str = ""
+    hours: int | None = None
 
 
 # The ledger account kinds (galleria.ledger's AccountKind values, stable strings stored in every account row) behind
@@ -149,7 +156,12 @@ FIGURE_ACCOUNTS: dict[str, str] = {
     Figure.COUPON_MALL: "coupon_mall_funded",
     Figure.MERCHANT_POINTS: "merchant_points_cost",
     Figure.COUPON_MERCHANT: "coupon_merchant_funded",
+    Figure.PARKING_GRANTS: "parking_grant_cost",
 }
 COMMISSION_ACCOUNT, COMMISSION_INCOME_ACCOUNT = "commission", "commission_income"
 PAYOUT_ACCOUNT, BANK_ACCOUNT = "merchant_payout", "settlement_bank"
 TX_COMMISSION, TX_PAYOUT = "commission", "payout"  # ledger TransactionKind values
+# a merchant's parking grants (docs/parking.md, "Merchant grants"): posted by the parking app when a stay's fee used
+# a grant, the merchant's PARKING_GRANT_COST against the group's PARKING_GRANT_INCOME (rules.parking_grant_legs)
+PARKING_GRANT_ACCOUNT, PARKING_INCOME_ACCOUNT = "parking_grant_cost", "parking_grant_income"
+TX_PARKING_GRANT = "parking_grant"  # ledger TransactionKind value

@@ -234,4 +234,10 @@ def test_the_demo_has_car_parks_with_a_week_of_stays_and_the_demo_members_car_pa
     sources = set(ParkingPayment.objects.values_list("source", flat=True))
     assert {"app", "third_party"} <= sources, sources  # paid in the app (wallet, points) and at the booth
     assert ParkingGrant.objects.exclude(session=None).exists()  # a grant that a stay used
+    from django.db.models import Sum
+
+    from galleria.ledger.models import Entry
+
+    billed = Entry.objects.filter(account__kind="parking_grant_cost").aggregate(t=Sum("amount"))["t"] or 0
+    assert -billed == ParkingGrant.objects.aggregate(t=Sum("fen_used"))["t"] > 0  # billed to the merchants
     assert ledger_check().ok

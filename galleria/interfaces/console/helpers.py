@@ -198,6 +198,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "promotion.active": _("Started a promotion"),
     "promotion.paused": _("Paused a promotion"),
     "promotion.ended": _("Ended a promotion"),
+    "parking.pay_start": _("Started paying for parking at a payment gateway"),
 }
 # Headings of the audit log's action menu, by the part of the action before the dot.
 ACTION_GROUPS: dict[str, Promise] = {

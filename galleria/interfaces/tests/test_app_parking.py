@@ -14,6 +14,8 @@ import time_machine
 from django.conf import settings
 
 from galleria.audit.models import AuditEvent
+from galleria.coupons.models import Coupon
+from galleria.coupons.tests.helpers import claim, template
 from galleria.interfaces.app.presenters.home import page_url
 from galleria.ledger.selectors import ledger_check
 from galleria.members.services import member_identifier_add
@@ -241,6 +243,57 @@ def test_points_and_wallet_together(client, world, park, gold):
     client.post(f"/app/parking/{stay.pk}/pay/", {**pay_form(resp), "hours": "2"})
     payment = ParkingPayment.objects.get()
     assert (payment.points_used, payment.wallet_fen) == (1_000, 500)
+
+
+def parking_coupon(world, m, hours: int):
+    since = local(2026, 3, 1)
+    t = template(world, name=f"停车 {hours} 小时", kind="parking", parking_hours=hours, value_fen=0, threshold_fen=0,
+                 valid_from=since)  # fmt: skip
+    return claim(m, t)
+
+
+def test_parking_coupons_are_chosen_on_the_pay_page_and_only_the_needed_ones_are_used(client, world, park, gold):
+    stay = enter(park, h=8)  # 8 h = ¥40 − 5 free hours (gold 3 h, spend 2 h) = ¥15 due
+    two, three = parking_coupon(world, gold, 2), parking_coupon(world, gold, 3)
+    page = client.get(f"/app/parking/{stay.pk}/pay/")
+    assert text(page).count('data-testid="park-coupon"') == 2
+    assert pay_form(page)["due"] == "1500"  # nothing ticked: the fee as it is
+    chosen = client.get(f"/app/parking/{stay.pk}/pay/", {"coupon": [str(two.coupon_id)]})
+    assert "Coupons take ¥10.00 off: ¥5.00 left to pay." in text(chosen)
+    assert pay_form(chosen)["due"] == "500"
+    assert f'name="coupon" value="{two.coupon_id}"' in chosen.content.decode()
+    resp = client.post(
+        f"/app/parking/{stay.pk}/pay/", {**pay_form(chosen), "hours": "1", "coupon": [str(two.coupon_id)]}
+    )
+    assert resp.status_code == 302
+    payment = ParkingPayment.objects.get()
+    assert (payment.amount_fen, payment.points_used, payment.wallet_fen) == (500, 500, 0)
+    assert Coupon.objects.get(pk=two.coupon_id).status == "used"
+    assert Coupon.objects.get(pk=three.coupon_id).status == "available"  # not ticked: kept
+    assert ledger_check().ok
+
+
+def test_coupons_covering_the_whole_fee_pay_it_alone(client, world, park, gold):
+    stay = enter(park, h=8)  # ¥15 due
+    three = parking_coupon(world, gold, 3)
+    chosen = client.get(f"/app/parking/{stay.pk}/pay/", {"coupon": [str(three.coupon_id)]})
+    assert pay_form(chosen)["due"] == "0"
+    resp = client.post(
+        f"/app/parking/{stay.pk}/pay/", {**pay_form(chosen), "hours": "0", "coupon": [str(three.coupon_id)]}
+    )
+    assert resp.status_code == 302
+    payment = ParkingPayment.objects.get()
+    assert (payment.amount_fen, payment.points_used, payment.wallet_fen, payment.sale_id) == (0, 0, 0, None)
+    assert ParkingSession.objects.get(pk=stay.pk).paid_until is not None
+    assert Coupon.objects.get(pk=three.coupon_id).status == "used"
+
+
+def test_a_coupon_that_is_not_usable_is_an_inline_error(client, world, park, gold):
+    stay = enter(park, h=8)
+    page = client.get(f"/app/parking/{stay.pk}/pay/")
+    resp = client.post(f"/app/parking/{stay.pk}/pay/", {**pay_form(page), "hours": "0", "coupon": ["999999"]})
+    assert resp.status_code == 422 and "A coupon you chose cannot be used now" in text(resp)
+    assert not ParkingPayment.objects.exists()
 
 
 def test_the_same_form_sent_twice_pays_once(client, world, park, gold, django_capture_on_commit_callbacks):

@@ -186,3 +186,35 @@ def test_locking_creates_missing_accounts_and_refuses_closed_ones(world):
         assert rows[AccountKind.MEMBER_POINTS].balance == 500
     with pytest.raises(ValueError, match="member account kind"):
         ledger.system_account_id(mall_group_id=b.group_id, kind=AccountKind.MEMBER_POINTS)
+
+
+def test_source_sums_add_up_the_legs_of_one_kind_per_exact_source(world):
+    """What was posted so far for something billed by differences (a parking grant): the legs of one account kind of
+    the transactions with each exact source, in one query; other kinds, other sources and other groups left out."""
+    from galleria.ledger.selectors import source_sums
+
+    merchant, other_group = world.merchant, world.group.pk + 10_000
+    with transaction.atomic():
+        cost = ledger.system_account_id(
+            mall_group_id=world.group.pk, kind=AccountKind.PARKING_GRANT_COST, merchant_id=merchant.pk
+        )
+        income = ledger.system_account_id(mall_group_id=world.group.pk, kind=AccountKind.PARKING_GRANT_INCOME)
+        for source, amount in (("parking_grant:1", 1000), ("parking_grant:1", 500), ("parking_grant:2", 300)):
+            ledger.post(
+                mall_group_id=world.group.pk,
+                kind="parking_grant",
+                legs=[Leg(cost, Asset.CNY, -amount), Leg(income, Asset.CNY, amount)],
+                source=source,
+            )
+        sums = source_sums(
+            mall_group_id=world.group.pk,
+            sources=["parking_grant:1", "parking_grant:2", "parking_grant:3"],
+            kind=AccountKind.PARKING_GRANT_COST,
+        )
+        assert sums == {"parking_grant:1": -1500, "parking_grant:2": -300}
+        assert source_sums(
+            mall_group_id=world.group.pk, sources=["parking_grant:1"], kind=AccountKind.PARKING_GRANT_INCOME
+        ) == {"parking_grant:1": 1500}
+        assert source_sums(mall_group_id=other_group, sources=["parking_grant:1"], kind="parking_grant_cost") == {}
+        assert source_sums(mall_group_id=world.group.pk, sources=[], kind="parking_grant_cost") == {}
+    assert ledger_check().ok

@@ -10,6 +10,7 @@ from .credentials import (
     merchant_profile_save,
     sandbox_credentials_install,
 )
+from .fulfilment import register as fulfiler_register
 from .notices import attempt_sync, attempts_expire, notice_apply, notice_receive
 from .receipt import payment_receipt_send
 from .refunds import (
@@ -19,7 +20,7 @@ from .refunds import (
     store_payment_refund,
     store_payment_refund_preview,
 )
-from .starts import store_pay_direct, store_pay_quote, store_pay_start, topup_pay_start
+from .starts import purpose_pay_start, store_pay_direct, store_pay_quote, store_pay_start, topup_pay_start
 
 __all__ = [
     "PROFILE_FIELDS",
@@ -30,12 +31,14 @@ __all__ = [
     "credential_config",
     "credential_for",
     "credential_save",
+    "fulfiler_register",
     "gateway_of",
     "merchant_profile_save",
     "notice_apply",
     "notice_receive",
     "notify_url",
     "payment_receipt_send",
+    "purpose_pay_start",
     "refund_send",
     "refunds_resend",
     "sandbox_credentials_install",

@@ -5,9 +5,11 @@ and applies it in one durable transaction: the notice row (unique per provider a
 finds it), then the attempt row under lock — its state, not the notice id, is what makes a payment count once,
 whatever order or how many times notifications arrive — then what the payment was for, in the same transaction:
 the wallet top-up is credited, or the pay-at-store sale is recorded through the checkout pipeline (channel
-`pay_at_store`). A basket the pipeline can no longer honour (points spent meanwhile, a coupon gone) is refunded in
-full at the gateway, never half-recorded. An unknown order is acknowledged and changes nothing. The e-receipt and
-the merchant's share (分账) are task rows written in that same transaction (see `_paid_tasks`).
+`pay_at_store`), or — for a purpose of an app above payments (parking) — that app's registered fulfiler
+(fulfilment.py). A basket the pipeline (or the fulfiler) can no longer honour (points spent meanwhile, a coupon gone,
+a parking fee that stepped up) is refunded in full at the gateway, never half-recorded. An unknown order is
+acknowledged and changes nothing. The e-receipt and the merchant's share (分账) are task rows written in that same
+transaction (see `_paid_tasks`).
 
 It runs on every notification, so its own statements are fixed SQL (payments/sql.py; docs/performance.md): the
 credential, the notice row in one `INSERT … ON CONFLICT DO NOTHING` (a redelivery stops there), the attempt locked
@@ -58,7 +60,9 @@ from ..models import (
     Purpose,
 )
 from ..models import RefundState as OurRefundState
+from ..types import PaidAttempt
 from ._gateway import credential_read, gateway_of
+from .fulfilment import fulfiler_for
 from .mall_points import mall_notice_apply_in_tx
 from .starts import store_lines
 
@@ -151,8 +155,10 @@ def _apply_payment(notice: Notice, *, notice_id: int) -> str:
         assert attempt.topup_id is not None
         wallet_topup_confirm_in_tx(topup_id=attempt.topup_id, paid_amount_fen=paid, paid_at=paid_at)
         attempt.fulfilment = Fulfilment.DONE
-    else:
+    elif attempt.purpose == Purpose.STORE:
         _fulfil_store(attempt)
+    else:
+        _fulfil_registered(attempt)
     payments_sql.attempt_paid_save(attempt, notice_id=notice_id, outcome=NoticeOutcome.APPLIED)
     _paid_tasks(attempt)
     return NoticeOutcome.APPLIED
@@ -207,19 +213,54 @@ def _fulfil_store(attempt: PaymentAttempt) -> None:
         with transaction.atomic():
             result = sale_commit_in_tx(data=data, actor=Actor.system("payments:pay-at-store"))
     except ApplicationError as exc:
-        attempt.fulfilment, attempt.failure = Fulfilment.REFUNDED, exc.code[:200]
-        refund = PaymentRefund.objects.create(
-            attempt=attempt,
-            out_refund_no=f"R{attempt.out_trade_no}"[:64],
-            amount_fen=attempt.amount_fen,
-            reason="basket_changed",
-            origin=f"auto:{exc.code}"[:60],
-        )
-        attempt.refunded_fen = attempt.amount_fen
-        enqueue(REFUND_TASK, refund_id=refund.pk)
-        log.warning("payments: %s could not be recorded (%s): refunded in full", attempt.out_trade_no, exc.code)
+        _refund_in_full(attempt, code=exc.code, reason="basket_changed")
         return
     attempt.sale_id, attempt.fulfilment = result.sale_id, Fulfilment.DONE
+
+
+def _fulfil_registered(attempt: PaymentAttempt) -> None:
+    """A purpose another app fulfils (services/fulfilment.py), in a savepoint: its ApplicationError → the payment
+    is refunded in full, as a refused pay-at-store basket. No fulfiler registered: finance reviews it."""
+    fulfil = fulfiler_for(attempt.purpose)
+    if fulfil is None:
+        attempt.fulfilment, attempt.failure = Fulfilment.REVIEW, f"no fulfiler for {attempt.purpose}"[:200]
+        log.error("payments: %s paid, but nothing fulfils %s", attempt.out_trade_no, attempt.purpose)
+        return
+    paid = PaidAttempt(
+        attempt_id=attempt.pk,
+        out_trade_no=attempt.out_trade_no,
+        purpose=attempt.purpose,
+        provider=attempt.provider,
+        amount_fen=attempt.amount_fen,
+        member_id=attempt.member_id,
+        mall_group_id=attempt.mall_group_id,
+        order=dict(attempt.order),
+        paid_at=attempt.paid_at or timezone.now(),
+        transaction_id=attempt.transaction_id,
+    )
+    try:
+        with transaction.atomic():
+            done = fulfil(paid)
+    except ApplicationError as exc:
+        _refund_in_full(attempt, code=exc.code, reason="not_honoured")
+        return
+    attempt.sale_id, attempt.fulfilment = done.sale_id, Fulfilment.DONE
+
+
+def _refund_in_full(attempt: PaymentAttempt, *, code: str, reason: str) -> None:
+    """The paid attempt could not be honoured (`code`): all of it goes back at the gateway (the refund row now, in
+    this transaction; sent by a task after commit)."""
+    attempt.fulfilment, attempt.failure = Fulfilment.REFUNDED, code[:200]
+    refund = PaymentRefund.objects.create(
+        attempt=attempt,
+        out_refund_no=f"R{attempt.out_trade_no}"[:64],
+        amount_fen=attempt.amount_fen,
+        reason=reason,
+        origin=f"auto:{code}"[:60],
+    )
+    attempt.refunded_fen = attempt.amount_fen
+    enqueue(REFUND_TASK, refund_id=refund.pk)
+    log.warning("payments: %s could not be recorded (%s): refunded in full", attempt.out_trade_no, code)
 
 
 def _apply_refund(notice: Notice) -> str:

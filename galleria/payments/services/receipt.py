@@ -21,14 +21,21 @@ def payment_receipt_send(*, attempt_id: int) -> None:
     if attempt is None or attempt.member_id is None:
         return
     amount = format_cny(attempt.amount_fen)
+    own = attempt.purpose in (Purpose.TOPUP, Purpose.STORE)  # another app's fulfiler sends its own receipt
     with translation.override(settings.LANGUAGE_CODE):
-        if attempt.fulfilment == Fulfilment.REFUNDED:
+        if attempt.fulfilment == Fulfilment.REFUNDED and not own:
+            title = _("Payment refunded")
+            body = _(
+                "Your payment of %(amount)s could not be recorded (what it paid for changed meanwhile), so it is "
+                "being refunded in full to where it came from."
+            ) % {"amount": amount}
+        elif attempt.fulfilment == Fulfilment.REFUNDED:
             title = _("Payment refunded")
             body = _(
                 "Your payment of %(amount)s at %(shop)s could not be recorded (your points or coupons changed "
                 "meanwhile), so it is being refunded in full to where it came from."
             ) % {"amount": amount, "shop": attempt.merchant.name if attempt.merchant else ""}
-        elif attempt.fulfilment != Fulfilment.DONE:
+        elif attempt.fulfilment != Fulfilment.DONE or not own:
             return
         elif attempt.purpose == Purpose.TOPUP:
             title = _("Wallet topped up")

@@ -367,3 +367,66 @@ def store_pay_direct(
     )
     with transaction.atomic(durable=True):
         return sale_commit_in_tx(data=data, actor=actor, merchant=store.merchant, store=store)
+
+
+# ---------------------------------------------------------------------------------------------------- other purposes
+
+
+def purpose_pay_start(
+    *,
+    purpose: str,
+    mall_group_id: int,
+    member_id: int,
+    amount_fen: int,
+    order: dict[str, object],
+    provider: str,
+    kind: str,
+    idempotency_key: str,
+    description: str,
+    payer: str = "",
+    client_ip: str = "",
+    return_url: str = "",
+    match: Sequence[str] | None = None,
+) -> PaymentStarted:
+    """Pay `amount_fen` at a gateway for a purpose another app fulfils (fulfilment.py: parking). `order` is kept
+    on the attempt and handed to that app's fulfiler when the money arrives. The same member and key give the same
+    attempt (the same amount, purpose, provider and order — its keys named in `match`, all by default — else
+    IdempotencyConflictError)."""
+    if Purpose(purpose) in (Purpose.TOPUP, Purpose.STORE):
+        raise ValueError(f"{purpose} has its own start")
+    if amount_fen <= 0:
+        raise exceptions.AmountInvalidError(extra={"amount_fen": amount_fen})
+    if not idempotency_key or len(idempotency_key) > 64:
+        raise ConflictError(code="payments.key_required")
+    _check_kind(provider, kind)
+    credential = credential_for(mall_group_id=mall_group_id, provider=provider)
+    existing = PaymentAttempt.objects.filter(member_id=member_id, idempotency_key=idempotency_key).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                existing = PaymentAttempt.objects.create(
+                    mall_group_id=credential.mall_group_id,
+                    credential=credential,
+                    provider=credential.provider,
+                    purpose=purpose,
+                    out_trade_no=new_out_trade_no("P"),
+                    amount_fen=amount_fen,
+                    pay_kind=kind,
+                    member_id=member_id,
+                    order=order,
+                    idempotency_key=idempotency_key,
+                    expires_at=_expiry(),
+                )
+        except IntegrityError:  # a concurrent start with the same key won
+            existing = PaymentAttempt.objects.get(member_id=member_id, idempotency_key=idempotency_key)
+    same = (
+        existing.purpose == purpose
+        and existing.amount_fen == amount_fen
+        and existing.provider == credential.provider
+        and all(existing.order.get(k) == order.get(k) for k in (order if match is None else match))
+    )
+    if not same:
+        raise exceptions.IdempotencyConflictError(extra={"attempt_id": existing.pk})
+    return _begin(
+        existing, credential, description=description, payer=payer, client_ip=client_ip, return_url=return_url
+    )

@@ -150,4 +150,5 @@ def statement_sums(world, text: str) -> dict[int, dict[str, int]]:
         row["coupon_mall_funded"] += s.coupon_mall_fen
         row["merchant_points_cost"] -= s.merchant_points_fen
         row["coupon_merchant_funded"] -= s.coupon_merchant_fen
+        row["parking_grant_cost"] -= s.parking_grants_fen
     return {m: {k: v for k, v in row.items() if v} for m, row in out.items() if any(row.values())}

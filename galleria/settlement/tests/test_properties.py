@@ -185,6 +185,7 @@ def test_statements_add_up_to_the_ledger_for_every_period(world, data):
                 s.net_fen
                 == (s.collected_fen + s.wallet_fen + s.points_value_fen + s.coupon_mall_fen)
                 - s.merchant_points_fen
+                - s.parking_grants_fen
                 - s.commission_fen
             )
             assert s.commission_fen == rules.commission_fen(s.commission_base_fen, s.commission_bp)

@@ -63,6 +63,7 @@ def test_the_figures_of_a_statement():
         coupon_mall_funded=3000,
         merchant_points_cost=-123,  # on the merchant's account: the merchant owes it
         coupon_merchant_funded=-800,  # memorandum
+        parking_grant_cost=-1500,  # parking its grants covered: the merchant owes it
         sales=4,
         sales_fen=100000,
         refunds=1,
@@ -70,10 +71,10 @@ def test_the_figures_of_a_statement():
     )
     f = rules.statement_figures(ledger, commission_bp=800)
     assert (f.collected_fen, f.wallet_fen, f.points_value_fen, f.coupon_mall_fen) == (26000, 5000, 1000, 3000)
-    assert (f.merchant_points_fen, f.coupon_merchant_fen) == (123, 800)
-    assert f.commission_base_fen == 100000 - 10000 - 800
+    assert (f.merchant_points_fen, f.coupon_merchant_fen, f.parking_grants_fen) == (123, 800, 1500)
+    assert f.commission_base_fen == 100000 - 10000 - 800  # parking is not a sale: not in the base
     assert f.commission_fen == 7136  # 89200 × 8 % = 7136
-    assert f.net_fen == 26000 + 5000 + 1000 + 3000 - 123 - 7136
+    assert f.net_fen == 26000 + 5000 + 1000 + 3000 - 123 - 1500 - 7136
     assert f.payable_fen == 35000
 
 
@@ -92,6 +93,8 @@ def test_a_merchant_that_owes_more_than_it_is_owed_has_a_negative_net():
     assert rules.payout_legs(f.net_fen) == (5500, -5500)  # the merchant pays the mall
     assert rules.payout_legs(1000) == (-1000, 1000)
     assert rules.commission_legs(5000) == (-5000, 5000)
+    assert rules.parking_grant_legs(1500) == (-1500, 1500)  # the merchant owes what its grant covered
+    assert rules.parking_grant_legs(-300) == (300, -300)  # a re-priced stay covered less: given back
 
 
 @given(
@@ -101,11 +104,12 @@ def test_a_merchant_that_owes_more_than_it_is_owed_has_a_negative_net():
     coupon=st.integers(-(10**9), 10**9),
     cost=st.integers(-(10**9), 10**9),
     memo=st.integers(-(10**9), 10**9),
+    parking=st.integers(-(10**9), 10**9),
     sales=st.integers(0, 10**10),
     refunds=st.integers(0, 10**10),
     bp=st.integers(0, 10000),
 )
-def test_the_net_always_adds_up(collected, wallet, points, coupon, cost, memo, sales, refunds, bp):
+def test_the_net_always_adds_up(collected, wallet, points, coupon, cost, memo, parking, sales, refunds, bp):
     ledger = LedgerFigures(
         merchant_collected=collected,
         wallet_spent=wallet,
@@ -113,22 +117,26 @@ def test_the_net_always_adds_up(collected, wallet, points, coupon, cost, memo, s
         coupon_mall_funded=coupon,
         merchant_points_cost=cost,
         coupon_merchant_funded=memo,
+        parking_grant_cost=parking,
         sales_fen=sales,
         refunds_fen=refunds,
     )
     f = rules.statement_figures(ledger, commission_bp=bp)
-    assert f.net_fen == collected + wallet + points + coupon + cost - f.commission_fen
+    assert f.net_fen == collected + wallet + points + coupon + cost + parking - f.commission_fen
     assert f.commission_base_fen == sales - refunds + memo
     assert abs(f.commission_fen * 10000 - f.commission_base_fen * bp) <= 5000  # within half a fen
 
 
 def test_the_ledger_figures_are_named_after_the_ledgers_account_kinds():
-    from galleria.ledger.models import AccountKind
+    from galleria.ledger.models import AccountKind, TransactionKind
+    from galleria.settlement.types import PARKING_GRANT_ACCOUNT, PARKING_INCOME_ACCOUNT, TX_PARKING_GRANT
 
     assert set(FIGURE_ACCOUNTS.values()) <= set(AccountKind.values)
     names = {f for f in LedgerFigures.__dataclass_fields__}
     assert set(FIGURE_ACCOUNTS.values()) <= names
     assert {"commission", "commission_income", "merchant_payout", "settlement_bank"} <= set(AccountKind.values)
+    assert {PARKING_GRANT_ACCOUNT, PARKING_INCOME_ACCOUNT} <= set(AccountKind.values)
+    assert TX_PARKING_GRANT in TransactionKind.values
 
 
 def test_a_supplement_is_the_difference():

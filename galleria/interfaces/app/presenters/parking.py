@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from galleria.core.money import format_cny
+from galleria.coupons.selectors import parking_coupons
 from galleria.parking import rules, selectors, selectors_app, services
 from galleria.parking.types import PaymentSource, SessionException, SessionState
 from galleria.points.selectors import points_balance, policy_get
@@ -346,10 +347,19 @@ class PayOption:
     affordable: bool  # the wallet holds the rest
 
 
+@dataclass(frozen=True)
+class CouponChoice:
+    coupon_id: int
+    title: str  # "2 free hours" / "¥10 off"
+    name: str
+    valid_until: dt.datetime
+    chosen: bool
+
+
 @dataclass
 class PayPage:
     card: CarCard
-    due_fen: int
+    due_fen: int  # with the chosen coupons
     points_balance: int
     points_per_hour: int
     hour_fen: int
@@ -357,6 +367,9 @@ class PayPage:
     wallet_fen: int
     options: list[PayOption]
     points_note: str = ""
+    coupons: list[CouponChoice] = field(default_factory=list)  # the member's parking coupons usable now
+    coupon_ids: tuple[int, ...] = ()  # those chosen (each one usable now)
+    coupons_fen: int = 0  # what the chosen coupons take off the fee due
 
     @property
     def any_affordable(self) -> bool:
@@ -371,9 +384,20 @@ class PayPage:
         return next((o for o in self.options if o.hours == hours), None)
 
 
-def pay_page(session: Any, *, member: Any, at: dt.datetime, tier_name: str = "") -> PayPage:
-    """What paying this stay now looks like: each choice of whole hours of points, and what the wallet pays."""
+def _coupon_title(option: Any) -> str:
+    if option.hours:
+        return ngettext("%(n)s free hour", "%(n)s free hours", option.hours) % {"n": option.hours}
+    return _("%(amount)s off") % {"amount": format_cny(option.value_fen)}
+
+
+def pay_page(
+    session: Any, *, member: Any, at: dt.datetime, tier_name: str = "", coupon_ids: Sequence[int] = ()
+) -> PayPage:
+    """What paying this stay now looks like: the member's parking coupons (those chosen applied first), each choice
+    of whole hours of points, and what the wallet (or a gateway) pays."""
     card = car_card(session, member=member, at=at, tier_name=tier_name)
+    usable = parking_coupons(member_id=member.pk, at=at)
+    chosen = tuple(dict.fromkeys(c for c in coupon_ids if any(o.coupon_id == c for o in usable)))
     balance_points = points_balance(member_id=member.pk)
     wallet = wallet_balance(member_id=member.pk).total_fen
     policy = policy_get(mall_group_id=session.car_park.mall.group_id)
@@ -387,10 +411,16 @@ def pay_page(session: Any, *, member: Any, at: dt.datetime, tier_name: str = "")
         max_hours=0,
         wallet_fen=wallet,
         options=[],
+        coupons=[
+            CouponChoice(o.coupon_id, _coupon_title(o), o.name, o.valid_until, o.coupon_id in chosen) for o in usable
+        ],
+        coupon_ids=chosen,
     )
     if card.fee_error or card.due_fen <= 0:
         return page
-    _view, quote = services.pay_quote(session=session, at=at)
+    view, quote = services.pay_quote(session=session, at=at, coupon_ids=chosen)
+    page.due_fen = view.due_fen
+    page.coupons_fen = card.due_fen - view.due_fen
     if quote is not None and quote.points_per_step:
         page.points_per_hour = quote.points_per_step
         page.hour_fen = quote.fen // quote.steps if quote.steps else quote.points_per_step * 100 // rate
@@ -398,12 +428,12 @@ def pay_page(session: Any, *, member: Any, at: dt.datetime, tier_name: str = "")
     for hours in range(page.max_hours + 1):
         points = hours * page.points_per_hour
         points_fen = points * 100 // rate
-        rest = card.due_fen - points_fen
+        rest = page.due_fen - points_fen
         if rest < 0:
             break
         page.options.append(PayOption(hours, points, points_fen, rest, rest <= wallet))
     if page.points_per_hour and not page.max_hours:
-        if card.due_fen < page.hour_fen:
+        if page.due_fen < page.hour_fen:
             page.points_note = _("Points pay whole hours (%(price)s an hour): this fee is less than an hour.") % {
                 "price": format_cny(page.hour_fen)
             }

@@ -160,3 +160,41 @@ def test_the_app_shows_the_fee_with_benefits_the_member_pays_with_points_and_the
         assert ledger_check().ok
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_the_member_ticks_a_parking_coupon_and_pays_only_what_it_leaves(browser, live_server, world, lang):
+    from galleria.coupons.models import Coupon
+    from galleria.coupons.tests.helpers import claim, template
+
+    now = timezone.now()
+    park = car_park(world)
+    m = member(world)
+    member_identifier_add(member_id=m.pk, actor=ACTOR, kind="plate", value=PLATE)
+    give_points(world, m, 1_000)
+    free_two = template(world, name="观影停车 2 小时", kind="parking", parking_hours=2, value_fen=0, threshold_fen=0,
+                        valid_from=now - dt.timedelta(days=1))  # fmt: skip
+    coupon = claim(m, free_two)
+    entered = services.event_entry(
+        car_park=park, event_id="cam-e1-0002", plate=PLATE, at=now - dt.timedelta(hours=3, minutes=10), zone="B1"
+    )
+    context, app, violations = member_page(browser, live_server, m, lang)
+    try:
+        app.goto(f"{live_server.url}/app/parking/{entered.session_id}/pay/")
+        expect(app.get_by_test_id("park-coupon")).to_have_count(1)
+        app.get_by_test_id(f"park-coupon-{coupon.coupon_id}").check()
+        app.get_by_test_id("park-coupons-apply").click()
+        # 4 units = ¥20; the coupon's 2 hours take ¥10 off: ¥10 left, which 2 hours of points pay
+        expect(app.get_by_test_id("park-coupons-saving")).to_contain_text("¥10.00")
+        shot(app, f"pay-coupon-{lang}")
+        app.get_by_test_id("points-hours-2").check()
+        app.get_by_test_id("park-pay-submit").click()
+        expect(app.get_by_test_id("paid-amount")).to_be_visible()
+        payment = ParkingPayment.objects.get()
+        assert (payment.amount_fen, payment.points_used) == (1000, 1000)
+        assert Coupon.objects.get(pk=coupon.coupon_id).status == "used"
+        decision = services.exit_request(car_park=park, plate=PLATE, gate="X1")
+        assert decision.decision == "open"
+        assert violations == []
+    finally:
+        context.close()
