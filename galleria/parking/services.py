@@ -33,7 +33,7 @@ from galleria.sales.types import Channel, LineIn, PaymentIn, SaleIn
 from galleria.wallet.selectors import wallet_balance
 
 from . import rules, selectors
-from .models import CarPark, ParkingEvent, ParkingPayment, ParkingProfile, ParkingSession, Zone
+from .models import CarPark, Gate, ParkingEvent, ParkingPayment, ParkingProfile, ParkingSession, Zone
 from .services_grants import grants_settle_in_tx
 from .types import (
     Decision,
@@ -116,8 +116,14 @@ def _member_of(car_park: CarPark, plate: str) -> int | None:
     return selectors.plate_member_id(mall_group_id=car_park.mall.group_id, plate=plate)
 
 
-def _zone(car_park: CarPark, code: str) -> Zone | None:
-    return Zone.objects.filter(car_park=car_park, code=code).first() if code else None
+def _zone(car_park: CarPark, code: str, gate: str = "") -> Zone | None:
+    """The zone the event names, else the zone of the entry gate it came through (a gate inside a zone)."""
+    if code:
+        return Zone.objects.filter(car_park=car_park, code=code).first()
+    if gate:
+        gates = Gate.objects.filter(car_park=car_park, code=gate[:20]).values("zone_id")
+        return Zone.objects.filter(car_park=car_park, pk__in=gates).first()
+    return None
 
 
 def _close_fee(session: ParkingSession, at: dt.datetime) -> None:
@@ -230,7 +236,7 @@ def event_entry(
             entry_at=at,
             entry_gate=gate[:20],
             entry_event=event.event_id,
-            zone=_zone(car_park, zone),
+            zone=_zone(car_park, zone, gate),
         )
         return _done(event, EventOutcome.APPLIED, session, detail)
 

@@ -93,6 +93,18 @@ def test_a_replayed_entry_makes_one_stay_and_a_replayed_payment_event_one_paymen
     assert late.decision == "pay" and late.due_fen == 1000  # 12:00 → 13:30 at ¥5/h, the free 30 min not again
 
 
+def test_an_entry_without_a_zone_is_placed_in_the_zone_of_its_entry_gate(world):
+    park = car_park(world)  # gate E1 stands in zone B1
+    through_gate = services.event_entry(car_park=park, event_id="in-1", plate="粤B11111", at=yesterday(9), gate="E1")
+    named = services.event_entry(car_park=park, event_id="in-2", plate="粤B22222", at=yesterday(9), gate="E1", zone="")
+    unknown_gate = services.event_entry(car_park=park, event_id="in-3", plate="粤B33333", at=yesterday(9), gate="E9")
+    zones = {
+        r.session_id: ParkingSession.objects.get(pk=r.session_id).zone for r in (through_gate, named, unknown_gate)
+    }
+    assert zones[through_gate.session_id].code == "B1" and zones[named.session_id].code == "B1"
+    assert zones[unknown_gate.session_id] is None
+
+
 def test_exit_before_entry_is_completed_by_the_late_entry(world):
     park = car_park(world)
     out = services.event_exit(car_park=park, event_id="x-1", plate="沪C12345", at=yesterday(18))
