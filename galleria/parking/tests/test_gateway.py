@@ -245,3 +245,29 @@ def test_nothing_left_for_the_gateway_is_refused(pay):
         start(session, m, points=500)
     assert exc.value.code == "parking.gateway_nothing_left"
     assert not PaymentAttempt.objects.filter(member_id=m.pk).exists()
+
+
+def test_inside_wechat_the_rest_is_paid_by_jsapi_for_the_members_openid(pay, payment_gateway_process, receiver, client):
+    """In WeChat's own browser the app pays by JSAPI (the member's openid): the page gets the signed parameters of
+    getBrandWCPayRequest, and the notification records the stay paid as any other."""
+    park = car_park(pay)
+    m, session = parked(pay, park, "粤B10009", minutes=160)  # ¥15, no points
+    started = parking_pay_start(
+        session_id=session.pk,
+        member_id=m.pk,
+        points=0,
+        coupon_ids=[],
+        provider="wechat",
+        kind="jsapi",
+        key="gw-jsapi-1",
+        actor=ACTOR,
+        payer="oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+    )
+    assert started.amount_fen == 1_500 and started.payload["package"].startswith("prepay_id=")
+    assert {"appId", "timeStamp", "nonceStr", "signType", "paySign"} <= set(started.payload)
+    payment_gateway_process.control.pay(provider="wechat", out_trade_no=started.out_trade_no)
+    assert post_notice(client, receiver.wait_for(1)[0]).status_code in (200, 204)
+    payment = ParkingPayment.objects.get(session=session)
+    assert (payment.amount_fen, payment.other_fen) == (1_500, 1_500)
+    assert PaymentAttempt.objects.get(pk=started.attempt_id).pay_kind == "jsapi"
+    assert ledger_check().ok

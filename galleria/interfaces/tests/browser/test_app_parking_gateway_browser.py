@@ -110,3 +110,38 @@ def test_points_then_wechat_pay_at_the_cashier_and_the_barrier_opens(
         assert not violations, violations
     finally:
         context.close()
+
+
+def test_points_then_alipay_at_the_cashier_and_the_barrier_opens(browser, live_server, world, gateways, settings):
+    if connection.vendor == "postgresql":  # the gateway's notifications reach this server too
+        settings.GALLERIA_PUBLIC_URL = live_server.url
+    park = car_park(world)
+    m = member(world)
+    member_identifier_add(member_id=m.pk, actor=ACTOR, kind="plate", value=PLATE)
+    give_points(world, m, 500)
+    entered = services.event_entry(
+        car_park=park, event_id="cam-ali-1", plate=PLATE, at=timezone.now() - dt.timedelta(minutes=160)
+    )
+    stay = ParkingSession.objects.get(pk=entered.session_id)
+    context, app, violations = member_page(browser, live_server, m, "en")
+    try:
+        app.goto(live_server.url + f"/app/parking/{stay.pk}/pay/")
+        expect(app.get_by_test_id("fee-due")).to_have_text("¥15.00")
+        app.get_by_test_id("park-method-alipay").check()
+        app.get_by_test_id("park-pay-submit").click()
+        # Alipay's WAP cashier (the sandbox gateway process, reached through alipay.trade.wap.pay): ¥10
+        app.wait_for_url(re.compile(re.escape(gateways.base_url) + r"/.*"), timeout=20_000)
+        expect(app.locator("body")).to_contain_text("10.00")
+        app.locator("button[value=pay]").click()
+        app.wait_for_url(re.compile(r".*/app/parking/paid/\d+/$"), timeout=20_000)
+        expect(app.get_by_test_id("paid-gateway")).to_have_text("¥10.00")
+        payment = ParkingPayment.objects.get(session=stay)
+        assert (payment.amount_fen, payment.points_used, payment.other_fen) == (1_500, 500, 1_000)
+        attempt = PaymentAttempt.objects.get(member=m)
+        assert (attempt.provider, attempt.purpose, attempt.fulfilment) == ("alipay", "parking", Fulfilment.DONE)
+        decision = services.exit_request(car_park=park, plate=PLATE, gate="X1")
+        assert (decision.decision, decision.reason) == ("open", "paid")
+        assert ledger_check().ok
+        assert not violations, violations
+    finally:
+        context.close()
