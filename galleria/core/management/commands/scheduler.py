@@ -64,6 +64,8 @@ JOBS: list[Job] = [
     Job("tiers-reevaluate", "30 2 * * *", "tiers_reevaluate"),
     # Nonces older than twice the signature clock-skew window can no longer be replayed.
     Job("pos-prune-nonces", "*/10 * * * *", "pos_prune_nonces"),
+    # The same for the car-park systems' signed requests (docs/parking.md, "Keys and signing").
+    Job("parking-prune-nonces", "*/10 * * * *", "parking_prune_nonces"),
     # Coupons past their validity become expired (the funnel's "expired"); batched, idempotent.
     Job("coupons-expire", "*/15 * * * *", "coupons_expire"),
     # Birthday coupons, once per member per year, for members whose mall-local birthday is today.
