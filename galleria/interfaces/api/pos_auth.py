@@ -111,6 +111,31 @@ def signed_targets(request: HttpRequest) -> list[bytes]:
     return targets
 
 
+def signature_headers(request: HttpRequest, key: str) -> tuple[str, str, str]:
+    """The signed request's timestamp, nonce and signature headers, checked before any database work (the key id
+    printable ASCII, the three headers present, the nonce's shape, the timestamp within the skew window): the POS
+    API's and the car-park API's signing rule (docs/api.md, docs/parking.md)."""
+    if not key.isascii() or not key.isprintable():  # never reaches the database (NUL is a 500 there)
+        raise key_unknown()
+    timestamp = request.headers.get("X-Galleria-Timestamp", "")
+    nonce = request.headers.get("X-Galleria-Nonce", "")
+    signature = request.headers.get("X-Galleria-Signature", "")
+    if not (timestamp and nonce and signature):
+        raise SignatureError(
+            _("X-Galleria-Timestamp, X-Galleria-Nonce and X-Galleria-Signature are required."),
+            code="auth.signature_missing",
+        )
+    if not (8 <= len(nonce) <= 64) or not nonce.isascii() or not nonce.isprintable():
+        raise SignatureError(_("The nonce must be 8–64 printable ASCII characters."), code="auth.nonce_invalid")
+    if not signing.timestamp_fresh(timestamp=timestamp, now=time.time()):
+        raise SignatureError(
+            _("The request timestamp is more than 5 minutes off the server clock."),
+            code="auth.timestamp_skew",
+            extra={"server_time": int(time.time())},
+        )
+    return timestamp, nonce, signature
+
+
 @dataclass(frozen=True)
 class PosContext:
     key: PosKey
@@ -130,24 +155,7 @@ class PosSignature(APIKeyHeader):
     def authenticate(self, request: HttpRequest, key: str | None) -> PosContext | None:
         if not key:
             return None
-        if not key.isascii() or not key.isprintable():  # never reaches the database (NUL is a 500 there)
-            raise SignatureError(_("Unknown or revoked API key."), code="auth.key_unknown")
-        timestamp = request.headers.get("X-Galleria-Timestamp", "")
-        nonce = request.headers.get("X-Galleria-Nonce", "")
-        signature = request.headers.get("X-Galleria-Signature", "")
-        if not (timestamp and nonce and signature):
-            raise SignatureError(
-                _("X-Galleria-Timestamp, X-Galleria-Nonce and X-Galleria-Signature are required."),
-                code="auth.signature_missing",
-            )
-        if not (8 <= len(nonce) <= 64) or not nonce.isascii() or not nonce.isprintable():
-            raise SignatureError(_("The nonce must be 8–64 printable ASCII characters."), code="auth.nonce_invalid")
-        if not signing.timestamp_fresh(timestamp=timestamp, now=time.time()):
-            raise SignatureError(
-                _("The request timestamp is more than 5 minutes off the server clock."),
-                code="auth.timestamp_skew",
-                extra={"server_time": int(time.time())},
-            )
+        timestamp, nonce, signature = signature_headers(request, key)
         write = request.method == "POST" and bool(request.headers.get("Idempotency-Key"))
         # A signed write on PostgreSQL whose key this process has loaded before checks the key in its gate
         # statement (one round trip fewer); anything else checks it here, first.
