@@ -163,6 +163,7 @@ def prepare(a: argparse.Namespace) -> Prepared:
     from galleria.parking import rules, selectors, services
     from galleria.parking.models import CarPark, Gate, TariffVersion, Zone
     from galleria.parking.services_keys import car_park_key_create
+    from galleria.parking.services_plates import plate_verify_at_desk
     from galleria.parking.simulation import random_plate
     from galleria.tiers.services import tier_ladder_ensure_default
     from galleria.wallet.services import wallet_topup_confirm, wallet_topup_start
@@ -232,7 +233,7 @@ def prepare(a: argparse.Namespace) -> Prepared:
     for member_id in frictionless_members:
         for _ in range(5):
             plate = new_plate()
-            member_identifier_add(member_id=member_id, actor=actor, kind="plate", value=plate)
+            plate_verify_at_desk(mall_group_id=mall.group_id, member_id=member_id, plate=plate, actor=actor)
             frictionless_plates.append(plate)
         services.auto_pay_set(member_id=member_id, enabled=True, actor=actor)
         intent = wallet_topup_start(mall_id=mall.pk, member_id=member_id, amount_fen=100_000)

@@ -660,6 +660,7 @@ from .access_matrix_imports import MATRIX_IMPORTS  # noqa: E402
 from .access_matrix_mall_points import MATRIX_MALL_POINTS  # noqa: E402
 from .access_matrix_parking import MATRIX_PARKING  # noqa: E402
 from .access_matrix_payments import MATRIX_PAYMENTS  # noqa: E402
+from .access_matrix_points_mall import MATRIX_POINTS_MALL  # noqa: E402
 from .access_matrix_privacy import MATRIX_PRIVACY  # noqa: E402
 from .access_matrix_receipts import MATRIX_RECEIPTS  # noqa: E402
 from .access_matrix_reconcile import MATRIX_RECONCILE  # noqa: E402
@@ -682,6 +683,7 @@ MATRIX: dict[str, Entry] = {
     **MATRIX_MALL_POINTS,
     **MATRIX_RECONCILE,
     **MATRIX_PARKING,
+    **MATRIX_POINTS_MALL,
 }
 
 

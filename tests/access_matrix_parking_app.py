@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from .access_matrix import NOT_ALLOWED, NOT_FOUND, Entry, action, app, page, public, r, redirect
+from .access_matrix_parking_console import claim_id
 from .evidence_world import PLATE, EvidenceWorld
 
 GET_ONLY = public(NOT_ALLOWED)
@@ -152,4 +153,8 @@ MATRIX_PARKING_APP: dict[str, Entry] = {
     "app:parking_auto_pay": action(app(), data=lambda ew: {"enabled": "0"}, note="off when off: nothing changes")(
         r("app:parking_auto_pay")
     ),
+    "app:parking_plates": page(app(), note="POST without a photo: 400 inline")(r("app:parking_plates")),
+    "app:parking_plate_claim_withdraw": action(
+        app(other_member=redirect("/app/parking/plates/")), note="another member's claim: not found, nothing changes"
+    )(r("app:parking_plate_claim_withdraw", claim_id)),
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .access_matrix import ROOT, Entry, action, console, page, r
+from .access_matrix import NOT_ALLOWED, ROOT, Entry, action, console, page, public, r
 from .evidence_world import EvidenceWorld
 
 VIEWERS = {"admin", "service", "finance", "viewer", ROOT}  # parking.view
@@ -63,6 +63,28 @@ def stay_id(ew: EvidenceWorld) -> int:
 
 
 CLOSE = {"reason": "the car was towed on Monday"}
+PLATE_DESK = {"admin", "service", ROOT}  # parking.plates
+GET_ONLY = public(NOT_ALLOWED)  # @require_GET answers POST with 405 before any sign-in check
+CLAIMED = "粤B77770"
+
+
+def claim_id(ew: EvidenceWorld) -> int:
+    """A vehicle licence photo of the world's member, waiting for review (made on first use, photo stored)."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from galleria.parking.models import PlateClaim
+    from galleria.parking.specimens import licence_photo
+
+    claim = PlateClaim.objects.filter(member=ew.member, plate=CLAIMED).first()
+    if claim is None:
+        name = default_storage.save("plate-claims/evidence/licence.jpg", ContentFile(licence_photo(CLAIMED)))
+        claim = PlateClaim.objects.create(
+            mall_group=ew.world.group, member=ew.member, plate=CLAIMED, created_at=timezone.now(), image_name=name
+        )
+    return int(claim.pk)
+
 
 MATRIX_PARKING_CONSOLE: dict[str, Entry] = {
     "console:parking_car_parks": page(console(VIEWERS))(r("console:parking_car_parks")),
@@ -113,4 +135,14 @@ MATRIX_PARKING_CONSOLE: dict[str, Entry] = {
     )(r("console:parking_stay_resolve", stay_id)),
     "console:parking_exceptions": page(console(VIEWERS))(r("console:parking_exceptions")),
     "console:parking_reports": page(console(VIEWERS))(r("console:parking_reports")),
+    "console:parking_plate_claims": page(console(PLATE_DESK))(r("console:parking_plate_claims")),
+    "console:parking_plate_claim": page(
+        console(PLATE_DESK, scoped=True), data=lambda ew: {"action": "reject"}, note="no reason: 422 inline"
+    )(r("console:parking_plate_claim", claim_id)),
+    "console:parking_plate_claim_photo": page(console(PLATE_DESK, scoped=True), post=GET_ONLY)(
+        r("console:parking_plate_claim_photo", claim_id)
+    ),
+    "console:member_plate_verify": action(console(PLATE_DESK, scoped=True), data=lambda ew: {"plate": ew.plate.value})(
+        r("console:member_plate_verify", lambda ew: ew.member.pk)
+    ),
 }

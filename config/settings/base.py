@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "galleria.settlement",
     "galleria.reconcile",
     "galleria.parking",
+    "galleria.commerce",
     "galleria.demo",
     "galleria.interfaces",
 ]
@@ -226,6 +227,7 @@ GALLERIA_EVENT_HANDLERS: dict[str, list[str]] = {
 GALLERIA_ERASURE_HANDLERS: list[str] = [
     "galleria.imports.services.member_erase_in_tx",
     "galleria.dedupe.services.member_erase_in_tx",
+    "galleria.parking.services_plates.member_erase_in_tx",
 ]
 # The sandbox payment gateway credits wallets without real money: off unless a settings module turns it on
 # (config/settings/dev.py for the demo, once its DEBUG is known; test.py). A default taken from DEBUG here would be

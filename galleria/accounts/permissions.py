@@ -172,16 +172,33 @@ del _role, _extra
 PARKING_VIEW = "parking.view"  # car parks, live occupancy, stays, exceptions, parking reports (read)
 PARKING_MANAGE = "parking.manage"  # car parks, zones, gates, tariffs, the car-park system's API keys; fix stays
 PORTAL_PARKING = "portal.parking"  # grant parking hours to a customer's plate (funded by the merchant)
+PARKING_PLATES = "parking.plates"  # review members' vehicle licence photos; verify a plate at the service desk
 
 for _role, _extra in (
-    (Role.PLATFORM_ADMIN, {PARKING_VIEW, PARKING_MANAGE}),
-    (Role.GROUP_ADMIN, {PARKING_VIEW, PARKING_MANAGE}),
-    (Role.SERVICE, {PARKING_VIEW}),
+    (Role.PLATFORM_ADMIN, {PARKING_VIEW, PARKING_MANAGE, PARKING_PLATES}),
+    (Role.GROUP_ADMIN, {PARKING_VIEW, PARKING_MANAGE, PARKING_PLATES}),
+    (Role.SERVICE, {PARKING_VIEW, PARKING_PLATES}),
     (Role.FINANCE, {PARKING_VIEW}),
     (Role.READONLY, {PARKING_VIEW}),
     (Role.MERCHANT_OWNER, {PORTAL_PARKING}),
     (Role.MERCHANT_MANAGER, {PORTAL_PARKING}),
     (Role.MERCHANT_CLERK, {PORTAL_PARKING}),
+):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra
+
+# Points mall (docs/points-mall.md): items and stock, orders, the service desk's pickup verification, statistics
+POINTS_MALL_VIEW = "points_mall.view"  # items, orders, statistics (read, export)
+POINTS_MALL_MANAGE = "points_mall.manage"  # items, stock, categories, the shop's settings
+POINTS_MALL_FULFIL = "points_mall.fulfil"  # verify pickup codes and hand gifts over, ship, cancel and refund orders
+
+for _role, _extra in (
+    (Role.PLATFORM_ADMIN, {POINTS_MALL_VIEW, POINTS_MALL_MANAGE, POINTS_MALL_FULFIL}),
+    (Role.GROUP_ADMIN, {POINTS_MALL_VIEW, POINTS_MALL_MANAGE, POINTS_MALL_FULFIL}),
+    (Role.MARKETING, {POINTS_MALL_VIEW, POINTS_MALL_MANAGE}),
+    (Role.SERVICE, {POINTS_MALL_VIEW, POINTS_MALL_FULFIL}),
+    (Role.FINANCE, {POINTS_MALL_VIEW}),
+    (Role.READONLY, {POINTS_MALL_VIEW}),
 ):
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
 del _role, _extra

@@ -50,7 +50,7 @@ ENTRY_KEYS: dict[str, bool] = {
     "receipts": True,
     "parking": True,
     "events": False,
-    "points_mall": False,
+    "points_mall": True,
 }
 ENTRY_LABELS = {
     "code": _("Member code"),
@@ -77,6 +77,7 @@ DEFAULT_ENTRIES = (
     "inbox",
     "points",
     "receipts",
+    "points_mall",
 )
 
 SECTION_KINDS = {
@@ -104,6 +105,7 @@ PAGE_KEYS = {
     "tier": _("Tier"),
     "wallet": _("Wallet"),
     "parking": _("Parking"),
+    "points_mall": _("Points mall"),
 }
 BLOCK_TYPES = {"entries": _("Quick entries"), "banner": _("Banner"), "section": _("Section")}
 

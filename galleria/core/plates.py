@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-__all__ = ["PlateError", "PlateKind", "format_plate", "mask_plate", "normalize_plate", "plate_kind"]
+__all__ = ["PlateError", "PlateKind", "format_plate", "mask_plate", "normalize_plate", "plate_in_text", "plate_kind"]
 
 
 class PlateError(ValueError):
@@ -243,3 +243,17 @@ def _military(plate: str) -> _Plate:
 
 def _all(text: str, allowed: frozenset[str]) -> bool:
     return all(ch in allowed for ch in text)
+
+
+def plate_in_text(plate: str, text: str) -> bool:
+    """Whether a (canonical) plate appears in free text, e.g. what OCR read off a vehicle licence (行驶证):
+    `号牌号码 粤B·12345` contains `粤B12345`. The text is folded like a plate (NFKC, upper case, traditional
+    characters, separators and spaces removed) and the serial's O and I are read as 0 and 1, as plates never use
+    them. A hint for a reviewer, never a proof."""
+    if not plate or not text:
+        return False
+    folded = unicodedata.normalize("NFKC", str(text)[:20_000]).upper().translate(TRADITIONAL)
+    folded = "".join(ch for ch in folded if not ch.isspace() and ch not in SEPARATORS)
+    if plate in folded:
+        return True
+    return plate in folded.replace("O", "0").replace("I", "1")

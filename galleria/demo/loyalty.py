@@ -33,6 +33,7 @@ from . import catalog
 from . import coupons as demo_coupons
 from .counter import seed_counter_sales
 from .parking import ParkingResult, seed_parking
+from .points_mall import PointsMallResult, seed_points_mall
 from .receipts import seed_receipts
 
 ACTOR = Actor(user_id=None, label="demo")
@@ -65,6 +66,7 @@ class LoyaltyResult:
     coupons: demo_coupons.CouponResult | None = None
     app: AppContentResult | None = None
     parking: ParkingResult | None = None
+    points_mall: PointsMallResult | None = None
 
 
 def seed_rules(group: MallGroup, today: dt.date) -> None:
@@ -283,6 +285,7 @@ def seed_loyalty(*, sales: int, seed: int, today: dt.date) -> LoyaltyResult:
     seed_pending_adjustments(group)
     result.app = seed_app_content(group)
     result.parking = seed_parking(mall_group_id=group.pk, seed=seed)  # car parks and a week of stays (demo/parking.py)
+    result.points_mall = seed_points_mall(mall_group_id=group.pk, seed=seed)  # demo/points_mall.py
     return result
 
 

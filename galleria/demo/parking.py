@@ -22,7 +22,8 @@ from galleria.core.errors import ApplicationError
 from galleria.malls.models import Mall, MallGroup
 from galleria.members.selectors import member_plates, members_active
 from galleria.merchants.models import Category, Merchant, Store
-from galleria.parking import selectors, services, services_admin, services_grants
+from galleria.parking import selectors, services, services_admin, services_grants, services_plates
+from galleria.parking.specimens import licence_photo
 
 from . import catalog
 
@@ -169,8 +170,13 @@ def seed_parking(*, mall_group_id: int, seed: int = catalog.DEFAULT_SEED, days: 
     today = timeutil.local_date(now, TZ)
     member_ids = list(members_active(mall_group_id=mall_group_id).order_by("pk").values_list("pk", flat=True)[:400])
     plates = [p for mid in member_ids[:200] for p in member_plates(member_id=mid)]
-    for mid in member_ids[:60:3]:
-        services.auto_pay_set(member_id=mid, enabled=True, actor=ACTOR)
+    for mid in member_ids[:60:3]:  # plates verified at the service desk, frictionless exit on
+        bound = member_plates(member_id=mid)
+        if bound:
+            services_plates.plate_verify_at_desk(
+                mall_group_id=mall_group_id, member_id=mid, plate=bound[0], actor=ACTOR
+            )
+            services.auto_pay_set(member_id=mid, enabled=True, actor=ACTOR)
     n = 0
     for mall in Mall.objects.filter(group=group).order_by("pk"):
         park_id = _car_park(
@@ -238,6 +244,7 @@ def _park_the_demo_member(group: MallGroup, now: dt.datetime) -> None:
         member_identifier_add(member_id=sample.pk, actor=ACTOR, kind="plate", value="粤B·D12345")
         plates = member_plates(member_id=sample.pk)
     plate = plates[0]
+    _claim_plate(group, member_id=sample.pk, plate=plate)
     if selectors.open_session(car_park_id=park.pk, plate=plate) is None:
         with transaction.atomic():
             services.event_entry(
@@ -248,3 +255,12 @@ def _park_the_demo_member(group: MallGroup, now: dt.datetime) -> None:
                 gate="E-B2",
                 zone="B2",
             )
+
+
+def _claim_plate(group: MallGroup, *, member_id: int, plate: str) -> None:
+    """The demo member has sent a photo of the vehicle licence for their plate: the console's plate-claims queue
+    has one to review (approve it and the app's frictionless exit can be turned on)."""
+    with contextlib.suppress(ApplicationError):
+        services_plates.plate_claim_submit(
+            mall_group_id=group.pk, member_id=member_id, plate=plate, photo=licence_photo(plate), actor=ACTOR
+        )

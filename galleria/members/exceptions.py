@@ -33,6 +33,25 @@ class IdentifierTakenError(ConflictError):
         return str(_("This identifier already belongs to another member."))
 
 
+class PlateTakenError(ConflictError):
+    code = "members.plate_taken"
+
+    def default_message(self) -> str:
+        return str(
+            _(
+                "This plate is bound to another membership. If the car is yours, verify it with a photo of your "
+                "vehicle licence (行驶证) and it moves to you."
+            )
+        )
+
+
+class PlateVerifiedError(ConflictError):
+    code = "members.plate_already_verified"
+
+    def default_message(self) -> str:
+        return str(_("This plate is already verified as yours."))
+
+
 class PlateLimitError(ValidationError):
     code = "members.plate_limit"
 

@@ -15,6 +15,7 @@ from .types import IdentifierKind as IdentifierKind
 from .types import JoinChannel as JoinChannel
 from .types import MemberStatus as MemberStatus
 from .types import OtpPurpose as OtpPurpose
+from .types import PlateVerifiedVia as PlateVerifiedVia
 
 
 class Member(models.Model):
@@ -82,6 +83,12 @@ class MemberIdentifier(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=IdentifierKind.choices)
     value = models.CharField(_("value"), max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
+    # plates only: when and how the member proved the car is theirs (verified once; the binding then cannot be
+    # taken by another member except through a reviewed claim)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    verified_via = models.CharField(
+        _("verified by"), max_length=10, choices=PlateVerifiedVia.choices, blank=True, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("member identifier")

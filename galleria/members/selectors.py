@@ -19,6 +19,7 @@ from . import rules
 from . import sql as members_sql
 from .expressions import NameContains
 from .models import MARKETING_PURPOSES, Consent, IdentifierKind, Member, MemberIdentifier, MemberStatus
+from .types import PlateBinding
 
 
 @dataclass(frozen=True)
@@ -254,6 +255,37 @@ def member_order_runs(members: QuerySet[Member], *, order: MemberOrder) -> list[
 
 def member_identifiers(*, member_id: int) -> list[MemberIdentifier]:
     return list(MemberIdentifier.objects.filter(member_id=member_id).order_by("kind", "created_at"))
+
+
+def plate_binding_of(row: MemberIdentifier) -> PlateBinding:
+    return PlateBinding(
+        identifier_id=row.pk,
+        member_id=row.member_id,
+        plate=row.value,
+        bound_at=row.created_at,
+        verified_at=row.verified_at,
+        verified_via=row.verified_via,
+    )
+
+
+def member_plate_bindings(*, member_id: int) -> list[PlateBinding]:
+    """The member's plates, oldest binding first, each with whether (and how) it was verified."""
+    rows = MemberIdentifier.objects.filter(member_id=member_id, kind=IdentifierKind.PLATE).order_by("created_at", "pk")
+    return [plate_binding_of(row) for row in rows]
+
+
+def plate_binding(*, mall_group_id: int, plate: str) -> PlateBinding | None:
+    """Who holds a (normalised) plate in the group, verified or not (any member status: a plate of an erased or
+    merged member's row is gone or moved, so a row found here is a live binding)."""
+    row = MemberIdentifier.objects.filter(mall_group_id=mall_group_id, kind=IdentifierKind.PLATE, value=plate).first()
+    return plate_binding_of(row) if row is not None else None
+
+
+def plate_is_verified(*, member_id: int, plate: str) -> bool:
+    """The frictionless exit charges only a plate its member has proved is theirs."""
+    return MemberIdentifier.objects.filter(
+        member_id=member_id, kind=IdentifierKind.PLATE, value=plate, verified_at__isnull=False
+    ).exists()
 
 
 def member_plates(*, member_id: int) -> list[str]:

@@ -19,7 +19,7 @@ from galleria.audit.types import Actor
 from galleria.core.errors import ValidationError
 from galleria.core.events import publish
 from galleria.core.ids import new_card_number
-from galleria.core.locking import lock_one
+from galleria.core.locking import lock_one, lock_rows
 from galleria.malls.models import Mall
 from galleria.messaging.services import sms_queue
 
@@ -35,8 +35,10 @@ from .models import (
     MemberIdentifier,
     MemberStatus,
     OtpChallenge,
+    PlateVerifiedVia,
 )
-from .selectors import members_active
+from .selectors import members_active, plate_binding_of
+from .types import PlateVerified
 
 MAX_PLATES = 5
 PROFILE_FIELDS = ("name", "gender", "birthday", "email")
@@ -237,6 +239,8 @@ def member_identifier_add(*, member_id: int, actor: Actor, kind: str, value: str
         plates = MemberIdentifier.objects.filter(member=member, kind=IdentifierKind.PLATE)
         if kind == IdentifierKind.PLATE and plates.count() >= MAX_PLATES:
             raise exceptions.PlateLimitError()
+        if kind == IdentifierKind.PLATE and existing is not None:
+            raise exceptions.PlateTakenError()
         row = _add_identifier(member, kind, clean)
         audit_record(
             actor=actor,
@@ -248,6 +252,62 @@ def member_identifier_add(*, member_id: int, actor: Actor, kind: str, value: str
             changes={kind: [None, clean]},
         )
         return row
+
+
+def plate_verify_in_tx(
+    *, mall_group_id: int, member_id: int, plate: str, via: str, actor: Actor, at: dt.datetime | None = None
+) -> PlateVerified:
+    """The member proved `plate` is theirs (a vehicle licence seen at the desk, or its photo reviewed): the plate is
+    bound to them and verified from now on. A plate bound to another member moves to this one — the proof
+    outranks a binding typed into an app — and the caller tells that member. Within the caller's transaction;
+    both members' rows are locked in primary-key order, then the plate's row. Audited."""
+    if via not in PlateVerifiedVia.values:
+        raise ValidationError(_("Unknown way of verifying a plate."), code="members.plate_via_invalid")
+    clean = _normalize_identifier(IdentifierKind.PLATE, plate)
+    at = at or timezone.now()
+    held = MemberIdentifier.objects.filter(mall_group_id=mall_group_id, kind=IdentifierKind.PLATE, value=clean)
+    holder_id = held.values_list("member_id", flat=True).first()
+    ids = {member_id} | ({holder_id} if holder_id is not None else set())
+    rows = {m.pk: m for m in lock_rows(Member.objects.filter(pk__in=ids, mall_group_id=mall_group_id))}
+    member = rows.get(member_id)
+    if member is None or member.status != MemberStatus.ACTIVE:
+        raise exceptions.MemberNotFoundError()
+    row = lock_one(held) if holder_id is not None else None
+    previous: int | None = None
+    was_verified = False
+    if row is not None and row.member_id == member.pk:
+        if row.verified_at is not None:
+            raise exceptions.PlateVerifiedError()
+    else:
+        if MemberIdentifier.objects.filter(member=member, kind=IdentifierKind.PLATE).count() >= MAX_PLATES:
+            raise exceptions.PlateLimitError()
+        if row is not None:  # bound to someone else: the proof moves it here
+            previous, was_verified = row.member_id, row.verified_at is not None
+            row.delete()
+            audit_record(
+                actor=actor,
+                action="member.plate_released",
+                target_type="member",
+                target_id=previous,
+                target_label=rows[previous].card_no if previous in rows else "",
+                mall_group_id=mall_group_id,
+                changes={"plate": [clean, None], "to_member": member.card_no},
+            )
+        row = _add_identifier(member, IdentifierKind.PLATE, clean)
+    row.verified_at, row.verified_via = at, via
+    row.save(update_fields=["verified_at", "verified_via"])
+    audit_record(
+        actor=actor,
+        action="member.plate_verified",
+        target_type="member",
+        target_id=member.pk,
+        target_label=member.card_no,
+        mall_group_id=mall_group_id,
+        changes={"plate": clean, "via": via, "moved_from_member": previous},
+    )
+    return PlateVerified(
+        binding=plate_binding_of(row), previous_member_id=previous, was_verified_elsewhere=was_verified
+    )
 
 
 def member_identifier_remove(*, member_id: int, actor: Actor, identifier_id: int) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +38,13 @@ class IdentifierKind(models.TextChoices):
     PLATE = "plate", _("Licence plate")
 
 
+class PlateVerifiedVia(models.TextChoices):
+    """How a member proved a bound plate is theirs (docs/parking.md, "Plates verified once")."""
+
+    DESK = "desk", _("Vehicle licence shown at the service desk")
+    DOCUMENT = "document", _("Vehicle licence photo reviewed")
+
+
 class ConsentPurpose(models.TextChoices):
     PRIVACY_POLICY = "privacy_policy", _("Privacy policy and membership terms")
     MARKETING_SMS = "marketing_sms", _("Marketing by SMS")
@@ -52,3 +62,28 @@ MARKETING_PURPOSES: dict[str, str] = {
 
 class OtpPurpose(models.TextChoices):
     LOGIN = "login", _("Sign in or join")
+
+
+@dataclass(frozen=True)
+class PlateBinding:
+    """A plate bound to a member (members.selectors.member_plate_bindings / plate_binding)."""
+
+    identifier_id: int
+    member_id: int
+    plate: str
+    bound_at: dt.datetime
+    verified_at: dt.datetime | None
+    verified_via: str  # PlateVerifiedVia value, "" while unverified
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+
+@dataclass(frozen=True)
+class PlateVerified:
+    """What members.services.plate_verify_in_tx did: the binding, and the member it was taken from (if any)."""
+
+    binding: PlateBinding
+    previous_member_id: int | None
+    was_verified_elsewhere: bool

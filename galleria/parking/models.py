@@ -14,11 +14,11 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from galleria.core.models import TimeStampedModel
-from galleria.malls.models import Mall
+from galleria.malls.models import Mall, MallGroup
 from galleria.members.models import Member
 from galleria.merchants.models import Merchant, Store
 
-from .types import EventKind, EventOutcome, GateDirection, PaymentSource, SessionException, SessionState
+from .types import ClaimStatus, EventKind, EventOutcome, GateDirection, PaymentSource, SessionException, SessionState
 
 
 class CarPark(TimeStampedModel):
@@ -297,3 +297,36 @@ class GrantAllowance(models.Model):
     class Meta:
         verbose_name = _("parking grant allowance")
         verbose_name_plural = _("parking grant allowances")
+
+
+class PlateClaim(models.Model):
+    """A member's proof that a plate is theirs: a photo of the vehicle licence (行驶证), reviewed once at the service
+    desk. Approval verifies the binding (members app) and moves a plate bound to someone else; the photo is deleted
+    as soon as it is decided (it shows the owner's name and address), the decision stays."""
+
+    mall_group = models.ForeignKey(MallGroup, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    plate = models.CharField(_("plate"), max_length=12)
+    status = models.CharField(_("status"), max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.PENDING)
+    created_at = models.DateTimeField(_("sent at"))
+    # the photo (Django storage), re-encoded without EXIF/GPS; emptied when the claim is decided or expires
+    image_name = models.CharField(max_length=200, blank=True)
+    image_sha256 = models.CharField(max_length=64)
+    image_deleted_at = models.DateTimeField(null=True, blank=True)
+    # the background read: does the plate appear in the photo's text (a hint for the reviewer, never a decision)
+    ocr_done = models.BooleanField(default=False)
+    ocr_plate_seen = models.BooleanField(null=True)
+    # the decision
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.CharField(_("decided by"), max_length=100, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("plate claim")
+        verbose_name_plural = _("plate claims")
+        indexes = [models.Index(fields=["mall_group", "status", "created_at"], name="parking_claim_queue")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "plate"], condition=Q(status="pending"), name="parking_claim_one_pending"
+            ),
+        ]

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 
 from galleria.core import timeutil
 from galleria.coupons.types import ParkingCouponOption
-from galleria.members.selectors import member_by_plate, member_plates
+from galleria.members.selectors import member_by_plate, member_plates, plate_is_verified
 from galleria.sales.selectors import member_spend_between
 from galleria.sales.types import Channel
 from galleria.tiers.selectors import member_tier
@@ -122,8 +122,12 @@ def plate_member_id(*, mall_group_id: int, plate: str) -> int | None:
     return member.pk if member is not None else None
 
 
-def auto_pay_enabled(*, member_id: int) -> bool:
-    return ParkingProfile.objects.filter(member_id=member_id, auto_pay=True).exists()
+def auto_pay_enabled(*, member_id: int, plate: str) -> bool:
+    """The frictionless exit charges this stay: the member turned it on and proved the plate is theirs (a plate
+    only typed into the app could be someone else's car)."""
+    return ParkingProfile.objects.filter(member_id=member_id, auto_pay=True).exists() and plate_is_verified(
+        member_id=member_id, plate=plate
+    )
 
 
 # ---------------------------------------------------------------------------------------------------- stays

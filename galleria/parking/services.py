@@ -26,6 +26,7 @@ from galleria.core.tasks import enqueue
 from galleria.coupons.selectors import parking_coupons
 from galleria.coupons.services import coupon_redeem_standalone_in_tx
 from galleria.coupons.types import ParkingCouponOption
+from galleria.members.selectors import member_plate_bindings
 from galleria.points import selectors as points_selectors
 from galleria.points.selectors import points_balance
 from galleria.sales.services import sale_commit_in_tx
@@ -439,7 +440,7 @@ def _auto_pay(session: ParkingSession, *, due_fen: int, at: dt.datetime, request
     """无感支付: the stay's member bound this plate with the frictionless exit on, the amount is within the car
     park's cap and the wallet holds it: the wallet pays, through the checkout pipeline, in the caller's transaction
     (with the stay locked). Otherwise None (the driver pays at the exit or in the app)."""
-    if session.member_id is None or not selectors.auto_pay_enabled(member_id=session.member_id):
+    if session.member_id is None or not selectors.auto_pay_enabled(member_id=session.member_id, plate=session.plate):
         return None
     if not rules.auto_pay_allowed(due_fen, session.car_park.auto_pay_cap_fen):
         return None
@@ -700,7 +701,13 @@ def parking_pay(
 
 
 def auto_pay_set(*, member_id: int, enabled: bool, actor: Actor) -> ParkingProfile:
-    """Turn the frictionless exit on or off for a member (all their bound plates). Audited."""
+    """Turn the frictionless exit on or off for a member. It charges only stays of the member's verified plates
+    (docs/parking.md, "Plates verified once"), so turning it on needs one. Audited."""
+    if enabled and not any(b.is_verified for b in member_plate_bindings(member_id=member_id)):
+        raise ValidationError(
+            _("Verify one of your plates first: the frictionless exit only charges a car proved to be yours."),
+            code="parking.auto_pay_needs_verified_plate",
+        )
     with transaction.atomic():
         ParkingProfile.objects.get_or_create(member_id=member_id)
         profile = lock_one(ParkingProfile.objects.filter(member_id=member_id))

@@ -53,6 +53,16 @@ class PaymentSource(models.TextChoices):
     THIRD_PARTY = "third_party", _("Paid at the car park")
 
 
+class ClaimStatus(models.TextChoices):
+    """A member's proof that a plate is theirs (a vehicle licence photo), reviewed at the service desk."""
+
+    PENDING = "pending", pgettext_lazy("plate claim", "Waiting for review")
+    APPROVED = "approved", pgettext_lazy("plate claim", "Verified")
+    REJECTED = "rejected", pgettext_lazy("plate claim", "Not accepted")
+    WITHDRAWN = "withdrawn", pgettext_lazy("plate claim", "Withdrawn")
+    EXPIRED = "expired", pgettext_lazy("plate claim", "Expired unreviewed")
+
+
 class Decision(models.TextChoices):
     OPEN = "open", _("Open the barrier")
     PAY = "pay", _("Pay first")

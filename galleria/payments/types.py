@@ -20,6 +20,7 @@ class Purpose(models.TextChoices):
     TOPUP = "topup", _("Wallet top-up")
     STORE = "store", _("Pay at store")
     PARKING = "parking", _("Parking")
+    EXCHANGE = "exchange", _("Points mall exchange")  # fulfilled by galleria.commerce (services_gateway.py)
 
 
 class AttemptState(models.TextChoices):

@@ -572,6 +572,48 @@ def coupon_void(*, coupon_id: int, mall_group_id: int, actor: Actor, reason: str
         return coupon
 
 
+def coupon_issue_in_tx(
+    *, mall_group_id: int, template_id: int, member_id: int, source_key: str, at: dt.datetime
+) -> IssuedCoupon:
+    """Inside another use case's transaction (a points-mall exchange): issue one coupon of `template_id` to the
+    member, source `exchange`. The template's stock applies (CouponSoldOutError); its claim limits do not (the
+    caller has its own); a draft or ended template is TemplateStatusError. Idempotent on `source_key` (unique per
+    template): the same key returns the first coupon. Lock order: a stock shard, after whatever the caller holds."""
+    template = _template(template_id, mall_group_id)
+    previous = Coupon.objects.filter(template=template, source_key=source_key[:120]).first()
+    if previous is not None:
+        return issued(previous, created=False)
+    if template.status not in (TemplateStatus.ACTIVE, TemplateStatus.PAUSED):
+        raise exceptions.TemplateStatusError(extra={"status": template.status})
+    if stock_take(template, 1) < 1:
+        raise exceptions.CouponSoldOutError(extra={"template_id": template.pk})
+    coupon = issue(
+        template=template,
+        member_id=member_id,
+        source=CouponSource.EXCHANGE,
+        source_key=source_key,
+        at=at,
+        tz_name=selectors.template_tz(template),
+    )
+    return issued(coupon)
+
+
+def coupon_void_in_tx(*, coupon_id: int, mall_group_id: int, at: dt.datetime) -> bool:
+    """Inside another use case's transaction (cancelling a points-mall exchange): void the coupon if it is still
+    unused (True; already void is True too). False when it was used or has expired — the caller decides. Its stock
+    is not returned (as `coupon_void`)."""
+    rows = lock_rows(Coupon.objects.filter(pk=coupon_id, mall_group_id=mall_group_id))
+    if not rows:
+        return True
+    coupon = rows[0]
+    if coupon.status == CouponStatus.VOID:
+        return True
+    if coupon.status != CouponStatus.AVAILABLE:
+        return False
+    Coupon.objects.filter(pk=coupon.pk).update(status=CouponStatus.VOID, voided_at=at)
+    return True
+
+
 def coupons_void_for_member_in_tx(*, member_id: int, at: dt.datetime) -> tuple[int, int]:
     """Inside an erasure's transaction: every unused coupon of the member is voided (nobody can present it any
     more, and it must stop counting as an open liability). Returns (coupons voided, money paid for them in fen)."""

@@ -241,3 +241,23 @@ def test_the_demo_has_car_parks_with_a_week_of_stays_and_the_demo_members_car_pa
     billed = Entry.objects.filter(account__kind="parking_grant_cost").aggregate(t=Sum("amount"))["t"] or 0
     assert -billed == ParkingGrant.objects.aggregate(t=Sum("fen_used"))["t"] > 0  # billed to the merchants
     assert ledger_check().ok
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_points_mall_with_a_dozen_items_and_exchanges():
+    from galleria.commerce.models import Order, Product
+    from galleria.ledger.selectors import ledger_check
+    from galleria.members.models import Member
+
+    out = seed()
+    assert "Points mall:" in out
+    assert Product.objects.filter(status="on_sale").count() >= 12
+    assert set(Product.objects.values_list("kind", flat=True)) == {"gift", "coupon"}
+    assert Product.objects.exclude(image_sha="").exists()
+    orders = Order.objects.all()
+    assert orders.count() >= 3
+    states = set(orders.values_list("state", flat=True))
+    assert {"paid", "completed"} <= states
+    newest = Member.objects.order_by("-created_at").first()
+    assert orders.filter(member=newest, fulfilment="pickup", state="paid").exists()  # a pickup code in the app
+    assert ledger_check().ok

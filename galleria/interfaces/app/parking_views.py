@@ -39,6 +39,7 @@ from galleria.payments import selectors as payment_selectors
 from galleria.payments import services as payments
 from galleria.payments.types import AttemptState, Fulfilment, Purpose
 
+from .parking_plate_views import plate_rows
 from .pay_flow import PROVIDER_LABELS, pay_device, pay_kind_for, redirect_url
 from .presenters import current_tier
 from .presenters import parking as present
@@ -85,13 +86,14 @@ def _tier_name(member: Any) -> str:
 def parking(request: HttpRequest, member: Any, mall: Any) -> HttpResponse:
     now = timeutil.now()
     cars = present.my_cars(member=member, mall_group_id=mall.group_id, at=now, tier_name=_tier_name(member))
-    plates = member_plates(member_id=member.pk)
+    plates = plate_rows(member.pk)
     spaces = selectors_app.free_spaces(mall_id=mall.pk, at=now)
     auto_since = selectors_app.auto_pay_since(member_id=member.pk)
     ctx = {
         **_base_context(mall, member),
         "cars": cars,
-        "plates": [{"text": present.plate_text(p), "is_nev": present.is_new_energy(p)} for p in plates],
+        "plates": plates,
+        "verified_plates": any(p["is_verified"] for p in plates),
         "spaces": spaces,
         "auto_pay": auto_since is not None,
         "auto_pay_since": auto_since,
@@ -427,13 +429,18 @@ def parking_stay(request: HttpRequest, member: Any, mall: Any, session_id: int) 
 @require_POST
 @member_view
 def parking_auto_pay(request: HttpRequest, member: Any, mall: Any) -> HttpResponse:
-    """Turn the frictionless exit on (a bound plate is needed: it is how the exit camera knows the car) or off."""
+    """Turn the frictionless exit on (a verified plate is needed: it charges only a car proved to be the member's)
+    or off."""
     enabled = request.POST.get("enabled") == "1"
     target = reverse("app:parking") + "#auto-pay"
     if enabled and not member_plates(member_id=member.pk):
         messages.error(request, _("Bind your plate first: the exit camera recognises your car by its plate."))
         return redirect(target)
-    services.auto_pay_set(member_id=member.pk, enabled=enabled, actor=_actor(request, member))
+    try:
+        services.auto_pay_set(member_id=member.pk, enabled=enabled, actor=_actor(request, member))
+    except ApplicationError as exc:
+        messages.error(request, str(exc.message))
+        return redirect(target)
     if enabled:
         messages.success(request, _("Frictionless exit is on."))
     else:

@@ -43,4 +43,5 @@ urlpatterns = [
     path("", include("galleria.interfaces.app.urls_privacy")),
     path("", include("galleria.interfaces.app.urls_mall_points")),
     path("", include("galleria.interfaces.app.urls_parking")),
+    path("", include("galleria.interfaces.app.urls_points_mall")),
 ]

@@ -1,10 +1,10 @@
-"""Member app URLs: my car, paying parking, history, frictionless exit (docs/parking.md)."""
+"""Member app URLs: my car, paying parking, history, frictionless exit, verifying plates (docs/parking.md)."""
 
 from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from . import parking_views
+from . import parking_plate_views, parking_views
 
 urlpatterns: list[URLPattern] = [
     path("parking/", parking_views.parking, name="parking"),
@@ -15,4 +15,10 @@ urlpatterns: list[URLPattern] = [
     path("parking/history/", parking_views.parking_history, name="parking_history"),
     path("parking/history/<int:session_id>/", parking_views.parking_stay, name="parking_stay"),
     path("parking/auto-pay/", parking_views.parking_auto_pay, name="parking_auto_pay"),
+    path("parking/plates/", parking_plate_views.parking_plates, name="parking_plates"),
+    path(
+        "parking/plates/claims/<int:claim_id>/withdraw/",
+        parking_plate_views.parking_plate_claim_withdraw,
+        name="parking_plate_claim_withdraw",
+    ),
 ]

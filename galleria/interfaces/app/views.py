@@ -251,6 +251,7 @@ def _profile_page(
     *,
     profile_form: ProfileForm | None = None,
     plate_form: PlateForm | None = None,
+    plate_taken: str = "",
     status: int = 200,
 ) -> HttpResponse:
     plates = [i for i in member_identifiers(member_id=member.pk) if i.kind == IdentifierKind.PLATE]
@@ -261,7 +262,16 @@ def _profile_page(
         **_base_context(mall, member, tab="profile"),
         "profile_form": profile_form,
         "plate_form": plate_form or PlateForm(),
-        "plates": [{"id": p.pk, "value": p.value, "is_nev": member_rules.is_new_energy_plate(p.value)} for p in plates],
+        "plates": [
+            {
+                "id": p.pk,
+                "value": p.value,
+                "is_nev": member_rules.is_new_energy_plate(p.value),
+                "is_verified": p.verified_at is not None,
+            }
+            for p in plates
+        ],
+        "plate_taken": plate_taken,
         "max_plates": MAX_PLATES,
         "can_add_plate": len(plates) < MAX_PLATES,
     }
@@ -308,7 +318,10 @@ def plate_add(request: HttpRequest, member: Member, mall: Mall) -> HttpResponse:
                 value=form.cleaned_data["plate"],
             )
         except ApplicationError as exc:
+            typed = member_rules.normalize_plate(form.cleaned_data["plate"]) or ""
             _apply_error(form, exc, default_field="plate")
+            if exc.code == "members.plate_taken":
+                return _profile_page(request, member, mall, plate_form=form, plate_taken=typed, status=422)
         else:
             messages.success(request, _("Plate %(plate)s is bound to your membership.") % {"plate": row.value})
             return redirect(reverse("app:profile") + "#plates")

@@ -41,6 +41,10 @@ TARGET_TYPE_LABELS: dict[str, Promise] = {
     "home_layout": _("App home layout"),
     "tiersettings": _("Tier settings"),
     "user": _("Staff account"),
+    "points_mall": _("Points mall"),
+    "points_mall_item": _("Points mall item"),
+    "points_mall_category": _("Points mall category"),
+    "points_mall_order": _("Points mall order"),
 }
 
 # Keys of `changes` that are not a model field (or whose field name reads badly).

@@ -223,6 +223,11 @@ ADDABLE_IDENTIFIERS = [
 class IdentifierAddForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=ADDABLE_IDENTIFIERS)
     value = forms.CharField(label=_("Value"), max_length=64)
+    licence_seen = forms.BooleanField(
+        label=_("Plate: vehicle licence (行驶证) seen — verify it"),
+        required=False,
+        help_text=_("Verifies the plate for this member, moving it from another member who bound it."),
+    )
 
 
 # ---------------------------------------------------------------- merchants

@@ -42,6 +42,10 @@ ERROR_MESSAGES: dict[str, Promise] = {
     "members.phone_invalid": _("Enter a valid mobile phone number."),
     "members.phone_taken": _("This phone number already belongs to a member."),
     "members.identifier_taken": _("This identifier already belongs to another member."),
+    "members.plate_taken": _(
+        "This plate is bound to another member. If the member shows the vehicle licence (行驶证), tick “vehicle "
+        "licence seen” to verify it for them: it moves from the other member, who is told."
+    ),
     "members.plate_invalid": _("Enter a valid licence plate, e.g. 粤B12345 or 粤BD12345."),
     "members.plate_limit": _("A member can bind at most 5 licence plates."),
     "members.card_invalid": _("A physical card number is 4–32 letters or digits."),
@@ -199,6 +203,25 @@ ACTION_LABELS: dict[str, Promise] = {
     "promotion.paused": _("Paused a promotion"),
     "promotion.ended": _("Ended a promotion"),
     "parking.pay_start": _("Started paying for parking at a payment gateway"),
+    "member.plate_verified": _("Verified a licence plate"),
+    "member.plate_released": _("A plate moved to the member who proved it"),
+    "parking.plate_claim": _("Sent a vehicle licence photo"),
+    "parking.plate_claim_approve": _("Accepted a vehicle licence photo"),
+    "parking.plate_claim_reject": _("Did not accept a vehicle licence photo"),
+    "parking.plate_claim_withdraw": _("Withdrew a vehicle licence photo"),
+    # points mall (docs/points-mall.md)
+    "points_mall.settings_save": _("Saved the points mall settings"),
+    "points_mall.category_save": _("Saved a points mall category"),
+    "points_mall.item_create": _("Created a points mall item"),
+    "points_mall.item_update": _("Edited a points mall item"),
+    "points_mall.item_image": _("Changed a points mall item's picture"),
+    "points_mall.stock_adjust": _("Adjusted a points mall item's stock"),
+    "points_mall.exchange": _("Exchanged points in the points mall"),
+    "points_mall.pay_start": _("Started paying a points mall exchange at a payment gateway"),
+    "points_mall.cancel": _("Cancelled a points mall order"),
+    "points_mall.ship": _("Shipped a points mall order"),
+    "points_mall.hand_over": _("Handed over a points mall gift at the desk"),
+    "points_mall.export": _("Exported points mall orders"),
 }
 # Headings of the audit log's action menu, by the part of the action before the dot.
 ACTION_GROUPS: dict[str, Promise] = {
@@ -227,6 +250,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "settlement": _("Settlement"),
     "parking": _("Parking"),
     "parking_key": _("Car-park API keys"),
+    "points_mall": _("Points mall"),
 }
 
 

@@ -111,4 +111,6 @@ urlpatterns = [
     path("", include("galleria.interfaces.console.urls_parking")),
     path("", include("galleria.interfaces.console.urls_parking_keys")),
     path("", include("galleria.interfaces.console.urls_parking_grants")),
+    path("", include("galleria.interfaces.console.urls_points_mall")),
+    path("", include("galleria.interfaces.console.urls_parking_plates")),
 ]

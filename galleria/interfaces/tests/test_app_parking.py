@@ -22,6 +22,7 @@ from galleria.members.services import member_identifier_add
 from galleria.messaging.models import InboxMessage
 from galleria.parking import services
 from galleria.parking.models import ParkingPayment, ParkingProfile, ParkingSession, Zone
+from galleria.parking.services_plates import plate_verify_at_desk
 from galleria.parking.tests.helpers import ACTOR, car_park, fund_wallet, local, member, spend
 from galleria.points.selectors import points_balance
 from galleria.sales.models import Sale
@@ -460,7 +461,13 @@ def test_frictionless_exit_needs_a_plate_turns_on_and_pays_at_the_exit(client, w
     assert not ParkingProfile.objects.filter(member_id=m.pk, auto_pay=True).exists()
     assert "Bind your plate first" in text(client.get("/app/parking/"))
 
-    bind(m)
+    bind(m)  # bound, not verified: the switch is not offered and turning it on is refused
+    assert 'data-testid="auto-pay-needs-verified"' in text(client.get("/app/parking/"))
+    refused = client.post("/app/parking/auto-pay/", {"enabled": "1"}, follow=True)
+    assert "Verify one of your plates first" in text(refused)
+    assert not ParkingProfile.objects.filter(member_id=m.pk, auto_pay=True).exists()
+
+    plate_verify_at_desk(mall_group_id=m.mall_group_id, member_id=m.pk, plate=PLATE, actor=ACTOR)
     client.post("/app/parking/auto-pay/", {"enabled": "1"})
     page = client.get("/app/parking/")
     assert re.search(r'data-testid="auto-pay-state" data-on="1">On<', page.content.decode())

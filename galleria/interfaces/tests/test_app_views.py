@@ -234,7 +234,8 @@ class TestProfile:
         sign_in(client)
         resp = client.post("/app/profile/plates/", {"plate": "粤B99999"})
         assert resp.status_code == 422
-        assert "This identifier already belongs to another member." in resp.content.decode()
+        assert "This plate is bound to another membership." in resp.content.decode()
+        assert "/app/parking/plates/?plate=%E7%B2%A4B99999" in resp.content.decode()  # the proof is offered
         for plate in ("粤B10001", "粤B10002", "粤B10003", "粤B10004", "粤B10005"):
             assert client.post("/app/profile/plates/", {"plate": plate}).status_code == 302
         resp = client.post("/app/profile/plates/", {"plate": "粤B10006"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from html import unescape
 
 import pytest
 from django.urls import reverse
@@ -313,7 +314,7 @@ def test_identifier_add_and_remove(client, world, member):
     taken = client.post(
         reverse("console:member_identifier_add", args=[other.pk]), {"kind": "plate", "value": "粤B54321"}
     )
-    assert taken.status_code == 400 and "already belongs to another member" in taken.content.decode()
+    assert taken.status_code == 400 and "This plate is bound to another member." in unescape(taken.content.decode())
     row = MemberIdentifier.objects.get(member=member, value="粤B54321")
     resp = client.post(reverse("console:member_identifier_remove", args=[member.pk, row.pk]))
     assert resp.status_code == 302 and not MemberIdentifier.objects.filter(pk=row.pk).exists()

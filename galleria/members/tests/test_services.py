@@ -80,7 +80,7 @@ class TestIdentifiers:
         a = register(world)
         b = register(world, phone="13912345678")
         services.member_identifier_add(member_id=a.pk, actor=ACTOR, kind="plate", value="粤B12345")
-        with pytest.raises(exceptions.IdentifierTakenError):
+        with pytest.raises(exceptions.PlateTakenError):
             services.member_identifier_add(member_id=b.pk, actor=ACTOR, kind="plate", value="粤B 12345")
         for plate in ["粤B00001", "粤B00002", "粤B00003", "粤B00004"]:
             services.member_identifier_add(member_id=a.pk, actor=ACTOR, kind="plate", value=plate)

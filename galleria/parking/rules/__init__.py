@@ -4,7 +4,7 @@ An import-linter contract keeps this package free of Django. Money is integer fe
 explanations are keys + params (translated by the interfaces). Reference: docs/parking.md.
 """
 
-from galleria.core.plates import PlateKind, format_plate, mask_plate, normalize_plate, plate_kind
+from galleria.core.plates import PlateKind, format_plate, mask_plate, normalize_plate, plate_in_text, plate_kind
 
 from .benefits import (
     NO_BENEFITS,
@@ -57,6 +57,7 @@ __all__ = [
     "mask_plate",
     "normalize_plate",
     "plan_payment",
+    "plate_in_text",
     "plate_kind",
     "points_usable",
     "spend_hours",

@@ -13,10 +13,10 @@ from django.test import Client
 from galleria.audit.types import Actor
 from galleria.core import timeutil
 from galleria.ledger.selectors import ledger_check
-from galleria.members.services import member_identifier_add
 from galleria.parking import services
 from galleria.parking.models import ParkingEvent, ParkingPayment, ParkingSession
 from galleria.parking.services_keys import car_park_key_create
+from galleria.parking.services_plates import plate_verify_at_desk
 from galleria.sales.models import Sale
 from galleria.testing import run_parallel
 from galleria.testing_pos import PosSigner, PosTestClient
@@ -47,7 +47,7 @@ class Gate:
 def frictionless_member(world: Any, plate: str, wallet_fen: int = 20_000) -> Any:
     m = member(world)
     fund_wallet(world, m, wallet_fen)
-    member_identifier_add(member_id=m.pk, actor=ACTOR, kind="plate", value=plate)
+    plate_verify_at_desk(mall_group_id=m.mall_group_id, member_id=m.pk, plate=plate, actor=ACTOR)
     services.auto_pay_set(member_id=m.pk, enabled=True, actor=ACTOR)
     return m
 

@@ -16,6 +16,7 @@ from galleria.ledger.selectors import ledger_check
 from galleria.members.services import member_identifier_add
 from galleria.parking import selectors, services
 from galleria.parking.models import ParkingEvent, ParkingGrant, ParkingPayment, ParkingSession
+from galleria.parking.services_plates import plate_verify_at_desk
 from galleria.points.selectors import points_balance
 from galleria.sales.models import Sale
 from galleria.testing_points import give_points
@@ -148,6 +149,7 @@ def test_the_frictionless_exit_charges_the_wallet_once_within_the_cap(world):
     m = member(world)
     fund_wallet(world, m, 20_000)
     bind(m, "粤B66666")
+    plate_verify_at_desk(mall_group_id=m.mall_group_id, member_id=m.pk, plate="粤B66666", actor=ACTOR)
     services.auto_pay_set(member_id=m.pk, enabled=True, actor=ACTOR)
     enter(park, "粤B66666", yesterday(9))
     decision = services.exit_request(car_park=park, plate="粤B66666", at=yesterday(12))

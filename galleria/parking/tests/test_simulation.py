@@ -18,10 +18,10 @@ from django.utils import timezone
 from galleria.audit.types import Actor
 from galleria.core import timeutil
 from galleria.ledger.selectors import ledger_check
-from galleria.members.services import member_identifier_add
 from galleria.parking import rules, services
 from galleria.parking.models import ParkingEvent, ParkingPayment, ParkingSession, Zone
 from galleria.parking.services_keys import car_park_key_create
+from galleria.parking.services_plates import plate_verify_at_desk
 from galleria.parking.simulation import (
     ENTRY,
     EXIT,
@@ -121,7 +121,7 @@ def test_a_simulated_afternoon_through_the_api_leaves_consistent_stays(world):
     Zone.objects.filter(car_park=park).update(capacity=60)
     m = member(world)
     fund_wallet(world, m, 50_000)
-    member_identifier_add(member_id=m.pk, actor=ACTOR, kind="plate", value="粤B12345")
+    plate_verify_at_desk(mall_group_id=m.mall_group_id, member_id=m.pk, plate="粤B12345", actor=ACTOR)
     services.auto_pay_set(member_id=m.pk, enabled=True, actor=ACTOR)
     key, secret = car_park_key_create(actor=Actor.system("test"), car_park_id=park.pk)
     api = PosTestClient(Client(), PosSigner(key.key_id, secret))

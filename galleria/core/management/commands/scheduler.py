@@ -66,6 +66,8 @@ JOBS: list[Job] = [
     Job("pos-prune-nonces", "*/10 * * * *", "pos_prune_nonces"),
     # The same for the car-park systems' signed requests (docs/parking.md, "Keys and signing").
     Job("parking-prune-nonces", "*/10 * * * *", "parking_prune_nonces"),
+    # Vehicle licence photos unreviewed for 14 days: the claim expires and the photo is deleted.
+    Job("parking-plate-claims-expire", "50 3 * * *", "parking_plate_claims_expire"),
     # Coupons past their validity become expired (the funnel's "expired"); batched, idempotent.
     Job("coupons-expire", "*/15 * * * *", "coupons_expire"),
     # Birthday coupons, once per member per year, for members whose mall-local birthday is today.

@@ -62,5 +62,10 @@ class Command(BaseCommand):
                     if loyalty.parking
                     else ""
                 )
+                + (
+                    f" Points mall: {loyalty.points_mall.items} items, {loyalty.points_mall.orders} exchanges."
+                    if loyalty.points_mall
+                    else ""
+                )
             )
         )

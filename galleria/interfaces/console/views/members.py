@@ -49,6 +49,7 @@ from galleria.members.services import (
     member_profile_update,
     member_register,
 )
+from galleria.parking.services_plates import plate_verify_at_desk
 from galleria.tiers.selectors import member_tier_names, members_at_tier
 
 from ..forms import IdentifierAddForm, MemberFilterForm, MemberOrderChoice, MemberProfileForm, MemberRegisterForm
@@ -280,6 +281,7 @@ def _detail(
         "consent_history": member_consent_history(member_id=member.pk)[:50],
         "trail": history,
         "can_edit": can_edit,
+        "can_verify_plates": scope.can(perms.PARKING_PLATES) and member.is_active,
         "can_view_pii": with_pii,
         "identifier_form": identifier_form or IdentifierAddForm(),
     }
@@ -332,13 +334,22 @@ def member_identifier_add_view(request: HttpRequest, member_id: int) -> HttpResp
     member = _member_or_404(request, member_id)
     form = IdentifierAddForm(request.POST)
     if form.is_valid():
+        verify = form.cleaned_data["licence_seen"] and form.cleaned_data["kind"] == IdentifierKind.PLATE
         try:
-            member_identifier_add(
-                member_id=member.pk,
-                actor=actor_for(request),
-                kind=form.cleaned_data["kind"],
-                value=form.cleaned_data["value"],
-            )
+            if verify and scope_of(request).can(perms.PARKING_PLATES):
+                plate_verify_at_desk(
+                    mall_group_id=member.mall_group_id,
+                    member_id=member.pk,
+                    plate=form.cleaned_data["value"],
+                    actor=actor_for(request),
+                )
+            else:
+                member_identifier_add(
+                    member_id=member.pk,
+                    actor=actor_for(request),
+                    kind=form.cleaned_data["kind"],
+                    value=form.cleaned_data["value"],
+                )
         except Member.DoesNotExist:
             form.add_error(None, _("This member is no longer active."))
         except ApplicationError as exc:

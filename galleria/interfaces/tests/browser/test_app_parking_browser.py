@@ -23,6 +23,7 @@ from galleria.ledger.selectors import ledger_check
 from galleria.members.services import member_identifier_add
 from galleria.parking import services
 from galleria.parking.models import ParkingPayment, ParkingProfile, ParkingSession, Zone
+from galleria.parking.services_plates import plate_verify_at_desk
 from galleria.parking.tests.helpers import car_park, member, spend
 from galleria.points.selectors import points_balance
 from galleria.testing_points import give_points
@@ -130,7 +131,8 @@ def test_the_app_shows_the_fee_with_benefits_the_member_pays_with_points_and_the
         expect(app.locator("body")).to_contain_text("粤B·12345")
         shot(app, f"inbox-receipt-{lang}")
 
-        # the frictionless exit, turned on from the parking page
+        # the frictionless exit, turned on from the parking page once the plate is verified (licence seen at the desk)
+        plate_verify_at_desk(mall_group_id=gold.mall_group_id, member_id=gold.pk, plate=PLATE, actor=ACTOR)
         app.goto(live_server.url + "/app/parking/")
         expect(app.get_by_test_id("auto-pay-state")).to_have_attribute("data-on", "0")
         app.get_by_test_id("auto-pay-toggle").click()
