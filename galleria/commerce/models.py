@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from galleria.core.models import TimeStampedModel
 from galleria.coupons.models import CouponTemplate
@@ -180,7 +181,7 @@ class Order(TimeStampedModel):
     picked_up_at = models.DateTimeField(_("picked up at"), null=True, blank=True)
     handed_over_by = models.CharField(max_length=100, blank=True)
     # delivery
-    ship_name = models.CharField(_("receiver"), max_length=40, blank=True)
+    ship_name = models.CharField(pgettext_lazy("delivery", "receiver"), max_length=40, blank=True)
     ship_phone = models.CharField(_("receiver's phone"), max_length=20, blank=True)
     ship_address = models.CharField(_("address"), max_length=200, blank=True)
     carrier = models.CharField(_("carrier"), max_length=40, blank=True)

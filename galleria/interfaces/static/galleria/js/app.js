@@ -138,6 +138,15 @@
     if (elt && elt.id === "member-code") startCodeCountdown(elt);
   });
 
+  /* <form data-confirm="…">: ask before submitting (cancelling an exchange, withdrawing a photo). */
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form && form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
   // A phone wakes up with a stale code on screen: fetch a fresh one at once.
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible" && document.getElementById("member-code") && window.htmx) {
