@@ -656,6 +656,7 @@ MATRIX_API: dict[str, Entry] = {
 from .access_matrix_content import MATRIX_CONTENT  # noqa: E402
 from .access_matrix_counter import MATRIX_COUNTER  # noqa: E402
 from .access_matrix_dedupe import MATRIX_DEDUPE  # noqa: E402
+from .access_matrix_events import MATRIX_EVENTS  # noqa: E402
 from .access_matrix_imports import MATRIX_IMPORTS  # noqa: E402
 from .access_matrix_mall_points import MATRIX_MALL_POINTS  # noqa: E402
 from .access_matrix_parking import MATRIX_PARKING  # noqa: E402
@@ -684,6 +685,7 @@ MATRIX: dict[str, Entry] = {
     **MATRIX_RECONCILE,
     **MATRIX_PARKING,
     **MATRIX_POINTS_MALL,
+    **MATRIX_EVENTS,
 }
 
 

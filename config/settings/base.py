@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "galleria.reconcile",
     "galleria.parking",
     "galleria.commerce",
+    "galleria.events",
     "galleria.demo",
     "galleria.interfaces",
 ]

@@ -202,3 +202,19 @@ for _role, _extra in (
 ):
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
 del _role, _extra
+
+# Events (docs/events.md): the event editor, registrations and the waiting list, the check-in desk, attendance
+EVENTS_VIEW = "events.view"  # events, registrations, waiting lists, attendance and no-shows (read, export)
+EVENTS_MANAGE = "events.manage"  # create and edit events and posters, the no-show rule; cancel registrations
+EVENTS_CHECK_IN = "events.check_in"  # the check-in desk: type or scan a ticket code and check the member in
+
+for _role, _extra in (
+    (Role.PLATFORM_ADMIN, {EVENTS_VIEW, EVENTS_MANAGE, EVENTS_CHECK_IN}),
+    (Role.GROUP_ADMIN, {EVENTS_VIEW, EVENTS_MANAGE, EVENTS_CHECK_IN}),
+    (Role.MARKETING, {EVENTS_VIEW, EVENTS_MANAGE}),
+    (Role.SERVICE, {EVENTS_VIEW, EVENTS_CHECK_IN}),
+    (Role.FINANCE, {EVENTS_VIEW}),
+    (Role.READONLY, {EVENTS_VIEW}),
+):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra

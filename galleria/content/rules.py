@@ -49,7 +49,7 @@ ENTRY_KEYS: dict[str, bool] = {
     "points": True,
     "receipts": True,
     "parking": True,
-    "events": False,
+    "events": True,
     "points_mall": True,
 }
 ENTRY_LABELS = {
@@ -78,6 +78,7 @@ DEFAULT_ENTRIES = (
     "points",
     "receipts",
     "points_mall",
+    "events",
 )
 
 SECTION_KINDS = {
@@ -106,6 +107,7 @@ PAGE_KEYS = {
     "wallet": _("Wallet"),
     "parking": _("Parking"),
     "points_mall": _("Points mall"),
+    "events": _("Events"),
 }
 BLOCK_TYPES = {"entries": _("Quick entries"), "banner": _("Banner"), "section": _("Section")}
 

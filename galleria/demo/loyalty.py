@@ -32,6 +32,7 @@ from galleria.wallet.models import TopUpBonusRule
 from . import catalog
 from . import coupons as demo_coupons
 from .counter import seed_counter_sales
+from .events import EventsResult, seed_events
 from .parking import ParkingResult, seed_parking
 from .points_mall import PointsMallResult, seed_points_mall
 from .receipts import seed_receipts
@@ -67,6 +68,7 @@ class LoyaltyResult:
     app: AppContentResult | None = None
     parking: ParkingResult | None = None
     points_mall: PointsMallResult | None = None
+    events: EventsResult | None = None
 
 
 def seed_rules(group: MallGroup, today: dt.date) -> None:
@@ -286,6 +288,7 @@ def seed_loyalty(*, sales: int, seed: int, today: dt.date) -> LoyaltyResult:
     result.app = seed_app_content(group)
     result.parking = seed_parking(mall_group_id=group.pk, seed=seed)  # car parks and a week of stays (demo/parking.py)
     result.points_mall = seed_points_mall(mall_group_id=group.pk, seed=seed)  # demo/points_mall.py
+    result.events = seed_events(mall_group_id=group.pk, seed=seed)  # demo/events.py
     return result
 
 

@@ -261,3 +261,25 @@ def test_the_demo_has_a_points_mall_with_a_dozen_items_and_exchanges():
     newest = Member.objects.order_by("-created_at").first()
     assert orders.filter(member=newest, fulfilment="pickup", state="paid").exists()  # a pickup code in the app
     assert ledger_check().ok
+
+
+@pytest.mark.django_db
+def test_the_demo_has_events_with_seats_a_waiting_list_and_attendance():
+    from django.utils import timezone
+
+    from galleria.events import selectors
+    from galleria.events.models import Event, Registration
+    from galleria.ledger.selectors import ledger_check
+    from galleria.members.models import Member
+
+    out = seed()
+    assert "Events:" in out
+    now = timezone.now()
+    stats = {e.title: selectors.attendance(event=e, at=now) for e in Event.objects.all()}
+    assert stats["周末亲子烘焙课"].registered < stats["周末亲子烘焙课"].capacity  # seats left
+    assert stats["会员日花艺沙龙"].registered == 6 and stats["会员日花艺沙龙"].waiting == 2
+    assert (stats["秋季穿搭讲座"].checked_in, stats["秋季穿搭讲座"].no_shows) == (8, 2)
+    newest = Member.objects.order_by("-created_at").first()
+    assert Registration.objects.filter(member=newest, state="confirmed").exists()  # a ticket with a QR in the app
+    assert Event.objects.exclude(poster_sha="").count() == Event.objects.count()
+    assert ledger_check().ok

@@ -44,4 +44,5 @@ urlpatterns = [
     path("", include("galleria.interfaces.app.urls_mall_points")),
     path("", include("galleria.interfaces.app.urls_parking")),
     path("", include("galleria.interfaces.app.urls_points_mall")),
+    path("", include("galleria.interfaces.app.urls_events")),
 ]

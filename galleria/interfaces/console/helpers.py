@@ -222,6 +222,18 @@ ACTION_LABELS: dict[str, Promise] = {
     "points_mall.ship": _("Shipped a points mall order"),
     "points_mall.hand_over": _("Handed over a points mall gift at the desk"),
     "points_mall.export": _("Exported points mall orders"),
+    # events (docs/events.md)
+    "event.create": _("Created an event"),
+    "event.update": _("Edited an event"),
+    "event.poster": _("Changed an event's poster"),
+    "event.policy_save": _("Saved the events' no-show rule"),
+    "event.register": _("Registered for an event"),
+    "event.offer": _("Offered a freed event seat to the waiting list"),
+    "event.confirm": _("Confirmed an offered event seat"),
+    "event.cancel": _("Cancelled an event registration"),
+    "event.lapse": _("An offered event seat lapsed"),
+    "event.check_in": _("Checked a member in at an event"),
+    "event.export": _("Exported event registrations"),
 }
 # Headings of the audit log's action menu, by the part of the action before the dot.
 ACTION_GROUPS: dict[str, Promise] = {
@@ -251,6 +263,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "parking": _("Parking"),
     "parking_key": _("Car-park API keys"),
     "points_mall": _("Points mall"),
+    "event": _("Events"),
 }
 
 

@@ -112,5 +112,6 @@ urlpatterns = [
     path("", include("galleria.interfaces.console.urls_parking_keys")),
     path("", include("galleria.interfaces.console.urls_parking_grants")),
     path("", include("galleria.interfaces.console.urls_points_mall")),
+    path("", include("galleria.interfaces.console.urls_events")),
     path("", include("galleria.interfaces.console.urls_parking_plates")),
 ]

@@ -65,7 +65,8 @@ def test_home_shows_the_default_layout_and_card(app):
     assert 'data-testid="section-coupons"' in html
 
 
-def test_published_layout_drives_the_home(app, world):
+def test_published_layout_drives_the_home(app, world, monkeypatch):
+    monkeypatch.setitem(content_rules.ENTRY_KEYS, "events", False)  # an entry whose page is not built is hidden
     gid = world.group.pk
     image = content_services.image_upload(mall_group_id=gid, data=png(1000, 400), name="b.png", actor=ACTOR)
     blocks = [

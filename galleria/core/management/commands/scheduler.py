@@ -68,6 +68,8 @@ JOBS: list[Job] = [
     Job("parking-prune-nonces", "*/10 * * * *", "parking_prune_nonces"),
     # Vehicle licence photos unreviewed for 14 days: the claim expires and the photo is deleted.
     Job("parking-plate-claims-expire", "50 3 * * *", "parking_plate_claims_expire"),
+    # Event seat offers not confirmed in time lapse to the next member on the waiting list (docs/events.md).
+    Job("events-offers-lapse", "*/5 * * * *", "events_offers_lapse"),
     # Coupons past their validity become expired (the funnel's "expired"); batched, idempotent.
     Job("coupons-expire", "*/15 * * * *", "coupons_expire"),
     # Birthday coupons, once per member per year, for members whose mall-local birthday is today.

@@ -67,5 +67,10 @@ class Command(BaseCommand):
                     if loyalty.points_mall
                     else ""
                 )
+                + (
+                    f" Events: {loyalty.events.events} events, {loyalty.events.registrations} registrations."
+                    if loyalty.events
+                    else ""
+                )
             )
         )

@@ -35,6 +35,7 @@ ENTRY_URLS = {
     "wallet": "app:wallet",
     "parking": "app:parking",
     "points_mall": "app:points_mall",
+    "events": "app:events",
 }
 ENTRY_ICONS = {
     "code": "M4 4h6v6H4zM14 4h6v6h-6zM4 14h6v6H4zM14 14h2v2h-2zM18 18h2v2h-2zM14 18h2M18 14h2",
