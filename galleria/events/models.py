@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from galleria.core.models import TimeStampedModel
 from galleria.malls.models import Mall, MallGroup
@@ -62,7 +63,7 @@ class Event(TimeStampedModel):
     status = models.CharField(_("status"), max_length=10, choices=EventStatus.choices, default=EventStatus.DRAFT)
 
     class Meta:
-        verbose_name = _("event")
+        verbose_name = pgettext_lazy("event", "event")
         verbose_name_plural = _("events")
         indexes = [models.Index(fields=["mall_group", "status", "starts_at"], name="events_event_list")]
         constraints = [
