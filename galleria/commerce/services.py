@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from galleria.audit.services import audit_record
 from galleria.audit.types import Actor
-from galleria.core import timeutil
+from galleria.core import pictures, timeutil
 from galleria.core.errors import ConflictError, ValidationError
 from galleria.core.locking import lock_one
 from galleria.core.tasks import enqueue
@@ -43,7 +43,7 @@ from galleria.sales.services import sale_commit_in_tx, sale_refund_in_tx
 from galleria.sales.types import Channel, LineIn, PaymentIn, SaleIn
 from galleria.tiers.selectors import member_tier, tier_level_options
 
-from . import exceptions, images, rules, selectors
+from . import exceptions, rules, selectors
 from .models import Category, MemberQuota, Order, OrderLine, Product, ShopSettings, Sku
 from .types import (
     Address,
@@ -243,7 +243,7 @@ def product_save(*, mall_group_id: int, product_id: int | None, data: ProductIn,
 def product_image_set(*, mall_group_id: int, product_id: int, data: bytes, actor: Actor) -> Product:
     """Store an item's picture (re-encoded: nothing of the original file is kept). The old file is deleted after
     the change commits."""
-    clean = images.clean_picture(data)
+    clean = pictures.clean_picture(data, error=exceptions.ImageInvalidError)
     found = selectors.product_get(mall_group_id=mall_group_id, product_id=product_id)
     if found is None:
         raise exceptions.ProductNotFoundError()

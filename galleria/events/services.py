@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from galleria.audit.services import audit_record
 from galleria.audit.types import Actor
-from galleria.core import timeutil
+from galleria.core import pictures, timeutil
 from galleria.core.errors import ConflictError, ValidationError
 from galleria.core.locking import lock_one
 from galleria.merchants.selectors import store_for_payments
@@ -39,7 +39,7 @@ from galleria.sales.services import sale_commit_in_tx, sale_refund_in_tx
 from galleria.sales.types import Channel, LineIn, SaleIn
 from galleria.tiers.selectors import member_tier, tier_level_options
 
-from . import exceptions, images, rules, selectors
+from . import exceptions, rules, selectors
 from .models import Event, EventPolicy, Registration
 from .types import HOLDING, EventIn, EventStatus, NoShowPolicy, RegistrationState
 
@@ -147,7 +147,7 @@ def _plain(value: object) -> object:
 
 def event_poster_set(*, mall_group_id: int, event_id: int, data: bytes, actor: Actor) -> Event:
     """Check and re-encode the poster (events/images.py), store it, point the event at it."""
-    picture = images.clean_picture(data)
+    picture = pictures.clean_picture(data, error=exceptions.ImageInvalidError)
     with transaction.atomic(durable=True):
         found = selectors.event_get(mall_group_id=mall_group_id, event_id=event_id)
         if found is None:

@@ -1,8 +1,10 @@
-"""An item's picture: checked and re-encoded (pure: bytes in, bytes out; no database, no storage).
+"""A picture staff upload (a points-mall item, an event's poster): checked and re-encoded (pure: bytes in, bytes
+out; no database, no storage).
 
 Decoded with Pillow, turned upright by its EXIF orientation, scaled to at most 1200 pixels a side and re-encoded as
 a fresh JPEG — nothing of the original file (EXIF, GPS, XMP, a script in a polyglot) is stored, as receipt photos.
-Refused with a message on the `image` field: empty, over 8 MB, not a picture, damaged, a decompression bomb."""
+Refused with the caller's error class (a ValidationError with its own code) and a message on the `image` field:
+empty, over 8 MB, not a picture, damaged, a decompression bomb."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .exceptions import ImageInvalidError
+from .errors import ValidationError
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 40_000_000
@@ -31,11 +33,24 @@ class CleanPicture:
     sha256: str  # of the stored bytes
 
 
-def _invalid(message: str) -> ImageInvalidError:
-    return ImageInvalidError(message, fields={"image": message})
+class _Refused(Exception):
+    pass
 
 
-def clean_picture(data: bytes) -> CleanPicture:
+def clean_picture(data: bytes, *, error: type[ValidationError]) -> CleanPicture:
+    """The re-encoded picture, or `error(message, fields={"image": message})`."""
+    try:
+        return _clean(data)
+    except _Refused as exc:
+        message = str(exc)
+        raise error(message, fields={"image": message}) from None
+
+
+def _invalid(message: str) -> _Refused:
+    return _Refused(message)
+
+
+def _clean(data: bytes) -> CleanPicture:
     if not data:
         raise _invalid(_("The file is empty."))
     if len(data) > MAX_BYTES:
@@ -50,7 +65,7 @@ def clean_picture(data: bytes) -> CleanPicture:
                     raise _invalid(_("The picture has too many pixels."))
                 probe.load()
                 image = ImageOps.exif_transpose(probe).convert("RGB")
-        except ImageInvalidError:
+        except _Refused:
             raise
         except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise _invalid(_("This file is not a picture we can read.")) from None
