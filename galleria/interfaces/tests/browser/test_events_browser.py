@@ -20,7 +20,7 @@ from galleria.events import services
 from galleria.events.models import Registration
 from galleria.events.tests.helpers import ACTOR, event, member, register
 
-from .test_points_mall_browser import member_page, staff_page, watch
+from .screens import member_page, staff_page, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

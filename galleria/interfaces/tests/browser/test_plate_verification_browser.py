@@ -8,7 +8,6 @@ under var/screenshots/plates/."""
 from __future__ import annotations
 
 import datetime as dt
-from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,8 @@ from galleria.parking.models import ParkingProfile, PlateClaim
 from galleria.parking.specimens import licence_photo
 from galleria.parking.tests.helpers import car_park, fund_wallet, member
 from galleria.receipts.ocr import ScriptedOcrEngine
-from galleria.testing import PASSWORD
+
+from .screens import member_page, staff_page, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -51,40 +51,6 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def phone(browser, live_server, m, lang: str):
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    store["member_id"] = m.pk
-    store.create()
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
-    context.add_cookies(
-        [
-            {"name": settings.SESSION_COOKIE_NAME, "value": store.session_key, "url": live_server.url},
-            {"name": settings.LANGUAGE_COOKIE_NAME, "value": lang, "url": live_server.url},
-        ]
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return context, page
-
-
-def desk(browser, live_server, lang: str):
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
-    context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": lang, "url": live_server.url}])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(live_server.url + "/console/login/")
-    page.fill("#id_username", "service")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + "/console/")
-    return context, page
-
-
-def csp_watch(page: Page, violations: list[str]) -> None:
-    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
-    page.on("pageerror", lambda exc: violations.append(f"page error: {exc}"))
-
-
 @pytest.mark.parametrize("lang", ["zh-hans", "en"])
 def test_a_member_proves_a_plate_the_desk_approves_and_the_frictionless_exit_charges_it(
     browser, live_server, world, lang
@@ -94,10 +60,10 @@ def test_a_member_proves_a_plate_the_desk_approves_and_the_frictionless_exit_cha
     member_identifier_add(member_id=squatter.pk, actor=ACTOR, kind="plate", value=PLATE)
     fund_wallet(world, owner, 20_000)
     violations: list[str] = []
-    app_ctx, app = phone(browser, live_server, owner, lang)
-    console_ctx, console = desk(browser, live_server, lang)
-    csp_watch(app, violations)
-    csp_watch(console, violations)
+    app_ctx, app = member_page(browser, live_server, owner, lang)
+    console_ctx, console = staff_page(browser, live_server, "service", lang)
+    watch(app, violations)
+    watch(console, violations)
     try:
         # binding the plate is refused: it is someone else's binding; the app offers the proof
         app.goto(live_server.url + "/app/profile/")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,8 @@ from galleria.commerce.models import Order, Sku
 from galleria.commerce.tests.helpers import ACTOR, item, member, open_shop
 from galleria.ledger.selectors import ledger_check
 from galleria.points.selectors import points_balance
-from galleria.testing import PASSWORD
+
+from .screens import member_page, staff_page, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -43,40 +43,6 @@ def picture(colour: tuple[int, int, int]) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
-
-
-def watch(page, violations: list[str]) -> None:
-    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
-    page.on("pageerror", lambda exc: violations.append(f"page error: {exc}"))
-
-
-def member_page(browser, live_server, m, lang: str):
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    store["member_id"] = m.pk
-    store.create()
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
-    context.add_cookies(
-        [
-            {"name": settings.SESSION_COOKIE_NAME, "value": store.session_key, "url": live_server.url},
-            {"name": settings.LANGUAGE_COOKIE_NAME, "value": lang, "url": live_server.url},
-        ]
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return context, page
-
-
-def staff_page(browser, live_server, username: str, lang: str):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": lang, "url": live_server.url}])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(live_server.url + "/console/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + "/console/")
-    return context, page
 
 
 def seed(world):
@@ -135,7 +101,7 @@ def test_a_member_exchanges_points_for_a_gift_and_the_desk_hands_it_over(browser
         code = app.get_by_test_id("pm-pickup-code")
         expect(code).to_have_attribute("data-code", order.pickup_code)
         expect(app.get_by_test_id("pm-pickup").locator("svg.qr")).to_be_visible()
-        expect(app.get_by_test_id("pm-order-state")).to_have_text(re.compile(r"待领取|Ready for pickup"))
+        expect(app.get_by_test_id("pm-order-state")).to_have_text(re.compile(r"待提货|Ready for pickup"))
         shot(app, f"app-order-code-{lang}")
         assert points_balance(member_id=m.pk) == 7000
         assert Sku.objects.get(product=cup).stock == 7
