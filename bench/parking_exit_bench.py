@@ -1,7 +1,7 @@
 """Parking exit decisions (issue #16): 16 exit gates asking "open or pay?" at once through the signed car-park API,
 served by gunicorn + production settings, against the minimal Django write measured in the same run.
 
-    .venv/bin/python bench/parking_exit_bench.py                     # ~6 min: 4,000 stays, 16 gates, 20 s phases
+    .venv/bin/python bench/parking_exit_bench.py                     # ~12 min: 7,000 stays, 16 gates, 20 s phases
     .venv/bin/python bench/parking_exit_bench.py --rounds 3 --duration 15
     .venv/bin/python bench/parking_exit_bench.py --no-git --keep     # no `git` call; keep the database
 
@@ -25,11 +25,16 @@ Loopback only. Steps:
 3. per round: the minimal write, then exit requests from --clients gates (closed loop): each request is a stay's first
    exit request (kind drawn by the mix), signed with the car park's key as docs/parking.md says, `occurred_at` = the
    moment the camera read the plate (all in the past; the fee is computed for it);
-4. optionally one short phase per kind (--kind-duration) for its own latency and CPU;
-5. the checks: every frictionless stay that was asked was charged exactly once (one `auto` payment, one parking sale
+4. the open-loop sweep (--open-duration): cars arrive at the 16 gates at a fixed total rate (Poisson, each car at a
+   random gate; a gate decides one car at a time, so a car that arrives while its gate is busy waits, and its
+   latency runs from its arrival, not from when it was sent — no coordinated omission), at rising rates from a
+   quarter of the saturated throughput: the largest rate at which p99 stays ≤ 100 ms, next to the minimal write's own
+   p99 at --clients closed-loop clients;
+5. optionally one short phase per kind (--kind-duration) for its own latency and CPU;
+6. the checks: every frictionless stay that was asked was charged exactly once (one `auto` payment, one parking sale
    for its amount) and no other stay was charged; no other kind got a payment; `galleria ledger check` passes; exit
    status 1 on a violation or a non-2xx answer;
-6. the table, the ratios and the JSON under var/bench/parking_exit_bench-<time>.json.
+7. the table, the ratios and the JSON under var/bench/parking_exit_bench-<time>.json.
 """
 
 from __future__ import annotations
@@ -78,7 +83,7 @@ PATH = "/api/v1/parking/exit-requests"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    p.add_argument("--stays", type=int, default=4000, help="stays prepared for the exit requests (4000)")
+    p.add_argument("--stays", type=int, default=7000, help="stays prepared for the exit requests (7000)")
     p.add_argument("--mix", default="paid=30,free=20,frictionless=20,pay_first=30", help="kind=weight,… of requests")
     p.add_argument("--members", type=int, default=2000, help="members seeded (2000)")
     p.add_argument("--clients", type=int, default=16, help="concurrent exit gates (16)")
@@ -86,6 +91,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, default=3.0, help="discarded seconds at the start of each phase (3)")
     p.add_argument("--rounds", type=int, default=1, help="minimal write + exit requests, N times in turn (1)")
     p.add_argument("--pace", type=float, default=2.0, help="paced phase: seconds between cars at each gate (2)")
+    p.add_argument(
+        "--open-duration",
+        type=float,
+        default=10.0,
+        help="measured seconds of each open-loop rate of the sweep (10; 0: no sweep)",
+    )
+    p.add_argument(
+        "--open-rates",
+        default="",
+        help="open-loop arrival rates to try, cars/s over all gates, comma-separated (default: from a "
+        "quarter of the saturated throughput up, ×1.2 a step, until p99 > 100 ms)",
+    )
     p.add_argument("--kind-duration", type=float, default=6.0, help="seconds of each one-kind phase (6; 0: none)")
     p.add_argument("--workers", type=int, default=NCPU, help="gunicorn sync workers (default: cores)")
     p.add_argument("--settings", default="config.settings.production", help="settings module of the servers")
@@ -340,6 +357,128 @@ class ExitGates:
         return {k: len(v) for k, v in self.pools.items()}
 
 
+# ---------------------------------------------------------------- the open-loop sweep
+
+
+def run_open(
+    name: str,
+    port: int,
+    factory: Factory,
+    opts: Options,
+    rate: float,
+    duration: float,
+    warmup: float,
+    server: CpuSampler | None,
+    db: CpuSampler,
+) -> PhaseResult:
+    """Cars arrive at `rate` per second in all (a Poisson process), each at a random one of the --clients gates; a
+    gate sends one request at a time, in arrival order. A request's latency runs from its car's arrival, so the
+    time a car waits behind the one before it at its gate counts (no coordinated omission)."""
+    import http.client
+
+    from bench.measure import CpuMark, summarize
+
+    rng = random.Random(f"{opts.seed}:{name}:{rate}")
+    arrivals: list[list[float]] = [[] for _ in range(opts.clients)]
+    t, horizon = 0.0, warmup + duration
+    while True:
+        t += rng.expovariate(rate)
+        if t >= horizon:
+            break
+        arrivals[rng.randrange(opts.clients)].append(t)
+    records: list[list[tuple[float, float, int]]] = [[] for _ in range(opts.clients)]
+    bad: list[str] = []
+    bad_lock = threading.Lock()
+    start = time.perf_counter() + 0.2
+    t_measure, t_end = start + warmup, start + horizon
+
+    def gate(idx: int) -> None:
+        grng = random.Random(f"{opts.seed}:{name}:{rate}:{idx}")
+        out = records[idx]
+        for seq, offset in enumerate(arrivals[idx]):
+            arrived = start + offset
+            wait = arrived - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            path, body, headers = factory(idx, seq, grng)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            try:
+                conn.request("POST", path, body, headers)
+                response = conn.getresponse()
+                data, status = response.read(), response.status
+            except (OSError, http.client.HTTPException) as exc:
+                data, status = repr(exc).encode(), 0
+            finally:
+                conn.close()
+            out.append((arrived, time.perf_counter(), status))
+            if not 200 <= status < 300:
+                with bad_lock:
+                    if len(bad) < 5:
+                        bad.append(f"{status} {path}: {data[:400].decode(errors='replace')}")
+
+    threads = [threading.Thread(target=gate, args=(i,), daemon=True) for i in range(opts.clients)]
+    for th in threads:
+        th.start()
+    time.sleep(max(0.0, t_measure - time.perf_counter()))
+    a = CpuMark.take(server, db)
+    time.sleep(max(0.0, t_end - time.perf_counter()))
+    b = CpuMark.take(server, db)
+    for th in threads:
+        th.join(timeout=120)
+    measured = [(t0, t1, s) for rec in records for (t0, t1, s) in rec if t_measure <= t0 < t_end]
+    errors = sum(1 for (_t0, _t1, s) in measured if not 200 <= s < 300)
+    result = summarize(name, [t1 - t0 for (t0, t1, _s) in measured], duration, errors, bad, a, b)
+    result.note = f"open loop, {rate:.1f} cars/s offered"
+    return result
+
+
+def open_sweep(
+    a: argparse.Namespace,
+    gates: ExitGates,
+    opts: Options,
+    port: int,
+    server: CpuSampler | None,
+    db: CpuSampler,
+    saturated_rps: float,
+) -> list[dict[str, Any]]:
+    """Open-loop rates from a quarter of the saturated throughput: up by ×1.2 while p99 stays within the target,
+    or, when the first rate misses it, down by ÷1.3 until one meets it (not below 1 car/s); or exactly --open-rates.
+    One row per rate tried."""
+    rows: list[dict[str, Any]] = []
+
+    def attempt(rate: float) -> bool | None:
+        if not any(gates.pools.values()):
+            log("  open loop: no stays left")
+            return None
+        phase = run_open(f"exit decisions, open loop {rate:g}/s", port, gates.factory(), opts, rate,
+                         a.open_duration, 2.0, server, db)  # fmt: skip
+        ok = phase.p99_ms <= TARGETS["p99_ms"] and not phase.errors
+        rows.append({"rate": rate, "phase": phase, "met": ok})
+        log(f"  open loop {rate:g} cars/s: {phase.rps:.1f}/s done, p50 {phase.p50_ms:.1f} ms, p99 {phase.p99_ms:.1f} "
+            f"ms, CPU {phase.cpu_ms or 0:.1f} ms/request, other {100 * (phase.other_share or 0):.0f} % — "
+            f"{'within' if ok else 'over'} 100 ms; stays left {gates.left()}")  # fmt: skip
+        return ok
+
+    if a.open_rates:
+        for rate in (float(x) for x in a.open_rates.split(",") if x.strip()):
+            if attempt(rate) is None:
+                break
+        return rows
+    rate = max(1.0, round(saturated_rps / 4, 1))
+    first = attempt(rate)
+    if first is None:
+        return rows
+    step = 1.2 if first else 1 / 1.3
+    while True:
+        rate = round(rate * step, 1)
+        if rate < 1.0 or rate > saturated_rps * 1.5:
+            break
+        ok = attempt(rate)
+        if ok is None or ok != first:  # the first miss going up, or the first pass going down
+            break
+    return rows
+
+
 # ---------------------------------------------------------------- checks
 
 
@@ -448,6 +587,7 @@ def main(argv: list[str] | None = None) -> int:
     exit_rounds: list[PhaseResult] = []
     paced_rounds: list[PhaseResult] = []
     kind_phases: dict[str, PhaseResult] = {}
+    sweep: list[dict[str, Any]] = []
     violations: list[str] = []
     check_facts: dict[str, Any] = {}
     ledger: tuple[int, str] = (0, "")
@@ -478,6 +618,10 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"round {n}: minimal {m.rps:.0f}/s p99 {m.p99_ms:.1f} ms; exit decisions saturated {e.rps:.0f}/s "
                     f"p99 {e.p99_ms:.1f} ms; paced {g.rps:.1f}/s p99 {g.p99_ms:.1f} ms; {e.errors + g.errors} errors; "
                     f"stays left {gates.left()}")  # fmt: skip
+            if a.open_duration:
+                saturated = merge(exit_rounds[0].name, exit_rounds).rps
+                log(f"open-loop sweep at {a.clients} gates ({a.open_duration:g} s a rate) …")
+                sweep = open_sweep(a, gates, opts, app.port, app.sampler, db_sampler, saturated)
             if a.kind_duration:
                 for kind in KINDS:
                     if gates.pools[kind]:
@@ -513,6 +657,25 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  exit decisions p95: saturated {1000 * _p(exits, 0.95):.1f} ms, paced {1000 * _p(paced, 0.95):.1f} ms;"
           f" mix {a.mix}")  # fmt: skip
     rows = ratio_rows(exits, paced, minimal, a.clients)
+    passed = [r for r in sweep if r["met"]]
+    best = max((r["rate"] for r in passed), default=None)
+    if sweep:
+        print(f"\nopen loop at {a.clients} gates (latency from each car's arrival):")
+        print(f"  {'offered /s':>10} {'done /s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>8} {'other %':>8}")
+        for r in sweep:
+            ph = r["phase"]
+            print(f"  {r['rate']:>10g} {ph.rps:>8.1f} {ph.p50_ms:>8.1f} {ph.p99_ms:>8.1f} {ph.cpu_ms or 0:>8.1f}"
+                  f" {100 * (ph.other_share or 0):>8.0f}  {'ok' if r['met'] else 'over'}")  # fmt: skip
+        rows.append(
+            {
+                "what": f"largest open-loop arrival rate at {a.clients} gates with p99 ≤ 100 ms",
+                "value": f"{best:g}/s" if best is not None else "none tried",
+                "target": "—",
+                "met": None,
+            }
+        )
+        rows.append({"what": f"  the minimal write's own p99 at {a.clients} closed-loop clients",
+                     "value": f"{minimal.p99_ms:.1f} ms", "target": "—", "met": None})  # fmt: skip
     print("\nratios and targets:")
     print_ratios(rows)
     print(f"\nchecks: {check_facts}")
@@ -529,7 +692,7 @@ def main(argv: list[str] | None = None) -> int:
     a.out.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     out = a.out / f"parking_exit_bench-{stamp}.json"
-    payload = {
+    payload: dict[str, Any] = {
         "when": stamp,
         "options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(a).items()},
         "machine": facts,
@@ -539,7 +702,9 @@ def main(argv: list[str] | None = None) -> int:
             "exit": {**phase_json(exits), "p95_ms": 1000 * _p(exits, 0.95)},
             "paced": {**phase_json(paced), "p95_ms": 1000 * _p(paced, 0.95)},
             "kinds": {k: phase_json(v) for k, v in kind_phases.items()},
+            "open_loop": [{"rate": r["rate"], "met": r["met"], **phase_json(r["phase"])} for r in sweep],
         },
+        "open_loop_best_rate": best,
         "rounds": [
             {"minimal": phase_json(m), "exit": phase_json(e), "paced": phase_json(g)}
             for m, e, g in zip(minimal_rounds, exit_rounds, paced_rounds, strict=True)

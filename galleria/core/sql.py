@@ -157,16 +157,16 @@ def execute(sql: str, params: Sequence[Any] = ()) -> int:
 
 def instances(model: type[M], sql: str, params: Sequence[Any] = ()) -> list[M]:
     """Rows of `sql` (which must select `select_list(model)` first) as model instances."""
+    return [_instance(model, row, 0) for row in rows(sql, params)]
+
+
+def _instance(model: type[M], row: Sequence[Any], offset: int) -> M:
+    """The model instance whose columns (`select_list(model)` order) start at `offset` in `row`."""
     names = field_names(model)
-    width = len(names)
-    converters = _converters(model)
-    out = []
-    for row in rows(sql, params):
-        values = list(row[:width])
-        for i, convert in converters:
-            values[i] = convert(values[i])
-        out.append(model.from_db(connection.alias, names, values))
-    return out
+    values = list(row[offset : offset + len(names)])
+    for i, convert in _converters(model):
+        values[i] = convert(values[i])
+    return model.from_db(connection.alias, names, values)
 
 
 @cache
@@ -185,6 +185,129 @@ def _converters(model: type[models.Model]) -> list[tuple[int, Any]]:
 
             out.append((i, convert))
     return out
+
+
+# Two statements every app may need, built here from the models' metadata (the caller passes models and values,
+# never SQL text): a row by key with the rows of its foreign-key chain, as select_related loads them, and an INSERT
+# of unsaved instances, as bulk_create writes them. The checkout reads a sale's store with its merchant, mall and
+# group on every sale; the ORM spent ~4 ms of CPU building that one query each time.
+@cache
+def _chain_sql(
+    model: type[models.Model], path: tuple[str, ...], keys: tuple[str, ...]
+) -> tuple[str, tuple[tuple[type[models.Model], Any], ...]]:
+    chain: list[tuple[type[models.Model], Any]] = []
+    selected, joins, current = [select_list(model, "t0")], [], model
+    for i, name in enumerate(path, 1):
+        field: Any = current._meta.get_field(name)
+        if not (field.many_to_one or field.one_to_one) or not field.concrete or field.null:
+            raise ValueError(f"{current.__name__}.{name} is not a required foreign key")
+        target = field.related_model
+        assert isinstance(target, type) and issubclass(target, models.Model)
+        quote = connection.ops.quote_name
+        pk_column = quote(target._meta.pk.column)
+        joins.append(f" JOIN {table(target)} t{i} ON t{i}.{pk_column} = t{i - 1}.{quote(field.column)}")
+        selected.append(select_list(target, f"t{i}"))
+        chain.append((target, field))
+        current = target
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    if not keys or any(k not in by_attname for k in keys):
+        raise ValueError(f"{model.__name__}: keys must be columns, got {keys}")
+    where = " AND ".join(f"t0.{connection.ops.quote_name(by_attname[k].column)} = %s" for k in keys)
+    text = f"SELECT {', '.join(selected)} FROM {table(model)} t0{''.join(joins)} WHERE {where}"  # noqa: S608
+    return text, tuple(chain)
+
+
+def row_with_chain(model: type[M], path: Sequence[str], **keys: Any) -> M | None:
+    """The row of `model` whose columns equal `keys` (attnames: `id=…, merchant_id=…`; they must pick one row) with
+    the rows of its required foreign keys along `path` (`("merchant", "mall", "group")`), each cached on the row
+    before it as `select_related("merchant__mall__group")` caches them (no query on access), in one fixed
+    statement; None when there is no such row."""
+    text, chain = _chain_sql(model, tuple(path), tuple(keys))
+    found = rows(text, list(keys.values()))
+    if not found:
+        return None
+    row = found[0]
+    root = _instance(model, row, 0)
+    current: models.Model = root
+    offset = len(field_names(model))
+    for target, field in chain:
+        related = _instance(target, row, offset)
+        field.set_cached_value(current, related)
+        offset += len(field_names(target))
+        current = related
+    return root
+
+
+def _db_generated(field: Any) -> bool:
+    """A column whose value the database makes on insert (an auto-increment primary key)."""
+    return bool(getattr(field, "db_returning", False))
+
+
+@cache
+def _insert_sql(model: type[models.Model], n: int) -> tuple[str, tuple[Any, ...]]:
+    fields = tuple(f for f in model._meta.concrete_fields if not (f.primary_key and _db_generated(f)))
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    values = ", ".join([f"({', '.join(['%s'] * len(fields))})"] * n)
+    return f"INSERT INTO {table(model)} ({columns}) VALUES {values}", fields  # noqa: S608
+
+
+def insert_instances(objs: Sequence[models.Model]) -> None:
+    """Write unsaved instances of one model in one INSERT, each column as `bulk_create` writes it
+    (`field.pre_save(obj, add=True)`, then `get_db_prep_save`). For models whose primary key the caller sets (a
+    database-generated id is not read back: use the ORM or a RETURNING statement of the app's sql.py for those)."""
+    if not objs:
+        return
+    model = type(objs[0])
+    if _db_generated(model._meta.pk):
+        raise ValueError(f"{model.__name__} has a database-generated primary key")
+    text, fields = _insert_sql(model, len(objs))
+    params: list[Any] = []
+    for obj in objs:
+        if type(obj) is not model:
+            raise ValueError("insert_instances takes instances of one model")
+        params += [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    execute(text, params)
+    for obj in objs:
+        obj._state.adding, obj._state.db = False, connection.alias
+
+
+@cache
+def _insert_one_sql(model: type[models.Model]) -> tuple[str, tuple[Any, ...]]:
+    text, fields = _insert_sql(model, 1)
+    pk = model._meta.pk
+    returning = f" RETURNING {connection.ops.quote_name(pk.column)}" if _db_generated(pk) else ""
+    return text + returning, fields
+
+
+def insert_instance(obj: models.Model) -> None:
+    """`obj.save()` of a new row in one fixed statement: every column as the ORM writes it (`pre_save(obj, True)`,
+    `get_db_prep_save`), a database-generated primary key read back with `RETURNING` and set on `obj`."""
+    text, fields = _insert_one_sql(type(obj))
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    if _db_generated(type(obj)._meta.pk):
+        row = one(text, params)
+        assert row is not None
+        obj.pk = row[0]
+    else:
+        execute(text, params)
+    obj._state.adding, obj._state.db = False, connection.alias
+
+
+@cache
+def _update_sql(model: type[models.Model]) -> tuple[str, tuple[Any, ...]]:
+    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+    quote = connection.ops.quote_name
+    sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    return f"UPDATE {table(model)} SET {sets} WHERE {quote(model._meta.pk.column)} = %s", fields  # noqa: S608
+
+
+def update_instance(obj: models.Model) -> None:
+    """`obj.save()` of a row that exists, in one fixed statement: every concrete column written as `save()` writes
+    it (`pre_save(obj, False)`: `auto_now` columns move). For a row the caller holds locked (the row must exist)."""
+    text, fields = _update_sql(type(obj))
+    params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
+    if execute(text, [*params, obj.pk]) != 1:
+        raise RuntimeError(f"{type(obj).__name__} {obj.pk} is gone")
 
 
 # Statements that cross an app boundary travel typed, never as SQL text: an app that needs a row written with the

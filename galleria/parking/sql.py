@@ -21,7 +21,7 @@ from django.db import connection
 
 from galleria.core import sql
 
-from .models import CarPark, CarParkKey, CarParkNonce, ParkingSession
+from .models import CarPark, CarParkKey, CarParkNonce, ParkingPayment, ParkingSession
 
 _PG = """
 SELECT b->>'kind', COALESCE(b->>'funder', 'mall'),
@@ -110,3 +110,28 @@ def nonce_insert(*, key_pk: int, nonce: str, at: dt.datetime) -> bool:
     """Record a key's nonce in one statement; False if the key already used it (the unique index decides)."""
     relaxed = connection.vendor == "postgresql" and not connection.in_atomic_block
     return sql.one(_nonce_sql(relaxed), [key_pk, nonce, sql.when(at)]) is not None
+
+
+# Paying a stay (services._pay_locked / _paid; the frictionless exit runs them on every charged exit): the car
+# park's store as the checkout takes it, the payment row and the stay's new state, each one fixed statement built by
+# core.sql from the models (no SQL text here), instead of two ORM reads of the store, an ORM insert and a save().
+def car_park_store(car_park: CarPark) -> Any:
+    """The car park's store with its merchant, mall and group loaded (what `sale_commit_in_tx` takes as already
+    read, with a current config token), cached on `car_park` as its `store`; None when it has none."""
+    if car_park.store_id is None:
+        return None
+    field: Any = CarPark._meta.get_field("store")
+    store = sql.row_with_chain(field.related_model, ("merchant", "mall", "group"), id=car_park.store_id)
+    if store is not None:
+        field.set_cached_value(car_park, store)
+    return store
+
+
+def payment_insert(payment: ParkingPayment) -> None:
+    """`payment.save()` of a new payment (its id set on it)."""
+    sql.insert_instance(payment)
+
+
+def session_save(session: ParkingSession) -> None:
+    """`session.save()` of the locked stay, every column as save() writes it."""
+    sql.update_instance(session)

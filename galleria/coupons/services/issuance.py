@@ -23,14 +23,14 @@ from django.utils.translation import gettext_lazy as _
 
 from galleria.audit.services import audit_record
 from galleria.audit.types import Actor
-from galleria.core import configcache, timeutil
+from galleria.core import configcache, sql, timeutil
 from galleria.core.errors import ValidationError
 from galleria.core.locking import lock_one, lock_rows
 from galleria.core.tasks import enqueue
 from galleria.ledger import services as ledger
 from galleria.ledger.models import AccountKind
 from galleria.members.models import Member
-from galleria.members.selectors import members_active
+from galleria.members.selectors import ACTIVE_STATUS, members_active
 from galleria.merchants.models import Merchant
 from galleria.points import services as points_services
 from galleria.tiers.models import MemberTier, TierChange
@@ -60,7 +60,12 @@ MAX_GRANT_MEMBERS = 200_000
 
 
 def _member(member_id: int, mall_group_id: int | None = None) -> Member:
-    member = members_active(mall_group_id=mall_group_id).filter(pk=member_id).first()
+    # members_active(mall_group_id=…).filter(pk=…).first() as one fixed statement (core.sql builds it from the
+    # model): a spend reward reads the member inside the sale, where the ORM's query building was the cost
+    keys: dict[str, Any] = {"id": member_id, "status": ACTIVE_STATUS}
+    if mall_group_id is not None:
+        keys["mall_group_id"] = mall_group_id
+    member = sql.row_with_chain(Member, (), **keys)
     if member is None:
         raise ValidationError(
             _("No active member with this id in the mall group."),

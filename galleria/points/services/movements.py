@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -41,7 +41,7 @@ from ..types import LotView
 
 
 def _open_lots(member_id: int) -> list[PointsLot]:
-    return list(PointsLot.objects.filter(member_id=member_id, remaining__gt=0).order_by("expires_on", "id"))
+    return points_sql.open_lots(member_id)  # fixed SQL: read on every sale paid with points
 
 
 def _consume(member_id: int, tx: Transaction, points: int, *, prefer_lot_ids: Sequence[int] = ()) -> None:
@@ -64,9 +64,7 @@ def _consume(member_id: int, tx: Transaction, points: int, *, prefer_lot_ids: Se
             for lot in lots
         ]
         plan.extend(rules.fifo(views, left))
-    for lot_id, take in plan:
-        PointsLot.objects.filter(pk=lot_id).update(remaining=F("remaining") - take)
-    LotMovement.objects.bulk_create([LotMovement(lot_id=lot_id, transaction=tx, points=-take) for lot_id, take in plan])
+    points_sql.lots_consume(tx.pk, plan)  # fixed SQL: one statement on PostgreSQL
 
 
 def points_credit_in_tx(

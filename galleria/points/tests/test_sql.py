@@ -1,9 +1,10 @@
 """The points app's fixed SQL (points/sql.py) against its ORM reference: what counts toward the daily cap, and a
-behaviour award written once per (member, event, occasion). (The first-purchase award inside a sale:
-galleria/sales/tests/test_first_purchase.py.)"""
+behaviour award written once per (member, event, occasion), and points paid drawn from the lots. (The first-purchase
+award inside a sale: galleria/sales/tests/test_first_purchase.py.)"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pytest
@@ -12,12 +13,13 @@ from django.db import transaction
 from django.db.models import Q, Sum
 
 from galleria.audit.types import Actor
-from galleria.core import timeutil
+from galleria.core import sql, timeutil
 from galleria.ledger import services as ledger
 from galleria.ledger.models import AccountKind, Entry, TransactionKind
 from galleria.members.services import member_register
 from galleria.points import services
-from galleria.points.models import BehaviourAward, BehaviourRule
+from galleria.points import sql as points_sql
+from galleria.points.models import BehaviourAward, BehaviourRule, LotMovement, PointsLot
 from galleria.points.selectors import earned_toward_daily_cap, points_balance, policy_get
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +108,53 @@ def test_a_behaviour_is_awarded_once_with_its_credit(world):
     assert (stored.pk, stored.points, stored.transaction_id) == (first.pk, 5, first.transaction.pk)
     assert stored.occasion == first.occasion and stored.local_date == first.local_date
     assert points_balance(member_id=m.pk) == 5
+
+
+def _lots_and_movements(member) -> tuple[list[tuple], list[tuple]]:
+    lots = list(PointsLot.objects.filter(member=member).order_by("pk").values_list("pk", "points", "remaining"))
+    moves = list(
+        LotMovement.objects.filter(lot__member=member).order_by("pk").values_list("lot_id", "transaction_id", "points")
+    )
+    return lots, moves
+
+
+def _spend(world, member, points: int) -> None:
+    with transaction.atomic():
+        account = ledger.lock_member_accounts(
+            mall_group_id=world.group.pk, member_id=member.pk, kinds=[AccountKind.MEMBER_POINTS]
+        )[AccountKind.MEMBER_POINTS]
+        services.points_spend_in_tx(
+            mall_group_id=world.group.pk,
+            member_id=member.pk,
+            points_account=account,
+            points=points,
+            merchant_id=world.merchant.pk,
+            occurred_at=NOW,
+            source="test",
+            explanation={},
+        )
+
+
+@pytest.mark.parametrize("portable", [False, True])
+def test_points_paid_are_drawn_from_the_lots_soonest_expiring_first(world, portable):
+    """The open lots (fixed SQL) are what the ORM query returns, and paying draws them FIFO with one movement per lot
+    drawn — in the one-statement form (PostgreSQL) and the portable one (every database)."""
+    m = _member(world, "13812345677")
+    _credit(world, m, 100, occurred_at=NOW - dt.timedelta(days=400))  # expires first
+    _credit(world, m, 300, occurred_at=NOW - dt.timedelta(days=2))
+    _credit(world, m, 50, occurred_at=NOW - dt.timedelta(days=1))
+    orm = list(PointsLot.objects.filter(member_id=m.pk, remaining__gt=0).order_by("expires_on", "id"))
+    assert [(lot.pk, lot.remaining, lot.expires_on) for lot in points_sql.open_lots(m.pk)] == [
+        (lot.pk, lot.remaining, lot.expires_on) for lot in orm
+    ]
+    first, second, third = (lot.pk for lot in orm)
+    form = sql.portable_writes_for_tests() if portable else contextlib.nullcontext()
+    with form:
+        _spend(world, m, 250)  # all of the first lot and 150 of the second
+        _spend(world, m, 150)  # the rest of the second
+    lots, moves = _lots_and_movements(m)
+    assert [(pk, remaining) for pk, _points, remaining in lots] == [(first, 0), (second, 0), (third, 50)]
+    assert [(lot, pts) for lot, _tx, pts in moves] == [(first, -100), (second, -150), (second, -150)]
+    assert len({tx for _lot, tx, _pts in moves}) == 2
+    assert [lot.pk for lot in points_sql.open_lots(m.pk)] == [third]
+    assert points_balance(member_id=m.pk) == 50

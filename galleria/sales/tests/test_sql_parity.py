@@ -52,6 +52,7 @@ ONE_STATEMENT = {
     "posting": 'WITH t AS (INSERT INTO "ledger_transaction"',
     "tier spend": 'WITH ins AS (INSERT INTO "tiers_tierspend"',
     "tier row with its join change": 'WITH r AS (INSERT INTO "tiers_membertier"',
+    "points drawn from the lots": 'WITH u AS (UPDATE "points_pointslot"',
 }
 
 
