@@ -22,7 +22,7 @@ from galleria.audit.types import Actor
 from galleria.core import timeutil
 from galleria.core.errors import ConflictError, NotFoundError, ValidationError
 from galleria.core.locking import lock_one
-from galleria.core.tasks import enqueue
+from galleria.core.tasks import enqueue_after_commit
 from galleria.coupons.selectors import parking_coupons
 from galleria.coupons.services import coupon_redeem_standalone_in_tx
 from galleria.coupons.types import ParkingCouponOption
@@ -34,6 +34,7 @@ from galleria.sales.types import Channel, LineIn, PaymentIn, SaleIn
 from galleria.wallet.selectors import wallet_balance
 
 from . import rules, selectors
+from . import sql as parking_sql
 from .models import CarPark, Gate, ParkingEvent, ParkingPayment, ParkingProfile, ParkingSession, Zone
 from .services_grants import grants_settle_in_tx
 from .types import (
@@ -419,7 +420,7 @@ def exit_request(
             return ExitDecision(
                 decision=Decision.OPEN, session_id=session.pk, plate=plate, due_fen=0, reason=reason, fee=view
             )
-        auto = _auto_pay(session, due_fen=view.due_fen, at=at, request_id=request_id)
+        auto = _auto_pay(session, priced=(view, _result), at=at, request_id=request_id)
         if auto is not None:
             view, _result = selectors.session_fee(session, at=at)
             return ExitDecision(
@@ -436,10 +437,14 @@ def exit_request(
         )
 
 
-def _auto_pay(session: ParkingSession, *, due_fen: int, at: dt.datetime, request_id: str) -> ParkingPayment | None:
-    """无感支付: the stay's member bound this plate with the frictionless exit on, the amount is within the car
+def _auto_pay(
+    session: ParkingSession, *, priced: tuple[FeeView, rules.FeeResult | None], at: dt.datetime, request_id: str
+) -> ParkingPayment | None:
+    """无感支付: the stay's member verified this plate with the frictionless exit on, the amount is within the car
     park's cap and the wallet holds it: the wallet pays, through the checkout pipeline, in the caller's transaction
-    (with the stay locked). Otherwise None (the driver pays at the exit or in the app)."""
+    (with the stay locked), at the fee the exit request just computed (`priced`, same stay, same moment).
+    Otherwise None (the driver pays at the exit or in the app)."""
+    due_fen = priced[0].due_fen
     if session.member_id is None or not selectors.auto_pay_enabled(member_id=session.member_id, plate=session.plate):
         return None
     if not rules.auto_pay_allowed(due_fen, session.car_park.auto_pay_cap_fen):
@@ -449,7 +454,14 @@ def _auto_pay(session: ParkingSession, *, due_fen: int, at: dt.datetime, request
         return None
     key = f"auto:{session.pk}:{int(at.timestamp())}"
     return _pay_locked(
-        session, at=at, points=0, wallet_fen=due_fen, key=key, source=PaymentSource.AUTO, actor=Actor.system("parking")
+        session,
+        at=at,
+        points=0,
+        wallet_fen=due_fen,
+        key=key,
+        source=PaymentSource.AUTO,
+        actor=Actor.system("parking"),
+        priced=priced,
     )
 
 
@@ -513,18 +525,25 @@ def _pay_locked(
     actor: Actor,
     coupons: Sequence[ParkingCouponOption] = (),
     gateway: GatewayTender | None = None,
+    priced: tuple[FeeView, rules.FeeResult | None] | None = None,
 ) -> ParkingPayment:
     """Pay what is due now with `points` (their value at the group's rate), `wallet_fen` and the money a payment
     gateway took (`gateway`: WeChat Pay / Alipay, services_gateway.py), which must add up to it: a sale of the car
-    park's store through the checkout pipeline, then the stay marked paid until `at`."""
+    park's store through the checkout pipeline, then the stay marked paid until `at`. `priced`: the fee of this
+    locked stay at `at` without coupons, when the caller has just computed it (the frictionless exit)."""
     car_park = session.car_park
     if car_park.store_id is None:
         raise ValidationError(_("This car park takes no payments in the app."), code="parking.no_store")
-    view, result = selectors.session_fee(session, at=at, coupons=selectors.coupon_benefits(coupons))
+    if priced is not None and not coupons:
+        view, result = priced
+    else:
+        view, result = selectors.session_fee(session, at=at, coupons=selectors.coupon_benefits(coupons))
     if view.due_fen <= 0 and not coupons:
         raise ConflictError(_("Nothing is due for this stay."), code="parking.nothing_due")
-    policy = points_selectors.policy_get(mall_group_id=car_park.mall.group_id)
-    points_fen = points * 100 // policy.redeem_points_per_yuan if points else 0
+    points_fen = 0
+    if points:  # their value at the group's payment rate (no read when no points pay: a frictionless exit)
+        policy = points_selectors.policy_get(mall_group_id=car_park.mall.group_id)
+        points_fen = points * 100 // policy.redeem_points_per_yuan
     gateway_fen = gateway.amount_fen if gateway is not None else 0
     if points_fen + wallet_fen + gateway_fen != view.due_fen:
         raise ValidationError(
@@ -533,6 +552,9 @@ def _pay_locked(
             extra={"due_fen": view.due_fen},
         )
     assert session.member_id is not None
+    # the store with its merchant, mall and group, read once (one fixed statement) for the coupons and the sale
+    store = parking_sql.car_park_store(car_park)
+    assert store is not None
     name = gettext("Parking %(plate)s") % {"plate": rules.format_plate(session.plate)}
     benefits = list(result.benefits) if result is not None else []
     by_id = {str(c.coupon_id): c for c in coupons}
@@ -542,7 +564,7 @@ def _pay_locked(
             coupon_redeem_standalone_in_tx(
                 code=chosen.code,
                 mall_group_id=car_park.mall.group_id,
-                merchant_id=car_park.store.merchant_id if car_park.store else None,
+                merchant_id=store.merchant_id,
                 actor=actor,
                 idempotency_key=f"{key}:{chosen.coupon_id}"[:100],
                 at=at,
@@ -553,7 +575,7 @@ def _pay_locked(
         )
     sale = sale_commit_in_tx(
         data=SaleIn(
-            merchant_id=car_park.store.merchant_id if car_park.store else 0,
+            merchant_id=store.merchant_id,
             store_id=car_park.store_id,
             terminal_id=None,
             pos_sale_id=f"park:{hashlib.sha256(key.encode()).hexdigest()[:32]}",
@@ -574,6 +596,8 @@ def _pay_locked(
             channel=Channel.PARKING,
         ),
         actor=actor,
+        merchant=store.merchant,
+        store=store,
     )
     return _paid(
         session,
@@ -610,8 +634,9 @@ def _paid(
     benefits: Sequence[rules.BenefitLine],
     gateway: GatewayTender | None = None,
 ) -> ParkingPayment:
-    """The payment row, the benefits it used, the stay paid until `at` with its minutes to leave."""
-    payment = ParkingPayment.objects.create(
+    """The payment row, the benefits it used, the stay paid until `at` with its minutes to leave (fixed statements:
+    parking/sql.py), and the member's receipt."""
+    payment = ParkingPayment(
         session=session,
         key=key[:80],
         source=source,
@@ -625,15 +650,15 @@ def _paid(
         paid_at=at,
         benefits=_record_benefits(session, benefits, at=at),
     )
+    parking_sql.payment_insert(payment)
     if source in (PaymentSource.APP, PaymentSource.AUTO):  # the member's receipt, once the payment has committed
-        payment_id = payment.pk
-        transaction.on_commit(lambda: enqueue(RECEIPT_TASK, payment_id=payment_id))
+        enqueue_after_commit(RECEIPT_TASK, payment_id=payment.pk)
     if not session.explanation:  # the stay's first payment explains its fee (the exit adds any extra time)
         session.explanation = _explanation(view)
     session.paid_fen += view.due_fen
     session.paid_until = at
     session.leave_by = rules.leave_by(at, session.car_park.leave_grace_minutes)
-    session.save()
+    parking_sql.session_save(session)
     return payment
 
 
