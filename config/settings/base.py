@@ -229,6 +229,7 @@ GALLERIA_ERASURE_HANDLERS: list[str] = [
     "galleria.imports.services.member_erase_in_tx",
     "galleria.dedupe.services.member_erase_in_tx",
     "galleria.parking.services_plates.member_erase_in_tx",
+    "galleria.commerce.services_refunds.member_erase_in_tx",
 ]
 # The sandbox payment gateway credits wallets without real money: off unless a settings module turns it on
 # (config/settings/dev.py for the demo, once its DEBUG is known; test.py). A default taken from DEBUG here would be

@@ -40,3 +40,14 @@ def order_gateway_refund(*, order_id: int) -> bool:
         logger.warning("points mall order %s: gateway refund not accepted yet: %s", order.number, exc)
         return False
     return True
+
+
+def member_erase_in_tx(*, member_id: int, mall_group_id: int, phone: str, values: list[str]) -> int:
+    """Erasure (settings.GALLERIA_ERASURE_HANDLERS): the delivery name, phone and address the member typed on their
+    points-mall orders are removed; the orders (what was exchanged, for the ledger and the statistics) stay.
+    Returns how many orders were rewritten."""
+    return (
+        Order.objects.filter(member_id=member_id, mall_group_id=mall_group_id)
+        .exclude(ship_name="", ship_phone="", ship_address="")
+        .update(ship_name="", ship_phone="", ship_address="")
+    )

@@ -385,6 +385,19 @@ def test_shipping_a_delivery(shop):
         )
 
 
+def test_erasure_removes_the_delivery_address_and_keeps_the_order(shop):
+    from galleria.commerce.services_refunds import member_erase_in_tx
+
+    m = member(shop, points=5000)
+    order = exchange(shop, m, item(shop, allow_delivery=True, allow_pickup=False), fulfilment="delivery")
+    assert order.ship_name and order.ship_address
+    assert member_erase_in_tx(member_id=m.pk, mall_group_id=shop.group.pk, phone="", values=[]) == 1
+    order.refresh_from_db()
+    assert (order.ship_name, order.ship_phone, order.ship_address) == ("", "", "")
+    assert order.state == "paid" and order.total_points > 0  # what was exchanged stays
+    assert member_erase_in_tx(member_id=m.pk, mall_group_id=shop.group.pk, phone="", values=[]) == 0
+
+
 def test_statistics(shop):
     a, b = item(shop, title="杯子", price_points=1000), item(shop, title="帆布袋", price_points=500, price_fen=100)
     m = member(shop, points=10_000, wallet_fen=1000)
