@@ -108,7 +108,7 @@ def seed_points_mall(*, mall_group_id: int, seed: int) -> PointsMallResult:
         actor=ACTOR,
         merchant_id=desk.pk,
         store_id=None,
-        values={"name": f"{mall.name}服务台", "floor": "L1", "unit_no": "L1-SD"},
+        values={"name": f"{mall.name}服务台", "floor": "L1", "unit_no": "L1-SVC"},
     )
     services.settings_save(
         mall_group_id=mall_group_id,

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from galleria.accounts.models import Role, User
+from galleria.commerce.selectors import settings_get as points_mall_settings
 from galleria.core.ids import luhn_valid
 from galleria.demo import catalog
 from galleria.malls.models import Mall, MallGroup
@@ -62,8 +63,10 @@ def test_counts(seeded):
     assert Store.objects.count() == Merchant.objects.count()
     per_store = Counter(PosTerminal.objects.values_list("store_id", flat=True))
     car_park_stores = {p.store_id for p in car_park_list(mall_group_id=group.pk)}  # paid through the car-park API
-    assert len(car_park_stores) == 2 and not car_park_stores & set(per_store)
-    assert set(per_store.values()) <= {1, 2} and len(per_store) == Store.objects.count() - 2
+    desk = points_mall_settings(mall_group_id=group.pk).store_id  # the service desk: points mall and events
+    own = car_park_stores | {desk}  # the malls' own stores, sold through their channels, not a POS
+    assert len(car_park_stores) == 2 and desk is not None and not own & set(per_store)
+    assert set(per_store.values()) <= {1, 2} and len(per_store) == Store.objects.count() - len(own)
     assert Consent.objects.filter(purpose=ConsentPurpose.PRIVACY_POLICY).count() == MEMBERS
     marketing = Consent.objects.filter(purpose=ConsentPurpose.MARKETING_SMS).count()
     assert 0.45 * MEMBERS < marketing < 0.75 * MEMBERS
@@ -76,7 +79,10 @@ def test_merchants_are_believable(seeded):
         units = list(Store.objects.filter(merchant__mall=mall).values_list("unit_no", flat=True))
         assert len(units) == len(set(units))
     car_park_operators = {p.store.merchant_id for p in car_park_list()}  # the malls' own car parks: no commission
-    for merchant in Merchant.objects.exclude(pk__in=car_park_operators):
+    desk = Store.objects.get(
+        pk=points_mall_settings(mall_group_id=MallGroup.objects.get(code=catalog.GROUP_CODE).pk).store_id
+    )
+    for merchant in Merchant.objects.exclude(pk__in=car_park_operators | {desk.merchant_id}):  # nor the service desk
         assert 300 <= merchant.commission_bp <= 1500
         assert merchant.contract_starts_on < merchant.contract_ends_on
         assert merchant.contract_no and merchant.area_m2 > 0
