@@ -61,7 +61,7 @@ def test_home_shows_the_default_layout_and_card(app):
     assert 'data-testid="member-card"' in html and 'data-testid="quick-entries"' in html
     for key in content_rules.DEFAULT_ENTRIES:
         assert f'data-testid="entry-{key}"' in html
-    assert 'data-testid="entry-parking"' in html and 'data-testid="entry-events"' not in html  # no events page yet
+    assert 'data-testid="entry-parking"' in html and 'href="/app/events/"' in html  # every entry has its page
     assert 'data-testid="section-coupons"' in html
 
 
