@@ -26,6 +26,14 @@ def local(y: int, m: int, d: int, h: int = 0, mi: int = 0) -> dt.datetime:
     return dt.datetime(y, m, d, h, mi, tzinfo=SHANGHAI)
 
 
+def next_noon() -> dt.datetime:
+    """The next 12:00 in Shanghai (always ahead of now, so data the test made just before is in its past): tests whose
+    "today" and "within the day" must not straddle the mall's midnight travel there."""
+    now = dt.datetime.now(SHANGHAI)
+    noon = now.replace(hour=12, minute=0, second=0, microsecond=0)
+    return noon if noon > now else noon + dt.timedelta(days=1)
+
+
 def car_park(world, *, code: str = "p1", since: dt.datetime | None = None) -> CarPark:
     operator = Merchant.objects.create(mall=world.mall, name="星河广场停车场", category=Category.SERVICES)
     store = Store.objects.create(merchant=operator, name="星河广场停车场", floor="B1", unit_no="B1-P")

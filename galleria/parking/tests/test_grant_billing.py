@@ -39,7 +39,7 @@ from galleria.settlement.tests.helpers import generate, new_member, sell
 from galleria.settlement.types import Figure
 from galleria.testing import PASSWORD
 
-from .helpers import car_park, fund_wallet, local, member, spend
+from .helpers import car_park, fund_wallet, local, member, next_noon, spend
 from .test_grants import allow, bind, cinema, enter, fee_result, grant, settle
 
 pytestmark = pytest.mark.django_db
@@ -235,7 +235,13 @@ def _line(grant_: ParkingGrant, *, minutes: int, fen: int) -> rules.BenefitLine:
 @given(prices=st.lists(st.tuples(st.integers(0, 180), st.integers(0, 5000)), min_size=1, max_size=6))
 def test_what_is_posted_for_a_grant_always_equals_its_fen_used(world, prices):
     """Any sequence of pricings of one stay (each priced line recorded, retried once): after each, the grant's
-    postings add up to its fen_used on both sides, one transaction per change, and the ledger checks clean."""
+    postings add up to its fen_used on both sides, one transaction per change, and the ledger checks clean. Run at
+    noon in mall time so the stay, the grant and its pricing fall in one mall day (a run at 00:0x Shanghai failed)."""
+    with time_machine.travel(next_noon(), tick=True):
+        _postings_equal_fen_used(world, prices)
+
+
+def _postings_equal_fen_used(world, prices):
     if not hasattr(world, "_billing_park"):
         world._billing_park = car_park(world, code=f"pb{next(_plates)}")
         world._billing_shop = cinema(world, name=f"影城{next(_plates)}")
