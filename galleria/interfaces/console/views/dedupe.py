@@ -65,6 +65,10 @@ ROW_LABELS: dict[str, Any] = {
     "parking.ParkingSession": _("Parking stays"),
     "parking.ParkingProfile": _("Frictionless exit choice"),
     "receipts.ReceiptBlock": _("Receipt-points blocks"),
+    "parking.PlateClaim": _("Plate verification requests"),
+    "commerce.Order": _("Points mall orders"),
+    "commerce.MemberQuota": _("Points mall purchase limits used"),
+    "events.Registration": _("Event registrations"),
 }
 
 ERROR_TEXT: dict[str, Any] = {
