@@ -28,7 +28,9 @@ def test_an_event_writes_one_row_per_handler_in_one_statement(database_tasks):
     with transaction.atomic(), CaptureQueriesContext(connection) as captured:
         publish("member.joined", member_id=42)
     # on PostgreSQL the fixed insert runs as a prepared statement (`EXECUTE galleria_…`, after its one `PREPARE`)
-    writes = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "EXECUTE"))]
+    writes = [
+        q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "EXECUTE"))
+    ]
     assert len(writes) == 1
     rows = {r.task_path: r for r in DBTaskResult.objects.all()}
     assert sorted(rows) == sorted(HANDLERS)
