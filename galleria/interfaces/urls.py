@@ -12,6 +12,7 @@ urlpatterns = [
     path("app/", include("galleria.interfaces.app.urls")),
     path("api/v1/", api.urls),
     path("pay/notify/<str:provider>/<int:credential_id>/", payment_notify, name="payment_notify"),
+    path("hooks/", include("galleria.interfaces.hooks.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/login/", admin_login),  # staff sign in through ours (limits, 2-step)
     path("django-admin/", admin.site.urls),

@@ -485,7 +485,7 @@ def otp_request(*, mall_group_id: int, phone: str, ip: str | None) -> OtpChallen
                 "code": code,
                 "minutes": minutes,
             }
-        sms_queue(phone=e164, template="otp", body=body)
+        sms_queue(phone=e164, template="otp", body=body, params={"code": code, "minutes": minutes})
         return challenge
 
 

@@ -7,8 +7,15 @@ from django.utils.translation import gettext_lazy as _
 
 
 class SmsStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")  # waiting for its first attempt or for a retry (next_attempt_at)
+    SENT = "sent", _("Sent")  # the provider accepted it
+    DELIVERED = "delivered", _("Delivered")  # the provider's receipt says it reached the phone
+    FAILED = "failed", _("Failed")  # refused for good, out of attempts, or the receipt says undelivered
+
+
+class EmailStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
-    SENT = "sent", _("Sent")
+    SENT = "sent", _("Sent")  # the SMTP server accepted it
     FAILED = "failed", _("Failed")
 
 

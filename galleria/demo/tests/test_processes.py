@@ -92,9 +92,10 @@ def test_scheduler_runs_until_sigterm(tmp_path):
 
 
 def test_demo_serves_and_stops_its_children(tmp_path):
-    port, gateway_port = free_port(), free_port()
+    port, gateway_port, sms_port = free_port(), free_port(), free_port()
+    ports = ["--port", str(port), "--gateway-port", str(gateway_port), "--sms-port", str(sms_port)]
     proc = Proc(
-        ["demo", "--port", str(port), "--gateway-port", str(gateway_port), "--members", "30", "--sales", "10"],
+        ["demo", *ports, "--members", "30", "--sales", "10"],
         settings="config.settings.dev",
         database=tmp_path / "d.sqlite3",
         static_root=tmp_path / "static",
@@ -112,10 +113,13 @@ def test_demo_serves_and_stops_its_children(tmp_path):
                 assert time.monotonic() < deadline, proc.output
                 time.sleep(0.5)
         children = children_of(proc.popen.pid)
-        assert len(children) == 4, proc.output  # web server, task worker, scheduler, sandbox payment gateway
+        assert len(children) == 5, proc.output  # web server, task worker, scheduler, payment gateway, SMS sandbox
         health = f"http://127.0.0.1:{gateway_port}/sandbox/control/health"
         with urllib.request.urlopen(health, timeout=5) as resp:
             assert resp.status == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{sms_port}/sandbox/outbox.json", timeout=5) as resp:
+            assert resp.status == 200  # sign-in codes go to the SMS sandbox
+        assert f"http://127.0.0.1:{sms_port}/sandbox/outbox" in proc.output
         # the demo group takes WeChat Pay and Alipay at that sandbox
         assert f"sandbox gateway at http://127.0.0.1:{gateway_port}" in proc.output
         assert (tmp_path / "static" / ".galleria-collected").is_file(), proc.output  # its own static files

@@ -1,4 +1,5 @@
-"""The SMS outbox: delivery through the configured backend, and one-time codes not kept once a real gateway has them."""
+"""The SMS outbox with the outbox backend and with a backend standing in for a gateway: what reaches the backend,
+what the outbox keeps, pruning. (The real adapters against the sandbox: test_channels.py.)"""
 
 from __future__ import annotations
 
@@ -6,56 +7,81 @@ import pytest
 
 from galleria.messaging.models import SmsMessage, SmsStatus
 from galleria.messaging.services import sms_deliver, sms_queue
+from galleria.messaging.sms import backend_cache_clear
 
 pytestmark = pytest.mark.django_db
 
-SENT: list[tuple[str, str]] = []
+SENT: list[tuple[str, str, tuple[tuple[str, str], ...]]] = []
+
+
+@pytest.fixture(autouse=True)
+def _fresh_backend():
+    backend_cache_clear()
+    yield
+    backend_cache_clear()
 
 
 class GatewayStub:
-    """Stands for a real gateway (Aliyun, Tencent Cloud): records what it was given."""
+    """Stands for a gateway that keeps no bodies: records what it was given."""
 
-    def send(self, *, phone: str, body: str) -> str:
-        SENT.append((phone, body))
+    name = "stub"
+
+    def send(self, request, *, body):
+        SENT.append((request.phone, body, request.params))
         return "gw-1"
+
+    def lookup(self, *, phone, out_id, since):
+        return None
 
 
 def test_a_gateway_gets_the_code_and_the_outbox_keeps_it_masked(settings):
     settings.GALLERIA_SMS_BACKEND = "galleria.messaging.tests.test_sms.GatewayStub"
     SENT.clear()
-    otp = sms_queue(phone="+8613812345678", template="otp", body="【星河】验证码 482913，5分钟内有效。")
+    otp = sms_queue(
+        phone="+8613812345678",
+        template="otp",
+        body="【星河】验证码 482913，5分钟内有效。",
+        params={"code": "482913", "minutes": 5},
+    )
     other = sms_queue(phone="+8613812345678", template="notice", body="您的订单 20261123 已完成。")
     sms_deliver(message_id=otp.pk)
     sms_deliver(message_id=other.pk)
     assert SENT == [
-        ("+8613812345678", "【星河】验证码 482913，5分钟内有效。"),
-        ("+8613812345678", "您的订单 20261123 已完成。"),
+        ("+8613812345678", "【星河】验证码 482913，5分钟内有效。", (("code", "482913"), ("minutes", "5"))),
+        ("+8613812345678", "您的订单 20261123 已完成。", ()),
     ]
     otp.refresh_from_db()
     other.refresh_from_db()
-    assert otp.status == SmsStatus.SENT and otp.provider_ref == "gw-1"
-    assert otp.body == "【星河】验证码 ******，5分钟内有效。"
+    assert otp.status == SmsStatus.SENT and otp.provider_ref == "gw-1" and otp.attempts == 1
+    assert otp.body == "【星河】验证码 ******，5分钟内有效。" and otp.params == {"code": "******", "minutes": "5"}
     assert other.body == "您的订单 20261123 已完成。"  # only one-time codes are secrets
 
 
 def test_the_sandbox_outbox_keeps_the_code_for_developers(settings):
-    settings.GALLERIA_SMS_BACKEND = "galleria.messaging.sms.OutboxSmsBackend"
-    otp = sms_queue(phone="+8613812345678", template="otp", body="验证码 482913")
+    settings.GALLERIA_SMS_BACKEND = "outbox"
+    otp = sms_queue(phone="+8613812345678", template="otp", body="验证码 482913", params={"code": "482913"})
     sms_deliver(message_id=otp.pk)
-    assert SmsMessage.objects.get(pk=otp.pk).body == "验证码 482913"
+    row = SmsMessage.objects.get(pk=otp.pk)
+    assert row.body == "验证码 482913" and row.status == SmsStatus.SENT and row.provider == "outbox"
 
 
-def test_a_failed_delivery_keeps_the_message_for_the_retry(settings):
+def test_an_unexpected_failure_keeps_the_message_queued_for_a_retry_in_doubt(settings):
     settings.GALLERIA_SMS_BACKEND = "galleria.messaging.tests.test_sms.FailingGateway"
-    otp = sms_queue(phone="+8613812345678", template="otp", body="验证码 482913")
-    sms_deliver(message_id=otp.pk)
+    otp = sms_queue(phone="+8613812345678", template="otp", body="验证码 482913", params={"code": "482913"})
     otp.refresh_from_db()
-    assert otp.status == SmsStatus.FAILED and otp.body == "验证码 482913" and "down" in otp.error
+    assert otp.status == SmsStatus.QUEUED and otp.in_doubt and otp.next_attempt_at is not None
+    assert otp.body == "验证码 482913" and otp.error_code == "unexpected" and "down" in otp.error
+    assert [e["outcome"] for e in otp.attempt_log] == ["retry"]
 
 
 class FailingGateway:
-    def send(self, *, phone: str, body: str) -> str:
+    name = "failing"
+
+    def send(self, request, *, body):
         raise ConnectionError("gateway down")
+
+    def lookup(self, *, phone, out_id, since):
+        return None
 
 
 def test_old_outbox_rows_are_pruned_but_queued_ones_stay(settings):

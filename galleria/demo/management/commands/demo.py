@@ -1,7 +1,8 @@
 """`galleria demo`: migrate, collect static files, seed the demo once, print where to go and how to log in, then
-run the child processes — Django's development server on 127.0.0.1, a background-task worker, the scheduler and
-the sandbox payment gateway (WeChat Pay / Alipay protocols, galleria.demo.payments) — until Ctrl-C or SIGTERM,
-which stops them all (so does any one of them exiting)."""
+run the child processes — Django's development server on 127.0.0.1, a background-task worker, the scheduler,
+the sandbox payment gateway (WeChat Pay / Alipay protocols, galleria.demo.payments) and the SMS sandbox (Aliyun /
+Tencent Cloud SMS protocols, galleria.demo.sms) — until Ctrl-C or SIGTERM, which stops them all (so does any one of
+them exiting)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from galleria.demo import catalog
 from galleria.demo.loyalty import DEMO_KEY_LABEL
 from galleria.demo.payments import SandboxPlan, sandbox_prepare
 from galleria.demo.seed import is_seeded
+from galleria.demo.sms import SmsSandboxPlan, sms_sandbox_prepare
 from galleria.malls.models import MallGroup
 from galleria.members import rules
 from galleria.members.models import Member
@@ -42,7 +44,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def banner(port: int) -> str:
+def banner(port: int, sms: SmsSandboxPlan | None = None) -> str:
     base = f"http://{HOST}:{port}"
     group = MallGroup.objects.filter(code=catalog.GROUP_CODE).first()
     malls = "、".join(group.malls.order_by("pk").values_list("name", flat=True)) if group else ""
@@ -78,7 +80,10 @@ def banner(port: int) -> str:
     sample = Member.objects.filter(mall_group__code=catalog.GROUP_CODE).order_by("-created_at").first()
     if sample:
         lines += ["", f"  Member app: sign in with a member's phone, e.g. {rules.national_phone(sample.phone)}."]
-        if settings.GALLERIA_SMS_BACKEND.endswith(".OutboxSmsBackend"):
+        if sms is not None:
+            lines.append(f"  Sign-in codes go to the SMS sandbox ({sms.provider}): {sms.base_url}/sandbox/outbox;")
+            lines.append("  each is also printed in this terminal, on a line starting with >>>.")
+        elif settings.GALLERIA_SMS_BACKEND in ("outbox", "galleria.messaging.sms.OutboxSmsBackend"):
             lines.append(
                 "  No SMS is sent: each sign-in code is printed in this terminal, on a line starting with >>>."
             )
@@ -125,6 +130,12 @@ class Command(BaseCommand):
             help="port of the sandbox payment gateway (default: the web port + 765, e.g. 8765)",
         )
         parser.add_argument(
+            "--sms-port",
+            type=int,
+            default=0,
+            help="port of the SMS sandbox (default: the gateway port + 1, e.g. 8766)",
+        )
+        parser.add_argument(
             "--members",
             type=int,
             default=catalog.DEFAULT_MEMBERS,
@@ -138,13 +149,24 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args: Any, port: int, no_serve: bool, members: int, sales: int, gateway_port: int, **options: Any
+        self,
+        *args: Any,
+        port: int,
+        no_serve: bool,
+        members: int,
+        sales: int,
+        gateway_port: int,
+        sms_port: int,
+        **options: Any,
     ) -> None:
         if not 1 <= port <= 65535:
             raise CommandError("--port must be 1–65535")
         gateway_port = gateway_port or port + 765
         if not 1 <= gateway_port <= 65535 or gateway_port == port:
             raise CommandError("--gateway-port must be 1–65535 and not the web port")
+        sms_port = sms_port or gateway_port + 1
+        if not 1 <= sms_port <= 65535 or sms_port in (port, gateway_port):
+            raise CommandError("--sms-port must be 1–65535 and not the web or gateway port")
         self.stdout.write("Applying migrations and collecting static files…")
         call_command("migrate", interactive=False, verbosity=0)
         collect_static()
@@ -152,7 +174,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Seeding the demo ({members} members, a year of {sales} sales)…")
             call_command("seed_demo", members=members, sales=sales, stdout=self.stdout)
         plan = sandbox_prepare(gateway_port)
-        self.stdout.write(banner(port))
+        sms = sms_sandbox_prepare(sms_port, port)
+        self.stdout.write(banner(port, sms))
         if plan is not None:
             self.stdout.write(
                 f"  Payments: WeChat Pay and Alipay run against the sandbox gateway at {plan.base_url}"
@@ -160,10 +183,11 @@ class Command(BaseCommand):
             )
         if no_serve:
             return
-        self._serve(port, plan)
+        self._serve(port, plan, sms)
 
-    def _serve(self, port: int, plan: SandboxPlan | None) -> None:
-        for taken in (port, *([int(plan.base_url.rsplit(":", 1)[1])] if plan else [])):
+    def _serve(self, port: int, plan: SandboxPlan | None, sms: SmsSandboxPlan | None = None) -> None:
+        ports = [port, *(int(p.base_url.rsplit(":", 1)[1]) for p in (plan, sms) if p is not None)]
+        for taken in ports:
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
                 try:
                     probe.bind((HOST, taken))
@@ -172,9 +196,13 @@ class Command(BaseCommand):
         children: list[tuple[str, subprocess.Popen[bytes]]] = []
         previous = signal.signal(signal.SIGTERM, _interrupt)
         env = dict(os.environ, GALLERIA_PUBLIC_URL=f"http://{HOST}:{port}")  # where the gateway posts notifications
+        if sms is not None:
+            env.update(sms.env)  # every child sends its SMS through the sandbox (docs/messaging.md)
         try:
             if plan is not None:
                 children.append(("payment gateway sandbox", subprocess.Popen(plan.argv, env=env)))  # noqa: S603
+            if sms is not None:
+                children.append(("SMS sandbox", subprocess.Popen(sms.argv, env=env)))  # noqa: S603
             for name, argv in (*CHILDREN, ("web server", ("runserver", "--noreload", f"{HOST}:{port}"))):
                 command = [sys.executable, "-m", "galleria", *argv]
                 children.append((name, subprocess.Popen(command, env=env)))  # noqa: S603
