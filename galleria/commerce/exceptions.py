@@ -156,3 +156,78 @@ class IdempotencyConflictError(ConflictError):
 
 class ImageInvalidError(ValidationError):
     code = "commerce.image_invalid"
+
+
+# ------------------------------------------------------------------------------------------------- online mall
+
+
+class OnlineClosedError(ApplicationError):
+    code = "commerce.online_closed"
+    status = 409
+
+    def default_message(self) -> str:
+        return str(_("The online mall is not open."))
+
+
+class ShopInvalidError(ValidationError):
+    """A shop's settings refused (a store not of the merchant, a bad phone …): `fields` says which."""
+
+    code = "commerce.shop_invalid"
+
+
+class SettingsInvalidError(ValidationError):
+    code = "commerce.settings_invalid"
+
+
+class CategoryInvalidError(ValidationError):
+    code = "commerce.category_invalid"
+
+
+class OptionsInvalidError(ValidationError):
+    """Options or SKUs refused (too many, a combination twice, a price out of bounds …): `fields` says which."""
+
+    code = "commerce.options_invalid"
+
+
+class StockInvalidError(ValidationError):
+    """A stock count or change refused: below what is promised to orders, above 1,000,000, a store not the shop's."""
+
+    code = "commerce.stock_invalid"
+
+
+class ShelfInvalidError(ValidationError):
+    code = "commerce.shelf_invalid"
+
+
+class PublishRefusedError(ApplicationError):
+    """The product cannot go on sale yet; `extra["problems"]` lists why."""
+
+    code = "commerce.cannot_publish"
+    status = 409
+
+    def default_message(self) -> str:
+        return str(_("This product cannot go on sale yet."))
+
+
+class ProductBlockedError(ApplicationError):
+    code = "commerce.blocked"
+    status = 409
+
+    def default_message(self) -> str:
+        return str(_("The mall has taken this product down."))
+
+
+class CheckoutNotPayableError(ApplicationError):
+    code = "commerce.checkout_not_payable"
+    status = 409
+
+    def default_message(self) -> str:
+        return str(_("This order can no longer be paid."))
+
+
+class ReturnQuantityExceededError(ApplicationError):
+    code = "commerce.return_quantity_exceeded"
+    status = 409
+
+    def default_message(self) -> str:
+        return str(_("More units than were bought (or are already being returned) cannot be returned."))

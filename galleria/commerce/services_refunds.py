@@ -12,7 +12,7 @@ import logging
 
 from galleria.payments.services import TopUpRefundGateway
 
-from .models import Order
+from .models import CartItem, Checkout, Order, Review
 from .types import OrderState
 
 logger = logging.getLogger(__name__)
@@ -44,10 +44,18 @@ def order_gateway_refund(*, order_id: int) -> bool:
 
 def member_erase_in_tx(*, member_id: int, mall_group_id: int, phone: str, values: list[str]) -> int:
     """Erasure (settings.GALLERIA_ERASURE_HANDLERS): the delivery name, phone and address the member typed on their
-    points-mall orders are removed; the orders (what was exchanged, for the ledger and the statistics) stay.
-    Returns how many orders were rewritten."""
-    return (
-        Order.objects.filter(member_id=member_id, mall_group_id=mall_group_id)
-        .exclude(ship_name="", ship_phone="", ship_address="")
-        .update(ship_name="", ship_phone="", ship_address="")
+    points-mall and online orders and checkouts are removed, their cart is emptied and their reviews become
+    anonymous without their words and photos; the orders (what was bought, for the ledger and the statistics) stay.
+    Returns how many rows were rewritten."""
+    blank = {"ship_name": "", "ship_phone": "", "ship_address": ""}
+    orders = Order.objects.filter(member_id=member_id, mall_group_id=mall_group_id).exclude(**blank).update(**blank)
+    checkouts = (
+        Checkout.objects.filter(member_id=member_id, mall_group_id=mall_group_id).exclude(**blank).update(**blank)
     )
+    carts, _kinds = CartItem.objects.filter(member_id=member_id, sku__product__mall_group_id=mall_group_id).delete()
+    reviews = (
+        Review.objects.filter(member_id=member_id, product__mall_group_id=mall_group_id)
+        .exclude(is_anonymous=True, text="", photos=[])
+        .update(is_anonymous=True, text="", photos=[])
+    )
+    return orders + checkouts + carts + reviews

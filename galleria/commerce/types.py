@@ -45,13 +45,70 @@ class Fulfilment(models.TextChoices):
 class OrderState(models.TextChoices):
     """pending_payment → paid → (shipped →) completed, or → cancelled. Points-mall orders are created paid (the
     points, wallet or the gateway's money are taken in the order's own transaction); a coupon order completes at
-    once (the coupon is issued)."""
+    once (the coupon is issued). Online orders (docs/design/online-mall.md §6): pending_payment → paid → shipped →
+    delivered → completed, or paid → ready_for_pickup → delivered; pending / paid / ready → cancelled."""
 
     PENDING_PAYMENT = "pending_payment", pgettext_lazy("order state", "Waiting for payment")
     PAID = "paid", pgettext_lazy("order state", "Paid")
+    READY_FOR_PICKUP = "ready_for_pickup", pgettext_lazy("order state", "Ready for pickup")
     SHIPPED = "shipped", pgettext_lazy("order state", "Shipped")
+    DELIVERED = "delivered", pgettext_lazy("order state", "Delivered")
     COMPLETED = "completed", pgettext_lazy("order state", "Completed")
     CANCELLED = "cancelled", pgettext_lazy("order state", "Cancelled")
+
+
+class CheckoutState(models.TextChoices):
+    """One online "submit": waiting for its one gateway payment, paid (its orders' sales made), or cancelled (the
+    points, coupon and stock holds released; nothing was ever posted)."""
+
+    PENDING_PAYMENT = "pending_payment", pgettext_lazy("checkout state", "Waiting for payment")
+    PAID = "paid", pgettext_lazy("checkout state", "Paid")
+    CANCELLED = "cancelled", pgettext_lazy("checkout state", "Cancelled")
+
+
+class ShelfPlacement(models.TextChoices):
+    HOME = "home", pgettext_lazy("shelf placement", "Mall home page")
+    CATEGORY = "category", pgettext_lazy("shelf placement", "Category page")
+
+
+class ShipmentStatus(models.TextChoices):
+    SHIPPED = "shipped", pgettext_lazy("shipment", "Shipped")
+    IN_TRANSIT = "in_transit", pgettext_lazy("shipment", "In transit")
+    OUT_FOR_DELIVERY = "out_for_delivery", pgettext_lazy("shipment", "Out for delivery")
+    DELIVERED = "delivered", pgettext_lazy("shipment", "Delivered")
+    EXCEPTION = "exception", pgettext_lazy("shipment", "Problem in delivery")
+    NOTE = "note", pgettext_lazy("shipment", "Note")
+
+
+class ShipmentSource(models.TextChoices):
+    MERCHANT = "merchant", pgettext_lazy("shipment source", "Merchant")
+    API = "api", pgettext_lazy("shipment source", "Integration")
+    SYSTEM = "system", pgettext_lazy("shipment source", "System")
+
+
+class ReturnKind(models.TextChoices):
+    REFUND_ONLY = "refund_only", pgettext_lazy("after-sales", "Refund only")
+    RETURN_REFUND = "return_refund", pgettext_lazy("after-sales", "Return and refund")
+
+
+class ReturnState(models.TextChoices):
+    """requested → approved → (return_refund: awaiting_goods → goods_received →) refunded; requested → rejected →
+    escalated → refunded | closed; requested → withdrawn (docs/design/online-mall.md §7)."""
+
+    REQUESTED = "requested", pgettext_lazy("after-sales", "Requested")
+    APPROVED = "approved", pgettext_lazy("after-sales", "Approved")
+    AWAITING_GOODS = "awaiting_goods", pgettext_lazy("after-sales", "Waiting for the goods")
+    GOODS_RECEIVED = "goods_received", pgettext_lazy("after-sales", "Goods received")
+    REFUNDED = "refunded", pgettext_lazy("after-sales", "Refunded")
+    REJECTED = "rejected", pgettext_lazy("after-sales", "Rejected")
+    ESCALATED = "escalated", pgettext_lazy("after-sales", "Escalated to the mall")
+    CLOSED = "closed", pgettext_lazy("after-sales", "Closed")
+    WITHDRAWN = "withdrawn", pgettext_lazy("after-sales", "Withdrawn")
+
+
+class ReviewStatus(models.TextChoices):
+    VISIBLE = "visible", pgettext_lazy("review status", "Shown")
+    HIDDEN = "hidden", pgettext_lazy("review status", "Hidden")
 
 
 class PayMethod(models.TextChoices):
@@ -129,3 +186,95 @@ class Stats:
     members: int
     by_day: tuple[tuple[dt.date, int, int, int], ...]  # (day, orders, points, cash fen)
     top_items: tuple[tuple[int, str, int, int], ...]  # (product id, title, quantity, points)
+
+
+# ------------------------------------------------------------------------------------------------- online mall
+
+
+@dataclass(frozen=True)
+class OnlineProductIn:
+    """An online product as the merchant's editor sends it (options and SKUs are saved apart: `OptionIn`, `SkuIn`).
+    A new product starts as a draft; publishing is its own step."""
+
+    title: str
+    subtitle: str = ""
+    description: str = ""
+    category_id: int | None = None
+    allow_pickup: bool = True
+    allow_delivery: bool = False
+    on_sale_from: dt.datetime | None = None
+    on_sale_until: dt.datetime | None = None
+    sort_order: int = 0
+
+
+@dataclass(frozen=True)
+class OptionIn:
+    name: str  # 颜色
+    values: tuple[str, ...]  # 红, 蓝
+
+
+@dataclass(frozen=True)
+class SkuIn:
+    """One combination sold: {option name: value} (empty for a product without options) and its prices in fen."""
+
+    options: dict[str, str]
+    price_fen: int
+    list_price_fen: int | None = None
+    barcode: str = ""
+
+
+@dataclass(frozen=True)
+class ShopIn:
+    is_open: bool
+    ship_from_store_id: int | None
+    pickup_store_ids: tuple[int, ...]
+    return_address: str = ""
+    service_phone: str = ""
+
+
+@dataclass(frozen=True)
+class OnlineSettingsIn:
+    is_open: bool
+    pay_minutes: int = 15
+    auto_receive_days: int = 10
+    return_days: int = 7
+    pickup_days: int = 7
+    after_sale_response_hours: int = 48
+    review_window_days: int = 30
+
+
+@dataclass(frozen=True)
+class ShelfIn:
+    title: str
+    placement: str  # ShelfPlacement
+    category_id: int | None = None
+    sort_order: int = 0
+    starts_at: dt.datetime | None = None
+    ends_at: dt.datetime | None = None
+    is_active: bool = True
+
+
+@dataclass(frozen=True)
+class SkuView:
+    """A SKU as the product page shows it: its options, prices and what the member may buy now."""
+
+    sku_id: int
+    options: dict[str, str]
+    label: str
+    price_fen: int
+    list_price_fen: int | None
+    available: int  # over the stores the shop sells from (pickup stores and the ship-from store)
+
+
+@dataclass(frozen=True)
+class ProductCard:
+    """One product in a list or a search result."""
+
+    product_id: int
+    title: str
+    subtitle: str
+    merchant_id: int
+    image_sha: str
+    min_price_fen: int
+    max_price_fen: int
+    sales_30d: int

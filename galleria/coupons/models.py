@@ -259,6 +259,10 @@ class Coupon(models.Model):
     voided_at = models.DateTimeField(null=True, blank=True)
     paid_points = models.BigIntegerField(default=0)
     paid_fen = models.BigIntegerField(default=0)
+    # held by a pending online checkout (its number) until `hold_until` (docs/design/online-mall.md §3.4): a till
+    # refuses it (`coupon.held`), the expiry job skips it while held; cleared by the redemption or the release
+    hold_key = models.CharField(max_length=40, blank=True, default="", db_default="")
+    hold_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("coupon")
@@ -268,6 +272,7 @@ class Coupon(models.Model):
             models.Index(fields=["template", "member", "issued_at"]),
             models.Index(fields=["status", "valid_until"], name="coupon_expiry_scan"),
             models.Index(fields=["template", "status"]),
+            models.Index(fields=["hold_key"], condition=~Q(hold_key=""), name="coupon_hold_key_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["template", "source_key"], name="coupon_issued_once_per_source"),
@@ -389,6 +394,9 @@ class CouponRedemption(models.Model):
     explanation = models.JSONField(default=dict, blank=True)
     actor_label = models.CharField(max_length=100, blank=True)
     idempotency_key = models.CharField(max_length=100, blank=True)
+    # a cross-shop coupon of an online checkout (its number): one active part per sub-order sale, all sharing the
+    # coupon; "" for every other redemption (one active redemption per coupon)
+    cart_key = models.CharField(max_length=40, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("coupon redemption")
@@ -411,7 +419,12 @@ class CouponRedemption(models.Model):
                 name="redemption_refund_adds_up",
             ),
             models.UniqueConstraint(
-                fields=["coupon"], condition=Q(status="active"), name="redemption_one_active_per_coupon"
+                fields=["coupon"], condition=Q(status="active", cart_key=""), name="redemption_one_active_per_coupon"
+            ),
+            models.UniqueConstraint(
+                fields=["coupon", "sale_id"],
+                condition=Q(status="active") & ~Q(cart_key=""),
+                name="redemption_one_active_part_per_sale",
             ),
             models.UniqueConstraint(
                 fields=["sale_id", "promotion"], condition=Q(promotion__isnull=False), name="redemption_promo_once"

@@ -72,6 +72,10 @@ class Account(models.Model):
     )
     merchant = models.ForeignKey(Merchant, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     balance = models.BigIntegerField(_("balance"), null=True, blank=True)
+    # what open holds reserve (docs/design/online-mall.md §3.4): a hold moves nothing, available = balance − held.
+    # Not bounded by the balance: an expiry or a staff deduction may take the balance below it (the held spend is
+    # then refused); `ledger check` re-derives it as the sum of the account's open holds
+    held = models.BigIntegerField(_("held"), default=0, db_default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     # set when the member was merged into another: the balance moved to the survivor and postings here are refused
     # (a sale that raced the merge is redirected to the survivor instead); cleared by an un-merge
@@ -99,6 +103,7 @@ class Account(models.Model):
                 | Q(member__isnull=True, balance__isnull=True),
                 name="account_member_balance_non_negative",
             ),
+            models.CheckConstraint(condition=Q(held__gte=0), name="account_held_non_negative"),
         ]
         indexes = [
             # the console member list sorted or filtered by points (members by balance, a page at a time):
@@ -119,6 +124,32 @@ class Account(models.Model):
             else "group"
         )
         return f"{self.kind}:{owner}"
+
+
+class AccountHold(models.Model):
+    """An amount of an account reserved under a key (`chk:<checkout number>`: points a pending online checkout will
+    spend; `earn:<order id>`: points earned by an order still inside its return window). Moves nothing: the account's
+    `held` is the sum of its open holds (released_at empty), kept in the same statement as the hold row changes.
+    `amount` is what is held now (a hold may be reduced, e.g. by a return's claw-back)."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="holds", db_index=False)
+    key = models.CharField(max_length=80, unique=True)
+    amount = models.BigIntegerField()
+    reason = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ledger hold")
+        verbose_name_plural = _("ledger holds")
+        constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="account_hold_amount_non_negative")]
+        indexes = [
+            models.Index(fields=["account"], condition=Q(released_at__isnull=True), name="account_hold_open_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class TransactionKind(models.TextChoices):

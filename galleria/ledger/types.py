@@ -24,7 +24,8 @@ class CheckReport:
     drifts: tuple[Drift, ...]
     unbalanced: tuple[int, ...]  # transaction ids whose legs do not sum to zero per asset
     negative: tuple[int, ...]  # member accounts whose derived balance is negative
+    held_drifts: tuple[Drift, ...] = ()  # accounts whose `held` is not the sum of their open holds
 
     @property
     def ok(self) -> bool:
-        return not (self.drifts or self.unbalanced or self.negative)
+        return not (self.drifts or self.unbalanced or self.negative or self.held_drifts)

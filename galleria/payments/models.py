@@ -122,6 +122,8 @@ class PaymentRefund(models.Model):
     refund_id = models.CharField(_("gateway refund"), max_length=64, blank=True)
     # what asked for it: "merchant:<user id>", "auto:<why>", "topup_refund:<id>"
     origin = models.CharField(max_length=60, blank=True)
+    # whose money it was, when one attempt paid several merchants (an online checkout): 分账 per merchant
+    merchant = models.ForeignKey(Merchant, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     send_attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

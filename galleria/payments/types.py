@@ -21,6 +21,7 @@ class Purpose(models.TextChoices):
     STORE = "store", _("Pay at store")
     PARKING = "parking", _("Parking")
     EXCHANGE = "exchange", _("Points mall exchange")  # fulfilled by galleria.commerce (services_gateway.py)
+    ONLINE = "online", _("Online mall order")  # one attempt per online checkout (docs/design/online-mall.md)
 
 
 class AttemptState(models.TextChoices):

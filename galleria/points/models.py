@@ -156,6 +156,7 @@ class BehaviourEvent(models.TextChoices):
     PROFILE_COMPLETE = "profile_complete", _("Completed profile")
     CHECKIN = "checkin", _("Daily check-in")
     FIRST_PURCHASE_AT_MERCHANT = "first_purchase_at_merchant", _("First purchase at a new merchant")
+    REVIEW = "review", _("Reviewed an online order")  # once per order line (occasion line:<id>)
 
 
 class BehaviourRule(models.Model):

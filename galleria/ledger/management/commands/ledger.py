@@ -33,6 +33,10 @@ class Command(BaseCommand):
         self.stdout.write(f"checked {report.accounts_checked} accounts, {report.transactions_checked} transactions")
         for drift in report.drifts:
             self.stdout.write(f"DRIFT account {drift.account_id}: cached {drift.cached}, legs say {drift.derived}")
+        for drift in report.held_drifts:
+            self.stdout.write(
+                f"HELD DRIFT account {drift.account_id}: held {drift.cached}, open holds say {drift.derived}"
+            )
         for tx in report.unbalanced:
             self.stdout.write(f"UNBALANCED transaction {tx}")
         for acc in report.negative:
