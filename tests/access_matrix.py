@@ -653,12 +653,15 @@ MATRIX_API: dict[str, Entry] = {
 }
 
 # Areas kept in their own files (each imports the helpers above, so these imports come last)
+from .access_matrix_audience import MATRIX_AUDIENCE  # noqa: E402
+from .access_matrix_campaigns import MATRIX_CAMPAIGNS  # noqa: E402
 from .access_matrix_content import MATRIX_CONTENT  # noqa: E402
 from .access_matrix_counter import MATRIX_COUNTER  # noqa: E402
 from .access_matrix_dedupe import MATRIX_DEDUPE  # noqa: E402
 from .access_matrix_events import MATRIX_EVENTS  # noqa: E402
 from .access_matrix_imports import MATRIX_IMPORTS  # noqa: E402
 from .access_matrix_mall_points import MATRIX_MALL_POINTS  # noqa: E402
+from .access_matrix_messaging import MATRIX_MESSAGING  # noqa: E402
 from .access_matrix_parking import MATRIX_PARKING  # noqa: E402
 from .access_matrix_payments import MATRIX_PAYMENTS  # noqa: E402
 from .access_matrix_points_mall import MATRIX_POINTS_MALL  # noqa: E402
@@ -672,6 +675,8 @@ MATRIX: dict[str, Entry] = {
     **MATRIX_HTML,
     **MATRIX_ADMIN,
     **MATRIX_API,
+    **MATRIX_AUDIENCE,
+    **MATRIX_CAMPAIGNS,
     **MATRIX_CONTENT,
     **MATRIX_COUNTER,
     **MATRIX_DEDUPE,
@@ -686,6 +691,7 @@ MATRIX: dict[str, Entry] = {
     **MATRIX_PARKING,
     **MATRIX_POINTS_MALL,
     **MATRIX_EVENTS,
+    **MATRIX_MESSAGING,
 }
 
 

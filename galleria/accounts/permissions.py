@@ -218,3 +218,34 @@ for _role, _extra in (
 ):
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
 del _role, _extra
+
+# Audience (docs/marketing.md): tags, RFM, lifecycle stages, segments and personas
+AUDIENCE_VIEW = "audience.view"  # the RFM and lifecycle overview, segments, personas, tags (counts, no phones)
+AUDIENCE_MANAGE = "audience.manage"  # build and save segments, create tags and tag in bulk, the lifecycle settings
+AUDIENCE_TAG = "audience.tag"  # give or take a manual tag on one member's page
+AUDIENCE_EXPORT = "audience.export"  # a segment's members as CSV (phones masked unless members.view_pii)
+
+for _role, _extra in (
+    (Role.PLATFORM_ADMIN, {AUDIENCE_VIEW, AUDIENCE_MANAGE, AUDIENCE_TAG, AUDIENCE_EXPORT}),
+    (Role.GROUP_ADMIN, {AUDIENCE_VIEW, AUDIENCE_MANAGE, AUDIENCE_TAG, AUDIENCE_EXPORT}),
+    (Role.MARKETING, {AUDIENCE_VIEW, AUDIENCE_MANAGE, AUDIENCE_TAG, AUDIENCE_EXPORT}),
+    (Role.SERVICE, {AUDIENCE_VIEW, AUDIENCE_TAG}),
+    (Role.FINANCE, {AUDIENCE_VIEW}),
+    (Role.READONLY, {AUDIENCE_VIEW}),
+):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra
+
+# Campaigns (docs/marketing.md): one-off messages to a segment with a hold-out, their report; marketing settings
+CAMPAIGNS_VIEW = "campaigns.view"  # campaigns, their progress and report
+CAMPAIGNS_MANAGE = "campaigns.manage"  # draft, schedule and cancel campaigns; quiet hours, weekly cap, SMS price
+
+for _role, _extra in (
+    (Role.PLATFORM_ADMIN, {CAMPAIGNS_VIEW, CAMPAIGNS_MANAGE}),
+    (Role.GROUP_ADMIN, {CAMPAIGNS_VIEW, CAMPAIGNS_MANAGE}),
+    (Role.MARKETING, {CAMPAIGNS_VIEW, CAMPAIGNS_MANAGE}),
+    (Role.FINANCE, {CAMPAIGNS_VIEW}),
+    (Role.READONLY, {CAMPAIGNS_VIEW}),
+):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra

@@ -417,3 +417,85 @@ def idempotency_insert_claimed(claim: Claim, params: Sequence[Any]) -> tuple[int
 def idempotency_answer(record_id: int, *, status: int, content: str) -> None:
     """Store the answer a record replays."""
     execute(_idempotency_answer_sql(), [status, content, record_id])
+
+
+# ---------------------------------------------------------------------------------------- fragments for segments
+# A fragment is a piece of one app's SQL (its own tables) that another app's statement embeds as a subquery: the
+# segment builder (galleria/audience) composes "members who …" fragments of sales, ledger, tiers, coupons, parking
+# and events without knowing their tables. The text selects one column, `member_id`, never NULL (so NOT IN is safe);
+# its placeholders are `%s`, its parameters in order.
+
+
+@dataclass(frozen=True)
+class Fragment:
+    text: str
+    params: tuple[Any, ...] = ()
+
+
+def placeholders(n: int) -> str:
+    """`%s, %s, …` for an IN list of n values (n ≥ 1)."""
+    if n < 1:
+        raise ValueError("an IN list needs at least one value")
+    return ", ".join(["%s"] * n)
+
+
+def local_time(column: str) -> str:
+    """`column` (a UTC timestamp) as local wall time in the zone given by the next parameter (`local_time_param`):
+    PostgreSQL `AT TIME ZONE`, SQLite `datetime(…, '+480 minutes')`."""
+    if connection.vendor == "postgresql":
+        return f"({column} AT TIME ZONE %s)"
+    return f"datetime({column}, %s)"
+
+
+def local_time_param(tz_name: str, at: dt.datetime) -> str:
+    """The parameter of `local_time`: the zone's name (PostgreSQL) or its UTC offset at `at` (SQLite, which has no
+    zone database: the offset of the day the statement runs, exact for zones without daylight saving)."""
+    if connection.vendor == "postgresql":
+        return tz_name
+    from zoneinfo import ZoneInfo
+
+    offset = at.astimezone(ZoneInfo(tz_name)).utcoffset() or dt.timedelta(0)
+    return f"{int(offset.total_seconds() // 60):+d} minutes"
+
+
+def hour_of(local: str) -> str:
+    """The hour (0–23) of a `local_time` expression."""
+    if connection.vendor == "postgresql":
+        return f"CAST(EXTRACT(HOUR FROM {local}) AS INTEGER)"
+    return f"CAST(strftime('%%H', {local}) AS INTEGER)"
+
+
+def weekday_of(local: str) -> str:
+    """The weekday (0 = Sunday … 6 = Saturday) of a `local_time` expression."""
+    if connection.vendor == "postgresql":
+        return f"CAST(EXTRACT(DOW FROM {local}) AS INTEGER)"
+    return f"CAST(strftime('%%w', {local}) AS INTEGER)"
+
+
+def date_of(local: str) -> str:
+    """The calendar date of a `local_time` expression."""
+    if connection.vendor == "postgresql":
+        return f"CAST({local} AS DATE)"
+    return f"date({local})"
+
+
+def month_of(column: str) -> str:
+    """The month (1–12) of a date column."""
+    if connection.vendor == "postgresql":
+        return f"CAST(EXTRACT(MONTH FROM {column}) AS INTEGER)"
+    return f"CAST(strftime('%%m', {column}) AS INTEGER)"
+
+
+def plain_rows(text: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """Rows of a statement run as it is, never prepared: reports and segment counts, whose plan depends on their
+    parameters (a window of 7 days or of 2 years) and whose text varies with their conditions."""
+    with connection.cursor() as cursor:
+        cursor.execute(text, params)
+        return cursor.fetchall()
+
+
+def plain_execute(text: str, params: Sequence[Any] = ()) -> int:
+    """`plain_rows` for a statement that writes: the number of rows it touched."""
+    with connection.cursor() as cursor:
+        cursor.execute(text, params)
+        return cursor.rowcount

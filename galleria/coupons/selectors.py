@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from galleria.core import configcache, timeutil
+from galleria.core import configcache, sql, timeutil
 from galleria.malls.models import Mall
 from galleria.members.models import Member
 from galleria.merchants.models import Merchant
@@ -671,3 +671,28 @@ def merchant_redemptions_count(*, merchant_id: int, since: dt.datetime, until: d
         redeemed_at__lt=until,
         status=RedemptionStatus.ACTIVE,
     ).count()
+
+
+def segment_members_with_coupons(*, template_ids: list[int], state: str, now: dt.datetime) -> sql.Fragment:
+    """Members holding / having used / having let expire a coupon of these templates: a segment condition."""
+    return coupons_sql.members_with_coupons(template_ids, state=state, now=now)
+
+
+def grant_batch_outcome(*, batch_id: int) -> dict[str, int]:
+    """What a batch grant's coupons became: issued, used, and the discount they gave (fen, net of refunds) and who
+    funded it (mall / merchants) — a campaign's cost."""
+    coupons = Coupon.objects.filter(source_key__startswith=f"grant-batch:{batch_id}:")
+    issued = coupons.count()
+    used = coupons.filter(status="used").count()
+    money = CouponRedemption.objects.filter(coupon__in=coupons, status=RedemptionStatus.ACTIVE).aggregate(
+        discount=Sum("discount_fen"),
+        refunded=Sum("refunded_fen"),
+        mall=Sum("mall_fen"),
+        mall_back=Sum("refunded_mall_fen"),
+    )
+    return {
+        "issued": issued,
+        "used": used,
+        "discount_fen": int(money["discount"] or 0) - int(money["refunded"] or 0),
+        "mall_fen": int(money["mall"] or 0) - int(money["mall_back"] or 0),
+    }

@@ -94,3 +94,21 @@ def insert_coupon(coupon: Coupon) -> Coupon:
     coupon.pk = int(row[0])
     coupon._state.adding, coupon._state.db = False, connection.alias
     return coupon
+
+
+def members_with_coupons(template_ids: list[int], *, state: str, now: dt.datetime) -> sql.Fragment:
+    """Members holding a coupon of these templates that is usable now (`state="holding"`), that they used
+    (`"used"`), or that expired unused (`"expired_unused"`) — a segment condition (core.sql.Fragment)."""
+    where = {
+        "holding": "status = 'available' AND valid_until > %s",
+        "used": "status = 'used'",
+        "expired_unused": "(status = 'expired' OR (status = 'available' AND valid_until <= %s))",
+    }[state]
+    params: list[Any] = [*template_ids]
+    if "%s" in where:
+        params.append(sql.when(now))
+    text = (
+        f"SELECT member_id FROM {sql.table(Coupon)} WHERE template_id IN ({sql.placeholders(len(template_ids))})"  # noqa: S608
+        f" AND {where}"
+    )
+    return sql.Fragment(text, tuple(params))

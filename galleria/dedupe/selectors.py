@@ -109,6 +109,28 @@ HANDLED: tuple[Handling, ...] = (
         why="the per-item lock row; limits are counted from the orders, which move",
     ),
     Handling(
+        "commerce.Checkout",
+        "member",
+        MOVE_UNLESS_TAKEN,
+        ("idempotency_key",),
+        why="online checkouts follow their orders; one still waiting is paid with the survivor's accounts",
+    ),
+    Handling(
+        "commerce.CartItem",
+        "member",
+        MOVE_UNLESS_TAKEN,
+        ("sku",),
+        why="the cart joins the survivor's; a SKU already in the survivor's cart stays",
+    ),
+    Handling(
+        "commerce.ReturnRequest",
+        "member",
+        MOVE_UNLESS_TAKEN,
+        ("idempotency_key",),
+        why="after-sales requests follow their orders",
+    ),
+    Handling("commerce.Review", "member", MOVE, why="reviews follow the order lines they are about"),
+    Handling(
         "events.Registration",
         "member",
         MOVE_UNLESS_TAKEN,
@@ -122,6 +144,26 @@ HANDLED: tuple[Handling, ...] = (
         ("mall_group",),
         why="the same person: a block on either identity blocks the survivor",
     ),
+    Handling(
+        "audience.MemberProfile",
+        "member",
+        KEEP,
+        why="derived: the next audience pass drops the absorbed member's and recomputes the survivor's",
+    ),
+    Handling(
+        "audience.MemberTag",
+        "member",
+        MOVE_UNLESS_TAKEN,
+        ("tag",),
+        why="manual tags follow the person (automatic ones are recomputed by the next pass)",
+    ),
+    Handling(
+        "campaigns.CampaignMember",
+        "member",
+        KEEP,
+        why="a campaign's arms were drawn for that identity; its report stays as it was measured",
+    ),
+    Handling("campaigns.MarketingSend", "member", MOVE, why="messages received count toward the survivor's weekly cap"),
 )
 
 

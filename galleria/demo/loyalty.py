@@ -31,6 +31,7 @@ from galleria.wallet.models import TopUpBonusRule
 
 from . import catalog
 from . import coupons as demo_coupons
+from .audience import AudienceResult, seed_audience
 from .counter import seed_counter_sales
 from .events import EventsResult, seed_events
 from .parking import ParkingResult, seed_parking
@@ -69,6 +70,7 @@ class LoyaltyResult:
     parking: ParkingResult | None = None
     points_mall: PointsMallResult | None = None
     events: EventsResult | None = None
+    audience: AudienceResult | None = None
 
 
 def seed_rules(group: MallGroup, today: dt.date) -> None:
@@ -289,6 +291,7 @@ def seed_loyalty(*, sales: int, seed: int, today: dt.date) -> LoyaltyResult:
     result.parking = seed_parking(mall_group_id=group.pk, seed=seed)  # car parks and a week of stays (demo/parking.py)
     result.points_mall = seed_points_mall(mall_group_id=group.pk, seed=seed)  # demo/points_mall.py
     result.events = seed_events(mall_group_id=group.pk, seed=seed)  # demo/events.py
+    result.audience = seed_audience(mall_group_id=group.pk, seed=seed)  # demo/audience.py (last: reads everything)
     return result
 
 

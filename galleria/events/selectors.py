@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from django.core.files.storage import default_storage
 from django.db.models import Count, Q, QuerySet, Sum
 
+from galleria.core import sql
 from galleria.malls.selectors import mall_list
 from galleria.tiers.selectors import group_tz
 
 from . import rules
+from . import sql as events_sql
 from .models import Event, EventPolicy, Registration
 from .types import HOLDING, LIVE, Attendance, EventStatus, NoShowPolicy, RegistrationState
 
@@ -231,3 +233,8 @@ def counts_by_state(*, event_id: int) -> dict[str, int]:
 
 def holding_states() -> frozenset[str]:
     return frozenset(HOLDING)
+
+
+def segment_members_by_registration(*, event_ids: list[int], state: str, now: dt.datetime) -> sql.Fragment:
+    """Members registered for / attending / not showing at these events: a segment condition."""
+    return events_sql.members_by_registration(event_ids, state=state, now=now)

@@ -7,11 +7,12 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
+from galleria.core import sql
 from galleria.core.listing import PkIn
 from galleria.members.models import Member
 
 from . import sql as ledger_sql
-from .models import Account, AccountKind, Entry, Transaction
+from .models import Account, AccountHold, AccountKind, Entry, Transaction
 from .types import CheckReport, Drift
 
 
@@ -38,7 +39,8 @@ def system_balance(*, mall_group_id: int, kind: str, merchant_id: int | None = N
 
 
 def ledger_check(*, mall_group_id: int | None = None) -> CheckReport:
-    """Re-derive every balance from the legs; report drift, unbalanced transactions and negative member balances."""
+    """Re-derive every balance from the legs; report drift, unbalanced transactions and negative member balances;
+    and every account's `held` from its open holds."""
     entries = Entry.objects.all()
     accounts = Account.objects.all()
     txs = Transaction.objects.all()
@@ -49,11 +51,20 @@ def ledger_check(*, mall_group_id: int | None = None) -> CheckReport:
     derived = {
         row["account_id"]: int(row["total"]) for row in entries.values("account_id").annotate(total=Sum("amount"))
     }
+    holds = AccountHold.objects.filter(released_at__isnull=True)
+    if mall_group_id is not None:
+        holds = holds.filter(account__mall_group_id=mall_group_id)
+    held = {row["account_id"]: int(row["total"]) for row in holds.values("account_id").annotate(total=Sum("amount"))}
     drifts = []
     negative = []
+    held_drifts = []
     n_accounts = 0
-    for acc_id, balance, member_id in accounts.values_list("id", "balance", "member_id").iterator():
+    for acc_id, balance, member_id, cached_held in accounts.values_list(
+        "id", "balance", "member_id", "held"
+    ).iterator():
         n_accounts += 1
+        if cached_held != held.get(acc_id, 0):
+            held_drifts.append(Drift(account_id=acc_id, cached=cached_held, derived=held.get(acc_id, 0)))
         value = derived.get(acc_id, 0)
         if member_id is not None:
             if balance != value:
@@ -71,6 +82,7 @@ def ledger_check(*, mall_group_id: int | None = None) -> CheckReport:
         drifts=tuple(drifts),
         unbalanced=tuple(sorted(set(unbalanced) | set(legless))),
         negative=tuple(negative),
+        held_drifts=tuple(held_drifts),
     )
 
 
@@ -257,3 +269,15 @@ def transaction_legs(*, transaction_ids: Iterable[int]) -> QuerySet[Entry, dict[
         .values(*LEG_FIELDS)
         .order_by("transaction_id", "id")
     )
+
+
+_SEGMENT_KINDS = {
+    "points": [AccountKind.MEMBER_POINTS.value],
+    "wallet": [AccountKind.MEMBER_WALLET.value, AccountKind.MEMBER_WALLET_BONUS.value],  # principal + bonus
+}
+
+
+def segment_members_by_balance(*, balance: str, low: int | None, high: int | None) -> sql.Fragment:
+    """Members whose points (`balance="points"`) or wallet balance (fen, principal and bonus) is within
+    [low, high]: a segment condition."""
+    return ledger_sql.members_by_balance(_SEGMENT_KINDS[balance], low=low, high=high)

@@ -137,3 +137,22 @@ def member_balance(member_id: int, kind: str) -> int:
     """The cached balance of the member's account of `kind` (0 when it has none yet); no lock."""
     row = sql.one(_member_balance_sql(), [member_id, kind])
     return int(row[0] or 0) if row else 0
+
+
+def members_by_balance(kinds: Sequence[str], *, low: int | None, high: int | None) -> sql.Fragment:
+    """Members whose balance over accounts of these kinds (summed: the wallet's principal and bonus) is within
+    [low, high], either bound open; a member without such an account has 0 and is not in it (a segment condition,
+    core.sql.Fragment)."""
+    having: list[str] = []
+    params: list[object] = list(kinds)
+    if low is not None:
+        having.append("SUM(balance) >= %s")
+        params.append(low)
+    if high is not None:
+        having.append("SUM(balance) <= %s")
+        params.append(high)
+    text = (
+        f"SELECT member_id FROM {sql.table(Account)} WHERE kind IN ({sql.placeholders(len(kinds))})"  # noqa: S608
+        " AND member_id IS NOT NULL GROUP BY member_id" + (f" HAVING {' AND '.join(having)}" if having else "")
+    )
+    return sql.Fragment(text, tuple(params))

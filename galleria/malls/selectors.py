@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from .models import Mall
+from .models import Mall, MallGroup
 
 
 def mall_list(*, mall_group_id: int | None) -> QuerySet[Mall]:
@@ -17,3 +17,8 @@ def mall_for_app(*, code: str | None) -> Mall:
     if mall is None:
         raise Mall.DoesNotExist("no such mall")
     return mall
+
+
+def mall_group_ids() -> list[int]:
+    """Every mall group's id, ascending (nightly jobs run per group)."""
+    return list(MallGroup.objects.order_by("pk").values_list("pk", flat=True))

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Reverse, TruncDate
 
-from galleria.core import timeutil
+from galleria.core import sql, timeutil
 from galleria.malls.models import MallGroup
 
 from . import rules
@@ -423,3 +423,47 @@ def marketing_allowed_ids(*, member_ids: Sequence[int], channel: str) -> set[int
 def marketing_allowed(*, member_id: int, channel: str) -> bool:
     """May we send marketing to this member via `channel` now? See `marketing_allowed_ids`."""
     return member_id in marketing_allowed_ids(member_ids=[member_id], channel=channel)
+
+
+def segment_consent_granted(*, channel: str) -> sql.Fragment:
+    """Members whose latest marketing consent for `channel` is a grant: a segment condition (the send itself
+    checks consent again with `marketing_allowed_ids`)."""
+    return members_sql.consent_granted_members(MARKETING_PURPOSES[channel])
+
+
+def segment_plate_members(*, verified: bool) -> sql.Fragment:
+    """Members with a plate bound (verified only, when asked): a segment condition."""
+    return members_sql.plate_members(verified=verified)
+
+
+def member_groups(*, member_ids: Sequence[int]) -> dict[int, int]:
+    """{member id: mall group id} of the active members among these."""
+    ids = sorted({int(i) for i in member_ids})
+    found: dict[int, int] = {}
+    for i in range(0, len(ids), 5000):
+        found.update(
+            Member.objects.filter(pk__in=ids[i : i + 5000], status=MemberStatus.ACTIVE).values_list(
+                "pk", "mall_group_id"
+            )
+        )
+    return found
+
+
+def member_ids_in_group(*, mall_group_id: int, member_ids: Sequence[int]) -> list[int]:
+    """The active members of the group among these, ascending."""
+    ids = sorted({int(i) for i in member_ids})
+    found: list[int] = []
+    for i in range(0, len(ids), 5000):
+        found += Member.objects.filter(
+            pk__in=ids[i : i + 5000], mall_group_id=mall_group_id, status=MemberStatus.ACTIVE
+        ).values_list("pk", flat=True)
+    return sorted(found)
+
+
+def member_phones(*, member_ids: Sequence[int]) -> dict[int, str]:
+    """{member id: phone} of the active members among these that have a phone (a campaign's SMS chunk)."""
+    return dict(
+        Member.objects.filter(pk__in=list(member_ids), status=MemberStatus.ACTIVE)
+        .exclude(phone="")
+        .values_list("pk", "phone")
+    )

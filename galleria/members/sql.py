@@ -12,7 +12,7 @@ from functools import cache
 
 from galleria.core import sql
 
-from .models import Member, MemberIdentifier
+from .models import Consent, Member, MemberIdentifier
 
 
 @cache
@@ -49,3 +49,23 @@ def insert_identifiers(
     for kind, value in identifiers:
         params += [mall_group_id, member_id, kind, value, sql.when(at)]
     return {row[0] for row in sql.rows(_identifiers_insert_sql(len(identifiers)), params)}
+
+
+# ------------------------------------------------------------------------------------- segment conditions (audience)
+
+
+def consent_granted_members(purpose: str) -> sql.Fragment:
+    """Members whose latest consent record for `purpose` is a grant (core.sql.Fragment)."""
+    consent = sql.table(Consent)
+    text = (
+        f"SELECT c.member_id AS member_id FROM {consent} c WHERE c.purpose = %s AND c.is_granted"  # noqa: S608
+        f" AND NOT EXISTS (SELECT 1 FROM {consent} d WHERE d.member_id = c.member_id AND d.purpose = c.purpose"
+        " AND (d.recorded_at > c.recorded_at OR (d.recorded_at = c.recorded_at AND d.id > c.id)))"
+    )
+    return sql.Fragment(text, (purpose,))
+
+
+def plate_members(*, verified: bool) -> sql.Fragment:
+    """Members with a licence plate bound (verified ones only when `verified`)."""
+    text = f"SELECT member_id FROM {sql.table(MemberIdentifier)} WHERE kind = 'plate'"  # noqa: S608
+    return sql.Fragment(text + (" AND verified_at IS NOT NULL" if verified else ""))

@@ -5,7 +5,7 @@ from django.db.models import Count, Q, QuerySet
 from galleria.malls.models import Mall, MallGroup
 
 from . import sql as merchants_sql
-from .models import Merchant, MerchantStatus, PosKey, PosTerminal, Store
+from .models import Category, Merchant, MerchantStatus, PosKey, PosTerminal, Store
 
 
 def merchant_list(
@@ -166,3 +166,8 @@ def pos_key_list(*, mall_group_id: int | None = None, merchant_id: int | None = 
 
 def pos_terminal_list(*, merchant_id: int) -> QuerySet[PosTerminal]:
     return PosTerminal.objects.select_related("store").filter(store__merchant_id=merchant_id).order_by("store_id", "id")
+
+
+def merchant_categories() -> list[tuple[str, str]]:
+    """(code, label) of every merchant category."""
+    return [(str(code), str(label)) for code, label in Category.choices]

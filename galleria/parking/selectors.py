@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from django.db.models import QuerySet
 
-from galleria.core import timeutil
+from galleria.core import sql, timeutil
 from galleria.coupons.types import ParkingCouponOption
 from galleria.members.selectors import member_by_plate, member_plates, plate_is_verified
 from galleria.sales.selectors import member_spend_between
@@ -18,6 +18,7 @@ from galleria.sales.types import Channel
 from galleria.tiers.selectors import member_tier
 
 from . import rules
+from . import sql as parking_sql
 from .models import CarPark, ParkingGrant, ParkingProfile, ParkingSession, TariffVersion
 from .types import FeeView, SessionState
 
@@ -363,3 +364,8 @@ def session_fee(
         benefits=_benefit_lines(result),
     )
     return view, result
+
+
+def segment_members_with_stays(*, since: dt.datetime, at_least: int) -> sql.Fragment:
+    """Members with at least `at_least` stays entered since `since`: a segment condition (galleria/audience)."""
+    return parking_sql.members_with_stays(since=since, at_least=at_least)

@@ -135,3 +135,13 @@ def payment_insert(payment: ParkingPayment) -> None:
 def session_save(session: ParkingSession) -> None:
     """`session.save()` of the locked stay, every column as save() writes it."""
     sql.update_instance(session)
+
+
+def members_with_stays(*, since: dt.datetime, at_least: int) -> sql.Fragment:
+    """Members with at least `at_least` parking stays that entered since `since` (a segment condition; the
+    caller's member set scopes it to a group)."""
+    text = (
+        f"SELECT member_id FROM {sql.table(ParkingSession)} WHERE member_id IS NOT NULL AND entry_at >= %s"  # noqa: S608
+        " GROUP BY member_id HAVING COUNT(*) >= %s"
+    )
+    return sql.Fragment(text, (sql.when(since), at_least))

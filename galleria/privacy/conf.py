@@ -23,3 +23,8 @@ def export_ttl_days() -> int:
 def job_batch() -> int:
     """Members handled per batch by the erasure and retention jobs (each member is its own transaction)."""
     return max(1, int(getattr(settings, "GALLERIA_PRIVACY_JOB_BATCH", 200)))
+
+
+def export_section_paths() -> list[str]:
+    """Dotted paths of the export sections of the areas privacy cannot import (settings.GALLERIA_EXPORT_SECTIONS)."""
+    return list(getattr(settings, "GALLERIA_EXPORT_SECTIONS", []))

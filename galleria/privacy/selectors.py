@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from galleria.audit.selectors import pii_access_search
 from galleria.coupons.models import Coupon
 from galleria.ledger.models import Account, AccountKind, Entry
 from galleria.members.models import Consent, Member, MemberIdentifier
+from galleria.messaging.selectors_privacy import emails_to_address, inbox_of_member, sms_to_phone
+from galleria.messaging.templates import SMS_TEMPLATES
 from galleria.points.models import PointsLot
 from galleria.sales.models import Refund, Sale
 from galleria.tiers.models import MemberTier, TierChange
 from galleria.wallet.selectors import payment_list, topup_list, wallet_balance
 
+from . import conf
 from .models import PrivacyRequest, RequestKind, RequestStatus
 
-EXPORT_FORMAT = "galleria.member-export/1"
+# /2: the sections of parking, commerce, events, audience (settings.GALLERIA_EXPORT_SECTIONS) and messaging
+EXPORT_FORMAT = "galleria.member-export/2"
+
+ExportSections = Callable[..., dict[str, list[dict[str, Any]]]]
 
 
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
@@ -29,7 +38,11 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
 def member_export_document(*, member: Member, now: dt.datetime | None = None) -> dict[str, Any]:
     """Everything Galleria holds about one member, as a JSON-ready document (format EXPORT_FORMAT, described in
     docs/privacy.md). Every query filters by this member's id, so nobody else's data can appear. Bounded by the
-    member's own history: a handful of queries, one per section."""
+    member's own history: a handful of queries, one per section.
+
+    The areas above privacy in the layering (parking, commerce, events, audience) add their sections through the
+    functions named in settings.GALLERIA_EXPORT_SECTIONS; messaging's are read here. Section names are unique
+    (a second use is ImproperlyConfigured)."""
     member_id = member.pk
     profile = {
         "member_id": member_id,
@@ -179,7 +192,7 @@ def member_export_document(*, member: Member, now: dt.datetime | None = None) ->
         }
         for c in Coupon.objects.filter(member_id=member_id).select_related("template").order_by("issued_at", "id")
     ]
-    return {
+    document: dict[str, Any] = {
         "format": EXPORT_FORMAT,
         "generated_at": _iso(now or timezone.now()),
         "mall_group": member.mall_group.name,
@@ -202,6 +215,76 @@ def member_export_document(*, member: Member, now: dt.datetime | None = None) ->
         "refunds": refunds,
         "coupons": coupons,
     }
+    _merge_sections(document, messaging_export_sections(member=member), source="privacy (messaging)")
+    for path in conf.export_section_paths():
+        sections = export_sections_function(path)(member_id=member_id, mall_group_id=member.mall_group_id)
+        _merge_sections(document, sections, source=path)
+    return document
+
+
+def export_sections_function(path: str) -> ExportSections:
+    """The export function a dotted path of settings.GALLERIA_EXPORT_SECTIONS names."""
+    function: ExportSections = import_string(path)
+    return function
+
+
+def _merge_sections(document: dict[str, Any], sections: dict[str, list[dict[str, Any]]], *, source: str) -> None:
+    """Add an area's sections to the document: a name already there (the core's or another area's) is a
+    configuration error, never a silent overwrite."""
+    if not isinstance(sections, dict):
+        raise ImproperlyConfigured(f"export sections of {source} must be a dict, not {type(sections).__name__}")
+    for name, rows in sections.items():
+        if name in document:
+            raise ImproperlyConfigured(f"export section {name!r} of {source} is already in the document")
+        if not isinstance(rows, list):
+            raise ImproperlyConfigured(f"export section {name!r} of {source} must be a list of rows")
+        document[name] = rows
+
+
+def messaging_export_sections(*, member: Member) -> dict[str, list[dict[str, Any]]]:
+    """What messaging holds about the member: SMS sent to their phone and e-mails to their address since they
+    joined, and their inbox messages (addressed to them, or broadcasts they opened). Three queries. The text of an
+    SMS whose template carries a one-time secret (a sign-in code) is withheld; provider references, attempt logs
+    and template parameters are internal."""
+    since = member.created_at
+    sms = [
+        {
+            "at": _iso(m.created_at),
+            "template": m.template,
+            "text": None if _sms_text_secret(m.template) else m.body,
+            "status": m.status,
+            "sent_at": _iso(m.sent_at),
+            "delivered_at": _iso(m.delivered_at),
+        }
+        for m in sms_to_phone(phone=member.phone, since=since)
+    ]
+    emails = [
+        {
+            "at": _iso(m.created_at),
+            "to": m.to,
+            "subject": m.subject,
+            "text": m.body,
+            "status": m.status,
+            "sent_at": _iso(m.sent_at),
+        }
+        for m in emails_to_address(address=member.email, since=since)
+    ]
+    inbox = [
+        {
+            "sent_at": _iso(m.sent_at),
+            "audience": m.audience,
+            "title": m.title,
+            "text": m.body,
+            "read_at": _iso(m.read_at),  # type: ignore[attr-defined]  # annotated by the selector
+        }
+        for m in inbox_of_member(mall_group_id=member.mall_group_id, member_id=member.pk)
+    ]
+    return {"sms_messages": sms, "emails": emails, "inbox_messages": inbox}
+
+
+def _sms_text_secret(template: str) -> bool:
+    found = SMS_TEMPLATES.get(template)
+    return found is not None and bool(found.secret_params)
 
 
 # ---------------------------------------------------------------- requests

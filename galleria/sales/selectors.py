@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from galleria.members.selectors import members_active
 
+from . import sql as sales_sql
 from .checkout.pricing import basket_lines
 from .checkout.quote import sale_quote
 from .models import Refund, Sale
@@ -23,6 +24,16 @@ __all__ = [
     "sale_quote",
     "sale_refundable",
     "sales_by_channel",
+    "segment_facts",
+    "segment_favourite",
+    "segment_last_sale_id",
+    "segment_members_by_window",
+    "segment_members_with_sales_after",
+    "segment_previous_purchase",
+    "segment_sales_by_hour",
+    "segment_sales_by_weekday",
+    "segment_spend_by",
+    "segment_spend_of_members",
 ]
 
 
@@ -176,3 +187,17 @@ def merchant_refunds_in(*, merchant_id: int, since: dt.datetime, until: dt.datet
         .filter(sale__merchant_id=merchant_id, occurred_at__gte=since, occurred_at__lt=until)
         .order_by("occurred_at", "id")
     )
+
+
+# ----------------------------------------------------------------------------- for the audience app (segments)
+# SQL fragments of the sales tables (core.sql.Fragment) and the persona figures: galleria/sales/sql.py has them.
+segment_facts = sales_sql.member_facts
+segment_previous_purchase = sales_sql.member_previous_purchase
+segment_favourite = sales_sql.member_favourite
+segment_members_by_window = sales_sql.members_by_window
+segment_sales_by_hour = sales_sql.sales_by_hour
+segment_sales_by_weekday = sales_sql.sales_by_weekday
+segment_spend_by = sales_sql.spend_by
+segment_spend_of_members = sales_sql.spend_of_members
+segment_last_sale_id = sales_sql.last_sale_id
+segment_members_with_sales_after = sales_sql.members_with_sales_after

@@ -89,3 +89,198 @@ def member_bought_at_merchant(*, member_id: int, merchant_id: int, other_than: i
     """Whether the member has a sale at the merchant other than `other_than` (any status): the first-purchase
     award's check, on every member's sale when the group has that rule."""
     return sql.one(_bought_before_sql(), [member_id, merchant_id, other_than]) is not None
+
+
+# ------------------------------------------------------------------------------------- audience (segments, profiles)
+# Fragments the audience app embeds (core.sql.Fragment): what members bought, read from the sales alone. Shopping
+# means every channel but the mall's own services (parking fees, points-mall exchanges, event tickets), and a fully
+# refunded sale is no purchase; spend is the sale's total less what was refunded (docs/marketing.md).
+NOT_SHOPPING = ("parking", "points_mall", "event")
+
+
+def _shopping_where(alias: str) -> str:
+    return (
+        f"{alias}.mall_group_id = %s AND {alias}.member_id IS NOT NULL AND {alias}.status <> 'refunded'"
+        f" AND {alias}.channel NOT IN ({sql.placeholders(len(NOT_SHOPPING))})"
+    )
+
+
+def _members_filter(alias: str, member_ids: Sequence[int] | None) -> tuple[str, list[object]]:
+    if member_ids is None:
+        return "", []
+    return f" AND {alias}.member_id IN ({sql.placeholders(len(member_ids))})", list(member_ids)
+
+
+def _merchant_table() -> str:
+    return sql.table(Sale._meta.get_field("merchant").related_model)
+
+
+def member_facts(
+    *,
+    mall_group_id: int,
+    window_since: object,
+    days90_since: object,
+    tz_param: str,
+    member_ids: Sequence[int] | None,
+) -> sql.Fragment:
+    """Per member who bought: member_id, first_at, last_at, sales, spend (lifetime); sales_w, spend_w, discounted_w,
+    evening_w (18:00–22:59 local), weekend_w (Saturday, Sunday local) in the window; visit_days_90 (distinct local
+    days with a purchase in the last 90 days)."""
+    local = sql.local_time("s.occurred_at")
+    hour, weekday, day = sql.hour_of(local), sql.weekday_of(local), sql.date_of(local)
+    spend = "s.total_fen - s.refunded_fen"
+    members, member_params = _members_filter("s", member_ids)
+    text = (
+        f"SELECT s.member_id AS member_id, MIN(s.occurred_at) AS first_at, MAX(s.occurred_at) AS last_at,"  # noqa: S608
+        f" COUNT(*) AS sales, SUM({spend}) AS spend,"
+        f" SUM(CASE WHEN s.occurred_at >= %s THEN 1 ELSE 0 END) AS sales_w,"
+        f" SUM(CASE WHEN s.occurred_at >= %s THEN {spend} ELSE 0 END) AS spend_w,"
+        f" SUM(CASE WHEN s.occurred_at >= %s AND s.discount_fen > 0 THEN 1 ELSE 0 END) AS discounted_w,"
+        f" SUM(CASE WHEN s.occurred_at >= %s AND {hour} BETWEEN 18 AND 22 THEN 1 ELSE 0 END) AS evening_w,"
+        f" SUM(CASE WHEN s.occurred_at >= %s AND {weekday} IN (0, 6) THEN 1 ELSE 0 END) AS weekend_w,"
+        f" COUNT(DISTINCT CASE WHEN s.occurred_at >= %s THEN {day} END) AS visit_days_90"
+        f" FROM {sql.table(Sale)} s WHERE {_shopping_where('s')}{members} GROUP BY s.member_id"
+    )
+    w = sql.when(window_since)
+    params = [w, w, w, w, tz_param, w, tz_param, sql.when(days90_since), tz_param]
+    params += [mall_group_id, *NOT_SHOPPING, *member_params]
+    return sql.Fragment(text, tuple(params))
+
+
+def member_previous_purchase(*, mall_group_id: int, member_ids: Sequence[int] | None) -> sql.Fragment:
+    """Per member with two purchases or more: member_id, prev_at (the latest purchase before the last one)."""
+    members, member_params = _members_filter("s", member_ids)
+    inner_members, inner_params = _members_filter("l", member_ids)
+    text = (
+        f"SELECT s.member_id AS member_id, MAX(s.occurred_at) AS prev_at FROM {sql.table(Sale)} s"  # noqa: S608
+        f" JOIN (SELECT l.member_id, MAX(l.occurred_at) AS last_at FROM {sql.table(Sale)} l"
+        f" WHERE {_shopping_where('l')}{inner_members} GROUP BY l.member_id) t"
+        f" ON t.member_id = s.member_id AND s.occurred_at < t.last_at"
+        f" WHERE {_shopping_where('s')}{members} GROUP BY s.member_id"
+    )
+    params = [mall_group_id, *NOT_SHOPPING, *inner_params, mall_group_id, *NOT_SHOPPING, *member_params]
+    return sql.Fragment(text, tuple(params))
+
+
+def member_favourite(*, mall_group_id: int, since: object, by: str, member_ids: Sequence[int] | None) -> sql.Fragment:
+    """Per member who bought since `since`: member_id, favourite — the merchant id (`by="merchant"`), the merchant
+    category (`by="category"`) or the channel (`by="channel"`) of most purchases (ties: more spend, then the
+    smaller value)."""
+    column = {"merchant": "s.merchant_id", "category": "m.category", "channel": "s.channel"}[by]
+    join = f" JOIN {_merchant_table()} m ON m.id = s.merchant_id" if by == "category" else ""
+    members, member_params = _members_filter("s", member_ids)
+    text = (
+        f"SELECT member_id, favourite FROM (SELECT s.member_id AS member_id, {column} AS favourite,"  # noqa: S608
+        f" ROW_NUMBER() OVER (PARTITION BY s.member_id"
+        f" ORDER BY COUNT(*) DESC, SUM(s.total_fen - s.refunded_fen) DESC, {column}) AS rn"
+        f" FROM {sql.table(Sale)} s{join} WHERE {_shopping_where('s')} AND s.occurred_at >= %s{members}"
+        f" GROUP BY s.member_id, {column}) ranked WHERE rn = 1"
+    )
+    params = [mall_group_id, *NOT_SHOPPING, sql.when(since), *member_params]
+    return sql.Fragment(text, tuple(params))
+
+
+def members_by_window(
+    *,
+    mall_group_id: int,
+    since: object,
+    measure: str,
+    merchant_ids: Sequence[int] = (),
+    categories: Sequence[str] = (),
+    low: int | None,
+    high: int | None,
+) -> sql.Fragment:
+    """Members whose spend (fen, `measure="spend"`) or number of purchases (`"visits"`) since `since` — at these
+    merchants / in these categories when given — is within [low, high] (either bound may be open). Members with
+    nothing in the window are not in it (their value is 0: the caller asks for "above" and negates)."""
+    value = "SUM(s.total_fen - s.refunded_fen)" if measure == "spend" else "COUNT(*)"
+    where = [_shopping_where("s"), "s.occurred_at >= %s"]
+    params: list[object] = [mall_group_id, *NOT_SHOPPING, sql.when(since)]
+    join = ""
+    if merchant_ids:
+        where.append(f"s.merchant_id IN ({sql.placeholders(len(merchant_ids))})")
+        params += list(merchant_ids)
+    if categories:
+        join = f" JOIN {_merchant_table()} m ON m.id = s.merchant_id"
+        where.append(f"m.category IN ({sql.placeholders(len(categories))})")
+        params += list(categories)
+    having = []
+    if low is not None:
+        having.append(f"{value} >= %s")
+        params.append(low)
+    if high is not None:
+        having.append(f"{value} <= %s")
+        params.append(high)
+    text = (
+        f"SELECT s.member_id AS member_id FROM {sql.table(Sale)} s{join} WHERE {' AND '.join(where)}"  # noqa: S608
+        f" GROUP BY s.member_id" + (f" HAVING {' AND '.join(having)}" if having else "")
+    )
+    return sql.Fragment(text, tuple(params))
+
+
+def sales_by_hour(*, mall_group_id: int, since: object, tz_param: str, members: sql.Fragment) -> list[tuple[int, int]]:
+    """(local hour, purchases) of these members since `since` (a persona's active hours)."""
+    hour = sql.hour_of(sql.local_time("s.occurred_at"))
+    text = (
+        f"SELECT {hour} AS h, COUNT(*) FROM {sql.table(Sale)} s WHERE {_shopping_where('s')}"  # noqa: S608
+        f" AND s.occurred_at >= %s AND s.member_id IN ({members.text}) GROUP BY 1 ORDER BY 1"
+    )
+    params = [tz_param, mall_group_id, *NOT_SHOPPING, sql.when(since), *members.params]
+    return [(int(h), int(n)) for h, n in sql.plain_rows(text, params)]
+
+
+def sales_by_weekday(
+    *, mall_group_id: int, since: object, tz_param: str, members: sql.Fragment
+) -> list[tuple[int, int]]:
+    """(local weekday 0 = Sunday, purchases) of these members since `since`."""
+    day = sql.weekday_of(sql.local_time("s.occurred_at"))
+    text = (
+        f"SELECT {day} AS d, COUNT(*) FROM {sql.table(Sale)} s WHERE {_shopping_where('s')}"  # noqa: S608
+        f" AND s.occurred_at >= %s AND s.member_id IN ({members.text}) GROUP BY 1 ORDER BY 1"
+    )
+    params = [tz_param, mall_group_id, *NOT_SHOPPING, sql.when(since), *members.params]
+    return [(int(d), int(n)) for d, n in sql.plain_rows(text, params)]
+
+
+def spend_by(
+    *, mall_group_id: int, since: object, by: str, members: sql.Fragment, limit: int
+) -> list[tuple[str, int, int]]:
+    """(merchant id or category, purchases, spend fen) of these members since `since`, most spend first."""
+    column = "CAST(s.merchant_id AS TEXT)" if by == "merchant" else "m.category"
+    join = f" JOIN {_merchant_table()} m ON m.id = s.merchant_id" if by == "category" else ""
+    text = (
+        f"SELECT {column}, COUNT(*), SUM(s.total_fen - s.refunded_fen) FROM {sql.table(Sale)} s{join}"  # noqa: S608
+        f" WHERE {_shopping_where('s')} AND s.occurred_at >= %s AND s.member_id IN ({members.text})"
+        f" GROUP BY 1 ORDER BY 3 DESC LIMIT %s"
+    )
+    params = [mall_group_id, *NOT_SHOPPING, sql.when(since), *members.params, limit]
+    return [(str(k), int(n), int(fen or 0)) for k, n, fen in sql.plain_rows(text, params)]
+
+
+def last_sale_id(*, after_id: int, created_before: object) -> int:
+    """The largest sale id above `after_id` of a sale written before `created_before` (`after_id` when none): reads
+    the new ids only (primary key range)."""
+    text = f"SELECT MAX(id) FROM {sql.table(Sale)} WHERE id > %s AND created_at < %s"  # noqa: S608
+    found = sql.plain_rows(text, [after_id, sql.when(created_before)])
+    return int(found[0][0] or after_id) if found else after_id
+
+
+def members_with_sales_after(*, after_id: int, up_to_id: int) -> list[int]:
+    """The members of the sales with after_id < id ≤ up_to_id (any status: a refund changes the facts too)."""
+    text = (
+        f"SELECT DISTINCT member_id FROM {sql.table(Sale)} WHERE id > %s AND id <= %s"  # noqa: S608
+        " AND member_id IS NOT NULL"
+    )
+    return [int(m) for (m,) in sql.plain_rows(text, [after_id, up_to_id])]
+
+
+def spend_of_members(*, members: sql.Fragment, since: object, until: object) -> list[tuple[int, int, int]]:
+    """(member id, purchases, spend fen) of these members' shopping in [since, until) — members without a purchase
+    are not listed (a campaign's report: each arm's spend per member)."""
+    text = (
+        f"SELECT s.member_id, COUNT(*), SUM(s.total_fen - s.refunded_fen) FROM {sql.table(Sale)} s"  # noqa: S608
+        f" WHERE s.member_id IN ({members.text}) AND s.occurred_at >= %s AND s.occurred_at < %s"
+        f" AND s.status <> 'refunded' AND s.channel NOT IN ({sql.placeholders(len(NOT_SHOPPING))}) GROUP BY s.member_id"
+    )
+    params = [*members.params, sql.when(since), sql.when(until), *NOT_SHOPPING]
+    return [(int(m), int(n), int(fen or 0)) for m, n, fen in sql.plain_rows(text, params)]

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 
-from galleria.core import configcache, timeutil
+from galleria.core import configcache, sql, timeutil
 from galleria.malls.models import Mall
 from galleria.members.models import Member
 from galleria.members.selectors import active_member_q, members_active
@@ -280,3 +280,15 @@ def member_tier_names(*, members: Iterable[tuple[int, int]]) -> dict[int, str]:
             if member_id not in names and group_id in entry:
                 names[member_id] = entry[group_id]
     return names
+
+
+def segment_members_in_levels(*, level_ids: list[int]) -> sql.Fragment:
+    """Members whose current tier is one of these levels: a segment condition (galleria/audience)."""
+    return tiers_sql.members_in_levels(level_ids)
+
+
+def segment_level_mix(*, members: sql.Fragment) -> list[tuple[TierLevel, int]]:
+    """(tier level, members) among the members of a segment, by rank."""
+    counts = dict(tiers_sql.level_mix(members))
+    levels = TierLevel.objects.filter(pk__in=list(counts)).order_by("rank")
+    return [(level, counts[level.pk]) for level in levels]

@@ -141,3 +141,18 @@ def insert_spend_and_sum(
     inserts: the caller adds its own part when it falls in the window."""
     found = sql.one(_spend_insert_sum_sql(column), [*row, member_id, sql.when(start), sql.when(end)])
     return int(found[0] or 0) if found else 0
+
+
+def members_in_levels(level_ids: Sequence[int]) -> sql.Fragment:
+    """Members whose current tier is one of these levels (a segment condition, core.sql.Fragment)."""
+    text = f"SELECT member_id FROM {sql.table(MemberTier)} WHERE level_id IN ({sql.placeholders(len(level_ids))})"  # noqa: S608
+    return sql.Fragment(text, tuple(level_ids))
+
+
+def level_mix(members: sql.Fragment) -> list[tuple[int, int]]:
+    """(level id, members) among these members (a persona's tier mix)."""
+    text = (
+        f"SELECT level_id, COUNT(*) FROM {sql.table(MemberTier)} WHERE member_id IN ({members.text})"  # noqa: S608
+        " GROUP BY level_id"
+    )
+    return [(int(level), int(n)) for level, n in sql.plain_rows(text, list(members.params))]

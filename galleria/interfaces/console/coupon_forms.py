@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from galleria.audience.selectors import segment_list
 from galleria.coupons.models import CouponKind, TemplateStatus
 from galleria.malls.models import Mall
 
@@ -75,7 +76,11 @@ class GrantBatchForm(forms.Form):
 
     target = forms.ChoiceField(
         label=_("Give to"),
-        choices=[("list", _("A list of members")), ("segment", _("A segment"))],
+        choices=[
+            ("list", _("A list of members")),
+            ("saved", _("A saved segment")),
+            ("segment", _("Members by tier, join date and mall")),
+        ],
         widget=forms.RadioSelect,
         initial="list",
     )
@@ -92,11 +97,16 @@ class GrantBatchForm(forms.Form):
     join_mall: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Join mall"), required=False, queryset=Mall.objects.none()
     )
+    saved_segment = forms.TypedChoiceField(label=_("Segment"), coerce=int, required=False, choices=[])
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args: Any, group_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["saved_segment"].choices = [  # type: ignore[attr-defined]
+            ("", "—"),
+            *((s.pk, f"{s.name} ({s.last_count or 0:,})") for s in segment_list(mall_group_id=group_id)),
+        ]
         self.fields["min_tier_rank"].choices = tier_choices(group_id, everyone=_("Every tier"))  # type: ignore[attr-defined]
         self.fields["join_mall"] = GroupMallField(
             group_id=group_id, label=_("Join mall"), required=False, empty_label=_("All malls")
@@ -111,6 +121,8 @@ class GrantBatchForm(forms.Form):
             elif len(lines) > MAX_GRANT_LINES:
                 self.add_error("members", _("At most 2,000 members at a time."))
             data["lines"] = list(dict.fromkeys(lines))
+        if data.get("target") == "saved" and not data.get("saved_segment"):
+            self.add_error("saved_segment", _("Choose a segment."))
         start, end = data.get("joined_from"), data.get("joined_until")
         if start and end and end < start:
             self.add_error("joined_until", _("The end must be after the start."))

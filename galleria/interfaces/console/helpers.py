@@ -222,6 +222,23 @@ ACTION_LABELS: dict[str, Promise] = {
     "points_mall.ship": _("Shipped a points mall order"),
     "points_mall.hand_over": _("Handed over a points mall gift at the desk"),
     "points_mall.export": _("Exported points mall orders"),
+    # online mall catalogue (docs/design/online-mall.md)
+    "online_mall.settings_save": _("Saved the online mall settings"),
+    "online_mall.shop_save": _("Saved an online shop's settings"),
+    "online_mall.category_save": _("Saved an online mall category"),
+    "online_mall.category_icon": _("Changed an online mall category's icon"),
+    "online_mall.product_create": _("Created an online mall product"),
+    "online_mall.product_update": _("Edited an online mall product"),
+    "online_mall.product_skus": _("Changed an online mall product's options and SKUs"),
+    "online_mall.product_image": _("Changed an online mall product's pictures"),
+    "online_mall.product_publish": _("Put an online mall product on sale"),
+    "online_mall.product_unpublish": _("Took an online mall product off sale"),
+    "online_mall.product_block": _("Took down an online mall product (mall)"),
+    "online_mall.product_unblock": _("Lifted the takedown of an online mall product"),
+    "online_mall.shelf_save": _("Saved an online mall shelf"),
+    "online_mall.shelf_items": _("Changed the products on an online mall shelf"),
+    "online_mall.stock_set": _("Counted an online mall SKU's stock"),
+    "online_mall.stock_adjust": _("Adjusted an online mall SKU's stock"),
     # events (docs/events.md)
     "event.create": _("Created an event"),
     "event.update": _("Edited an event"),
@@ -234,6 +251,23 @@ ACTION_LABELS: dict[str, Promise] = {
     "event.lapse": _("An offered event seat lapsed"),
     "event.check_in": _("Checked a member in at an event"),
     "event.export": _("Exported event registrations"),
+    # audience (docs/marketing.md)
+    "audience.settings": _("Changed the lifecycle days or the RFM window"),
+    "audience.rebuild": _("Asked to recompute the member profiles"),
+    "audience.tag_group": _("Saved a tag group"),
+    "audience.tag_save": _("Saved a manual tag"),
+    "audience.tag_archive": _("Archived a manual tag"),
+    "audience.tag_members": _("Gave a manual tag to members"),
+    "audience.tag_member_remove": _("Took a manual tag from a member"),
+    "audience.segment_save": _("Saved a segment"),
+    "audience.segment_archive": _("Archived a segment"),
+    "audience.segment_export": _("Exported a segment's members"),
+    # campaigns (docs/marketing.md)
+    "campaign.save": _("Saved a campaign draft"),
+    "campaign.schedule": _("Scheduled a campaign"),
+    "campaign.start": _("A campaign started sending"),
+    "campaign.cancel": _("Cancelled a campaign"),
+    "campaign.settings": _("Changed the quiet hours, weekly cap or SMS price"),
 }
 # Headings of the audit log's action menu, by the part of the action before the dot.
 ACTION_GROUPS: dict[str, Promise] = {
@@ -263,7 +297,10 @@ ACTION_GROUPS: dict[str, Promise] = {
     "parking": _("Parking"),
     "parking_key": _("Car-park API keys"),
     "points_mall": _("Points mall"),
+    "online_mall": _("Online mall"),
     "event": _("Events"),
+    "audience": _("Audience"),
+    "campaign": _("Campaigns"),
 }
 
 

@@ -113,5 +113,7 @@ urlpatterns = [
     path("", include("galleria.interfaces.console.urls_parking_grants")),
     path("", include("galleria.interfaces.console.urls_points_mall")),
     path("", include("galleria.interfaces.console.urls_events")),
+    path("", include("galleria.interfaces.console.urls_audience")),
+    path("", include("galleria.interfaces.console.urls_campaigns")),
     path("", include("galleria.interfaces.console.urls_parking_plates")),
 ]

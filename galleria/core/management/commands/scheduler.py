@@ -70,6 +70,12 @@ JOBS: list[Job] = [
     Job("parking-plate-claims-expire", "50 3 * * *", "parking_plate_claims_expire"),
     # Event seat offers not confirmed in time lapse to the next member on the waiting list (docs/events.md).
     Job("events-offers-lapse", "*/5 * * * *", "events_offers_lapse"),
+    # Member profiles, RFM and automatic tags: the members who just bought every minute, everyone at night
+    # (docs/marketing.md).
+    Job("audience-refresh", "* * * * *", "audience_refresh"),
+    Job("audience-rebuild", "20 2 * * *", "audience_rebuild"),
+    # Campaigns due or still sending (behind each campaign's own task: a lost task or a dead worker).
+    Job("campaigns-run", "* * * * *", "campaigns_run"),
     # Coupons past their validity become expired (the funnel's "expired"); batched, idempotent.
     Job("coupons-expire", "*/15 * * * *", "coupons_expire"),
     # Birthday coupons, once per member per year, for members whose mall-local birthday is today.
@@ -82,6 +88,9 @@ JOBS: list[Job] = [
     Job("imports-purge-files", "55 3 * * *", "imports_purge_files"),
     # SMS outbox rows (phone numbers, texts) older than GALLERIA_SMS_RETENTION_DAYS; queued ones stay.
     Job("sms-prune", "5 4 * * *", "sms_prune"),
+    # SMS and e-mails whose retry is due (throttled, gateway down) and messages a crashed worker left half-sent:
+    # the task re-enqueues itself with the database backend; this sweeps what an immediate backend could not defer.
+    Job("sms-retry", "*/5 * * * *", "sms_retry"),
     # Wallet refunds booked but not yet accepted by their payment gateway (it was down): sent again; idempotent.
     Job("wallet-refunds-send", "*/10 * * * *", "wallet_refunds_send"),
     # Receipt photos past the group's retention (decided receipts, abandoned drafts); the hashes stay.

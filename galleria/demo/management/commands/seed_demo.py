@@ -72,5 +72,11 @@ class Command(BaseCommand):
                     if loyalty.events
                     else ""
                 )
+                + (
+                    f" Audience: {loyalty.audience.profiles} profiles, {loyalty.audience.tags} manual tags,"
+                    f" {loyalty.audience.segments} segments."
+                    if loyalty.audience
+                    else ""
+                )
             )
         )

@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from galleria.accounts import permissions as perms
+from galleria.audience.selectors import segment_all_member_ids, segment_get
 from galleria.audit.services import audit_record
 from galleria.core.errors import ApplicationError
 from galleria.core.money import format_cny
@@ -40,6 +41,7 @@ from galleria.coupons.models import (
     Promotion,
     TemplateStatus,
 )
+from galleria.coupons.services.issuance import MAX_GRANT_MEMBERS
 from galleria.coupons.services.templates import TEMPLATE_FIELDS
 from galleria.interfaces import coupon_text
 from galleria.interfaces.common import actor_for, forbidden, scope_of, spreadsheet_cell
@@ -496,6 +498,9 @@ def coupon_grant_batch_new(request: HttpRequest, template_id: int) -> HttpRespon
                     failures.append({"line": line[:40], "reason": str(_("No active member found"))})
                 else:
                     member_ids.append(found.member.pk)
+        elif d["target"] == "saved":  # a saved audience segment, resolved now (docs/marketing.md)
+            saved = segment_get(mall_group_id=g.id, segment_id=d["saved_segment"])
+            member_ids = segment_all_member_ids(mall_group_id=g.id, definition=saved.definition, cap=MAX_GRANT_MEMBERS)
         else:
             segment = form.segment()
         try:

@@ -68,7 +68,13 @@ ROW_LABELS: dict[str, Any] = {
     "parking.PlateClaim": _("Plate verification requests"),
     "commerce.Order": _("Points mall orders"),
     "commerce.MemberQuota": _("Points mall purchase limits used"),
+    "commerce.Checkout": _("Online mall checkouts"),
+    "commerce.CartItem": _("Online mall cart items"),
+    "commerce.ReturnRequest": _("Online mall after-sales requests"),
+    "commerce.Review": _("Online mall reviews"),
     "events.Registration": _("Event registrations"),
+    "audience.MemberTag": _("Member tags"),
+    "campaigns.MarketingSend": _("Marketing messages received"),
 }
 
 ERROR_TEXT: dict[str, Any] = {

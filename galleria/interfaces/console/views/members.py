@@ -289,6 +289,10 @@ def _detail(
         context.update(loyalty_context(request, member, **(loyalty or {})))
     if scope.can(perms.PRIVACY_MANAGE):
         context.update(privacy_context(member, **(privacy or {})))
+    if scope.can(perms.AUDIENCE_VIEW):
+        from .audience import member_panel  # the audience area's panel (tags, RFM, lifecycle)
+
+        context["audience"] = member_panel(request, member)
     return render(request, "console/members/detail.html", context, status=status)
 
 

@@ -1,0 +1,96 @@
+"""The demo's audience (docs/marketing.md): three manual tags given to some members (a VIP salon list, families,
+complaint-sensitive), four saved segments a marketing team would build, and the first pass over every member (RFM
+scores and segments, lifecycle stages, automatic tags) — all through the audience services."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from galleria.audience import services
+from galleria.audit.types import Actor
+from galleria.members.selectors import members_active
+from galleria.tiers.selectors import tier_level_options
+
+ACTOR = Actor.system("demo")
+
+TAGS = (
+    ("VIP 沙龙", "受邀参加季度 VIP 沙龙的会员"),
+    ("亲子家庭", "带孩子来的家庭会员（服务台登记）"),
+    ("投诉敏感", "处理过投诉，沟通需谨慎"),
+)
+
+
+@dataclass
+class AudienceResult:
+    tags: int = 0
+    segments: int = 0
+    profiles: int = 0
+
+
+def seed_audience(*, mall_group_id: int, seed: int) -> AudienceResult:
+    rng = random.Random(seed + 17)
+    result = AudienceResult()
+    member_ids = list(members_active(mall_group_id=mall_group_id).order_by("pk").values_list("pk", flat=True))
+    group = services.tag_group_save(mall_group_id=mall_group_id, name="服务台", actor=ACTOR)
+    tag_ids = []
+    for name, description in TAGS:
+        tag = services.tag_save(
+            mall_group_id=mall_group_id, name=name, description=description, group_id=group.pk, actor=ACTOR
+        )
+        tag_ids.append(tag.pk)
+        picked = rng.sample(member_ids, min(len(member_ids), rng.randint(8, 40)))
+        services.tag_members_add(mall_group_id=mall_group_id, tag_id=tag.pk, member_ids=picked, actor=ACTOR)
+        result.tags += 1
+    top_tiers = [t.pk for t in tier_level_options(mall_group_id=mall_group_id).order_by("-rank")[:2]]
+    segments: list[tuple[str, dict[str, Any]]] = [
+        (
+            "近 90 天餐饮消费满 ¥300 的女性",
+            {
+                "match": "all",
+                "conditions": [
+                    {"field": "gender", "in": ["female"]},
+                    {"field": "spend", "days": 90, "categories": ["dining"], "min": 30000},
+                ],
+            },
+        ),
+        (
+            "沉睡的高等级会员",
+            {
+                "match": "all",
+                "conditions": [
+                    {"field": "tier", "in": top_tiers},
+                    {"field": "lifecycle", "in": ["at_risk", "dormant"]},
+                ],
+            },
+        ),
+        (
+            "有车一族 · 同意短信营销",
+            {
+                "match": "all",
+                "conditions": [
+                    {"field": "plate", "verified": False},
+                    {"field": "consent", "channel": "sms", "granted": True},
+                ],
+            },
+        ),
+        (
+            "重要价值或重要保持客户",
+            {
+                "match": "any",
+                "conditions": [
+                    {"field": "rfm", "in": ["important_value", "important_keep"]},
+                    {"field": "tag", "any": [tag_ids[0]]},
+                ],
+            },
+        ),
+    ]
+    rebuilt = services.profiles_rebuild(mall_group_id=mall_group_id)
+    result.profiles = rebuilt.profiles
+    for name, definition in segments:
+        if not top_tiers and any(c.get("field") == "tier" for c in definition["conditions"]):
+            continue
+        services.segment_save(mall_group_id=mall_group_id, name=name, definition=definition, actor=ACTOR)
+        result.segments += 1
+    return result
