@@ -108,3 +108,25 @@ def test_a_coupon_grant_to_a_saved_segment(client, world):
     resp = client.post(url, {"target": "saved", "saved_segment": segment.pk, "key": "k-seg-1"})
     assert resp.status_code == 302
     assert GrantBatch.objects.get().member_ids == [a.pk]
+
+
+def test_the_member_page_lists_the_marketing_messages_received(client, world):
+    from galleria.campaigns.models import Campaign, MarketingSend
+
+    a, _b = _members(world)
+    segment = services.segment_save(mall_group_id=world.group.pk, name="女性", definition=FEMALE, actor=ACTOR)
+    c = Campaign.objects.create(
+        mall_group=world.group, name="双十二预热", segment=segment, title="t", body="b", scheduled_at=timeutil.now()
+    )
+    MarketingSend.objects.create(
+        mall_group=world.group, member=a, channel="sms", campaign=c, sent_at=timeutil.now(), reference="1"
+    )
+    login(client, world, "marketing")
+    page = client.get(reverse("console:member_detail", args=[a.pk])).content.decode()
+    assert 'data-testid="member-marketing"' in page and "双十二预热" in page
+    client.logout()
+    login(client, world, "service")  # no campaigns.view: the list is not shown
+    assert (
+        'data-testid="member-marketing"'
+        not in client.get(reverse("console:member_detail", args=[a.pk])).content.decode()
+    )

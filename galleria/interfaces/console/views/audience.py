@@ -24,6 +24,7 @@ from galleria.audience import rules, selectors, services
 from galleria.audience.exceptions import SEGMENT_REASONS, SegmentInvalidError
 from galleria.audience.types import AUTO_TAG_GROUP_NAMES, AUTO_TAG_NAMES, LIFECYCLE_NAMES, RFM_NAMES
 from galleria.audit.services import audit_record
+from galleria.campaigns.selectors import member_marketing
 from galleria.core import tasks, timeutil
 from galleria.core.errors import ApplicationError
 from galleria.core.money import format_cny
@@ -721,4 +722,7 @@ def member_panel(request: HttpRequest, member: Any) -> dict[str, Any]:
         "can_tag": _can(request, perms.AUDIENCE_TAG),
         "addable": [(t.pk, t.name) for t in tags.values() if t.kind == "manual" and t.pk not in held],
         "rfm_codes": rules.RFM_CODES,
+        "marketing": list(member_marketing(member_id=member.pk, limit=10))
+        if _can(request, perms.CAMPAIGNS_VIEW)
+        else [],
     }
