@@ -6,7 +6,7 @@ the same rows). Only the sales app imports this module (an import-linter contrac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 
 from galleria.core import sql
@@ -220,26 +220,26 @@ def members_by_window(
 
 def sales_by_hour(*, mall_group_id: int, since: object, tz_param: str, members: sql.Fragment) -> list[tuple[int, int]]:
     """(local hour, purchases) of these members since `since` (a persona's active hours)."""
-    hour = sql.hour_of(sql.local_time("s.occurred_at"))
-    text = (
-        f"SELECT {hour} AS h, COUNT(*) FROM {sql.table(Sale)} s WHERE {_shopping_where('s')}"  # noqa: S608
-        f" AND s.occurred_at >= %s AND s.member_id IN ({members.text}) GROUP BY 1 ORDER BY 1"
-    )
-    params = [tz_param, mall_group_id, *NOT_SHOPPING, sql.when(since), *members.params]
-    return [(int(h), int(n)) for h, n in sql.plain_rows(text, params)]
+    return _sales_by_local(sql.hour_of, mall_group_id=mall_group_id, since=since, tz_param=tz_param, members=members)
 
 
 def sales_by_weekday(
     *, mall_group_id: int, since: object, tz_param: str, members: sql.Fragment
 ) -> list[tuple[int, int]]:
     """(local weekday 0 = Sunday, purchases) of these members since `since`."""
-    day = sql.weekday_of(sql.local_time("s.occurred_at"))
+    return _sales_by_local(sql.weekday_of, mall_group_id=mall_group_id, since=since, tz_param=tz_param, members=members)
+
+
+def _sales_by_local(
+    part: Callable[[str], str], *, mall_group_id: int, since: object, tz_param: str, members: sql.Fragment
+) -> list[tuple[int, int]]:
+    key = part(sql.local_time("s.occurred_at"))
     text = (
-        f"SELECT {day} AS d, COUNT(*) FROM {sql.table(Sale)} s WHERE {_shopping_where('s')}"  # noqa: S608
+        f"SELECT {key} AS k, COUNT(*) FROM {sql.table(Sale)} s WHERE {_shopping_where('s')}"  # noqa: S608
         f" AND s.occurred_at >= %s AND s.member_id IN ({members.text}) GROUP BY 1 ORDER BY 1"
     )
     params = [tz_param, mall_group_id, *NOT_SHOPPING, sql.when(since), *members.params]
-    return [(int(d), int(n)) for d, n in sql.plain_rows(text, params)]
+    return [(int(k), int(n)) for k, n in sql.plain_rows(text, params)]
 
 
 def spend_by(

@@ -34,15 +34,7 @@ def inbox_send(
     The caller has checked that `tier_level_id` / `member_id` belong to the group (they live in apps above this one)."""
     title = " ".join((title or "").replace("\x00", "").split())
     body = (body or "").replace("\x00", "").strip()
-    errors: dict[str, str] = {}
-    if not title:
-        errors["title"] = _("Write a title.")
-    elif len(title) > INBOX_TITLE_MAX:
-        errors["title"] = _("Keep the title under 60 characters.")
-    if not body:
-        errors["body"] = _("Write the message.")
-    elif len(body) > INBOX_BODY_MAX:
-        errors["body"] = _("Keep the message under 2000 characters.")
+    errors = inbox_text_problems(title=title, body=body)
     if audience not in Audience.values:
         errors["audience"] = _("Choose who receives the message.")
     elif audience == Audience.TIER and tier_level_id is None:
