@@ -120,8 +120,11 @@ def campaign_save(
         return c
 
 
-def campaign_schedule(*, mall_group_id: int, campaign_id: int, actor: Actor) -> Campaign:
+def campaign_schedule(
+    *, mall_group_id: int, campaign_id: int, actor: Actor, now: dt.datetime | None = None
+) -> Campaign:
     """Draft → scheduled: the run starts at `scheduled_at` (now, if it has passed)."""
+    now = now or timeutil.now()
     with transaction.atomic(durable=True):
         c = lock_one(Campaign.objects.filter(pk=campaign_id, mall_group_id=mall_group_id))
         if c.status != CampaignStatus.DRAFT:
@@ -130,7 +133,7 @@ def campaign_schedule(*, mall_group_id: int, campaign_id: int, actor: Actor) -> 
         if errors:
             raise CampaignInvalidError(next(iter(errors.values())), fields=errors)
         c.status = CampaignStatus.SCHEDULED
-        c.scheduled_at = max(c.scheduled_at, timeutil.now())
+        c.scheduled_at = max(c.scheduled_at, now)
         c.save(update_fields=["status", "scheduled_at"])
         audit_record(
             actor=actor,

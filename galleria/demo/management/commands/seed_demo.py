@@ -74,7 +74,7 @@ class Command(BaseCommand):
                 )
                 + (
                     f" Audience: {loyalty.audience.profiles} profiles, {loyalty.audience.tags} manual tags,"
-                    f" {loyalty.audience.segments} segments."
+                    f" {loyalty.audience.segments} segments, a campaign to {loyalty.audience.campaign_members} members."
                     if loyalty.audience
                     else ""
                 )
