@@ -155,6 +155,10 @@ def profiles_rebuild(*, mall_group_id: int, now: dt.datetime | None = None) -> R
         profiles, removed, scored, changes = _recompute(
             mall_group_id=mall_group_id, now=now, member_ids=None, steps=steps
         )
+    if not transaction.get_connection().in_atomic_block:
+        t = time.monotonic()
+        audience_sql.tables_vacuum_analyze()
+        steps["vacuum"] = time.monotonic() - t
     return RebuildResult(
         mall_group_id=mall_group_id,
         profiles=profiles,
