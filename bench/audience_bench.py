@@ -245,6 +245,7 @@ def _parking(cursor: Any, group_id: int) -> int:
         from galleria.parking.models import CarPark
 
         mall = Mall.objects.filter(group_id=group_id).order_by("pk").first()
+        assert mall is not None, "the group has a mall"
         found = (CarPark.objects.create(mall=mall, code="bench", name="基准停车场", capacity=1000).pk,)
     cursor.execute("DROP TABLE IF EXISTS bench_drivers")
     cursor.execute(

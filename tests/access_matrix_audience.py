@@ -6,13 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from .access_matrix import ROOT, Entry, action, console, member_id, page, r
+from .access_matrix import ROOT, Entry, action, console, page, r
 from .evidence_world import EvidenceWorld
 
 VIEWERS = {"admin", "marketing", "service", "finance", "viewer", ROOT}  # audience.view
 MANAGERS = {"admin", "marketing", ROOT}  # audience.manage
 EXPORTERS = {"admin", "marketing", ROOT}  # audience.export
 TAGGERS = {"admin", "marketing", "service", ROOT}  # audience.tag
+
+
+def member_id(ew: EvidenceWorld) -> int:
+    return int(ew.member.pk)
 
 
 def _segment(ew: EvidenceWorld) -> Any:
