@@ -32,17 +32,21 @@ def campaign_id(ew: EvidenceWorld) -> int:
 
 
 MATRIX_CAMPAIGNS: dict[str, Entry] = {
-    "console:campaigns": page(console(VIEWERS), post=console(VIEWERS))(r("console:campaigns")),
+    "console:marketing_campaigns": page(console(VIEWERS), post=console(VIEWERS))(r("console:marketing_campaigns")),
     "console:marketing_settings": action(console(MANAGERS), note="without data: a message")(
         r("console:marketing_settings")
     ),
-    "console:campaign_new": page(console(MANAGERS), note="POST without data: 422")(r("console:campaign_new")),
-    "console:campaign": page(console(VIEWERS, scoped=True))(r("console:campaign", campaign_id)),
-    "console:campaign_edit": page(console(MANAGERS, scoped=True), note="POST without data: 422")(
-        r("console:campaign_edit", campaign_id)
+    "console:marketing_campaign_new": page(console(MANAGERS), note="POST without data: 422")(
+        r("console:marketing_campaign_new")
     ),
-    "console:campaign_schedule": action(console(MANAGERS, scoped=True), note="refused with a message unless a draft")(
-        r("console:campaign_schedule", campaign_id)
+    "console:marketing_campaign": page(console(VIEWERS, scoped=True))(r("console:marketing_campaign", campaign_id)),
+    "console:marketing_campaign_edit": page(console(MANAGERS, scoped=True), note="POST without data: 422")(
+        r("console:marketing_campaign_edit", campaign_id)
     ),
-    "console:campaign_cancel": action(console(MANAGERS, scoped=True))(r("console:campaign_cancel", campaign_id)),
+    "console:marketing_campaign_schedule": action(
+        console(MANAGERS, scoped=True), note="refused with a message unless a draft"
+    )(r("console:marketing_campaign_schedule", campaign_id)),
+    "console:marketing_campaign_cancel": action(console(MANAGERS, scoped=True))(
+        r("console:marketing_campaign_cancel", campaign_id)
+    ),
 }

@@ -8,11 +8,11 @@ from django.urls import URLPattern, path
 from .views import campaigns as v
 
 urlpatterns: list[URLPattern] = [
-    path("campaigns/", v.campaigns, name="campaigns"),
+    path("campaigns/", v.campaigns, name="marketing_campaigns"),
     path("campaigns/settings/", v.marketing_settings, name="marketing_settings"),
-    path("campaigns/new/", v.campaign_new, name="campaign_new"),
-    path("campaigns/<int:campaign_id>/", v.campaign_detail, name="campaign"),
-    path("campaigns/<int:campaign_id>/edit/", v.campaign_edit, name="campaign_edit"),
-    path("campaigns/<int:campaign_id>/schedule/", v.campaign_schedule, name="campaign_schedule"),
-    path("campaigns/<int:campaign_id>/cancel/", v.campaign_cancel, name="campaign_cancel"),
+    path("campaigns/new/", v.campaign_new, name="marketing_campaign_new"),
+    path("campaigns/<int:campaign_id>/", v.campaign_detail, name="marketing_campaign"),
+    path("campaigns/<int:campaign_id>/edit/", v.campaign_edit, name="marketing_campaign_edit"),
+    path("campaigns/<int:campaign_id>/schedule/", v.campaign_schedule, name="marketing_campaign_schedule"),
+    path("campaigns/<int:campaign_id>/cancel/", v.campaign_cancel, name="marketing_campaign_cancel"),
 ]

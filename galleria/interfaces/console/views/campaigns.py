@@ -90,7 +90,7 @@ def _editor(request: HttpRequest, g: Any, campaign: Any) -> HttpResponse:
                     form.add_error(None, error_message(exc))
             else:
                 messages.success(request, _("Draft saved. Check it, then schedule it."))
-                return redirect(reverse("console:campaign", args=[saved.pk]) + g.query)
+                return redirect(reverse("console:marketing_campaign", args=[saved.pk]) + g.query)
     else:
         form = _form(g, initial=initial_of(campaign) if campaign else None)
     return render(
@@ -111,7 +111,7 @@ def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign, g = _campaign_or_404(request, campaign_id)
     if campaign.status != CampaignStatus.DRAFT:
         messages.error(request, _("Only a draft can be edited."))
-        return redirect(reverse("console:campaign", args=[campaign.pk]) + g.query)
+        return redirect(reverse("console:marketing_campaign", args=[campaign.pk]) + g.query)
     return _editor(request, g, campaign)
 
 
@@ -163,7 +163,7 @@ def campaign_schedule(request: HttpRequest, campaign_id: int) -> HttpResponse:
         messages.error(request, error_message(exc))
     else:
         messages.success(request, _("Scheduled. Members receive it at the time set (after quiet hours)."))
-    return redirect(reverse("console:campaign", args=[campaign.pk]) + g.query)
+    return redirect(reverse("console:marketing_campaign", args=[campaign.pk]) + g.query)
 
 
 @require_POST
@@ -176,7 +176,7 @@ def campaign_cancel(request: HttpRequest, campaign_id: int) -> HttpResponse:
         messages.error(request, error_message(exc))
     else:
         messages.success(request, _("Cancelled: members not reached yet get nothing."))
-    return redirect(reverse("console:campaign", args=[campaign.pk]) + g.query)
+    return redirect(reverse("console:marketing_campaign", args=[campaign.pk]) + g.query)
 
 
 @require_POST
@@ -203,4 +203,4 @@ def marketing_settings(request: HttpRequest) -> HttpResponse:
             messages.error(request, error_message(exc))
         else:
             messages.success(request, _("Saved."))
-    return redirect(reverse("console:campaigns") + g.query)
+    return redirect(reverse("console:marketing_campaigns") + g.query)
