@@ -24,7 +24,6 @@ SEGMENT_REASONS: dict[str, Any] = {
     "unknown_choice": _("Unknown choice."),
     "give_a_bound": _("Enter a minimum, a maximum or both."),
     "min_above_max": _("The minimum is above the maximum."),
-    "unknown_reference": _("Something chosen here does not exist in this mall group."),
 }
 
 

@@ -195,15 +195,6 @@ def profiles_refresh(*, now: dt.datetime | None = None) -> RefreshResult:
     return RefreshResult(members=len(ids), last_sale_id=up_to)
 
 
-def member_refresh(*, member_id: int, now: dt.datetime | None = None) -> None:
-    """Recompute one member now (the member 360 view's "refresh" and the tests)."""
-    groups = member_selectors.member_groups(member_ids=[member_id])
-    if member_id not in groups:
-        return
-    with transaction.atomic():
-        _recompute(mall_group_id=groups[member_id], now=now or timeutil.now(), member_ids=[member_id], steps={})
-
-
 def settings_update(*, mall_group_id: int, actor: Actor, **days: int) -> AudienceSettings:
     """Change the lifecycle thresholds / RFM window (applied by the next nightly pass)."""
     s = audience_selectors.settings_for(mall_group_id=mall_group_id)

@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from galleria.core import timeutil
 from galleria.coupons import selectors as coupon_selectors
@@ -86,11 +86,13 @@ def report(*, campaign: Campaign, now: dt.datetime | None = None) -> Report | No
     sms_cost = campaign.sms_sent * settings.sms_cost_fen
     cost = sms_cost + coupon["mall_fen"]
     incremental = rules.incremental_fen(treated, holdout)
-    skips: dict[str, int] = {}
-    for reason in (
-        CampaignMember.objects.filter(campaign_id=campaign.pk).exclude(sms_skip="").values_list("sms_skip", flat=True)
-    ):
-        skips[reason] = skips.get(reason, 0) + 1
+    skips: dict[str, int] = dict(
+        CampaignMember.objects.filter(campaign_id=campaign.pk)
+        .exclude(sms_skip="")
+        .values("sms_skip")
+        .annotate(n=Count("pk"))
+        .values_list("sms_skip", "n")
+    )
     skips["not_sent"] = CampaignMember.objects.filter(campaign_id=campaign.pk, delivery=Delivery.SKIPPED).count()
     return Report(
         window=(campaign.started_at, until),
@@ -109,6 +111,4 @@ def report(*, campaign: Campaign, now: dt.datetime | None = None) -> Report | No
 
 
 def progress(*, campaign: Campaign) -> dict[str, Any]:
-    done = campaign.inbox_sent + campaign.skipped
-    pending = CampaignMember.objects.filter(campaign_id=campaign.pk, delivery=Delivery.PENDING).count()
-    return {"pending": pending, "done": done}
+    return {"pending": CampaignMember.objects.filter(campaign_id=campaign.pk, delivery=Delivery.PENDING).count()}

@@ -22,6 +22,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from galleria.audience import selectors as audience_selectors
+from galleria.audience.exceptions import SegmentNotFoundError
 from galleria.audit.services import audit_record
 from galleria.audit.types import Actor
 from galleria.core import timeutil
@@ -62,7 +63,7 @@ def _problems(mall_group_id: int, c: Campaign) -> dict[str, str]:
         errors["name"] = _("Give the campaign a name of up to 60 characters.")
     try:
         audience_selectors.segment_get(mall_group_id=mall_group_id, segment_id=c.segment_id)
-    except Exception:
+    except SegmentNotFoundError:
         errors["segment"] = _("Choose a segment of this mall group.")
     if not 0 <= c.holdout_bp <= rules.MAX_HOLDOUT_BP:
         errors["holdout"] = _("Hold out 0 to 50 % of the members.")
