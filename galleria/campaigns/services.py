@@ -66,7 +66,7 @@ def _problems(mall_group_id: int, c: Campaign) -> dict[str, str]:
     except SegmentNotFoundError:
         errors["segment"] = _("Choose a segment of this mall group.")
     if not 0 <= c.holdout_bp <= rules.MAX_HOLDOUT_BP:
-        errors["holdout"] = _("Hold out 0 to 50 % of the members.")
+        errors["holdout"] = _("Hold out between 0 and 50 percent of the members.")
     if not (c.send_inbox or c.send_sms):
         errors["send_inbox"] = _("Choose at least one channel.")
     errors.update(messaging.inbox_text_problems(title=c.title, body=c.body))

@@ -13,7 +13,7 @@ class CampaignForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=60)
     segment = forms.TypedChoiceField(label=_("Segment"), coerce=int)
     holdout_percent = forms.IntegerField(
-        label=_("Hold-out (% of the segment)"),
+        label=_("Hold-out share of the segment (%)"),
         min_value=0,
         max_value=50,
         initial=10,
