@@ -660,8 +660,10 @@ from .access_matrix_counter import MATRIX_COUNTER  # noqa: E402
 from .access_matrix_dedupe import MATRIX_DEDUPE  # noqa: E402
 from .access_matrix_events import MATRIX_EVENTS  # noqa: E402
 from .access_matrix_imports import MATRIX_IMPORTS  # noqa: E402
+from .access_matrix_journeys import MATRIX_JOURNEYS  # noqa: E402
 from .access_matrix_mall_points import MATRIX_MALL_POINTS  # noqa: E402
 from .access_matrix_messaging import MATRIX_MESSAGING  # noqa: E402
+from .access_matrix_online_mall import MATRIX_ONLINE_MALL  # noqa: E402
 from .access_matrix_parking import MATRIX_PARKING  # noqa: E402
 from .access_matrix_payments import MATRIX_PAYMENTS  # noqa: E402
 from .access_matrix_points_mall import MATRIX_POINTS_MALL  # noqa: E402
@@ -677,6 +679,7 @@ MATRIX: dict[str, Entry] = {
     **MATRIX_API,
     **MATRIX_AUDIENCE,
     **MATRIX_CAMPAIGNS,
+    **MATRIX_JOURNEYS,
     **MATRIX_CONTENT,
     **MATRIX_COUNTER,
     **MATRIX_DEDUPE,
@@ -690,6 +693,7 @@ MATRIX: dict[str, Entry] = {
     **MATRIX_RECONCILE,
     **MATRIX_PARKING,
     **MATRIX_POINTS_MALL,
+    **MATRIX_ONLINE_MALL,
     **MATRIX_EVENTS,
     **MATRIX_MESSAGING,
 }

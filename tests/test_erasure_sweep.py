@@ -24,6 +24,7 @@ from galleria.imports.tests.helpers import csv_bytes, full
 from galleria.ledger.selectors import ledger_check
 from galleria.members.models import Member, MemberStatus
 from galleria.members.services import member_profile_update, member_register
+from galleria.messaging.models import PushMessage, WechatMessage
 from galleria.privacy import services as privacy_services
 from galleria.sales.services import sale_commit
 from galleria.sales.tests.helpers import sale_in
@@ -109,6 +110,17 @@ def test_erasure_leaves_no_personal_data_in_any_table(world, client):
     dedupe_services.member_merge(
         mall_group_id=world.group.pk, survivor_id=member.pk, absorbed_id=duplicate.pk, actor=STAFF
     )
+    # 7. a WeChat notice and a web push that name the member (their outboxes keep the values and texts)
+    WechatMessage.objects.create(
+        member_id=member.pk,
+        channel="template",
+        recipient="oSweepOpenid",
+        template="marketing_notice",
+        params={"title": NEEDLES["new name"]},
+        data={"thing1": NEEDLES["new name"]},
+        status="sent",
+    )
+    PushMessage.objects.create(member_id=member.pk, title=NEEDLES["new name"], status="sent")
     before = _sweep()
     # each copy this test means to cover is really there before the erasure (the sweep can see it)
     assert {
@@ -119,6 +131,8 @@ def test_erasure_leaves_no_personal_data_in_any_table(world, client):
         ("messaging.SmsMessage", "phone"),
         ("audit.AuditEvent", "changes"),
         ("dedupe.MergeRecord", "moved"),
+        ("messaging.WechatMessage", "params"),
+        ("messaging.PushMessage", "title"),
     } <= set(before), before
 
     req = privacy_services.erasure_request(member_id=member.pk, mall_group_id=world.group.pk, actor=STAFF, via="app")

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "galleria.events",
     "galleria.audience",
     "galleria.campaigns",
+    "galleria.journeys",
     "galleria.demo",
     "galleria.interfaces",
 ]
@@ -219,9 +220,13 @@ GALLERIA_EVENT_HANDLERS: dict[str, list[str]] = {
         "galleria.tiers.tasks.on_member_joined",
         "galleria.points.tasks.on_member_joined",
         "galleria.coupons.tasks.on_member_joined",
+        "galleria.journeys.tasks.on_member_joined",
     ],
     "member.profile_updated": ["galleria.points.tasks.on_profile_updated"],
-    "member.tier_changed": ["galleria.coupons.tasks.on_tier_changed"],
+    "member.tier_changed": ["galleria.coupons.tasks.on_tier_changed", "galleria.journeys.tasks.on_tier_changed"],
+    "event.registered": ["galleria.journeys.tasks.on_event_registered"],
+    "event.attended": ["galleria.journeys.tasks.on_event_attended"],
+    "receipt.rejected": ["galleria.journeys.tasks.on_receipt_rejected"],
     "payment.store_fulfilled": ["galleria.reconcile.tasks.profit_share_task"],
 }
 # Called by the privacy erasure inside its transaction, with (member_id, mall_group_id, phone, values): areas that
@@ -233,6 +238,7 @@ GALLERIA_ERASURE_HANDLERS: list[str] = [
     "galleria.parking.services_plates.member_erase_in_tx",
     "galleria.commerce.services_refunds.member_erase_in_tx",
     "galleria.audience.services.member_erase_in_tx",
+    "galleria.journeys.services.member_erase_in_tx",
 ]
 # Called by the privacy data export (PIPL right of access) with (member_id, mall_group_id): areas above privacy in
 # the layering, which it cannot import, return their sections of the member's document, {name: [JSON-ready rows]}
@@ -244,6 +250,7 @@ GALLERIA_EXPORT_SECTIONS: list[str] = [
     "galleria.events.selectors_privacy.member_export_sections",
     "galleria.audience.selectors_privacy.member_export_sections",
     "galleria.campaigns.selectors_privacy.member_export_sections",
+    "galleria.journeys.selectors_privacy.member_export_sections",
 ]
 # The sandbox payment gateway credits wallets without real money: off unless a settings module turns it on
 # (config/settings/dev.py for the demo, once its DEBUG is known; test.py). A default taken from DEBUG here would be
@@ -317,6 +324,33 @@ GALLERIA_SMS_ECHO = env.bool("GALLERIA_SMS_ECHO", default=False)
 GALLERIA_DEMO_SMS_SANDBOX = env.bool("GALLERIA_DEMO_SMS_SANDBOX", default=True)
 # Receipts (状态报告) reach POST /hooks/sms/<provider>/<token>/: the token is this secret (empty: receipts refused).
 GALLERIA_SMS_RECEIPT_TOKEN = env.str("GALLERIA_SMS_RECEIPT_TOKEN", default="")
+# WeChat (docs/messaging.md "WeChat"): the mini-program (subscribe messages), the official account (template
+# messages) and the WeCom corp (customer messages). *_TOKEN is the token of the app's server URL (消息推送) that signs
+# the events WeChat pushes to /hooks/wechat/<app>/. Empty appid: that channel is not configured (sends fail).
+GALLERIA_WECHAT = {
+    "MINI_APPID": env.str("GALLERIA_WECHAT_MINI_APPID", default=""),
+    "MINI_SECRET": env.str("GALLERIA_WECHAT_MINI_SECRET", default=""),
+    "MINI_TOKEN": env.str("GALLERIA_WECHAT_MINI_TOKEN", default=""),
+    "MP_APPID": env.str("GALLERIA_WECHAT_MP_APPID", default=""),
+    "MP_SECRET": env.str("GALLERIA_WECHAT_MP_SECRET", default=""),
+    "MP_TOKEN": env.str("GALLERIA_WECHAT_MP_TOKEN", default=""),
+    "WECOM_APPID": env.str("GALLERIA_WECHAT_WECOM_CORPID", default=""),
+    "WECOM_SECRET": env.str("GALLERIA_WECHAT_WECOM_SECRET", default=""),
+    "API_BASE_URL": env.str("GALLERIA_WECHAT_API_BASE_URL", default="https://api.weixin.qq.com/cgi-bin/"),
+    "WECOM_BASE_URL": env.str("GALLERIA_WECHAT_WECOM_BASE_URL", default="https://qyapi.weixin.qq.com/cgi-bin/"),
+}
+# Galleria template → per channel ("subscribe" | "template") WeChat's template id and keyword fields, as JSON:
+# {"marketing_notice": {"subscribe": {"id": "…", "fields": {"thing1": "title", "thing2": "detail"}}}}
+GALLERIA_WECHAT_TEMPLATES = env.json("GALLERIA_WECHAT_TEMPLATES", default={})
+GALLERIA_WECHAT_TIMEOUT_S = env.float("GALLERIA_WECHAT_TIMEOUT_S", default=10.0)
+# Web Push (docs/messaging.md "Web push"): the VAPID contact (mailto: or https:), the key pair (empty: generated on
+# first use and stored sealed in the database; or a PEM here), how long push services keep an undelivered message.
+GALLERIA_WEBPUSH = {
+    "SUBJECT": env.str("GALLERIA_WEBPUSH_SUBJECT", default="mailto:admin@localhost"),
+    "VAPID_PRIVATE_KEY": env.str("GALLERIA_WEBPUSH_VAPID_PRIVATE_KEY", default=""),
+    "TTL_S": env.int("GALLERIA_WEBPUSH_TTL_S", default=86400),
+    "TIMEOUT_S": env.float("GALLERIA_WEBPUSH_TIMEOUT_S", default=10.0),
+}
 # E-mail through Django's mail API: EMAIL_URL as django-environ reads it (smtp+tls://user:password@host:587,
 # smtps://…, consolemail:// prints mails — the default, dummymail:// drops them).
 _EMAIL = env.email_url("EMAIL_URL", default="consolemail://")

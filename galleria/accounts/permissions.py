@@ -249,3 +249,39 @@ for _role, _extra in (
 ):
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
 del _role, _extra
+
+# Journeys (docs/marketing.md): automated paths after a trigger — waits, messages, coupons, points, tags, branches
+JOURNEYS_VIEW = "journeys.view"  # journeys, their versions and per-step statistics
+JOURNEYS_MANAGE = "journeys.manage"  # edit, publish, pause, resume and stop journeys (they grant coupons and points)
+
+for _role, _extra in (
+    (Role.PLATFORM_ADMIN, {JOURNEYS_VIEW, JOURNEYS_MANAGE}),
+    (Role.GROUP_ADMIN, {JOURNEYS_VIEW, JOURNEYS_MANAGE}),
+    (Role.MARKETING, {JOURNEYS_VIEW, JOURNEYS_MANAGE}),
+    (Role.FINANCE, {JOURNEYS_VIEW}),
+    (Role.READONLY, {JOURNEYS_VIEW}),
+):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra
+
+# Online mall (docs/design/online-mall.md §9): the console's settings, categories, shelves and takedowns; a merchant's
+# shop, products and stock in the portal (orders, fulfilment and after-sales come with their screens)
+ONLINE_MALL_VIEW = "online_mall.view"  # the online mall's settings, categories, shelves and products (read)
+ONLINE_MALL_MANAGE = "online_mall.manage"  # settings, categories and icons, shelves; take a product down or lift it
+PORTAL_PRODUCTS = "portal.products"  # the shop's products: create, edit, options and SKUs, pictures, on/off sale
+PORTAL_STOCK = "portal.stock"  # stock per store and SKU: counts and adjustments
+PORTAL_SHOP_SETTINGS = "portal.shop_settings"  # the online shop: open/closed, ship-from and pickup stores, phone
+
+for _role, _extra in (
+    (Role.PLATFORM_ADMIN, {ONLINE_MALL_VIEW, ONLINE_MALL_MANAGE}),
+    (Role.GROUP_ADMIN, {ONLINE_MALL_VIEW, ONLINE_MALL_MANAGE}),
+    (Role.MARKETING, {ONLINE_MALL_VIEW, ONLINE_MALL_MANAGE}),
+    (Role.SERVICE, {ONLINE_MALL_VIEW}),
+    (Role.FINANCE, {ONLINE_MALL_VIEW}),
+    (Role.READONLY, {ONLINE_MALL_VIEW}),
+    (Role.MERCHANT_OWNER, {PORTAL_PRODUCTS, PORTAL_STOCK, PORTAL_SHOP_SETTINGS}),
+    (Role.MERCHANT_MANAGER, {PORTAL_PRODUCTS, PORTAL_STOCK, PORTAL_SHOP_SETTINGS}),
+    (Role.MERCHANT_CLERK, {PORTAL_STOCK}),
+):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra

@@ -90,6 +90,7 @@ class MemberProfile(models.Model):
             models.Index(fields=["mall_group", "rfm"], name="audience_profile_rfm"),
             models.Index(fields=["mall_group", "lifecycle"], name="audience_profile_lifecycle"),
             models.Index(fields=["mall_group", "last_sale_at"], name="audience_profile_last_sale"),
+            models.Index(fields=["mall_group", "first_sale_at"], name="audience_profile_first_sale"),
         ]
         constraints = [
             models.CheckConstraint(

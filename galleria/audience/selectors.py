@@ -252,3 +252,32 @@ def persona(*, mall_group_id: int, definition: Any, now: dt.datetime | None = No
             mall_group_id=mall_group_id, since=since, tz_param=tz_param, members=members
         ),
     }
+
+
+def segment_members_among(*, mall_group_id: int, segment_id: int, member_ids: Sequence[int]) -> set[int]:
+    """Which of these members are in the saved segment now (a journey's entry filter and branch)."""
+    segment = segment_get(mall_group_id=mall_group_id, segment_id=segment_id)
+    canonical = segment_validate(segment.definition, mall_group_id=mall_group_id)
+    where = _where(canonical, mall_group_id=mall_group_id, now=timeutil.now())
+    return audience_sql.segment_members_among(
+        mall_group_id=mall_group_id, active_status=member_selectors.ACTIVE_STATUS, where=where, member_ids=member_ids
+    )
+
+
+def first_purchasers_since(*, mall_group_id: int, since: dt.datetime) -> list[int]:
+    """Members whose first purchase (as the profiles know it: refreshed every minute) was at or after `since`."""
+    return list(
+        MemberProfile.objects.filter(mall_group_id=mall_group_id, first_sale_at__gte=since)
+        .order_by("member_id")
+        .values_list("member_id", flat=True)
+    )
+
+
+def lapsed_between(*, mall_group_id: int, since: dt.datetime, until: dt.datetime) -> list[tuple[int, dt.datetime]]:
+    """(member, last purchase) for members whose last purchase was in [since, until) — "no purchase for N days"."""
+    rows = (
+        MemberProfile.objects.filter(mall_group_id=mall_group_id, last_sale_at__gte=since, last_sale_at__lt=until)
+        .order_by("member_id")
+        .values_list("member_id", "last_sale_at")
+    )
+    return [(m, last) for m, last in rows if last is not None]

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from galleria.audit.services import audit_record
@@ -353,6 +354,18 @@ def tag_members_add(
                 changes={"added": [None, added]},
             )
     return added
+
+
+def tag_member_add_in_tx(*, mall_group_id: int, tag_id: int, member_id: int, by: str) -> bool:
+    """Inside the caller's transaction (a journey step): give one member a manual tag of the group. True if the
+    member got it now, False if they had it. An archived or automatic tag is an error (the journey names it)."""
+    tag = _manual(mall_group_id, tag_id)
+    added = audience_sql.tag_add_members(
+        tag_id=tag.pk, member_ids=[member_id], source=TagSource.JOURNEY, actor=by[:100], now=timeutil.now()
+    )
+    if added:
+        Tag.objects.filter(pk=tag.pk).update(member_count=F("member_count") + added)
+    return bool(added)
 
 
 def tag_member_remove(*, mall_group_id: int, tag_id: int, member_id: int, actor: Actor) -> bool:

@@ -503,6 +503,26 @@ def segment_member_ids(
     return [int(i) for (i,) in found]
 
 
+def segment_members_among(
+    *, mall_group_id: int, active_status: str, where: tuple[str, list[Any]], member_ids: Sequence[int]
+) -> set[int]:
+    """Which of these members are in the segment (a journey's entry filter and branch): one statement per 1,000."""
+    text, params = where
+    found: set[int] = set()
+    ids = sorted({int(i) for i in member_ids})
+    for i in range(0, len(ids), 1000):
+        chunk = ids[i : i + 1000]
+        marks = ", ".join(["%s"] * len(chunk))
+        found |= {
+            int(m)
+            for (m,) in sql.plain_rows(
+                f"SELECT m.id{_segment_from(text)} AND m.id IN ({marks})",
+                [mall_group_id, active_status, *params, *chunk],
+            )
+        }
+    return found
+
+
 def segment_fragment(*, mall_group_id: int, active_status: str, where: tuple[str, list[Any]]) -> Fragment:
     """The segment as a fragment (for another app's figures: the persona's spend by category, active hours)."""
     text, params = where

@@ -16,6 +16,7 @@ class TagSource(models.TextChoices):
     AUTO = "auto", pgettext_lazy("tag source", "Computed")
     STAFF = "staff", pgettext_lazy("tag source", "Added by staff")
     IMPORT = "import", pgettext_lazy("tag source", "Imported")
+    JOURNEY = "journey", pgettext_lazy("tag source", "Added by a journey")
 
 
 RFM_NAMES = {

@@ -38,6 +38,9 @@ class Campaign(models.Model):
     holdout_bp = models.PositiveIntegerField(_("hold-out share (bp)"), default=1000)
     send_inbox = models.BooleanField(_("app inbox"), default=True)
     send_sms = models.BooleanField(_("SMS"), default=False)
+    send_email = models.BooleanField(_("E-mail"), default=False)
+    send_wechat = models.BooleanField(_("WeChat subscribe message"), default=False)
+    send_push = models.BooleanField(_("Browser notification"), default=False)
     title = models.CharField(_("title"), max_length=60)
     body = models.TextField(_("message"), max_length=2000)
     sms_text = models.CharField(_("SMS text"), max_length=60, blank=True)
@@ -53,6 +56,9 @@ class Campaign(models.Model):
     held_out = models.PositiveIntegerField(default=0)
     inbox_sent = models.PositiveIntegerField(default=0)
     sms_sent = models.PositiveIntegerField(default=0)
+    email_sent = models.PositiveIntegerField(default=0)
+    wechat_sent = models.PositiveIntegerField(default=0)
+    push_sent = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -65,7 +71,14 @@ class Campaign(models.Model):
         indexes = [models.Index(fields=["status", "scheduled_at"], name="campaign_due")]
         constraints = [
             models.CheckConstraint(condition=Q(holdout_bp__lte=5000), name="campaign_holdout_max_half"),
-            models.CheckConstraint(condition=Q(send_inbox=True) | Q(send_sms=True), name="campaign_has_a_channel"),
+            models.CheckConstraint(
+                condition=Q(send_inbox=True)
+                | Q(send_sms=True)
+                | Q(send_email=True)
+                | Q(send_wechat=True)
+                | Q(send_push=True),
+                name="campaign_has_a_channel",
+            ),
         ]
 
 
@@ -94,8 +107,16 @@ class MarketingSend(models.Model):
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
     channel = models.CharField(max_length=8, choices=Channel.choices)
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    origin = models.CharField(max_length=40, blank=True, default="", db_default="")  # "journey:<id>:<step>"
     sent_at = models.DateTimeField()
-    reference = models.CharField(max_length=40, blank=True)  # the inbox / SMS message id
+    reference = models.CharField(max_length=40, blank=True)  # the inbox / SMS / e-mail message id
+    # an e-mail's open pixel and links carry this (random, unguessable); opens and clicks are recorded once
+    token = models.CharField(max_length=24, null=True, blank=True, unique=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["member", "sent_at"], name="marketing_send_member")]
+        indexes = [
+            models.Index(fields=["member", "sent_at"], name="marketing_send_member"),
+            models.Index(fields=["campaign", "channel"], name="marketing_send_campaign"),
+        ]

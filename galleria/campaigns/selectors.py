@@ -12,13 +12,14 @@ from django.db.models import Count, QuerySet
 
 from galleria.core import timeutil
 from galleria.coupons import selectors as coupon_selectors
+from galleria.messaging.selectors import inbox_messages_read
 from galleria.sales import selectors as sales_selectors
 
 from . import rules
 from . import sql as campaigns_sql
 from .exceptions import CampaignNotFoundError
 from .models import Campaign, CampaignMember, MarketingSend, MarketingSettings
-from .types import Arm, Delivery
+from .types import Arm, Channel, Delivery
 
 
 def settings_for(*, mall_group_id: int) -> MarketingSettings:
@@ -58,6 +59,7 @@ class Report:
     cost_fen: int
     roi_bp: int | None
     skips: dict[str, int]
+    engagement: list[dict[str, Any]]  # per channel: sent, opened, clicked (None where the channel cannot tell)
 
 
 def _arm(campaign: Campaign, arm: str, since: dt.datetime, until: dt.datetime, size: int) -> rules.ArmStats:
@@ -107,7 +109,36 @@ def report(*, campaign: Campaign, now: dt.datetime | None = None) -> Report | No
         cost_fen=cost,
         roi_bp=rules.roi_bp(incremental, cost),
         skips=skips,
+        engagement=engagement(campaign_id=campaign.pk),
     )
+
+
+def engagement(*, campaign_id: int) -> list[dict[str, Any]]:
+    """Per channel, what reached members and what they did with it: app inbox messages opened (the inbox knows),
+    e-mails opened (the pixel, or a click when images are blocked) and clicked (the tracked link), browser
+    notifications clicked (they open the tracked link); SMS and WeChat report delivery only."""
+    out = []
+    for channel, sent, opened, clicked in (
+        MarketingSend.objects.filter(campaign_id=campaign_id)
+        .values("channel")
+        .annotate(sent=Count("pk"), opened=Count("opened_at"), clicked=Count("clicked_at"))
+        .order_by("channel")
+        .values_list("channel", "sent", "opened", "clicked")
+    ):
+        row: dict[str, Any] = {"channel": channel, "label": str(Channel(channel).label), "sent": sent}
+        if channel == Channel.INBOX:
+            refs = MarketingSend.objects.filter(campaign_id=campaign_id, channel=channel).values_list(
+                "reference", flat=True
+            )
+            row |= {"opened": inbox_messages_read(message_ids=[int(r) for r in refs if r.isdigit()]), "clicked": None}
+        elif channel == Channel.EMAIL:
+            row |= {"opened": opened, "clicked": clicked}
+        elif channel == Channel.PUSH:  # the notification's click opens the tracked link
+            row |= {"opened": None, "clicked": clicked}
+        else:
+            row |= {"opened": None, "clicked": None}
+        out.append(row)
+    return out
 
 
 def progress(*, campaign: Campaign) -> dict[str, Any]:

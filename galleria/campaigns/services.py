@@ -13,9 +13,13 @@ messages over all channels; nothing is sent in the group's quiet hours (mall-loc
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.db import transaction
 from django.db.models import Count
 from django.utils.module_loading import import_string
@@ -30,6 +34,8 @@ from galleria.core.locking import lock_one, lock_rows
 from galleria.coupons import selectors as coupon_selectors
 from galleria.coupons import services as coupon_services
 from galleria.members import selectors as member_selectors
+from galleria.members import services as member_services
+from galleria.messaging import selectors as messaging_selectors
 from galleria.messaging import services as messaging
 
 from . import rules
@@ -42,12 +48,16 @@ RUN_TASK = "galleria.campaigns.tasks.campaign_run_task"
 CHUNK = 500
 MAX_MEMBERS = 500_000
 SMS_TEMPLATE = "marketing_notice"
+EMAIL_TEMPLATE = "marketing_email"
 EDITABLE = (
     "name",
     "segment_id",
     "holdout_bp",
     "send_inbox",
     "send_sms",
+    "send_email",
+    "send_wechat",
+    "send_push",
     "title",
     "body",
     "sms_text",
@@ -67,7 +77,7 @@ def _problems(mall_group_id: int, c: Campaign) -> dict[str, str]:
         errors["segment"] = _("Choose a segment of this mall group.")
     if not 0 <= c.holdout_bp <= rules.MAX_HOLDOUT_BP:
         errors["holdout"] = _("Hold out between 0 and 50 percent of the members.")
-    if not (c.send_inbox or c.send_sms):
+    if not (c.send_inbox or c.send_sms or c.send_email or c.send_wechat or c.send_push):
         errors["send_inbox"] = _("Choose at least one channel.")
     errors.update(messaging.inbox_text_problems(title=c.title, body=c.body))
     if c.send_sms and not (1 <= len(c.sms_text.strip()) <= 60):
@@ -303,84 +313,273 @@ def _send_chunk(campaign_id: int, settings: MarketingSettings, now: dt.datetime)
         rows = lock_rows(CampaignMember.objects.filter(pk__in=pending, delivery=Delivery.PENDING))
         if not rows:
             return True
-        member_ids = [r.member_id for r in rows]
-        active = set(member_selectors.member_ids_in_group(mall_group_id=c.mall_group_id, member_ids=member_ids))
-        week = now - dt.timedelta(days=7)
-        recent = dict(
-            MarketingSend.objects.filter(member_id__in=member_ids, sent_at__gte=week)
-            .values("member_id")
-            .annotate(n=Count("id"))
-            .values_list("member_id", "n")
+        delivered = marketing_deliver_in_tx(
+            mall_group_id=c.mall_group_id,
+            member_ids=[r.member_id for r in rows],
+            message=Message(title=c.title, body=c.body, sms_text=c.sms_text),
+            send_inbox=c.send_inbox,
+            send_sms=c.send_sms,
+            send_email=c.send_email,
+            send_wechat=c.send_wechat,
+            send_push=c.send_push,
+            weekly_cap=settings.weekly_cap,
+            now=now,
+            sent_by=f"campaign {c.pk}",
+            campaign_id=c.pk,
         )
-        allowed_sms = (
-            member_selectors.marketing_allowed_ids(member_ids=member_ids, channel="sms") if c.send_sms else set()
-        )
-        phones = member_selectors.member_phones(member_ids=list(allowed_sms)) if allowed_sms else {}
-        reachable = [m for m in member_ids if m in active and recent.get(m, 0) < settings.weekly_cap]
-        inbox = (
-            messaging.inbox_send_members_in_tx(
-                mall_group_id=c.mall_group_id,
-                member_ids=reachable,
-                title=c.title,
-                body=c.body,
-                sent_by=f"campaign {c.pk}",
-            )
-            if c.send_inbox
-            else {}
-        )
-        sends: list[MarketingSend] = []
-        counts = {"inbox": 0, "sms": 0, "skipped": 0}
+        counts = {"inbox": 0, "sms": 0, "email": 0, "wechat": 0, "push": 0, "skipped": 0}
         for row in rows:
-            m = row.member_id
+            d = delivered[row.member_id]
             row.done_at = now
-            if m not in reachable:
-                row.delivery, row.sms_skip = Delivery.SKIPPED, "capped" if m in active else "inactive"
-                counts["skipped"] += 1
-                continue
-            row.delivery = Delivery.SENT
-            if m in inbox:
-                row.inbox_message_id = inbox[m]
-                sends.append(_send(c, m, Channel.INBOX, now, inbox[m]))
-                counts["inbox"] += 1
-            if c.send_sms:
-                if m not in allowed_sms:
-                    row.sms_skip = "no_consent"
-                elif m not in phones:
-                    row.sms_skip = "no_phone"
-                else:
-                    sms = messaging.sms_queue(
-                        phone=phones[m],
-                        template=SMS_TEMPLATE,
-                        body=f"{c.title}：{c.sms_text}",
-                        params={"title": c.title, "detail": c.sms_text},
-                    )
-                    row.sms_message_id = sms.pk
-                    sends.append(_send(c, m, Channel.SMS, now, sms.pk))
-                    counts["sms"] += 1
-            if not row.inbox_message_id and not row.sms_message_id:
-                row.delivery = Delivery.SKIPPED
-                counts["skipped"] += 1
+            row.inbox_message_id, row.sms_message_id, row.sms_skip = d.inbox_message_id, d.sms_message_id, d.skip
+            row.delivery = Delivery.SENT if d.sent else Delivery.SKIPPED
+            counts["inbox"] += d.inbox_message_id is not None
+            counts["sms"] += d.sms_message_id is not None
+            counts["email"] += d.email_message_id is not None
+            counts["wechat"] += d.wechat_message_id is not None
+            counts["push"] += bool(d.push_message_ids)
+            counts["skipped"] += not d.sent
         CampaignMember.objects.bulk_update(
             rows, ["delivery", "sms_skip", "sms_message_id", "inbox_message_id", "done_at"]
         )
-        MarketingSend.objects.bulk_create(sends)
         locked = lock_one(Campaign.objects.filter(pk=campaign_id))
         locked.inbox_sent += counts["inbox"]
         locked.sms_sent += counts["sms"]
+        locked.email_sent += counts["email"]
+        locked.wechat_sent += counts["wechat"]
+        locked.push_sent += counts["push"]
         locked.skipped += counts["skipped"]
-        locked.save(update_fields=["inbox_sent", "sms_sent", "skipped"])
+        locked.save(update_fields=["inbox_sent", "sms_sent", "email_sent", "wechat_sent", "push_sent", "skipped"])
     return True
 
 
-def _send(c: Campaign, member_id: int, channel: str, now: dt.datetime, reference: int) -> MarketingSend:
-    return MarketingSend(
-        mall_group_id=c.mall_group_id,
-        member_id=member_id,
-        channel=channel,
-        campaign_id=c.pk,
-        sent_at=now,
-        reference=str(reference),
+@dataclass
+class Message:
+    title: str
+    body: str
+    sms_text: str = ""
+
+
+@dataclass
+class Delivered:
+    """What one member got: the inbox message, SMS and e-mail written (their ids), or why not — `skip`: inactive,
+    capped (nothing was sent) or the SMS's reason (no_consent, no_phone); `skips`: the reason per channel."""
+
+    inbox_message_id: int | None = None
+    sms_message_id: int | None = None
+    email_message_id: int | None = None
+    wechat_message_id: int | None = None
+    push_message_ids: list[int] = field(default_factory=list)  # one per browser the member subscribed
+    skip: str = ""
+    skips: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def sent(self) -> bool:
+        ids = (self.inbox_message_id, self.sms_message_id, self.email_message_id, self.wechat_message_id)
+        return any(i is not None for i in ids) or bool(self.push_message_ids)
+
+
+# Where an e-mail's open pixel, link and unsubscribe link point (the member app serves them, interfaces/app)
+TRACK_PATH = "/m/"
+
+
+def tracking_urls(token: str) -> dict[str, str]:
+    base = f"{django_settings.GALLERIA_PUBLIC_URL.rstrip('/')}{TRACK_PATH}{token}"
+    return {"open": f"{base}/o.gif", "click": f"{base}/c", "unsubscribe": f"{base}/unsubscribe"}
+
+
+def _email(message: Message, token: str) -> tuple[str, str]:
+    """The marketing e-mail's plain text and HTML: the message, a tracked link to the app, the unsubscribe link and
+    (HTML) the open pixel."""
+    urls = tracking_urls(token)
+    more, stop = _("Open it in the member app"), _("Stop these e-mails")
+    text = f"{message.title}\n\n{message.body}\n\n{more}: {urls['click']}\n{stop}: {urls['unsubscribe']}\n"
+    paragraphs = "".join(f"<p>{escape(p)}</p>" for p in message.body.split("\n") if p.strip())
+    html = (
+        f"<h2>{escape(message.title)}</h2>{paragraphs}"
+        f'<p><a href="{escape(urls["click"])}">{escape(more)}</a></p>'
+        f'<p style="color:#888;font-size:12px"><a href="{escape(urls["unsubscribe"])}">{escape(stop)}</a></p>'
+        f'<img src="{escape(urls["open"])}" width="1" height="1" alt="">'
     )
+    return text, html
+
+
+def marketing_deliver_in_tx(
+    *,
+    mall_group_id: int,
+    member_ids: Sequence[int],
+    message: Message,
+    send_inbox: bool,
+    send_sms: bool,
+    weekly_cap: int,
+    now: dt.datetime,
+    sent_by: str,
+    send_email: bool = False,
+    send_wechat: bool = False,
+    send_push: bool = False,
+    campaign_id: int | None = None,
+    origin: str = "",
+) -> dict[int, Delivered]:
+    """Inside the caller's transaction: one marketing message to each member — app inbox, SMS, e-mail, WeChat
+    subscribe message, browser notification, as asked — with the rules every marketing send obeys: the member is
+    active; nobody gets more than `weekly_cap` marketing messages over all channels in 7 days; SMS, e-mail and
+    WeChat need the member's current marketing consent for that channel and a phone / an address / an accepted
+    subscribe template (the mini-program's one-time quota); a browser notification needs the member to have turned
+    notifications on. Every message written is recorded (`MarketingSend`: the caps, the member page, the privacy
+    export; opens and clicks by its token). Quiet hours are the caller's (it decides when to call). Campaigns and
+    journeys send through here."""
+    member_ids = list(member_ids)
+    active = set(member_selectors.member_ids_in_group(mall_group_id=mall_group_id, member_ids=member_ids))
+    recent = dict(
+        MarketingSend.objects.filter(member_id__in=member_ids, sent_at__gte=now - dt.timedelta(days=7))
+        .values("member_id")
+        .annotate(n=Count("id"))
+        .values_list("member_id", "n")
+    )
+    allowed_sms = member_selectors.marketing_allowed_ids(member_ids=member_ids, channel="sms") if send_sms else set()
+    phones = member_selectors.member_phones(member_ids=list(allowed_sms)) if allowed_sms else {}
+    allowed_email = (
+        member_selectors.marketing_allowed_ids(member_ids=member_ids, channel="email") if send_email else set()
+    )
+    emails = member_selectors.member_emails(member_ids=list(allowed_email)) if allowed_email else {}
+    allowed_wechat = (
+        member_selectors.marketing_allowed_ids(member_ids=member_ids, channel="wechat") if send_wechat else set()
+    )
+    reach = (
+        messaging_selectors.channels_reachable(member_ids=member_ids, wechat_template=SMS_TEMPLATE)
+        if send_wechat or send_push
+        else None
+    )
+    reachable = [m for m in member_ids if m in active and recent.get(m, 0) < weekly_cap]
+    inbox = (
+        messaging.inbox_send_members_in_tx(
+            mall_group_id=mall_group_id,
+            member_ids=reachable,
+            title=message.title,
+            body=message.body,
+            sent_by=sent_by,
+        )
+        if send_inbox
+        else {}
+    )
+    out: dict[int, Delivered] = {}
+    sends: list[MarketingSend] = []
+
+    def record(member_id: int, channel: str, reference: int, token: str | None = None) -> None:
+        sends.append(
+            MarketingSend(
+                mall_group_id=mall_group_id,
+                member_id=member_id,
+                channel=channel,
+                campaign_id=campaign_id,
+                origin=origin[:40],
+                sent_at=now,
+                reference=str(reference),
+                token=token,
+            )
+        )
+
+    for m in member_ids:
+        d = out[m] = Delivered()
+        if m not in reachable:
+            d.skip = "capped" if m in active else "inactive"
+            continue
+        if m in inbox:
+            d.inbox_message_id = inbox[m]
+            record(m, Channel.INBOX, inbox[m])
+        if send_sms:
+            if m not in allowed_sms:
+                d.skip = d.skips[Channel.SMS] = "no_consent"
+            elif m not in phones:
+                d.skip = d.skips[Channel.SMS] = "no_phone"
+            else:
+                sms = messaging.sms_queue(
+                    phone=phones[m],
+                    template=SMS_TEMPLATE,
+                    body=f"{message.title}：{message.sms_text}",
+                    params={"title": message.title, "detail": message.sms_text},
+                )
+                d.sms_message_id = sms.pk
+                record(m, Channel.SMS, sms.pk)
+        if send_email:
+            if m not in allowed_email:
+                d.skips[Channel.EMAIL] = "no_consent"
+            elif m not in emails:
+                d.skips[Channel.EMAIL] = "no_email"
+            else:
+                token = secrets.token_urlsafe(16)
+                text, html = _email(message, token)
+                mail = messaging.email_queue(
+                    to=emails[m], subject=message.title, body=text, html_body=html, template=EMAIL_TEMPLATE
+                )
+                d.email_message_id = mail.pk
+                record(m, Channel.EMAIL, mail.pk, token)
+        if send_wechat and reach is not None:
+            if m not in allowed_wechat:
+                d.skips[Channel.WECHAT] = "no_consent"
+            elif m not in reach.wechat_subscribe:
+                d.skips[Channel.WECHAT] = "no_subscription"
+            else:
+                token = secrets.token_urlsafe(16)
+                wechat = messaging.wechat_queue(
+                    channel="subscribe",
+                    template=SMS_TEMPLATE,
+                    params={"title": message.title, "detail": message.sms_text or message.body},
+                    member_id=m,
+                    page=f"pages/inbox/index?m={token}",
+                )
+                d.wechat_message_id = wechat.pk
+                record(m, Channel.WECHAT, wechat.pk, token)
+        if send_push and reach is not None:
+            if m not in reach.push:
+                d.skips[Channel.PUSH] = "no_subscription"
+            else:
+                token = secrets.token_urlsafe(16)
+                pushed = messaging.push_queue(
+                    member_id=m,
+                    title=message.title,
+                    body=message.body[:200],
+                    url=f"{TRACK_PATH}{token}/c",
+                    template="marketing",
+                )
+                d.push_message_ids = [p.pk for p in pushed]
+                record(m, Channel.PUSH, pushed[0].pk, token)
+    MarketingSend.objects.bulk_create(sends)
+    return out
+
+
+def marketing_opened(*, token: str, at: dt.datetime | None = None) -> bool:
+    """An e-mail's open pixel was fetched: recorded once (True when the token is known)."""
+    at = at or timeutil.now()
+    known = MarketingSend.objects.filter(token=token).exists() if 8 <= len(token) <= 24 else False
+    if known:
+        MarketingSend.objects.filter(token=token, opened_at__isnull=True).update(opened_at=at)
+    return known
+
+
+def marketing_clicked(*, token: str, at: dt.datetime | None = None) -> bool:
+    """A tracked link was followed: a click, and an open if none was seen (images are often blocked). Once each."""
+    if not marketing_opened(token=token, at=at):
+        return False
+    MarketingSend.objects.filter(token=token, clicked_at__isnull=True).update(clicked_at=at or timeutil.now())
+    return True
+
+
+def marketing_unsubscribe(*, token: str) -> bool:
+    """The e-mail's "stop these e-mails" link, confirmed: the member's marketing consent for e-mail is withdrawn
+    (recorded as the member's own choice). False when the token is unknown."""
+    send = MarketingSend.objects.filter(token=token).first() if 8 <= len(token) <= 24 else None
+    if send is None:
+        return False
+    member_services.consent_record(
+        member_id=send.member_id,
+        purpose="marketing_email",
+        is_granted=False,
+        channel="app",
+        actor=Actor.system("member"),
+        reason="unsubscribe link",
+    )
+    return True
 
 
 def campaigns_run_due(*, now: dt.datetime | None = None) -> int:

@@ -28,6 +28,8 @@ class Channel(models.TextChoices):
     INBOX = "inbox", pgettext_lazy("marketing channel", "App inbox")
     SMS = "sms", pgettext_lazy("marketing channel", "SMS")
     EMAIL = "email", pgettext_lazy("marketing channel", "E-mail")
+    WECHAT = "wechat", pgettext_lazy("marketing channel", "WeChat subscribe message")
+    PUSH = "push", pgettext_lazy("marketing channel", "Browser notification")
 
 
 # why a treated member got nothing on a channel

@@ -12,5 +12,7 @@ class CommerceConfig(AppConfig):
         from galleria.payments.types import Purpose
 
         from .services_gateway import exchange_fulfil
+        from .services_online_gateway import online_fulfil
 
         register(Purpose.EXCHANGE, exchange_fulfil)
+        register(Purpose.ONLINE, online_fulfil)  # an online checkout's one gateway payment

@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
+from django.core.files.storage import default_storage
 from django.db.models import Prefetch, Q, QuerySet
 
 from galleria.core import timeutil
@@ -241,6 +243,48 @@ def stock_rows(*, mall_group_id: int, merchant_id: int, store_id: int | None = N
     return qs.order_by("sku__product_id", "sku_id", "store_id")
 
 
+def merchant_skus(*, mall_group_id: int, merchant_id: int, query: str = "") -> QuerySet[Sku]:
+    """The portal's stock page: the active SKUs of the merchant's online products (a title or an exact barcode
+    narrows them), by product then SKU."""
+    qs = Sku.objects.filter(
+        product__mall_group_id=mall_group_id, product__merchant_id=merchant_id, product__shop=ONLINE, is_active=True
+    ).select_related("product")
+    query = query.strip()
+    if query:
+        qs = qs.filter(Q(product__title__icontains=query) | Q(barcode=query))
+    return qs.order_by("-product_id", "pk")
+
+
+def stock_by_sku(*, sku_ids: Iterable[int], store_id: int) -> dict[int, SkuStock]:
+    """{sku id: its stock row at the store} (SKUs never counted there are absent)."""
+    return {row.sku_id: row for row in SkuStock.objects.filter(sku_id__in=list(sku_ids), store_id=store_id)}
+
+
+def product_image_get(*, product_id: int, sha: str) -> ProductImage | None:
+    """A product's picture by its digest (the picture URL names both, so ids cannot be walked)."""
+    if not sha:
+        return None
+    return ProductImage.objects.filter(product_id=product_id, image_sha=sha).first()
+
+
+def category_icon_get(*, category_id: int, sha: str) -> Category | None:
+    if not sha:
+        return None
+    return Category.objects.filter(pk=category_id, shop=ONLINE, icon_sha=sha).first()
+
+
+def stored_bytes(name: str) -> bytes | None:
+    """The bytes of a stored picture (None when the file is gone)."""
+    if not name:
+        return None
+    try:
+        with default_storage.open(name, "rb") as handle:
+            data: bytes = handle.read()
+            return data
+    except (FileNotFoundError, OSError):
+        return None
+
+
 def stock_get(*, sku_id: int, store_id: int) -> SkuStock | None:
     return SkuStock.objects.filter(sku_id=sku_id, store_id=store_id).first()
 
@@ -268,6 +312,26 @@ def merchant_sku_get(*, mall_group_id: int, merchant_id: int | None, sku_id: int
     if merchant_id is not None:
         qs = qs.filter(product__merchant_id=merchant_id)
     return qs.select_related("product").first()
+
+
+def catalog_group_id(
+    *, product_id: int | None = None, category_id: int | None = None, shelf_id: int | None = None
+) -> int | None:
+    """The mall group of an online product, category or shelf (None when there is none): how the console finds the
+    group of an object a URL names for a platform admin, who has no group of their own."""
+    if product_id is not None:
+        qs = _online_ids(Product.objects.filter(pk=product_id, shop=ONLINE))
+    elif category_id is not None:
+        qs = _online_ids(Category.objects.filter(pk=category_id, shop=ONLINE))
+    elif shelf_id is not None:
+        qs = _online_ids(Shelf.objects.filter(pk=shelf_id))
+    else:
+        return None
+    return qs.first()
+
+
+def _online_ids(qs: QuerySet[Any]) -> QuerySet[Any]:
+    return qs.values_list("mall_group_id", flat=True)
 
 
 # ------------------------------------------------------------------------------------------------- shelves

@@ -14,10 +14,64 @@ from django.db import connection
 
 from galleria.core import sql
 
-from .models import Product
+from .models import Product, SkuStock
 
 # ================================================================================================= stock
 # (§4: allocation in one statement, rows locked in primary-key order; hand-over, release and restock per row)
+
+_STOCK_PG = """
+WITH want(id, q) AS (SELECT * FROM unnest(%s::bigint[], %s::int[])),
+     locked AS MATERIALIZED (SELECT s.id FROM {table} s JOIN want USING (id) ORDER BY s.id FOR UPDATE OF s)
+UPDATE {table} s SET allocated = s.allocated {sign} want.q, updated_at = %s
+  FROM want, locked
+ WHERE s.id = want.id AND s.id = locked.id AND {condition}
+RETURNING s.id"""
+_STOCK_ROW = "UPDATE {table} SET allocated = allocated {sign} %s, updated_at = %s WHERE id = %s AND {condition}"
+_ALLOCATE = ("+", "s.on_hand - s.allocated >= want.q", "on_hand - allocated >= %s")
+_RELEASE = ("-", "s.allocated >= want.q", "allocated >= %s")
+
+
+@cache
+def _stock_sql(vendor: str, kind: tuple[str, str, str]) -> str:
+    sign, pg_condition, row_condition = kind
+    if vendor == "postgresql":
+        return _STOCK_PG.format(table=sql.table(SkuStock), sign=sign, condition=pg_condition)
+    return _STOCK_ROW.format(table=sql.table(SkuStock), sign=sign, condition=row_condition)
+
+
+def _stock_change(kind: tuple[str, str, str], wanted: dict[int, int], at: dt.datetime) -> set[int]:
+    """Apply one allocation change to every (stock row id: quantity) of `wanted`; the ids changed come back (a
+    row left out had not enough). PostgreSQL: one statement, the rows locked in primary-key order first (so two
+    carts over the same rows wait for each other instead of deadlocking); elsewhere one UPDATE per row, in id
+    order (SQLite serialises writers anyway; `core.sql.portable_writes_for_tests` forces this form for the parity
+    test)."""
+    ids = sorted(wanted)
+    if not ids:
+        return set()
+    one_statement = sql.one_statement_writes()  # the portable form on PostgreSQL too in the parity test
+    text = _stock_sql("postgresql" if one_statement else "portable", kind)
+    with connection.cursor() as cursor:
+        if one_statement:
+            cursor.execute(text, [ids, [wanted[i] for i in ids], at])
+            return {int(row[0]) for row in cursor.fetchall()}
+        done: set[int] = set()
+        for stock_id in ids:
+            cursor.execute(text, [wanted[stock_id], at, stock_id, wanted[stock_id]])
+            if cursor.rowcount == 1:
+                done.add(stock_id)
+        return done
+
+
+def stock_allocate(*, wanted: dict[int, int], at: dt.datetime) -> set[int]:
+    """`allocated += q` on each stock row where `on_hand - allocated >= q` (docs/design/online-mall.md §4). Returns
+    the ids allocated; fewer than asked means some were short and the caller rolls the whole placement back."""
+    return _stock_change(_ALLOCATE, wanted, at)
+
+
+def stock_release(*, wanted: dict[int, int], at: dt.datetime) -> set[int]:
+    """`allocated -= q` on each stock row where `allocated >= q` (a cancelled or expired order's allocation).
+    Returns the ids released; a row left out means the books disagree and the caller rolls back."""
+    return _stock_change(_RELEASE, wanted, at)
 
 
 # ================================================================================================= search

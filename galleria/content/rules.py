@@ -51,6 +51,7 @@ ENTRY_KEYS: dict[str, bool] = {
     "parking": True,
     "events": True,
     "points_mall": True,
+    "online_mall": True,
 }
 ENTRY_LABELS = {
     "code": _("Member code"),
@@ -65,6 +66,7 @@ ENTRY_LABELS = {
     "parking": _("Parking"),
     "events": _("Events"),
     "points_mall": _("Points mall"),
+    "online_mall": _("Online mall"),
 }
 DEFAULT_ENTRIES = (
     "code",
@@ -77,6 +79,7 @@ DEFAULT_ENTRIES = (
     "inbox",
     "points",
     "receipts",
+    "online_mall",
     "points_mall",
     "events",
 )
@@ -107,6 +110,7 @@ PAGE_KEYS = {
     "wallet": _("Wallet"),
     "parking": _("Parking"),
     "points_mall": _("Points mall"),
+    "online_mall": _("Online mall"),
     "events": _("Events"),
 }
 BLOCK_TYPES = {"entries": _("Quick entries"), "banner": _("Banner"), "section": _("Section")}

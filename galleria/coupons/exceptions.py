@@ -197,6 +197,13 @@ class CouponRefundUnknownLineError(ValidationError):
         return _("The refund names a line or quantity the sale does not have.")
 
 
+class CouponHeldError(ConflictError):
+    code = "coupon.held"
+
+    def default_message(self) -> str | Promise:
+        return _("This coupon is reserved by an online order waiting for payment.")
+
+
 # Reason codes (rules / selectors) → the error a use case raises.
 ERRORS: dict[str, type[ApplicationError]] = {
     "coupon.not_found": CouponNotFoundError,
@@ -217,6 +224,7 @@ ERRORS: dict[str, type[ApplicationError]] = {
     "coupon.not_combinable": CouponNotCombinableError,
     "coupon.standalone_only": CouponStandaloneOnlyError,
     "coupon.basket_only": CouponBasketOnlyError,
+    "coupon.held": CouponHeldError,
 }
 
 

@@ -55,6 +55,8 @@ from .types import (
     AllocationLine,
     Applied,
     BasketLine,
+    CartCouponSplit,
+    CartPartLines,
     Evaluation,
     LineDiscount,
     OfferSpec,
@@ -621,3 +623,50 @@ def template_problems(v: Mapping[str, object]) -> list[tuple[str, str]]:
     if not isinstance(days, list) or any(not isinstance(d, int) or not 1 <= d <= 7 for d in days):
         problems.append(("days_of_week", "coupon_template.days_invalid"))
     return problems
+
+
+# ------------------------------------------------------------------------------------------- a cart of several shops
+
+# A cross-shop coupon (跨店券, docs/design/online-mall.md §5.4): a mall-owned template of one of these kinds, at most
+# one per cart, on the residuals of every sub-order after the shops' own coupons and promotions.
+CART_KINDS = frozenset({CASH_OFF, THRESHOLD, PER_THRESHOLD})
+
+
+def residual_lines(lines: Sequence[BasketLine], line_discounts: Iterable[LineDiscount]) -> tuple[BasketLine, ...]:
+    """A sub-order's lines at their amounts after its own coupons and promotions (what a cross-shop coupon sees)."""
+    off = {d.line_no: d.discount_fen for d in line_discounts}
+    return tuple(replace(ln, amount_fen=ln.amount_fen - off.get(ln.line_no, 0)) for ln in lines)
+
+
+def cart_coupon_split(spec: OfferSpec, parts: Sequence[CartPartLines]) -> CartCouponSplit:
+    """Evaluate one cross-shop coupon once on the residual amounts of its eligible lines in every sub-order
+    (thresholds `>=` on exact fen over the whole cart) and allocate it over those lines by largest remainder of
+    their residuals — the engine's own `evaluate` on the lines of every sub-order numbered together — then give
+    each sub-order its lines back with their own numbers. A sub-order whose merchant is out of the coupon's scope
+    contributes no line. Pure."""
+    empty: tuple[tuple[AllocationLine, ...], ...] = tuple(() for _ in parts)
+    if spec.kind not in CART_KINDS or spec.owner_merchant_id is not None:
+        return CartCouponSplit(0, empty, reason=NO_ELIGIBLE_LINES)
+    combined: list[BasketLine] = []
+    origin: dict[int, tuple[int, int]] = {}  # combined line number -> (sub-order, its line number)
+    for i, part in enumerate(parts):
+        if not merchant_in_scope(spec, merchant_id=part.merchant_id, merchant_category=part.merchant_category):
+            continue
+        for line in part.lines:
+            number = len(combined) + 1
+            origin[number] = (i, line.line_no)
+            combined.append(replace(line, line_no=number))
+    found = evaluate(combined, [spec])
+    if not found.applied:
+        reason = found.unmet[0][1] if found.unmet else NO_ELIGIBLE_LINES
+        return CartCouponSplit(0, empty, reason=reason)
+    applied = found.applied[0]
+    by_part: list[list[AllocationLine]] = [[] for _ in parts]
+    for alloc in applied.lines:
+        i, line_no = origin[alloc.line_no]
+        by_part[i].append(replace(alloc, line_no=line_no))
+    return CartCouponSplit(
+        discount_fen=applied.discount_fen,
+        parts=tuple(tuple(lines) for lines in by_part),
+        explanation={**applied.explanation, "cross_shop": True},
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import TypeAlias
 
 from django.db.models import Count, Q, QuerySet, Sum
 
@@ -18,7 +19,7 @@ from galleria.members.models import Member
 from galleria.merchants.models import Merchant
 from galleria.tiers.models import MemberTier
 
-from . import rules
+from . import exceptions, rules
 from . import sql as coupons_sql
 from .models import (
     ClaimMethod,
@@ -33,6 +34,8 @@ from .models import (
 )
 from .types import (
     BasketLine,
+    CartCouponSplit,
+    CartPartLines,
     ClaimOffer,
     CouponCheck,
     CouponOption,
@@ -176,6 +179,11 @@ def channel_ok(allowed: str, channel: str) -> bool:
     return allowed == "both" or allowed == channel
 
 
+def is_held(coupon: Coupon, *, at: dt.datetime) -> bool:
+    """Whether a pending online checkout holds the coupon at `at` (a hold past `hold_until` no longer counts)."""
+    return bool(coupon.hold_key) and (coupon.hold_until is None or coupon.hold_until > at)
+
+
 def coupon_problem(
     *,
     coupon: Coupon,
@@ -185,8 +193,11 @@ def coupon_problem(
     tz_name: str | None,
     channel: str,
     member_id: int | None = None,
+    hold_key: str = "",
 ) -> str:
-    """'' when the coupon may be used now at this merchant, else the stable reason code."""
+    """'' when the coupon may be used now at this merchant, else the stable reason code. A coupon held by a
+    pending online checkout (`hold_key`, until `hold_until`) is `coupon.held` for everyone but that checkout
+    (`hold_key` = its number)."""
     if member_id is not None and coupon.member_id != member_id:
         return "coupon.wrong_member"
     if coupon.status == CouponStatus.USED:
@@ -195,6 +206,8 @@ def coupon_problem(
         return "coupon.void"
     if coupon.status == CouponStatus.EXPIRED or at >= coupon.valid_until:
         return "coupon.expired"
+    if is_held(coupon, at=at) and coupon.hold_key != hold_key:
+        return "coupon.held"
     if at < coupon.valid_from:
         return "coupon.not_yet_valid"
     if not channel_ok(template.channel, channel):
@@ -468,6 +481,52 @@ def templates_by_id(*, mall_group_id: int, ids: Iterable[int], token: str | None
     return {i: known[i] for i in wanted if i in known}
 
 
+# The merchant row type, for the coupons modules that pass merchants through without reading its tables (services
+# hand a sale's loaded merchant to the redemption step)
+MerchantRow: TypeAlias = Merchant
+
+
+def cart_coupon_evaluate(
+    *,
+    coupon: Coupon,
+    member_id: int,
+    parts: Sequence[CartPartLines],
+    at: dt.datetime,
+    token: str | None = None,
+    hold_key: str = "",
+) -> CartCouponSplit:
+    """A cross-shop coupon on a cart (docs/design/online-mall.md §5.4): the member's, usable online at `at` (the
+    checkout's own hold allowed), of a cross-shop kind, then `rules.cart_coupon_split` over the sub-orders'
+    residual lines. The quote passes the coupon as read, the payment as locked; the reason when it does not apply."""
+    templates = templates_by_id(mall_group_id=coupon.mall_group_id, ids=[coupon.template_id], token=token)
+    template = templates[coupon.template_id]
+    reason = coupon_problem(
+        coupon=coupon,
+        template=template,
+        merchant=None,
+        at=at,
+        tz_name=template_tz(template, token=token),
+        channel="online",
+        member_id=member_id,
+        hold_key=hold_key,
+    )
+    if reason:
+        return CartCouponSplit(0, tuple(() for _ in parts), reason=reason)
+    return rules.cart_coupon_split(template_spec(template, coupon), parts)
+
+
+def merchants_by_id(*, mall_group_id: int, ids: Iterable[int]) -> dict[int, Merchant]:
+    """The group's merchants of these ids, with their mall (one query; none for no ids)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    found = Merchant.objects.select_related("mall").filter(pk__in=wanted, mall__group_id=mall_group_id)
+    merchants = {m.pk: m for m in found}
+    if len(merchants) != len(wanted):
+        raise exceptions.CouponNotApplicableError(extra={"merchant_ids": sorted(wanted - set(merchants))})
+    return merchants
+
+
 def held_coupons(*, member_id: int, at: dt.datetime, mall_group_id: int, token: str | None = None) -> list[Coupon]:
     """The member's coupons usable by date at `at` (soonest to expire first, at most 200), with their templates.
     Fixed SQL (on every POS quote for a member, galleria/coupons/sql.py) and templates from the cache."""
@@ -489,6 +548,7 @@ def coupon_quote(
     token: str | None = None,
     tier: tuple[int, int] | None = None,
     coupon_ids: Sequence[int] | None = None,
+    hold_key: str = "",
 ) -> CouponQuote:
     """Read-only: the member's held coupons with each one's discount alone on this basket (or why it does not
     apply), the promotions in force, and the best combination under the stacking rules. With `coupon_ids` (the
@@ -508,7 +568,7 @@ def coupon_quote(
     for c in held:
         spec = template_spec(c.template, c)
         reason = coupon_problem(
-            coupon=c, template=c.template, merchant=merchant, at=at, tz_name=tz_name, channel=channel
+            coupon=c, template=c.template, merchant=merchant, at=at, tz_name=tz_name, channel=channel, hold_key=hold_key
         )
         discount = 0
         if not reason:
@@ -567,6 +627,7 @@ def coupon_quote(
                         tz_name=tz_name,
                         channel=channel,
                         member_id=member_id,
+                        hold_key=hold_key,
                     )
                 reasons[cid] = problem or "coupon.not_found"
         unmet = [(f"coupon:{cid}", reasons[cid]) for cid in sorted(wanted) if cid in reasons]

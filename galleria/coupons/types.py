@@ -300,3 +300,48 @@ class ParkingCouponOption:
     funder: str  # "mall" | "merchant" | "split"
     merchant_id: int | None
     valid_until: dt.datetime
+
+
+# ------------------------------------------------------------------------------------------- a cart of several shops
+
+
+@dataclass(frozen=True)
+class CartPartLines:
+    """One sub-order of an online cart as the cross-shop coupon sees it: its merchant and its lines at their
+    residual amounts (after the shop's own coupons and promotions), numbered as in its sale."""
+
+    merchant_id: int
+    merchant_category: str
+    lines: tuple[BasketLine, ...]
+
+
+@dataclass(frozen=True)
+class CartCouponSplit:
+    """The cross-shop coupon over a cart (`rules.cart_coupon_split`): the discount, its per-line allocation per
+    sub-order (in sub-order order; empty for a sub-order it does not reach), or why it does not apply."""
+
+    discount_fen: int
+    parts: tuple[tuple[AllocationLine, ...], ...]
+    reason: str = ""
+    explanation: dict[str, object] = field(default_factory=dict)
+
+    def part_fen(self, i: int) -> int:
+        return sum(ln.discount_fen for ln in self.parts[i])
+
+
+@dataclass(frozen=True)
+class CartPartCoupons:
+    """One sub-order for `coupons_redeem_for_cart_in_tx`: its merchant, lines and the shop coupons chosen."""
+
+    merchant_id: int
+    lines: tuple[BasketLine, ...]
+    coupon_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class CartDiscounts:
+    """What `coupons_redeem_for_cart_in_tx` returns: per sub-order its discounts as one sale's (shop items and its
+    part of the cross-shop coupon, per line), and that part alone."""
+
+    parts: tuple[SaleDiscounts, ...]
+    cart_fen: tuple[int, ...]

@@ -164,6 +164,12 @@ HANDLED: tuple[Handling, ...] = (
         why="a campaign's arms were drawn for that identity; its report stays as it was measured",
     ),
     Handling("campaigns.MarketingSend", "member", MOVE, why="messages received count toward the survivor's weekly cap"),
+    Handling(
+        "journeys.Enrollment",
+        "member",
+        KEEP,
+        why="a journey's steps were done for that identity; the absorbed member's sends stop (it is no longer active)",
+    ),
 )
 
 

@@ -29,6 +29,7 @@ class AudienceResult:
     segments: int = 0
     profiles: int = 0
     campaign_members: int = 0
+    journeys: int = 0
 
 
 def seed_audience(*, mall_group_id: int, seed: int) -> AudienceResult:
@@ -96,7 +97,137 @@ def seed_audience(*, mall_group_id: int, seed: int) -> AudienceResult:
         services.segment_save(mall_group_id=mall_group_id, name=name, definition=definition, actor=ACTOR)
         result.segments += 1
     result.campaign_members = seed_campaign(mall_group_id=mall_group_id)
+    result.journeys = seed_journeys(mall_group_id=mall_group_id)
     return result
+
+
+def seed_journeys(*, mall_group_id: int) -> int:
+    """Four journeys a mall's marketing team runs (welcome, birthday, win-back, points expiring), published and run
+    once over the demo's members: their pages show who entered, each step's counts and who waits where."""
+    from galleria.coupons.selectors import template_list
+    from galleria.journeys import services as journey_services
+
+    coupon = template_list(mall_group_id=mall_group_id).filter(status="active").order_by("pk").first()
+    nudge: list[dict[str, Any]] = (
+        [{"id": "c1", "kind": "coupon", "template_id": coupon.pk}] if coupon is not None else []
+    )
+    journeys: list[tuple[str, str, int, dict[str, Any]]] = [
+        (
+            "新会员欢迎旅程",
+            "joined",
+            7,
+            {
+                "steps": [
+                    {
+                        "id": "m1",
+                        "kind": "message",
+                        "inbox": True,
+                        "title": "欢迎加入星河会员",
+                        "body": "首次消费即可累计积分，会员日再享双倍。",
+                    },
+                    {"id": "w1", "kind": "wait", "minutes": 3 * 1440},
+                    {
+                        "id": "b1",
+                        "kind": "branch",
+                        "test": "purchased",
+                        "yes": [{"id": "p1", "kind": "points", "points": 100}],
+                        "no": [
+                            *nudge,
+                            {
+                                "id": "m2",
+                                "kind": "message",
+                                "inbox": True,
+                                "title": "送您一张见面礼券",
+                                "body": "到店消费即可使用，别错过。",
+                            },
+                        ],
+                    },
+                ]
+            },
+        ),
+        (
+            "生日关怀",
+            "birthday",
+            7,
+            {
+                "steps": [
+                    {
+                        "id": "m1",
+                        "kind": "message",
+                        "inbox": True,
+                        "sms": True,
+                        "title": "生日快乐",
+                        "body": "星河广场祝您生日快乐！送上 200 积分。",
+                        "sms_text": "生日快乐，200积分已到账",
+                    },
+                    {"id": "p1", "kind": "points", "points": 200},
+                ]
+            },
+        ),
+        (
+            "沉睡会员唤醒",
+            "dormant",
+            60,
+            {
+                "steps": [
+                    {
+                        "id": "m1",
+                        "kind": "message",
+                        "inbox": True,
+                        "title": "好久不见",
+                        "body": "最近有很多新店开业，回来逛逛吧。",
+                    },
+                    *nudge,
+                    {"id": "w1", "kind": "wait", "minutes": 7 * 1440},
+                    {
+                        "id": "b1",
+                        "kind": "branch",
+                        "test": "purchased",
+                        "yes": [],
+                        "no": [
+                            {
+                                "id": "m2",
+                                "kind": "message",
+                                "inbox": True,
+                                "sms": True,
+                                "title": "礼券即将过期",
+                                "body": "您的礼券即将过期，记得使用。",
+                                "sms_text": "礼券即将过期",
+                            }
+                        ],
+                    },
+                ]
+            },
+        ),
+        (
+            "积分到期提醒",
+            "points_expiring",
+            30,
+            {
+                "steps": [
+                    {
+                        "id": "m1",
+                        "kind": "message",
+                        "inbox": True,
+                        "sms": True,
+                        "title": "积分即将到期",
+                        "body": "您有积分将在 30 天内到期，可在积分商城兑换礼品或抵扣停车费。",
+                        "sms_text": "积分30天内到期",
+                    },
+                ]
+            },
+        ),
+    ]
+    for name, trigger, days, definition in journeys:
+        j = journey_services.journey_save(
+            mall_group_id=mall_group_id,
+            actor=ACTOR,
+            values={"name": name, "trigger": trigger, "trigger_days": days, "reentry": "every", "draft": definition},
+        )
+        journey_services.journey_publish(mall_group_id=mall_group_id, journey_id=j.pk, actor=ACTOR)
+    journey_services.journeys_scan()
+    journey_services.journeys_advance()
+    return len(journeys)
 
 
 def seed_campaign(*, mall_group_id: int) -> int:

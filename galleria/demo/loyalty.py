@@ -34,6 +34,7 @@ from . import coupons as demo_coupons
 from .audience import AudienceResult, seed_audience
 from .counter import seed_counter_sales
 from .events import EventsResult, seed_events
+from .online_mall import OnlineMallResult, seed_online_mall
 from .parking import ParkingResult, seed_parking
 from .points_mall import PointsMallResult, seed_points_mall
 from .receipts import seed_receipts
@@ -69,6 +70,7 @@ class LoyaltyResult:
     app: AppContentResult | None = None
     parking: ParkingResult | None = None
     points_mall: PointsMallResult | None = None
+    online_mall: OnlineMallResult | None = None
     events: EventsResult | None = None
     audience: AudienceResult | None = None
 
@@ -290,6 +292,7 @@ def seed_loyalty(*, sales: int, seed: int, today: dt.date) -> LoyaltyResult:
     result.app = seed_app_content(group)
     result.parking = seed_parking(mall_group_id=group.pk, seed=seed)  # car parks and a week of stays (demo/parking.py)
     result.points_mall = seed_points_mall(mall_group_id=group.pk, seed=seed)  # demo/points_mall.py
+    result.online_mall = seed_online_mall(mall_group_id=group.pk, seed=seed)  # demo/online_mall.py
     result.events = seed_events(mall_group_id=group.pk, seed=seed)  # demo/events.py
     result.audience = seed_audience(mall_group_id=group.pk, seed=seed)  # demo/audience.py (last: reads everything)
     return result

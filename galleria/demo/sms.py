@@ -7,6 +7,9 @@ given to every child process: GALLERIA_SMS_BACKEND=aliyun (or GALLERIA_DEMO_SMS_
 sandbox's endpoint, sign name and template codes, GALLERIA_SMS_ECHO=1 so the sign-in codes still show in the demo's
 terminal, and the receipt token, so the sandbox's receipts reach /hooks/sms/… and mark the messages delivered.
 The sandbox's outbox (every text it received, with its signed request and receipt) is at /sandbox/outbox.
+The same process speaks WeChat: unless a WeChat app is configured, the plan's `env` also points Galleria's WeChat
+adapters at it (its generated appids, secrets, server-URL tokens and templates) and the sandbox pushes WeChat's
+events to /hooks/wechat/mini/ and /hooks/wechat/mp/.
 Nothing happens when an SMS provider is configured (GALLERIA_SMS_BACKEND other than the outbox) or
 GALLERIA_DEMO_SMS_SANDBOX is off."""
 
@@ -21,7 +24,7 @@ from django.conf import settings
 from galleria.demo.payments import sandbox_dir
 from galleria.messaging.sandbox import keys as sms_keys
 from galleria.messaging.sms import ALIASES
-from galleria.messaging.testing import sandbox_env, sms_sandbox_argv
+from galleria.messaging.testing import sandbox_env, sms_sandbox_argv, wechat_sandbox_env
 
 HOST = "127.0.0.1"
 
@@ -52,7 +55,18 @@ def sms_sandbox_prepare(port: int, web_port: int) -> SmsSandboxPlan | None:
     token = token_path.read_text().strip()
     base_url = f"http://{HOST}:{port}"
     receipt_url = f"http://{HOST}:{web_port}/hooks/sms/{provider}/{token}/"
-    argv = sms_sandbox_argv(keys_path=keys_path, port=port, receipt_urls={provider: receipt_url}, report_delay=2.0)
-    env = sandbox_env(sms_keys.load(keys_path), endpoint=f"{HOST}:{port}", provider=provider)
+    keys = sms_keys.load(keys_path)  # adds the WeChat side to a keys file written before it existed
+    wechat = not (settings.GALLERIA_WECHAT["MINI_APPID"] or settings.GALLERIA_WECHAT["MP_APPID"])
+    events = {app: f"http://{HOST}:{web_port}/hooks/wechat/{app}/" for app in ("mini", "mp")} if wechat else {}
+    argv = sms_sandbox_argv(
+        keys_path=keys_path,
+        port=port,
+        receipt_urls={provider: receipt_url},
+        report_delay=2.0,
+        wechat_event_urls=events,
+    )
+    env = sandbox_env(keys, endpoint=f"{HOST}:{port}", provider=provider)
     env.update(GALLERIA_SMS_ECHO="1", GALLERIA_SMS_RECEIPT_TOKEN=token)
+    if wechat:
+        env.update(wechat_sandbox_env(keys, base_url=base_url))
     return SmsSandboxPlan(argv=argv, base_url=base_url, provider=provider, env=env)

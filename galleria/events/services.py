@@ -30,6 +30,7 @@ from galleria.audit.services import audit_record
 from galleria.audit.types import Actor
 from galleria.core import pictures, timeutil
 from galleria.core.errors import ConflictError, ValidationError
+from galleria.core.events import publish
 from galleria.core.locking import lock_one
 from galleria.merchants.selectors import store_for_payments
 from galleria.messaging.services import inbox_send
@@ -306,6 +307,7 @@ def register_in_tx(
         _charge(event, reg, actor=actor, at=at)
         reg.save(update_fields=["points", "pos_sale_id", "sale_id", "updated_at"])
     event.save(update_fields=["queue_seq", "seats_taken", "updated_at"])
+    publish("event.registered", member_id=member_id, registration_id=reg.pk)
     audit_record(
         actor=actor,
         action="event.register",
@@ -537,6 +539,7 @@ def check_in(*, mall_group_id: int, code: str, actor: Actor, at: dt.datetime | N
             raise exceptions.CheckInClosedError()
         reg.state, reg.checked_in_at, reg.checked_in_by = RegistrationState.CHECKED_IN, at, actor.label[:100]
         reg.save(update_fields=["state", "checked_in_at", "checked_in_by", "updated_at"])
+        publish("event.attended", member_id=reg.member_id, registration_id=reg.pk)
         audit_record(
             actor=actor,
             action="event.check_in",

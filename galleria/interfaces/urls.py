@@ -10,6 +10,7 @@ urlpatterns = [
     path("console/", include("galleria.interfaces.console.urls")),
     path("merchant/", include("galleria.interfaces.merchant.urls")),
     path("app/", include("galleria.interfaces.app.urls")),
+    path("m/", include("galleria.interfaces.app.urls_marketing")),  # marketing e-mail links (campaigns.TRACK_PATH)
     path("api/v1/", api.urls),
     path("pay/notify/<str:provider>/<int:credential_id>/", payment_notify, name="payment_notify"),
     path("hooks/", include("galleria.interfaces.hooks.urls")),

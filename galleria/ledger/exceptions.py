@@ -30,3 +30,12 @@ class AccountClosedError(ConflictError):
 
     def default_message(self) -> str:
         return str(_("This member's account is closed: merged into another member, or deleted."))
+
+
+class HoldConflictError(ConflictError):
+    """A hold key already names a hold of another account or amount (a key is used once)."""
+
+    code = "ledger.hold_conflict"
+
+    def default_message(self) -> str:
+        return str(_("This reservation key is already used for a different reservation."))

@@ -22,6 +22,16 @@ def member_balance(*, member_id: int, kind: str) -> int:
     return ledger_sql.member_balance(member_id, kind)
 
 
+def member_available(*, member_id: int, kind: str) -> int:
+    """What the member may spend of an account kind: the balance less what open holds reserve (never below 0)."""
+    return ledger_sql.member_available(member_id, kind)
+
+
+def hold_get(*, key: str) -> AccountHold | None:
+    """The hold of this key, open or released (None when there is none)."""
+    return ledger_sql.hold_by_key(key)
+
+
 def balance_as_of(*, account_id: int, at: dt.datetime | None = None) -> int:
     """Balance of any account (member or system) derived from its legs, at any past instant (inclusive)."""
     qs = Entry.objects.filter(account_id=account_id)

@@ -15,7 +15,7 @@ from galleria.core import sql
 from . import exceptions
 from . import sql as ledger_sql
 from .models import MEMBER_KINDS, Account, AccountKind, Asset, Transaction
-from .types import Leg
+from .types import HoldResult, Leg
 
 KIND_ASSET: dict[str, str] = {
     AccountKind.MEMBER_POINTS: Asset.POINTS,
@@ -251,3 +251,83 @@ def member_accounts_reopen(*, member_id: int) -> int:
     """Reopen a member's accounts (un-merge; the caller holds their locks). Returns how many."""
     _require_tx()
     return Account.objects.filter(member_id=member_id, closed_at__isnull=False).update(closed_at=None)
+
+
+# ------------------------------------------------------------------------------------------------------ holds
+# A hold reserves part of a member account's balance under a key (docs/design/online-mall.md §3.4): it moves
+# nothing — no transaction, no leg — and `Account.held` is the sum of the account's open holds, changed in the same
+# statement as the hold row, under the account's row lock (ledger/sql.py). Available = balance − held: the checkout
+# pipeline prices points with it, so a held point cannot be spent at a till either.
+
+
+def hold_place_in_tx(
+    *,
+    account_id: int,
+    key: str,
+    amount: int,
+    reason: str = "",
+    expires_at: dt.datetime | None = None,
+    check_available: bool = True,
+    locked: Mapping[int, Account] | None = None,
+) -> HoldResult:
+    """Reserve `amount` of the account under `key` — only when `balance - held >= amount` (`check_available=False`
+    for a hold that must always be recorded: points just earned, held through a return window). Raises
+    InsufficientBalanceError when not enough is available (nothing written). The same key again with the same
+    account and amount returns the first hold (idempotent, also once released); with others HoldConflictError.
+    `locked`: the caller's locked account rows (id → row), whose cached `held` is updated in place."""
+    _require_tx()
+    if amount < 0 or not key or len(key) > 80:
+        raise ValueError("a hold needs a key of 1-80 characters and an amount >= 0")
+    placed = ledger_sql.hold_place(
+        account_id=account_id,
+        key=key,
+        amount=amount,
+        reason=reason[:80],
+        at=timezone.now(),
+        expires_at=expires_at,
+        check=check_available,
+    )
+    if placed is not None:
+        if locked and account_id in locked:
+            locked[account_id].held = placed[1]
+        return HoldResult(hold_id=placed[0], account_id=account_id, amount=amount, held=placed[1], placed=True)
+    existing = ledger_sql.hold_by_key(key)
+    if existing is None:
+        available = Account.objects.filter(pk=account_id).values_list("balance", "held").first()
+        raise exceptions.InsufficientBalanceError(
+            extra={"available": (available[0] or 0) - available[1] if available else 0, "wanted": amount}
+        )
+    if existing.account_id != account_id or existing.amount != amount:
+        raise exceptions.HoldConflictError(extra={"key": key})
+    return HoldResult(hold_id=existing.pk, account_id=account_id, amount=amount, held=None, placed=False)
+
+
+def hold_release_in_tx(*, key: str, locked: Mapping[int, Account] | None = None) -> int:
+    """Release the open hold `key`: what it reserved becomes available again. Exactly once — a second release (or
+    a concurrent one, which waits for the first) finds it closed and releases nothing. Returns the amount
+    released (0: no open hold of that key). `locked` as for `hold_place_in_tx`."""
+    _require_tx()
+    released = ledger_sql.hold_release(key=key, at=timezone.now())
+    if released is None:
+        return 0
+    account_id, amount, held = released
+    if locked and account_id in locked:
+        locked[account_id].held = held
+    return amount
+
+
+def hold_reduce_in_tx(*, key: str, by: int, locked: Mapping[int, Account] | None = None) -> int:
+    """Take up to `by` off the open hold `key` (a return claws back points an earn hold still reserves); the hold
+    stays open. Returns what was taken (0: no open hold of that key)."""
+    _require_tx()
+    if by < 0:
+        raise ValueError("a hold is reduced by an amount >= 0")
+    if not by or ledger_sql.lock_hold_account(key) is None:
+        return 0
+    reduced = ledger_sql.hold_reduce(key=key, by=by)
+    if reduced is None:
+        return 0
+    account_id, taken = reduced
+    if locked and account_id in locked:
+        locked[account_id].held -= taken
+    return taken

@@ -12,7 +12,7 @@ from functools import cache
 
 from galleria.core import sql
 
-from .models import Account, Entry, Transaction
+from .models import Account, AccountHold, Entry, Transaction
 from .types import Leg
 
 
@@ -156,3 +156,167 @@ def members_by_balance(kinds: Sequence[str], *, low: int | None, high: int | Non
         " AND member_id IS NOT NULL GROUP BY member_id" + (f" HAVING {' AND '.join(having)}" if having else "")
     )
     return sql.Fragment(text, tuple(params))
+
+
+@cache
+def _member_available_sql() -> str:
+    return f"SELECT balance - held FROM {sql.table(Account)} WHERE member_id = %s AND kind = %s"  # noqa: S608
+
+
+def member_available(member_id: int, kind: str) -> int:
+    """The member's spendable balance of `kind`: the cached balance less what open holds reserve (never below 0;
+    0 when the member has no such account yet); no lock."""
+    row = sql.one(_member_available_sql(), [member_id, kind])
+    return max(int(row[0] or 0), 0) if row else 0
+
+
+# Holds (docs/design/online-mall.md §3.4). Every change of a hold row also changes its account's `held` in the same
+# statement on PostgreSQL, and always takes the account's row lock first: two holds on one account serialise on it,
+# and the conditional `balance - held >= amount` is re-checked on the latest row (READ COMMITTED re-evaluates an
+# UPDATE's condition on the row it waited for), so two concurrent holds can never reserve more than is there.
+
+_HOLD_COLUMNS = "account_id, key, amount, reason, created_at, expires_at, released_at"
+
+
+@cache
+def _hold_place_pg_sql() -> str:
+    return (
+        f"WITH a AS (UPDATE {sql.table(Account)} SET held = held + %s"  # noqa: S608
+        " WHERE id = %s AND (%s OR balance - held >= %s)"
+        f" AND NOT EXISTS (SELECT 1 FROM {sql.table(AccountHold)} WHERE key = %s) RETURNING id, held),"
+        f" h AS (INSERT INTO {sql.table(AccountHold)} ({_HOLD_COLUMNS})"
+        " SELECT a.id, %s, %s, %s, %s, %s, NULL FROM a RETURNING id)"
+        " SELECT h.id, a.held FROM h, a"
+    )
+
+
+@cache
+def _held_add_sql() -> str:
+    return (
+        f"UPDATE {sql.table(Account)} SET held = held + %s"  # noqa: S608
+        " WHERE id = %s AND (%s OR balance - held >= %s)"
+    )
+
+
+@cache
+def _hold_insert_sql() -> str:
+    return (
+        f"INSERT INTO {sql.table(AccountHold)} ({_HOLD_COLUMNS})"  # noqa: S608
+        " VALUES (%s, %s, %s, %s, %s, %s, NULL) RETURNING id"
+    )
+
+
+@cache
+def _held_of_sql() -> str:
+    return f"SELECT held FROM {sql.table(Account)} WHERE id = %s"  # noqa: S608
+
+
+def hold_place(
+    *, account_id: int, key: str, amount: int, reason: str, at: object, expires_at: object, check: bool
+) -> tuple[int, int] | None:
+    """Reserve `amount` of the account under `key` when `balance - held >= amount` (`check=False`: whatever the
+    balance) and no hold has that key yet: (hold id, the account's new `held`), or None (nothing written)."""
+    when, until = sql.when(at), sql.when(expires_at) if expires_at is not None else None
+    if sql.one_statement_writes():
+        params = [amount, account_id, not check, amount, key, key, amount, reason, when, until]
+        row = sql.one(_hold_place_pg_sql(), params)
+        return (int(row[0]), int(row[1])) if row else None
+    if hold_by_key(key) is not None:
+        return None
+    if not sql.execute(_held_add_sql(), [amount, account_id, not check, amount]):
+        return None
+    inserted = sql.one(_hold_insert_sql(), [account_id, key, amount, reason, when, until])
+    held = sql.one(_held_of_sql(), [account_id])
+    assert inserted is not None and held is not None
+    return int(inserted[0]), int(held[0])
+
+
+@cache
+def _hold_by_key_sql() -> str:
+    return f"SELECT {sql.select_list(AccountHold)} FROM {sql.table(AccountHold)} WHERE key = %s"  # noqa: S608
+
+
+def hold_by_key(key: str) -> AccountHold | None:
+    found = sql.instances(AccountHold, _hold_by_key_sql(), [key])
+    return found[0] if found else None
+
+
+@cache
+def _hold_release_pg_sql() -> str:
+    account, hold = sql.table(Account), sql.table(AccountHold)
+    return (
+        f"WITH a AS (SELECT a.id FROM {account} a JOIN {hold} k ON k.account_id = a.id"  # noqa: S608
+        " WHERE k.key = %s FOR UPDATE OF a),"
+        f" h AS (UPDATE {hold} k SET released_at = %s FROM a"
+        " WHERE k.key = %s AND k.account_id = a.id AND k.released_at IS NULL RETURNING k.account_id, k.amount),"
+        f" u AS (UPDATE {account} a SET held = a.held - h.amount FROM h WHERE a.id = h.account_id"
+        " RETURNING a.id, a.held)"
+        " SELECT u.id, h.amount, u.held FROM h, u"
+    )
+
+
+@cache
+def _hold_lock_account_sql() -> str:
+    account, hold = sql.table(Account), sql.table(AccountHold)
+    return (
+        f"SELECT a.id FROM {account} a JOIN {hold} k ON k.account_id = a.id"  # noqa: S608
+        f" WHERE k.key = %s{sql.for_update()}"
+    )
+
+
+@cache
+def _hold_close_sql() -> str:
+    return (
+        f"UPDATE {sql.table(AccountHold)} SET released_at = %s"  # noqa: S608
+        " WHERE key = %s AND released_at IS NULL"
+    )
+
+
+@cache
+def _held_sub_sql() -> str:
+    return f"UPDATE {sql.table(Account)} SET held = held - %s WHERE id = %s"  # noqa: S608
+
+
+def hold_release(*, key: str, at: object) -> tuple[int, int, int] | None:
+    """Close the open hold `key` (exactly once: a second release finds it closed): (account id, amount released,
+    the account's new `held`), or None when there is no open hold of that key."""
+    when = sql.when(at)
+    if sql.one_statement_writes():
+        row = sql.one(_hold_release_pg_sql(), [key, when, key])
+        return (int(row[0]), int(row[1]), int(row[2])) if row else None
+    if not sql.rows(_hold_lock_account_sql(), [key]):
+        return None
+    hold = hold_by_key(key)
+    if hold is None or hold.released_at is not None or not sql.execute(_hold_close_sql(), [when, key]):
+        return None
+    sql.execute(_held_sub_sql(), [hold.amount, hold.account_id])
+    held = sql.one(_held_of_sql(), [hold.account_id])
+    assert held is not None
+    return hold.account_id, hold.amount, int(held[0])
+
+
+def lock_hold_account(key: str) -> int | None:
+    """Lock the account of the hold `key` (every change of a hold takes its account's lock first); its id."""
+    found = sql.rows(_hold_lock_account_sql(), [key])
+    return int(found[0][0]) if found else None
+
+
+@cache
+def _hold_reduce_sql() -> str:
+    return (
+        f"UPDATE {sql.table(AccountHold)} SET amount = amount - %s"  # noqa: S608
+        " WHERE key = %s AND released_at IS NULL AND amount >= %s"
+    )
+
+
+def hold_reduce(*, key: str, by: int) -> tuple[int, int] | None:
+    """Under the account's lock (`lock_hold_account`): take up to `by` off the open hold `key` and off its
+    account's `held`: (account id, amount taken), or None when there is no open hold of that key."""
+    hold = hold_by_key(key)  # read after the account lock: current
+    if hold is None or hold.released_at is not None:
+        return None
+    take = min(by, hold.amount)
+    if take:
+        sql.execute(_hold_reduce_sql(), [take, key, take])
+        sql.execute(_held_sub_sql(), [take, hold.account_id])
+    return hold.account_id, take

@@ -29,3 +29,15 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return not (self.drifts or self.unbalanced or self.negative or self.held_drifts)
+
+
+@dataclass(frozen=True)
+class HoldResult:
+    """A hold as placed (or found again by its key): what it reserves and the account's `held` afterwards (None
+    when the hold was found again, not placed now)."""
+
+    hold_id: int
+    account_id: int
+    amount: int
+    held: int | None
+    placed: bool

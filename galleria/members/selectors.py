@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import operator
 import time
@@ -467,3 +468,40 @@ def member_phones(*, member_ids: Sequence[int]) -> dict[int, str]:
         .exclude(phone="")
         .values_list("pk", "phone")
     )
+
+
+def member_emails(*, member_ids: Sequence[int]) -> dict[int, str]:
+    """{member id: e-mail address} of the active members among these that gave one (a marketing e-mail)."""
+    return dict(
+        Member.objects.filter(pk__in=list(member_ids), status=MemberStatus.ACTIVE)
+        .exclude(email="")
+        .values_list("pk", "email")
+    )
+
+
+def member_wechat_openids(*, member_ids: Sequence[int]) -> dict[int, str]:
+    """{member id: WeChat openid} of the active members among these that signed in with WeChat (the recipient of
+    an official-account template message or the mini-program's; messaging's `wechat_queue` takes it). A member with
+    several openids gets the most recently added one."""
+    rows = (
+        MemberIdentifier.objects.filter(
+            member_id__in=list(member_ids), kind=IdentifierKind.WECHAT_OPENID, member__status=MemberStatus.ACTIVE
+        )
+        .order_by("member_id", "pk")
+        .values_list("member_id", "value")
+    )
+    return dict(rows)
+
+
+def birthday_member_ids(*, mall_group_id: int, today: dt.date) -> list[int]:
+    """The group's active members whose birthday is `today` (mall-local; a 29 February birthday counts on
+    28 February in common years), ascending."""
+    days = Q(birthday__month=today.month, birthday__day=today.day)
+    if (today.month, today.day) == (2, 28) and not calendar.isleap(today.year):
+        days |= Q(birthday__month=2, birthday__day=29)
+    return list(members_active(mall_group_id=mall_group_id).filter(days).order_by("pk").values_list("pk", flat=True))
+
+
+def member_group_ids(*, member_ids: Sequence[int]) -> dict[int, int]:
+    """member → mall group, for the active members among these (a domain event names only the member)."""
+    return dict(members_active().filter(pk__in=list(member_ids)).values_list("pk", "mall_group_id"))

@@ -20,3 +20,24 @@ class InboxMessageNotFoundError(NotFoundError):
 
     def default_message(self) -> str | Promise:
         return _("This message is not in your inbox.")
+
+
+class WechatSubscriptionInvalidError(ValidationError):
+    code = "wechat.subscription_invalid"
+
+    def default_message(self) -> str | Promise:
+        return _("These subscription results cannot be recorded.")
+
+
+class WechatOpenidMissingError(ValidationError):
+    code = "wechat.no_openid"
+
+    def default_message(self) -> str | Promise:
+        return _("Sign in with WeChat first: your account has no WeChat identity yet.")
+
+
+class PushSubscriptionInvalidError(ValidationError):
+    code = "push.subscription_invalid"
+
+    def default_message(self) -> str | Promise:
+        return _("This push subscription is not valid.")

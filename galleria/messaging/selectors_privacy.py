@@ -9,7 +9,17 @@ import datetime as dt
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
-from .models import Audience, EmailMessage, InboxMessage, InboxRead, SmsMessage
+from .models import (
+    Audience,
+    EmailMessage,
+    InboxMessage,
+    InboxRead,
+    PushMessage,
+    PushSubscription,
+    SmsMessage,
+    WechatMessage,
+    WechatSubscription,
+)
 
 
 def sms_to_phone(*, phone: str, since: dt.datetime) -> QuerySet[SmsMessage]:
@@ -40,3 +50,23 @@ def inbox_of_member(*, mall_group_id: int, member_id: int) -> QuerySet[InboxMess
         .annotate(read_at=Subquery(reads.values("read_at")[:1]))
         .order_by("sent_at", "pk")
     )
+
+
+def wechat_messages_of_member(*, member_id: int) -> QuerySet[WechatMessage]:
+    """WeChat messages sent to the member, oldest first."""
+    return WechatMessage.objects.filter(member_id=member_id).order_by("created_at", "pk")
+
+
+def wechat_subscriptions_of_member(*, member_id: int) -> QuerySet[WechatSubscription]:
+    """The member's remaining accepts of subscribe-message templates."""
+    return WechatSubscription.objects.filter(member_id=member_id).order_by("pk")
+
+
+def push_subscriptions_of_member(*, member_id: int) -> QuerySet[PushSubscription]:
+    """The member's browser push subscriptions."""
+    return PushSubscription.objects.filter(member_id=member_id).order_by("pk")
+
+
+def push_messages_of_member(*, member_id: int) -> QuerySet[PushMessage]:
+    """Push messages sent to the member's browsers, oldest first."""
+    return PushMessage.objects.filter(member_id=member_id).order_by("created_at", "pk")

@@ -26,3 +26,19 @@ def email_deliver_task(*, message_id: int) -> None:
     if retry_in is not None and email_deliver_task.get_backend().supports_defer:
         later = email_deliver_task.using(run_after=timezone.now() + dt.timedelta(seconds=retry_in))
         later.enqueue(message_id=message_id)
+
+
+@task()
+def wechat_deliver_task(*, message_id: int) -> None:
+    retry_in = services.wechat_deliver(message_id=message_id)
+    if retry_in is not None and wechat_deliver_task.get_backend().supports_defer:
+        later = wechat_deliver_task.using(run_after=timezone.now() + dt.timedelta(seconds=retry_in))
+        later.enqueue(message_id=message_id)
+
+
+@task()
+def push_deliver_task(*, message_id: int) -> None:
+    retry_in = services.push_deliver(message_id=message_id)
+    if retry_in is not None and push_deliver_task.get_backend().supports_defer:
+        later = push_deliver_task.using(run_after=timezone.now() + dt.timedelta(seconds=retry_in))
+        later.enqueue(message_id=message_id)

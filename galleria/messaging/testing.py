@@ -1,5 +1,6 @@
-"""Starting the SMS sandbox as a separate process, and Galleria settings that point the adapters at it — for the
-tests (galleria/messaging/tests/conftest.py) and the demo (galleria/demo/sms.py). Plain Python: no Django."""
+"""Starting the messaging sandbox (SMS, WeChat, Web Push) as a separate process, and Galleria settings that point the
+adapters at it — for the tests (galleria/messaging/tests/conftest.py) and the demo (galleria/demo/sms.py). Plain
+Python: no Django."""
 
 from __future__ import annotations
 
@@ -63,6 +64,40 @@ class SmsSandboxProcess:
     def reset(self) -> None:
         self._call("POST", "/sandbox/control/reset", {})
 
+    # -- WeChat ------------------------------------------------------------------------------------------------
+    def wechat_outbox(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = self._call("GET", "/sandbox/outbox.json")["wechat"]
+        return rows
+
+    def wechat_quota(self, *, openid: str, template_id: str, count: int = 1) -> None:
+        """What wx.requestSubscribeMessage tells WeChat: the user accepted `count` sends of the template."""
+        self._call(
+            "POST", "/sandbox/control/wechat-quota", {"openid": openid, "template_id": template_id, "count": count}
+        )
+
+    def wechat_user(self, openid: str) -> None:
+        self._call("POST", "/sandbox/control/wechat-user", {"openid": openid})
+
+    def wechat_expire_tokens(self) -> None:
+        self._call("POST", "/sandbox/control/wechat-expire-tokens", {})
+
+    def wechat_push_events(self) -> int:
+        pushed: int = self._call("POST", "/sandbox/control/wechat-events", {})["pushed"]
+        return pushed
+
+    # -- Web Push ----------------------------------------------------------------------------------------------
+    def push_outbox(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = self._call("GET", "/sandbox/outbox.json")["push"]
+        return rows
+
+    def push_subscribe(self, application_server_key: str = "") -> dict[str, Any]:
+        """A browser's pushManager.subscribe(): PushSubscription.toJSON() of a new subscription."""
+        sub: dict[str, Any] = self._call("POST", "/push/subscribe", {"application_server_key": application_server_key})
+        return sub
+
+    def push_gone(self, endpoint: str) -> None:
+        self._call("POST", "/sandbox/control/push-gone", {"endpoint": endpoint})
+
     def stop(self, timeout_s: float = 5.0) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -84,12 +119,15 @@ def sms_sandbox_argv(
     report_delay: float = 1.0,
     retry_gap: float = 1.0,
     per_phone_per_minute: int = 5,
+    wechat_event_urls: dict[str, str] | None = None,
 ) -> list[str]:
     argv = [sys.executable, "-m", "galleria.messaging.sandbox", "serve", "--port", str(port), "--keys", str(keys_path)]
     argv += ["--report-delay", str(report_delay), "--retry-gap", str(retry_gap)]
     argv += ["--per-phone-per-minute", str(per_phone_per_minute)]
     for provider, url in (receipt_urls or {}).items():
         argv += [f"--receipt-url-{provider}", url]
+    for app, url in (wechat_event_urls or {}).items():
+        argv += [f"--wechat-event-url-{app}", url]
     return argv
 
 
@@ -102,6 +140,7 @@ def sms_sandbox_start(
     retry_gap: float = 0.2,
     per_phone_per_minute: int = 0,
     ready_timeout_s: float = 20.0,
+    wechat_event_urls: dict[str, str] | None = None,
 ) -> SmsSandboxProcess:
     """Start `python -m galleria.messaging.sandbox serve` on a free port and wait for its LISTENING line."""
     workdir = workdir or Path(tempfile.mkdtemp(prefix="galleria-sms-sandbox-"))
@@ -115,6 +154,7 @@ def sms_sandbox_start(
         report_delay=report_delay,
         retry_gap=retry_gap,
         per_phone_per_minute=per_phone_per_minute,
+        wechat_event_urls=wechat_event_urls,
     )
     root = Path(__file__).resolve().parents[2]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH", "")])))
@@ -139,7 +179,8 @@ def sms_sandbox_start(
             line = ""
         if line.startswith(READY_PREFIX):
             base_url = line[len(READY_PREFIX) :].strip()
-            return SmsSandboxProcess(base_url, keys_path, sandbox_keys.load(keys_path), process, log_path, pumping)
+            keys = sandbox_keys.load(keys_path)
+            return SmsSandboxProcess(base_url, keys_path, keys, process, log_path, pumping)
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             raise RuntimeError(f"the SMS sandbox did not start; see {log_path}:\n{log_path.read_text()[-2000:]}")
@@ -199,3 +240,42 @@ def sandbox_settings(keys: dict[str, Any], *, endpoint: str, provider: str = "al
             "REGION": side["region"],
         }
     return values
+
+
+def wechat_sandbox_values(keys: dict[str, Any], *, base_url: str) -> dict[str, Any]:
+    """GALLERIA_WECHAT and GALLERIA_WECHAT_TEMPLATES for the sandbox (tests override settings with them)."""
+    side = keys["wechat"]
+    return {
+        "GALLERIA_WECHAT": {
+            "MINI_APPID": side["mini"]["appid"],
+            "MINI_SECRET": side["mini"]["secret"],
+            "MINI_TOKEN": side["mini"]["token"],
+            "MP_APPID": side["mp"]["appid"],
+            "MP_SECRET": side["mp"]["secret"],
+            "MP_TOKEN": side["mp"]["token"],
+            "WECOM_APPID": side["wecom"]["corpid"],
+            "WECOM_SECRET": side["wecom"]["secret"],
+            "API_BASE_URL": base_url + "/cgi-bin/",
+            "WECOM_BASE_URL": base_url + "/cgi-bin/",
+        },
+        "GALLERIA_WECHAT_TEMPLATES": sandbox_keys.wechat_template_map(keys),
+    }
+
+
+def wechat_sandbox_env(keys: dict[str, Any], *, base_url: str) -> dict[str, str]:
+    """The same as environment variables (what the demo gives its processes)."""
+    values = wechat_sandbox_values(keys, base_url=base_url)
+    conf = values["GALLERIA_WECHAT"]
+    return {
+        "GALLERIA_WECHAT_MINI_APPID": conf["MINI_APPID"],
+        "GALLERIA_WECHAT_MINI_SECRET": conf["MINI_SECRET"],
+        "GALLERIA_WECHAT_MINI_TOKEN": conf["MINI_TOKEN"],
+        "GALLERIA_WECHAT_MP_APPID": conf["MP_APPID"],
+        "GALLERIA_WECHAT_MP_SECRET": conf["MP_SECRET"],
+        "GALLERIA_WECHAT_MP_TOKEN": conf["MP_TOKEN"],
+        "GALLERIA_WECHAT_WECOM_CORPID": conf["WECOM_APPID"],
+        "GALLERIA_WECHAT_WECOM_SECRET": conf["WECOM_SECRET"],
+        "GALLERIA_WECHAT_API_BASE_URL": conf["API_BASE_URL"],
+        "GALLERIA_WECHAT_WECOM_BASE_URL": conf["WECOM_BASE_URL"],
+        "GALLERIA_WECHAT_TEMPLATES": json.dumps(values["GALLERIA_WECHAT_TEMPLATES"]),
+    }

@@ -23,3 +23,23 @@ class Audience(models.TextChoices):
     ALL = "all", _("All members")
     TIER = "tier", _("Members of one tier")
     MEMBER = "member", _("One member")
+
+
+class WechatChannel(models.TextChoices):
+    SUBSCRIBE = "subscribe", _("Mini-program subscribe message")  # 订阅消息, needs the member's accept (quota)
+    TEMPLATE = "template", _("Official-account template message")  # 模板消息
+    WECOM = "wecom", _("WeCom customer message")  # 企业微信 add_msg_template: the staff member confirms the send
+
+
+class WechatStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")  # WeChat accepted it (errcode 0, a msgid)
+    DELIVERED = "delivered", _("Delivered")  # the push event says it reached the user
+    FAILED = "failed", _("Failed")  # refused for good, out of attempts, or the event says it was not delivered
+    SKIPPED = "skipped", _("Skipped")  # not sent at all: no subscription quota, no recipient (`error_code` says why)
+
+
+class PushStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")  # the push service accepted it (201)
+    FAILED = "failed", _("Failed")  # refused for good, out of attempts, or the subscription is gone (404/410)

@@ -369,3 +369,19 @@ def session_fee(
 def segment_members_with_stays(*, since: dt.datetime, at_least: int) -> sql.Fragment:
     """Members with at least `at_least` stays entered since `since`: a segment condition (galleria/audience)."""
     return parking_sql.members_with_stays(since=since, at_least=at_least)
+
+
+def stays_left_between(
+    *, mall_group_id: int, since: dt.datetime, until: dt.datetime
+) -> list[tuple[int, int, dt.datetime, dt.datetime]]:
+    """(stay, member, entered, left) for the members' stays that left a car park of the group in [since, until)
+    (a journey's "left the car park without buying")."""
+    rows = ParkingSession.objects.filter(
+        car_park__mall__group_id=mall_group_id,
+        state=SessionState.EXITED,
+        member_id__isnull=False,
+        entry_at__isnull=False,
+        exit_at__gte=since,
+        exit_at__lt=until,
+    ).values_list("pk", "member_id", "entry_at", "exit_at")
+    return [(int(p), int(m), e, x) for p, m, e, x in rows if e is not None and x is not None]

@@ -177,6 +177,12 @@ def points_balance(*, member_id: int) -> int:
     return ledger_selectors.member_balance(member_id=member_id, kind=AccountKind.MEMBER_POINTS)
 
 
+def points_available(*, member_id: int) -> int:
+    """Points the member may spend now: the balance less what open holds reserve (a pending online checkout's
+    points, points earned by an order still in its return window)."""
+    return ledger_selectors.member_available(member_id=member_id, kind=AccountKind.MEMBER_POINTS)
+
+
 def points_expiring(*, member_id: int, until: dt.date) -> int:
     total = PointsLot.objects.filter(member_id=member_id, remaining__gt=0, expires_on__lte=until).aggregate(
         total=Sum("remaining")

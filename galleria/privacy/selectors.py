@@ -15,7 +15,15 @@ from galleria.audit.selectors import pii_access_search
 from galleria.coupons.models import Coupon
 from galleria.ledger.models import Account, AccountKind, Entry
 from galleria.members.models import Consent, Member, MemberIdentifier
-from galleria.messaging.selectors_privacy import emails_to_address, inbox_of_member, sms_to_phone
+from galleria.messaging.selectors_privacy import (
+    emails_to_address,
+    inbox_of_member,
+    push_messages_of_member,
+    push_subscriptions_of_member,
+    sms_to_phone,
+    wechat_messages_of_member,
+    wechat_subscriptions_of_member,
+)
 from galleria.messaging.templates import SMS_TEMPLATES
 from galleria.points.models import PointsLot
 from galleria.sales.models import Refund, Sale
@@ -243,7 +251,8 @@ def _merge_sections(document: dict[str, Any], sections: dict[str, list[dict[str,
 
 def messaging_export_sections(*, member: Member) -> dict[str, list[dict[str, Any]]]:
     """What messaging holds about the member: SMS sent to their phone and e-mails to their address since they
-    joined, and their inbox messages (addressed to them, or broadcasts they opened). Three queries. The text of an
+    joined, their inbox messages (addressed to them, or broadcasts they opened), their WeChat messages and
+    subscribe-message accepts, their browser push subscriptions and push messages. Seven queries. The text of an
     SMS whose template carries a one-time secret (a sign-in code) is withheld; provider references, attempt logs
     and template parameters are internal."""
     since = member.created_at
@@ -279,7 +288,45 @@ def messaging_export_sections(*, member: Member) -> dict[str, list[dict[str, Any
         }
         for m in inbox_of_member(mall_group_id=member.mall_group_id, member_id=member.pk)
     ]
-    return {"sms_messages": sms, "emails": emails, "inbox_messages": inbox}
+    wechat = [
+        {
+            "at": _iso(m.created_at),
+            "channel": m.channel,
+            "template": m.template,
+            "to": m.recipient,
+            "values": m.data or m.params,
+            "status": m.status,
+            "sent_at": _iso(m.sent_at),
+            "delivered_at": _iso(m.delivered_at),
+        }
+        for m in wechat_messages_of_member(member_id=member.pk)
+    ]
+    wechat_subscriptions = [
+        {"openid": s.openid, "template_id": s.template_id, "remaining": s.remaining, "accepted_at": _iso(s.accepted_at)}
+        for s in wechat_subscriptions_of_member(member_id=member.pk)
+    ]
+    push_subscriptions = [
+        {
+            "endpoint": s.endpoint,
+            "browser": s.user_agent,
+            "created_at": _iso(s.created_at),
+            "last_success_at": _iso(s.last_success_at),
+        }
+        for s in push_subscriptions_of_member(member_id=member.pk)
+    ]
+    push = [
+        {"at": _iso(m.created_at), "title": m.title, "text": m.body, "url": m.url, "status": m.status}
+        for m in push_messages_of_member(member_id=member.pk)
+    ]
+    return {
+        "sms_messages": sms,
+        "emails": emails,
+        "inbox_messages": inbox,
+        "wechat_messages": wechat,
+        "wechat_subscriptions": wechat_subscriptions,
+        "push_subscriptions": push_subscriptions,
+        "push_messages": push,
+    }
 
 
 def _sms_text_secret(template: str) -> bool:

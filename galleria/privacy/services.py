@@ -26,7 +26,7 @@ from galleria.members.models import Member, MemberIdentifier
 from galleria.members.rules import mask_phone
 from galleria.members.selectors import members_active
 from galleria.members.services import member_anonymise_in_tx
-from galleria.messaging.services import sms_redact_phone
+from galleria.messaging.services import channels_member_erase, sms_redact_phone
 from galleria.points.models import LotMovement, PointsLot
 from galleria.sales.models import Sale
 from galleria.wallet.selectors import wallet_balance
@@ -265,6 +265,7 @@ def _erase_copies_in_tx(*, member: Member) -> dict[str, int]:
         "sms_redacted": sms_redact_phone(phone=member.phone, replacement=mask_phone(member.phone))
         if member.phone
         else 0,
+        "channels_redacted": channels_member_erase(member_id=member.pk),
     }
     elsewhere = 0
     for path in settings.GALLERIA_ERASURE_HANDLERS:

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from galleria.audit.services import audit_record
 from galleria.audit.types import Actor
 from galleria.core import timeutil
+from galleria.core.events import publish
 from galleria.core.locking import lock_one
 from galleria.core.money import format_cny
 from galleria.core.tasks import enqueue
@@ -436,6 +437,7 @@ def receipt_reject(
         receipt.decided_at = timezone.now()
         receipt.decided_by = actor.label[:100]
         _record_decision(receipt, actor=actor, action="receipt.reject", event="rejected", changes={"reason": reason})
+        publish("receipt.rejected", member_id=receipt.member_id, receipt_id=receipt.pk)
         return receipt
 
 

@@ -1,9 +1,10 @@
 """Pure basket arithmetic: validation, the money/points split over lines, proportional refunds; the accepted window
-of a sale or refund time."""
+of a sale or refund time; the split of a cart of several shops' sub-orders (`split_cart`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -12,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from galleria.core.errors import ValidationError
 from galleria.core.money import MAX_AMOUNT_FEN, allocate, ratio_round
+from galleria.points import rules as points_rules
+from galleria.points.types import RedeemConfig
 
 from .types import LineIn, LineRefundShare, PaymentIn, RefundLineIn
 
@@ -297,3 +300,91 @@ def refund_line_share(
 def refund_payments(money_fen: int, remaining: Sequence[int]) -> list[int]:
     """Money back by payment method, in proportion to what each method still holds (largest remainder)."""
     return allocate(money_fen, list(remaining)) if money_fen and sum(remaining) else [0] * len(remaining)
+
+
+# ------------------------------------------------------------------------------------------- a cart of several shops
+
+
+@dataclass(frozen=True)
+class CartSplit:
+    """Points and the rest of a cart over its sub-orders (`split_cart`), in sub-order order. Per sub-order:
+    points value + rest = due; Σ points = the points used; each part a whole multiple of the redeem unit."""
+
+    points: tuple[int, ...]
+    points_value_fen: tuple[int, ...]
+    rest_fen: tuple[int, ...]
+
+
+def _redeem_unit(redeem: RedeemConfig) -> int:
+    """The smallest number of points a part may carry: a multiple of the redeem multiple worth whole fen."""
+    whole_fen = redeem.points_per_yuan // math.gcd(100, redeem.points_per_yuan)
+    return math.lcm(max(redeem.multiple, 1), whole_fen)
+
+
+def _unit_caps(dues: Sequence[int], redeem: RedeemConfig, unit: int) -> list[int]:
+    """Per sub-order, the most units its sale accepts: the max share of its due, in points, rounded down."""
+    return [due * redeem.max_share_bp // 10_000 * redeem.points_per_yuan // 100 // unit for due in dues]
+
+
+def _water_fill(units: int, dues: Sequence[int], caps: Sequence[int]) -> list[int]:
+    """`units` over the sub-orders by largest remainder of their dues; a part above its cap is cut to the cap and
+    the excess goes round again over the others (at most one round per sub-order)."""
+    given = [0] * len(dues)
+    active = list(range(len(dues)))  # the first round over every sub-order: the plain largest remainder
+    left = units
+    while left and active:
+        parts = allocate(left, [dues[i] for i in active])
+        left = 0
+        for i, part in zip(active, parts, strict=True):
+            take = min(part, caps[i] - given[i])
+            given[i] += take
+            left += part - take
+        active = [i for i in active if given[i] < caps[i]]
+    if left:
+        raise AssertionError("units beyond the caps")  # split_cart checks Σ caps first
+    return given
+
+
+def cart_max_points(*, dues: Sequence[int], redeem: RedeemConfig, available: int) -> int:
+    """The most points a cart accepts: each sub-order's own cap summed, bounded by what is available, in whole
+    units; 0 below the minimum."""
+    unit = _redeem_unit(redeem)
+    limit = min(sum(_unit_caps(dues, redeem, unit)) * unit, max(available, 0))
+    limit -= limit % unit
+    return limit if limit >= redeem.min_points else 0
+
+
+def split_cart(
+    *, dues: Sequence[int], points: int, redeem: RedeemConfig, available: int, rest_fen: int | None = None
+) -> CartSplit:
+    """Split `points` over a cart's sub-orders and say what money each still needs (docs/design/online-mall.md §5.4).
+
+    `dues` are the sub-orders' totals less every discount (shop and cross-shop). The points are checked once on
+    the cart's total (minimum, multiple, whole fen, max share of the total, `available` = balance − held), then
+    split in units (a multiple of the redeem multiple worth whole fen) by largest remainder of the dues, each part
+    capped by its own sale's max share (water-filling). Rest per sub-order = due − value of its points. With
+    `rest_fen` (what the member confirmed / the gateway collected) Σ rest must equal it (`sale.payments_mismatch`)."""
+    if any(due < 0 for due in dues):
+        raise ValueError("dues cannot be negative")
+    given = [0] * len(dues)
+    if points:
+        points_rules.check_redemption(points=points, sale_total_fen=sum(dues), balance=available, config=redeem)
+        unit = _redeem_unit(redeem)
+        caps = _unit_caps(dues, redeem, unit)
+        if points % unit or points // unit > sum(caps):
+            raise ValidationError(
+                _("These points cannot be split over the shops of this order within each shop's limit."),
+                code="points.over_max_share",
+                extra={"max_points": sum(caps) * unit},
+            )
+        given = [u * unit for u in _water_fill(points // unit, dues, caps)]
+    values = [points_rules.redeem_value_fen(points=p, config=redeem) for p in given]
+    rest = [due - value for due, value in zip(dues, values, strict=True)]
+    if rest_fen is not None and sum(rest) != rest_fen:
+        raise ValidationError(
+            _("The amount paid (%(paid)s fen) is not what the order still needs (%(due)s fen).")
+            % {"paid": rest_fen, "due": sum(rest)},
+            code="sale.payments_mismatch",
+            extra={"due_fen": sum(rest), "paid_fen": rest_fen},
+        )
+    return CartSplit(points=tuple(given), points_value_fen=tuple(values), rest_fen=tuple(rest))

@@ -1,4 +1,5 @@
-"""Reads of sales: the quote (the checkout pipeline's read-only run, sales/checkout/quote.py), lists, and the
+"""Reads of sales: the quote (the checkout pipeline's read-only run, sales/checkout/quote.py; an online cart's,
+cart_quote.py), lists, and the
 figures reports read (active members, sales by channel)."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from galleria.members.selectors import members_active
 
 from . import sql as sales_sql
+from .checkout.cart_quote import cart_quote
 from .checkout.pricing import basket_lines
 from .checkout.quote import sale_quote
 from .models import Refund, Sale
@@ -19,7 +21,9 @@ from .types import Channel, ChannelTotal, SaleRefundable
 __all__ = [
     "active_member_count",
     "basket_lines",
+    "cart_quote",
     "member_spend_between",
+    "members_who_bought",
     "sale_list",
     "sale_quote",
     "sale_refundable",
@@ -48,6 +52,18 @@ def member_spend_between(
         .aggregate(total=Sum("total_fen"), refunded=Sum("refunded_fen"))
     )
     return (got["total"] or 0) - (got["refunded"] or 0)
+
+
+def members_who_bought(*, windows: Sequence[tuple[int, dt.datetime, dt.datetime]]) -> set[int]:
+    """Of (member, since, until) windows, the members with a sale (any channel, any mall) in theirs [since, until):
+    a journey's "bought since entering", "left the car park without buying". One query per 500 windows."""
+    found: set[int] = set()
+    for i in range(0, len(windows), 500):
+        q = Q()
+        for member_id, since, until in windows[i : i + 500]:
+            q |= Q(member_id=member_id, occurred_at__gte=since, occurred_at__lt=until)
+        found |= set(Sale.objects.filter(q).values_list("member_id", flat=True).distinct())
+    return found
 
 
 def sale_refundable(*, sale_id: int) -> SaleRefundable | None:

@@ -20,11 +20,21 @@ from django.db import transaction
 from galleria.audit.types import Actor
 from galleria.merchants.models import Merchant, Store
 
+from .checkout.cart import checkout_cart_in_tx
 from .checkout.refund import refund_in_tx
 from .checkout.sale import checkout_sale_in_tx
-from .types import RefundLineIn, RefundResult, SaleIn, SaleResult
+from .types import CartIn, CartResult, RefundLineIn, RefundResult, SaleIn, SaleResult
 
-__all__ = ["RefundResult", "SaleResult", "sale_commit", "sale_commit_in_tx", "sale_refund", "sale_refund_in_tx"]
+__all__ = [
+    "CartResult",
+    "RefundResult",
+    "SaleResult",
+    "cart_commit_in_tx",
+    "sale_commit",
+    "sale_commit_in_tx",
+    "sale_refund",
+    "sale_refund_in_tx",
+]
 
 
 def sale_commit_in_tx(
@@ -33,6 +43,12 @@ def sale_commit_in_tx(
     """`merchant` and `store` may be passed already loaded (with mall and group, and a current config token),
     as the POS API has them from the terminal's key; otherwise they are read."""
     return checkout_sale_in_tx(data=data, actor=actor, merchant=merchant, store=store)
+
+
+def cart_commit_in_tx(*, data: CartIn, actor: Actor) -> CartResult:
+    """An online cart of several shops (docs/design/online-mall.md §5.3): one sale per sub-order, all in the
+    caller's transaction (the checkout's placement or its payment's notification)."""
+    return checkout_cart_in_tx(data=data, actor=actor)
 
 
 def sale_commit(*, data: SaleIn, actor: Actor) -> SaleResult:

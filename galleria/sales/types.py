@@ -173,3 +173,79 @@ class RefundResult:
     coupon_deduct_fen: int = 0  # discount the kept goods no longer earn (threshold lost), kept from the money
     coupons_restored: tuple[int, ...] = ()
     coupons_revoked: tuple[int, ...] = ()  # unused purchase rewards (消费返券) the kept goods no longer earn
+
+
+# ----------------------------------------------------- an online cart of several shops (sales/checkout/cart.py)
+
+
+@dataclass(frozen=True)
+class CartPartIn:
+    """One sub-order of a cart: one merchant's lines at one store, its own coupons; `pos_sale_id` is its sale's
+    receipt number (the online order's, "on:<order number>")."""
+
+    merchant_id: int
+    store_id: int
+    pos_sale_id: str
+    lines: tuple[LineIn, ...]
+    coupon_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class CartIn:
+    """A cart of several shops for the checkout pipeline (docs/design/online-mall.md §5.3). `cart_key` is the
+    checkout's number: the cross-shop coupon's redemption parts carry it, and with `use_holds` the cart first
+    releases the points hold `chk:<cart_key>` and may redeem the coupons held under `cart_key`. `rest_method` pays
+    what points and discounts leave ('' when nothing is left; wallet, wechat, alipay); `rest_fen`, when given, is
+    the money confirmed or collected: Σ of the sub-orders' rests must equal it (`sale.payments_mismatch`)."""
+
+    member_id: int
+    occurred_at: dt.datetime
+    parts: tuple[CartPartIn, ...]
+    cart_key: str
+    cart_coupon_id: int | None = None
+    points_to_use: int = 0
+    rest_method: str = ""
+    rest_fen: int | None = None
+    use_holds: bool = False
+    channel: str = Channel.ONLINE
+
+
+@dataclass(frozen=True)
+class PartSplit:
+    """One sub-order's figures: total = discount (shop + its cross-shop part) + points value + rest."""
+
+    merchant_id: int
+    total_fen: int
+    discount_fen: int
+    cart_discount_fen: int
+    points: int
+    points_value_fen: int
+    rest_fen: int
+    points_to_earn: int
+    line_discounts: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class CartQuote:
+    """What a cart would cost and earn (read-only): the figures per sub-order and in total, the points the member
+    may use on it, and what each sub-order's coupons and promotions gave."""
+
+    parts: tuple[PartSplit, ...]
+    applied: tuple[tuple[AppliedDiscount, ...], ...]
+    goods_fen: int
+    discount_fen: int
+    cart_discount_fen: int
+    points: int
+    points_value_fen: int
+    rest_fen: int
+    points_to_earn: int
+    points_available: int
+    max_points_usable: int
+
+
+@dataclass(frozen=True)
+class CartResult:
+    """A committed cart: one sale per sub-order (in sub-order order) and their figures (≡ the quote's)."""
+
+    sales: tuple[SaleResult, ...]
+    parts: tuple[PartSplit, ...]

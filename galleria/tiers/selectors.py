@@ -292,3 +292,14 @@ def segment_level_mix(*, members: sql.Fragment) -> list[tuple[TierLevel, int]]:
     counts = dict(tiers_sql.level_mix(members))
     levels = TierLevel.objects.filter(pk__in=list(counts)).order_by("rank")
     return [(level, counts[level.pk]) for level in levels]
+
+
+def tier_change_direction(*, tier_change_id: int) -> tuple[int, str] | None:
+    """(member, "up" / "down" / "same") of a recorded tier change, by the tiers' ranks; None if there is no such
+    change (a journey's tier up / tier down trigger)."""
+    change = TierChange.objects.filter(pk=tier_change_id).select_related("from_level", "to_level").first()
+    if change is None:
+        return None
+    before = change.from_level.rank if change.from_level is not None else -1
+    after = change.to_level.rank
+    return change.member_id, "up" if after > before else "down" if after < before else "same"

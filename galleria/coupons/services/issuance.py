@@ -534,21 +534,18 @@ def coupons_issue_for_sale_in_tx(
 def coupon_expire(*, now: dt.datetime | None = None, batch: int = 1000) -> int:
     """Periodic job: available coupons past valid_until become expired, in batches (one transaction each).
     Idempotent and resumable; never touches a coupon a till holds (the UPDATE re-checks the status under the
-    row lock). Returns how many expired."""
+    row lock), nor one a pending online checkout holds (`hold_until` not yet passed: the checkout's payment may
+    still redeem it at its placement time; the checkout's expiry releases it, and a later run expires it). Returns
+    how many expired."""
     now = now or timeutil.now()
     total = 0
+    due = Q(status=CouponStatus.AVAILABLE, valid_until__lte=now) & (Q(hold_until__isnull=True) | Q(hold_until__lte=now))
     while True:
         with transaction.atomic(durable=True):
-            ids = list(
-                Coupon.objects.filter(status=CouponStatus.AVAILABLE, valid_until__lte=now)
-                .order_by("pk")
-                .values_list("pk", flat=True)[:batch]
-            )
+            ids = list(Coupon.objects.filter(due).order_by("pk").values_list("pk", flat=True)[:batch])
             if not ids:
                 return total
-            total += Coupon.objects.filter(pk__in=ids, status=CouponStatus.AVAILABLE, valid_until__lte=now).update(
-                status=CouponStatus.EXPIRED, expired_at=now
-            )
+            total += Coupon.objects.filter(due, pk__in=ids).update(status=CouponStatus.EXPIRED, expired_at=now)
 
 
 def coupon_void(*, coupon_id: int, mall_group_id: int, actor: Actor, reason: str = "") -> Coupon:
@@ -578,12 +575,19 @@ def coupon_void(*, coupon_id: int, mall_group_id: int, actor: Actor, reason: str
 
 
 def coupon_issue_in_tx(
-    *, mall_group_id: int, template_id: int, member_id: int, source_key: str, at: dt.datetime
+    *,
+    mall_group_id: int,
+    template_id: int,
+    member_id: int,
+    source_key: str,
+    at: dt.datetime,
+    source: str = CouponSource.EXCHANGE,
 ) -> IssuedCoupon:
-    """Inside another use case's transaction (a points-mall exchange): issue one coupon of `template_id` to the
-    member, source `exchange`. The template's stock applies (CouponSoldOutError); its claim limits do not (the
-    caller has its own); a draft or ended template is TemplateStatusError. Idempotent on `source_key` (unique per
-    template): the same key returns the first coupon. Lock order: a stock shard, after whatever the caller holds."""
+    """Inside another use case's transaction (a points-mall exchange, a journey step): issue one coupon of
+    `template_id` to the member, source `exchange` (or `journey`). The template's stock applies
+    (CouponSoldOutError); its claim limits do not (the caller has its own); a draft or ended template is
+    TemplateStatusError. Idempotent on `source_key` (unique per template): the same key returns the first coupon.
+    Lock order: a stock shard, after whatever the caller holds."""
     template = _template(template_id, mall_group_id)
     previous = Coupon.objects.filter(template=template, source_key=source_key[:120]).first()
     if previous is not None:
@@ -595,7 +599,7 @@ def coupon_issue_in_tx(
     coupon = issue(
         template=template,
         member_id=member_id,
-        source=CouponSource.EXCHANGE,
+        source=source,
         source_key=source_key,
         at=at,
         tz_name=selectors.template_tz(template),

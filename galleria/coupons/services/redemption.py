@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from django.db import transaction
@@ -84,6 +85,7 @@ def _chosen_specs(
     occurred_at: dt.datetime,
     channel: str,
     token: str | None,
+    hold_key: str = "",
 ) -> tuple[list[OfferSpec], dict[str, Coupon]]:
     """Lock the chosen coupons in primary-key order and re-validate them; their offers and key → coupon."""
     specs: list[OfferSpec] = []
@@ -106,6 +108,7 @@ def _chosen_specs(
             tz_name=merchant.mall.timezone,
             channel=channel,
             member_id=member_id,
+            hold_key=hold_key,
         )
         if not reason and t.kind in rules.STANDALONE_KINDS:
             reason = rules.STANDALONE
@@ -185,7 +188,8 @@ def _record(
     sale_id: int | None,
     occurred_at: dt.datetime,
 ) -> tuple[AppliedDiscount, ...]:
-    """One redemption per applied coupon or promotion (one INSERT); the coupons used are marked so (one UPDATE)."""
+    """One redemption per applied coupon or promotion (one INSERT); the coupons used are marked so, any online
+    checkout's hold on them cleared (one UPDATE)."""
     rows = [
         _redemption_row(
             a, coupons.get(a.key), merchant=merchant, member_id=member_id, sale_id=sale_id, occurred_at=occurred_at
@@ -195,7 +199,7 @@ def _record(
     created = CouponRedemption.objects.bulk_create(rows)
     if coupons:
         Coupon.objects.filter(pk__in=[c.pk for c in coupons.values()]).update(
-            status=CouponStatus.USED, used_at=occurred_at
+            status=CouponStatus.USED, used_at=occurred_at, hold_key="", hold_until=None
         )
     names = [str(a.explanation.get("name", "")) for a in best.applied]
     return tuple(_applied(r, n) for r, n in zip(created, names, strict=True))
@@ -214,6 +218,7 @@ def coupons_redeem_for_sale_in_tx(
     max_coupons: int = rules.MAX_COUPONS_PER_SALE,
     token: str | None = None,
     tier: tuple[int, int] | None = None,
+    hold_key: str = "",
 ) -> SaleDiscounts:
     """Inside the sale's transaction (after it locked the member's accounts and tier row): lock the chosen
     coupons in primary-key order, re-validate them (holder, status, validity, day/hour in the mall's time zone,
@@ -221,6 +226,7 @@ def coupons_redeem_for_sale_in_tx(
     and record the redemptions. Raises the coupon's error (`coupon.expired`, `coupon.used`,
     `coupon.threshold_not_met`, `coupon.not_combinable`, …) — the sale then rolls back as a whole.
 
+    `hold_key`: the online checkout paying now may redeem the coupons it holds (others' are `coupon.held`).
     `merchant` must come with its mall (select_related); `token` (the group's config token) and `tier` (the
     member's tier rank and discount) let a sale without coupons and promotions cost no query. Returns per line
     the discount (Σ = total) and per applied item its funding split; nothing is written when nothing applies.
@@ -233,7 +239,13 @@ def coupons_redeem_for_sale_in_tx(
     if ids and member_id is None:
         raise exceptions.CouponWrongMemberError()
     specs, coupons = _chosen_specs(
-        ids=ids, merchant=merchant, member_id=member_id, occurred_at=occurred_at, channel=channel, token=token
+        ids=ids,
+        merchant=merchant,
+        member_id=member_id,
+        occurred_at=occurred_at,
+        channel=channel,
+        token=token,
+        hold_key=hold_key,
     )
     promos: list[OfferSpec] = []
     if apply_promotions:
@@ -323,8 +335,14 @@ def _spec(
 
 def _restore_coupon(r: CouponRedemption, template: CouponTemplate | None, *, at: dt.datetime) -> bool:
     """A coupon whose every discounted line came back returns to its member, if its template says so and it is
-    still valid."""
+    still valid; a cross-shop coupon only once every sub-order's part is reversed."""
     if r.coupon_id is None or template is None or not template.restore_on_refund:
+        return False
+    if r.cart_key and (
+        CouponRedemption.objects.filter(coupon_id=r.coupon_id, cart_key=r.cart_key, status=RedemptionStatus.ACTIVE)
+        .exclude(pk=r.pk)
+        .exists()
+    ):
         return False
     coupon = lock_rows(Coupon.objects.filter(pk=r.coupon_id))[0]
     if coupon.status != CouponStatus.USED or coupon.valid_until <= at:
@@ -427,6 +445,8 @@ def coupons_refund_for_sale_in_tx(
             continue
         template = templates.get(r.template_id) if r.template_id else None
         spec = _spec(r, templates, promotions)
+        if r.cart_key:  # a cross-shop part rolls back in proportion only: no threshold re-check across shops
+            spec = replace(spec, on_threshold_loss="keep")
         outcome, record = _roll_back(
             r, spec, template, wanted=wanted, parts=parts, refund_key=refund_key, at=occurred_at
         )

@@ -289,3 +289,27 @@ def test_the_demo_has_events_with_seats_a_waiting_list_and_attendance():
     assert Registration.objects.filter(member=newest, state="confirmed").exists()  # a ticket with a QR in the app
     assert Event.objects.exclude(poster_sha="").count() == Event.objects.count()
     assert ledger_check().ok
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_living_online_mall():
+    from galleria.commerce import search
+    from galleria.commerce import selectors_catalog as online
+    from galleria.commerce.models import Product, SkuStock
+
+    out = seed()
+    assert "Online mall: 5 shops" in out
+    group = MallGroup.objects.get(code=catalog.GROUP_CODE)
+    assert online.online_settings_get(mall_group_id=group.pk).is_open
+    listed = online.listed(mall_group_id=group.pk)
+    assert listed.count() >= 15
+    assert set(listed.values_list("merchant__name", flat=True)) == {"喜茶", "奈雪的茶", "优衣库", "无印良品", "迪卡侬"}
+    assert not listed.filter(image_sha="").exists()
+    assert "芝士奶茶" in [c.title for c in search.product_search(mall_group_id=group.pk, query="奶茶").cards]
+    assert Product.objects.filter(shop="online", is_blocked=True).exclude(blocked_reason="").exists()
+    assert Product.objects.filter(shop="online", status="draft").exists()
+    assert SkuStock.objects.filter(on_hand=0).exists() and SkuStock.objects.filter(on_hand__gt=10).exists()
+    shelves = online.shelves_shown(mall_group_id=group.pk)
+    assert len(shelves) == 2 and all(cards for _shelf, cards in shelves)
+    tops = [c for c in online.online_categories(mall_group_id=group.pk) if c.parent_id is None]
+    assert len(tops) == 5 and all(c.icon_sha for c in tops)

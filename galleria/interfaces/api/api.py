@@ -7,7 +7,7 @@ from typing import Any
 from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
 
-from . import dedupe, member_app, member_coupons, parking, pos, privacy, problems, staff
+from . import dedupe, member_app, member_coupons, member_notifications, parking, pos, privacy, problems, staff
 
 
 class GalleriaAPI(NinjaAPI):
@@ -32,6 +32,7 @@ api.add_router("/pos", pos.router)
 api.add_router("/parking", parking.router)
 api.add_router("/app", member_app.router)
 api.add_router("/app", member_coupons.router)
+api.add_router("/app", member_notifications.router)
 api.add_router("/console", staff.console)
 api.add_router("/merchant", staff.merchant)
 api.add_router("/console", dedupe.router)

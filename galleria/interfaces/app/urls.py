@@ -1,11 +1,12 @@
 from django.urls import include, path
 
-from . import coupon_views, home, loyalty_views, pay_views, receipt_views, screens, views
+from . import coupon_views, home, loyalty_views, notification_views, pay_views, receipt_views, screens, views
 
 app_name = "app"
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("sw.js", notification_views.service_worker, name="service_worker"),
     path("login/", views.login, name="login"),
     path("logout/", views.logout, name="logout"),
     path("code/", home.code, name="code"),
@@ -45,4 +46,5 @@ urlpatterns = [
     path("", include("galleria.interfaces.app.urls_parking")),
     path("", include("galleria.interfaces.app.urls_points_mall")),
     path("", include("galleria.interfaces.app.urls_events")),
+    path("", include("galleria.interfaces.app.urls_mall")),
 ]

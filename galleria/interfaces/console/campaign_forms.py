@@ -23,6 +23,21 @@ class CampaignForm(forms.Form):
     send_sms = forms.BooleanField(
         label=_("SMS"), required=False, help_text=_("Only to members who agreed to marketing by SMS.")
     )
+    send_email = forms.BooleanField(
+        label=_("E-mail"),
+        required=False,
+        help_text=_("Only to members who agreed to marketing by e-mail; with a tracked link and an unsubscribe link."),
+    )
+    send_wechat = forms.BooleanField(
+        label=_("WeChat subscribe message"),
+        required=False,
+        help_text=_("Only to members who agreed to WeChat marketing and accepted the template in the mini-program."),
+    )
+    send_push = forms.BooleanField(
+        label=_("Browser notification"),
+        required=False,
+        help_text=_("To members who turned notifications on in the member app."),
+    )
     title = forms.CharField(label=_("Title"), max_length=60)
     body = forms.CharField(label=_("Message"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
     sms_text = forms.CharField(
@@ -55,6 +70,9 @@ class CampaignForm(forms.Form):
             "holdout_bp": d["holdout_percent"] * 100,
             "send_inbox": d["send_inbox"],
             "send_sms": d["send_sms"],
+            "send_email": d["send_email"],
+            "send_wechat": d["send_wechat"],
+            "send_push": d["send_push"],
             "title": d["title"],
             "body": d["body"],
             "sms_text": d.get("sms_text") or "",
@@ -73,6 +91,9 @@ def initial_of(c: Any) -> dict[str, Any]:
         "holdout_percent": c.holdout_bp // 100,
         "send_inbox": c.send_inbox,
         "send_sms": c.send_sms,
+        "send_email": c.send_email,
+        "send_wechat": c.send_wechat,
+        "send_push": c.send_push,
         "title": c.title,
         "body": c.body,
         "sms_text": c.sms_text,

@@ -239,6 +239,10 @@ ACTION_LABELS: dict[str, Promise] = {
     "online_mall.shelf_items": _("Changed the products on an online mall shelf"),
     "online_mall.stock_set": _("Counted an online mall SKU's stock"),
     "online_mall.stock_adjust": _("Adjusted an online mall SKU's stock"),
+    "online_mall.place": _("Placed an online mall order"),
+    "online_mall.paid": _("An online mall order was paid"),
+    "online_mall.cancel_unpaid": _("Cancelled an unpaid online mall order"),
+    "online_mall.order_cancel": _("Cancelled a paid online mall order (refunded)"),
     # events (docs/events.md)
     "event.create": _("Created an event"),
     "event.update": _("Edited an event"),
@@ -268,6 +272,12 @@ ACTION_LABELS: dict[str, Promise] = {
     "campaign.start": _("A campaign started sending"),
     "campaign.cancel": _("Cancelled a campaign"),
     "campaign.settings": _("Changed the quiet hours, weekly cap or SMS price"),
+    # journeys (docs/marketing.md, "Journeys")
+    "journey.save": _("Saved a journey draft"),
+    "journey.publish": _("Published a journey version"),
+    "journey.pause": _("Paused a journey"),
+    "journey.resume": _("Resumed a journey"),
+    "journey.stop": _("Stopped a journey"),
 }
 # Headings of the audit log's action menu, by the part of the action before the dot.
 ACTION_GROUPS: dict[str, Promise] = {
@@ -301,6 +311,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "event": _("Events"),
     "audience": _("Audience"),
     "campaign": _("Campaigns"),
+    "journey": _("Journeys"),
 }
 
 

@@ -115,5 +115,7 @@ urlpatterns = [
     path("", include("galleria.interfaces.console.urls_events")),
     path("", include("galleria.interfaces.console.urls_audience")),
     path("", include("galleria.interfaces.console.urls_campaigns")),
+    path("", include("galleria.interfaces.console.urls_journeys")),
     path("", include("galleria.interfaces.console.urls_parking_plates")),
+    path("", include("galleria.interfaces.console.urls_online_mall")),
 ]

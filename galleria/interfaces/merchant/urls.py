@@ -32,4 +32,5 @@ urlpatterns = [
     path("", include("galleria.interfaces.merchant.urls_payments")),
     path("", include("galleria.interfaces.merchant.urls_settlement")),
     path("", include("galleria.interfaces.merchant.urls_parking")),
+    path("", include("galleria.interfaces.merchant.urls_shop")),
 ]

@@ -16,4 +16,8 @@ configured receipt URL the way each provider does (Aliyun: a JSON array of SmsRe
 callback records), retried when the receiver does not acknowledge. `POST /sandbox/control/…` lets tests and
 developers inject failures (throttling, 5xx, a timeout after acceptance). It imports no Django: it is the other
 party, not part of Galleria. Documentation: docs/messaging.md.
+
+The same process also speaks WeChat (`/cgi-bin/…`: tokens, subscribe/template/WeCom sends, signed event pushes to
+`--wechat-event-url-mini` / `--wechat-event-url-mp`; sandbox/wechat.py) and a Web Push service (`/push/…`: simulated
+browser subscriptions, VAPID-checked and decrypted pushes; sandbox/webpush.py).
 """

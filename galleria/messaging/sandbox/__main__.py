@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--receipt-url-aliyun", default="", help="where Aliyun SmsReport receipts are pushed")
     serve.add_argument("--receipt-url-tencent", default="", help="where Tencent status callbacks are pushed")
+    serve.add_argument("--wechat-event-url-mini", default="", help="the mini-program's server URL (events)")
+    serve.add_argument("--wechat-event-url-mp", default="", help="the official account's server URL (events)")
     serve.add_argument("--report-delay", type=float, default=1.0, help="seconds from acceptance to the receipt")
     serve.add_argument("--retry-gap", type=float, default=1.0, help="first gap between receipt pushes (doubles)")
     serve.add_argument("--per-phone-per-minute", type=int, default=5, help="flow control per number; 0 = off")
@@ -54,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         report_delay=args.report_delay,
         retry_gap=args.retry_gap,
         per_phone_per_minute=args.per_phone_per_minute,
+        wechat_event_urls={"mini": args.wechat_event_url_mini, "mp": args.wechat_event_url_mp},
     )
     sandbox.receipts.start()
 

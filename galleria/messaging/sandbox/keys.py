@@ -36,6 +36,52 @@ def _rand(n: int, alphabet: str = _ALNUM) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(n))
 
 
+# WeChat: Galleria template → per channel the keyword fields of the approved template (keyword → Galleria parameter).
+WECHAT_TEMPLATES = {
+    "marketing_notice": {
+        "subscribe": {"thing1": "title", "thing2": "detail"},
+        "template": {"thing1": "title", "thing2": "detail"},
+    },
+    "otp": {"subscribe": {"number1": "code", "number2": "minutes"}},
+}
+
+
+def _openid() -> str:
+    return "o" + _rand(27, _ALNUM + "-_")
+
+
+def generate_wechat() -> dict[str, Any]:
+    """The WeChat side: a mini-program and an official account (appid/secret and the server-URL token), a WeCom corp
+    (corpid/secret and its staff), the approved templates, and a few users (openids) that exist."""
+    subscribe: dict[str, dict[str, Any]] = {}
+    template: dict[str, dict[str, Any]] = {}
+    for name, channels in WECHAT_TEMPLATES.items():
+        if "subscribe" in channels:
+            subscribe[_rand(43, _ALNUM + "-_")] = {"galleria": name, "fields": channels["subscribe"]}
+        if "template" in channels:
+            template[_rand(43, _ALNUM + "-_")] = {"galleria": name, "fields": channels["template"]}
+    return {
+        "mini": {
+            "appid": "wx" + _rand(16, "0123456789abcdef"),
+            "secret": _rand(32, "0123456789abcdef"),
+            "token": _rand(32),
+            "templates": subscribe,
+        },
+        "mp": {
+            "appid": "wx" + _rand(16, "0123456789abcdef"),
+            "secret": _rand(32, "0123456789abcdef"),
+            "token": _rand(32),
+            "templates": template,
+        },
+        "wecom": {
+            "corpid": "ww" + _rand(16, "0123456789abcdef"),
+            "secret": _rand(43, _ALNUM + "-_"),
+            "staff": ["zhangsan", "lisi"],
+        },
+        "users": [_openid() for _ in range(5)],
+    }
+
+
 def generate() -> dict[str, Any]:
     aliyun_templates: dict[str, dict[str, str]] = {}
     tencent_templates: dict[str, dict[str, str]] = {}
@@ -58,6 +104,7 @@ def generate() -> dict[str, Any]:
             "sign_names": SIGN_NAMES,
             "templates": tencent_templates,
         },
+        "wechat": generate_wechat(),
     }
 
 
@@ -71,10 +118,26 @@ def write(path: Path) -> dict[str, Any]:
 
 
 def load(path: Path) -> dict[str, Any]:
+    """The file's data; a file written before the WeChat side existed gets one (written back, so the demo and the
+    sandbox read the same credentials)."""
     data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    if "wechat" not in data:
+        data["wechat"] = generate_wechat()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=2)
     return data
 
 
 def template_ids(data: dict[str, Any], provider: str) -> dict[str, str]:
     """Galleria template name → the provider's template code/ID in this file."""
     return {spec["galleria"]: code for code, spec in data[provider]["templates"].items()}
+
+
+def wechat_template_map(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Galleria's GALLERIA_WECHAT_TEMPLATES for this file: Galleria template → {channel: {"id", "fields"}}."""
+    out: dict[str, dict[str, Any]] = {}
+    for channel, app in (("subscribe", "mini"), ("template", "mp")):
+        for template_id, spec in data["wechat"][app]["templates"].items():
+            out.setdefault(spec["galleria"], {})[channel] = {"id": template_id, "fields": spec["fields"]}
+    return out

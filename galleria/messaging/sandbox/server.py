@@ -6,6 +6,11 @@ developer's outbox under `/sandbox/outbox` (HTML) and `/sandbox/outbox.json`, th
                                              "unavailable"|"timeout_after_accept", "count": 1, "delay": 3.0}
     POST /sandbox/control/deliver-receipts  push every scheduled receipt now
     POST /sandbox/control/reset             forget messages, requests and faults
+
+The same process speaks WeChat (`/cgi-bin/…`, sandbox/wechat.py) and a Web Push service (`/push/…`,
+sandbox/webpush.py); their controls: `wechat-quota`, `wechat-user`, `wechat-expire-tokens`, `wechat-events`,
+`push-gone`, and faults `{"provider": "wechat", "mode": "busy"}`, `{"provider": "push", "mode": "throttle"|
+"unavailable"}`.
 """
 
 from __future__ import annotations
@@ -20,13 +25,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import aliyun, keys, tencent
+from . import aliyun, keys, tencent, webpush, wechat
 from .common import Request, Response
 from .receipts import ReceiptPusher
 from .state import Fault, Store
 
 log = logging.getLogger("galleria.messaging.sandbox")
-FAULT_MODES = {"throttle", "limit", "unavailable", "timeout_after_accept"}
+FAULT_MODES = {"throttle", "limit", "unavailable", "timeout_after_accept", "busy"}
+PROVIDERS = ("aliyun", "tencent", "wechat", "push", "*")
+WECHAT_SENDS = {
+    "/cgi-bin/message/subscribe/send",
+    "/cgi-bin/message/template/send",
+    "/cgi-bin/externalcontact/add_msg_template",
+}
 
 
 class Sandbox:
@@ -35,9 +46,20 @@ class Sandbox:
         self.store = store
         self.receipts = receipts
         self.base_url = ""
+        self.wechat = wechat.WechatState()
+        self.wechat_events = wechat.EventPusher(self)
+        self.push = webpush.PushState()
 
     def dispatch(self, request: Request) -> Response:
         path = request.path
+        if path in ("/cgi-bin/stable_token", "/cgi-bin/token", "/cgi-bin/gettoken"):
+            return wechat.token_endpoint(self, request)
+        if path in WECHAT_SENDS and request.method == "POST":
+            return wechat.send_endpoint(self, request)
+        if path == "/push/subscribe" and request.method == "POST":
+            return webpush.subscribe(self, request)
+        if path.startswith("/push/send/") and request.method == "POST":
+            return webpush.send(self, request, path.rsplit("/", 1)[1])
         if path == "/" and request.method == "POST":
             if "x-tc-action" in request.headers:
                 return tencent.handle(self, request)
@@ -48,7 +70,11 @@ class Sandbox:
             now = self.store.now()
             with self.store.lock:
                 rows = [m.as_json(now) for m in reversed(self.store.messages)]
-            return Response.json(200, {"messages": rows}, "application/json; charset=utf-8")
+                wechat_rows = [m.as_json() for m in reversed(self.wechat.messages)]
+                push_rows = [d.as_json() for d in reversed(self.push.delivered)]
+            return Response.json(
+                200, {"messages": rows, "wechat": wechat_rows, "push": push_rows}, "application/json; charset=utf-8"
+            )
         if path == "/sandbox/requests.json" and request.method == "GET":
             with self.store.lock:
                 rows = list(reversed(self.store.requests))
@@ -64,10 +90,15 @@ class Sandbox:
             data = json.loads(request.body or b"{}")
         except ValueError:
             return Response.json(400, {"error": "JSON body expected"})
+        if not isinstance(data, dict):
+            return Response.json(400, {"error": "JSON object expected"})
+        answered = wechat.control(self, name, data) or webpush.control(self, name, data)
+        if answered is not None:
+            return answered
         if name == "fault":
             mode = data.get("mode")
             provider = data.get("provider", "*")
-            if mode not in FAULT_MODES or provider not in ("aliyun", "tencent", "*"):
+            if mode not in FAULT_MODES or provider not in PROVIDERS:
                 return Response.json(400, {"error": f"mode must be one of {sorted(FAULT_MODES)}"})
             with self.store.lock:
                 self.store.faults.append(
@@ -83,6 +114,9 @@ class Sandbox:
                 self.store.messages.clear()
                 self.store.requests.clear()
                 self.store.faults.clear()
+                self.wechat.messages.clear()
+                self.wechat.quota.clear()
+                self.push.delivered.clear()
             return Response.json(200, {"ok": True})
         return Response.json(404, {"error": "no such control"})
 
@@ -91,6 +125,8 @@ class Sandbox:
         with self.store.lock:
             messages = list(reversed(self.store.messages))[:200]
             requests = list(reversed(self.store.requests))[:50]
+            wechat_messages = list(reversed(self.wechat.messages))[:100]
+            pushes = list(reversed(self.push.delivered))[:100]
         rows = "".join(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><b>{}</b></td><td>{}</td><td>{}</td></tr>".format(
                 time.strftime("%H:%M:%S", time.localtime(m.accepted_at)),
@@ -108,6 +144,26 @@ class Sandbox:
                 ),
             )
             for m in messages
+        )
+        wechat_rows = "".join(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><b>{}</b></td><td>{}</td></tr>".format(
+                time.strftime("%H:%M:%S", time.localtime(m.accepted_at)),
+                m.app,
+                html.escape(m.recipient),
+                html.escape(m.template_id[:12]),
+                html.escape(m.text),
+                html.escape(f"{m.msgid} · event {'acked' if m.event_acked else f'×{m.event_pushes}'}"),
+            )
+            for m in wechat_messages
+        )
+        push_rows = "".join(
+            "<tr><td>{}</td><td>{}</td><td><b>{}</b></td><td>{}</td></tr>".format(
+                time.strftime("%H:%M:%S", time.localtime(d.accepted_at)),
+                html.escape(d.subscription[:10]) + "…",
+                html.escape(d.payload),
+                html.escape(f"TTL {d.ttl} {d.urgency}"),
+            )
+            for d in pushes
         )
         log_rows = "".join(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>".format(
@@ -129,6 +185,10 @@ JSON: <a href="/sandbox/outbox.json">/sandbox/outbox.json</a>, signed requests:
 <a href="/sandbox/requests.json">/sandbox/requests.json</a>.</p>
 <table><tr><th>time</th><th>provider</th><th>phone</th><th>template</th><th>ref</th><th>text</th><th>out id</th>
 <th>receipt</th></tr>{rows}</table>
+<h2>WeChat</h2><table><tr><th>time</th><th>app</th><th>to</th><th>template</th><th>data</th><th>msgid</th></tr>
+{wechat_rows}</table>
+<h2>Web Push (decrypted)</h2><table><tr><th>time</th><th>subscription</th><th>payload</th><th>headers</th></tr>
+{push_rows}</table>
 <h2>Requests</h2><table><tr><th>time</th><th>provider</th><th>action</th><th>verdict</th><th>authorization</th></tr>
 {log_rows}</table></body></html>"""
 
@@ -183,6 +243,7 @@ def build(
     report_delay: float = 1.0,
     retry_gap: float = 1.0,
     per_phone_per_minute: int = 5,
+    wechat_event_urls: dict[str, str] | None = None,
 ) -> tuple[ThreadingHTTPServer, Sandbox]:
     store = Store(report_delay=report_delay, per_phone_per_minute=per_phone_per_minute)
     pusher = ReceiptPusher(store=store, urls=receipt_urls, retry_gap=retry_gap)
@@ -190,4 +251,6 @@ def build(
     server = ThreadingHTTPServer((host, port), _make_handler(sandbox))
     server.daemon_threads = True
     sandbox.base_url = f"http://{host}:{server.server_address[1]}"
+    sandbox.wechat.event_urls = {k: v for k, v in (wechat_event_urls or {}).items() if v}
+    sandbox.wechat_events.delay = report_delay
     return server, sandbox

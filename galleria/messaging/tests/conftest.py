@@ -4,6 +4,8 @@
   (tests that want pushes start their own), no per-number flow control.
 - `use_sandbox(provider)` (function): settings pointing Galleria's SMS backend at it (short timeout, quick retries),
   the backend cache cleared before and after.
+- `use_wechat` / `use_push` (function): the WeChat adapters pointed at the same sandbox process (it speaks WeChat
+  and Web Push too), quick retries.
 """
 
 from __future__ import annotations
@@ -46,3 +48,36 @@ def use_sandbox(settings: Any, sms_sandbox: SmsSandboxProcess) -> Iterator[Calla
     backend_cache_clear()
     yield apply
     backend_cache_clear()
+
+
+@pytest.fixture
+def use_wechat(settings: Any, sms_sandbox: SmsSandboxProcess) -> Iterator[SmsSandboxProcess]:
+    """Settings pointing the WeChat adapters at the (session's) sandbox, quick retries; the sender cache cleared."""
+    from galleria.messaging.testing import wechat_sandbox_values
+    from galleria.messaging.wechat import sender_cache_clear
+
+    for name, value in wechat_sandbox_values(sms_sandbox.keys, base_url=sms_sandbox.base_url).items():
+        setattr(settings, name, value)
+    settings.GALLERIA_WECHAT_TIMEOUT_S = 2.0
+    settings.GALLERIA_MESSAGING_RETRY = {
+        "MAX_ATTEMPTS": 4,
+        "BASE_SECONDS": 30.0,
+        "MAX_SECONDS": 600.0,
+        "IN_DOUBT_MIN_SECONDS": 60.0,
+    }
+    sender_cache_clear()
+    yield sms_sandbox
+    sender_cache_clear()
+
+
+@pytest.fixture
+def use_push(settings: Any, sms_sandbox: SmsSandboxProcess) -> SmsSandboxProcess:
+    """Web push settings for the tests (the sandbox is the push service; a short timeout, quick retries)."""
+    settings.GALLERIA_WEBPUSH = {**settings.GALLERIA_WEBPUSH, "TIMEOUT_S": 2.0, "SUBJECT": "mailto:ops@example.com"}
+    settings.GALLERIA_MESSAGING_RETRY = {
+        "MAX_ATTEMPTS": 4,
+        "BASE_SECONDS": 30.0,
+        "MAX_SECONDS": 600.0,
+        "IN_DOUBT_MIN_SECONDS": 60.0,
+    }
+    return sms_sandbox

@@ -11,10 +11,11 @@ from .credentials import (
     sandbox_credentials_install,
 )
 from .fulfilment import register as fulfiler_register
-from .notices import attempt_sync, attempts_expire, notice_apply, notice_receive
+from .notices import attempt_finish, attempt_sync, attempts_expire, notice_apply, notice_receive
 from .receipt import payment_receipt_send
 from .refunds import (
     TopUpRefundGateway,
+    attempt_refund_book_in_tx,
     refund_send,
     refunds_resend,
     store_payment_refund,
@@ -26,6 +27,8 @@ __all__ = [
     "PROFILE_FIELDS",
     "PUBLIC_FIELDS",
     "TopUpRefundGateway",
+    "attempt_finish",
+    "attempt_refund_book_in_tx",
     "attempt_sync",
     "attempts_expire",
     "credential_config",

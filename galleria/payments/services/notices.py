@@ -312,26 +312,56 @@ def attempt_sync(*, attempt_id: int) -> str:
     return attempt.state
 
 
+# an attempt the gateway cannot be asked about is left for the next run, but not for ever: this long after its expiry
+# it is closed here anyway (the caller may then cancel what it paid for; a payment arriving later is refunded in
+# full, as any payment its fulfiler refuses)
+GIVE_UP_AFTER = dt.timedelta(minutes=30)
+
+
+def attempt_finish(*, out_trade_no: str, now: dt.datetime | None = None) -> str:
+    """Settle one attempt past its expiry, outside any transaction (docs/design/online-mall.md §10): ask the
+    gateway and apply a late payment (through its fulfiler, like a notification), else close it at the gateway
+    and here. Returns the attempt's state after: `paid`, `closed`, or — the gateway unreachable — still `paying`
+    / `created` (try again later; `closed` regardless once GIVE_UP_AFTER has passed since its expiry). An attempt
+    already settled returns its state; "" when there is no such attempt."""
+    moment = now or timezone.now()
+    found = PaymentAttempt.objects.filter(out_trade_no=out_trade_no).values_list("pk", flat=True).first()
+    if found is None:
+        return ""
+    if attempt_sync(attempt_id=found) == AttemptState.PAID:
+        return AttemptState.PAID
+    attempt = PaymentAttempt.objects.select_related("credential").get(pk=found)
+    if attempt.state not in (AttemptState.CREATED, AttemptState.PAYING):
+        return attempt.state
+    try:
+        if attempt.state == AttemptState.PAYING:
+            gateway_of(attempt.credential).trade_close(out_trade_no=attempt.out_trade_no)
+    except GatewayError:
+        if attempt.expires_at is None or moment < attempt.expires_at + GIVE_UP_AFTER:
+            return attempt.state
+        log.warning("payments: %s unreachable at the gateway since its expiry: closed here", out_trade_no)
+    closed = PaymentAttempt.objects.filter(pk=attempt.pk, state__in=(AttemptState.CREATED, AttemptState.PAYING)).update(
+        state=AttemptState.CLOSED, closed_at=moment
+    )
+    if closed:
+        return AttemptState.CLOSED
+    attempt.refresh_from_db(fields=["state"])  # a notification won meanwhile
+    return attempt.state
+
+
 def attempts_expire(*, now: dt.datetime | None = None, limit: int = 500) -> dict[str, int]:
     """Close attempts past their expiry that nobody paid (the scheduler runs this every few minutes)."""
     moment = now or timezone.now()
     counts = {"paid": 0, "closed": 0, "errors": 0}
     due = PaymentAttempt.objects.filter(
         state__in=(AttemptState.CREATED, AttemptState.PAYING), expires_at__lt=moment
-    ).values_list("pk", flat=True)[:limit]
-    for attempt_id in list(due):
-        if attempt_sync(attempt_id=attempt_id) == AttemptState.PAID:
+    ).values_list("out_trade_no", flat=True)[:limit]
+    for out_trade_no in list(due):
+        state = attempt_finish(out_trade_no=out_trade_no, now=moment)
+        if state == AttemptState.PAID:
             counts["paid"] += 1
-            continue
-        attempt = PaymentAttempt.objects.select_related("credential").get(pk=attempt_id)
-        try:
-            if attempt.state == AttemptState.PAYING:
-                gateway_of(attempt.credential).trade_close(out_trade_no=attempt.out_trade_no)
-        except GatewayError:
+        elif state == AttemptState.CLOSED:
+            counts["closed"] += 1
+        elif state in (AttemptState.CREATED, AttemptState.PAYING):
             counts["errors"] += 1
-            continue
-        closed = PaymentAttempt.objects.filter(
-            pk=attempt_id, state__in=(AttemptState.CREATED, AttemptState.PAYING)
-        ).update(state=AttemptState.CLOSED, closed_at=moment)
-        counts["closed"] += closed
     return counts

@@ -11,6 +11,7 @@ import secrets
 
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -72,6 +73,53 @@ def refunds_resend(*, limit: int = 200) -> int:
         PaymentRefund.objects.filter(state=RefundState.REQUESTED).order_by("pk").values_list("pk", flat=True)[:limit]
     )
     return sum(1 for refund_id in ids if refund_send(refund_id=refund_id))
+
+
+def attempt_refund_book_in_tx(
+    *,
+    out_trade_no: str,
+    amount_fen: int,
+    out_refund_no: str,
+    merchant_id: int | None = None,
+    reason: str = "",
+    origin: str = "",
+) -> int:
+    """Inside the caller's transaction (an online order's return or cancellation, whose sale refund it pays back):
+    book `amount_fen` of a paid attempt to go back at its gateway — one PaymentRefund under our `out_refund_no`,
+    `merchant_id` naming whose part of a several-merchant payment it is (分账) — and send it by a task after commit.
+    The attempt's refunded total grows in one conditional UPDATE (never beyond what was paid: RefundNotAllowedError);
+    the attempt row is not locked before (a paid attempt is only ever changed by such UPDATEs). The same
+    `out_refund_no` again returns the first booking (idempotent); with other details IdempotencyConflictError.
+    Returns the refund's id."""
+    if amount_fen <= 0:
+        raise exceptions.AmountInvalidError(extra={"amount_fen": amount_fen})
+    if not out_refund_no or len(out_refund_no) > 64:
+        raise ValueError("out_refund_no has 1-64 characters")
+    attempt = PaymentAttempt.objects.filter(out_trade_no=out_trade_no).first()
+    if attempt is None:
+        raise NotFoundError(code="payments.not_found", extra={"out_trade_no": out_trade_no})
+    previous = PaymentRefund.objects.filter(out_refund_no=out_refund_no).first()
+    if previous is not None:
+        if (previous.attempt_id, previous.amount_fen, previous.merchant_id) != (attempt.pk, amount_fen, merchant_id):
+            raise exceptions.IdempotencyConflictError(extra={"out_refund_no": out_refund_no})
+        return previous.pk
+    grown = PaymentAttempt.objects.filter(
+        pk=attempt.pk,
+        state=AttemptState.PAID,
+        refunded_fen__lte=Coalesce(F("paid_fen"), F("amount_fen")) - amount_fen,
+    ).update(refunded_fen=F("refunded_fen") + amount_fen)
+    if not grown:
+        raise exceptions.RefundNotAllowedError(extra={"state": attempt.state, "amount_fen": amount_fen})
+    refund = PaymentRefund.objects.create(
+        attempt=attempt,
+        out_refund_no=out_refund_no,
+        amount_fen=amount_fen,
+        merchant_id=merchant_id,
+        reason=reason[:80],
+        origin=origin[:60],
+    )
+    enqueue(REFUND_TASK, refund_id=refund.pk)
+    return refund.pk
 
 
 class TopUpRefundGateway:

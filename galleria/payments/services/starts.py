@@ -387,15 +387,21 @@ def purpose_pay_start(
     client_ip: str = "",
     return_url: str = "",
     match: Sequence[str] | None = None,
+    expires_at: dt.datetime | None = None,
+    profit_sharing: bool = False,
 ) -> PaymentStarted:
-    """Pay `amount_fen` at a gateway for a purpose another app fulfils (fulfilment.py: parking). `order` is kept
-    on the attempt and handed to that app's fulfiler when the money arrives. The same member and key give the same
-    attempt (the same amount, purpose, provider and order — its keys named in `match`, all by default — else
-    IdempotencyConflictError)."""
+    """Pay `amount_fen` at a gateway for a purpose another app fulfils (fulfilment.py: parking, online checkouts).
+    `order` is kept on the attempt and handed to that app's fulfiler when the money arrives. The same member and
+    key give the same attempt (the same amount, purpose, provider and order — its keys named in `match`, all by
+    default — else IdempotencyConflictError). `expires_at`: when the gateway closes the payment (an online
+    checkout's own expiry; default GALLERIA_PAYMENT_EXPIRY_MINUTES from now); `profit_sharing`: WeChat Pay keeps
+    the money for 分账 (one attempt paying several merchants, docs/design/online-mall.md §5.6)."""
     if Purpose(purpose) in (Purpose.TOPUP, Purpose.STORE):
         raise ValueError(f"{purpose} has its own start")
     if amount_fen <= 0:
         raise exceptions.AmountInvalidError(extra={"amount_fen": amount_fen})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ConflictError(code="payments.not_payable", extra={"expires_at": expires_at.isoformat()})
     if not idempotency_key or len(idempotency_key) > 64:
         raise ConflictError(code="payments.key_required")
     _check_kind(provider, kind)
@@ -415,7 +421,7 @@ def purpose_pay_start(
                     member_id=member_id,
                     order=order,
                     idempotency_key=idempotency_key,
-                    expires_at=_expiry(),
+                    expires_at=expires_at or _expiry(),
                 )
         except IntegrityError:  # a concurrent start with the same key won
             existing = PaymentAttempt.objects.get(member_id=member_id, idempotency_key=idempotency_key)
@@ -428,5 +434,11 @@ def purpose_pay_start(
     if not same:
         raise exceptions.IdempotencyConflictError(extra={"attempt_id": existing.pk})
     return _begin(
-        existing, credential, description=description, payer=payer, client_ip=client_ip, return_url=return_url
+        existing,
+        credential,
+        description=description,
+        payer=payer,
+        client_ip=client_ip,
+        return_url=return_url,
+        profit_sharing=profit_sharing,
     )

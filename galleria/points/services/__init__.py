@@ -9,6 +9,7 @@ from .config import (
     points_campaign_set_active,
     points_policy_save,
 )
+from .grants import points_grant_in_tx
 from .movements import (
     behaviour_award_in_tx,
     behaviour_award_once,
@@ -38,6 +39,7 @@ __all__ = [
     "points_credit_in_tx",
     "points_expire",
     "points_expiry_notices",
+    "points_grant_in_tx",
     "points_policy_save",
     "points_return_in_tx",
     "points_spend_in_tx",

@@ -112,7 +112,7 @@ def sale_quote(
     group_id, token = merchant.mall.group_id, merchant.mall.group.config_token
     policy = points_selectors.policy_get(mall_group_id=group_id, token=token)
     redeem = points_selectors.redeem_config(policy=policy)
-    balance = points_selectors.points_balance(member_id=member_id) if member_id else 0
+    balance = points_selectors.points_available(member_id=member_id) if member_id else 0  # balance − held
     total = rules.validate_lines(lines)
     tier = member_tier(member_id=member_id, mall_group_id=group_id, token=token) if member_id else None
     offers = _offers(merchant=merchant, member_id=member_id, lines=lines, at=moment, tier=tier, coupon_ids=coupon_ids)

@@ -19,13 +19,18 @@ from galleria.points import selectors as points_selectors
 from galleria.points.models import PointsPolicy
 from galleria.points.types import EarnConfig, RedeemConfig
 
-from ..types import PAID_ELSEWHERE_CHANNELS, SERVICE_CHANNELS, SaleIn, SaleResult
+from ..types import PAID_ELSEWHERE_CHANNELS, SERVICE_CHANNELS, Channel, SaleIn, SaleResult
 from .lock import lock_buyer
 from .persist import persist_sale
 from .post import post_sale, post_settlement
 from .pricing import basket_lines, discounts_of, price
 from .resolve import resolve_sale
 from .types import Buyer, CheckoutContext
+
+
+def coupons_channel(channel: str) -> str:
+    """The coupons engine's channel of a sales channel: `online` for an online order, else `offline` (in store)."""
+    return "online" if channel == Channel.ONLINE else "offline"
 
 
 def _redeem(ctx: CheckoutContext, buyer: Buyer) -> SaleDiscounts:
@@ -42,6 +47,7 @@ def _redeem(ctx: CheckoutContext, buyer: Buyer) -> SaleDiscounts:
         lines=basket_lines(ctx.data.lines),
         coupon_ids=ctx.data.coupon_ids,
         occurred_at=ctx.data.occurred_at,
+        channel=coupons_channel(ctx.data.channel),
         apply_promotions=not paid_elsewhere,
         token=ctx.token,
         tier=(tier.rank, 0 if paid_elsewhere else tier.discount_bp),
@@ -85,6 +91,13 @@ def earn_inputs(
     return earn, earned_today
 
 
+def spendable(buyer: Buyer) -> int:
+    """Points the locked buyer may spend: the balance less what open holds reserve (a held point is not spendable
+    at a till either, docs/design/online-mall.md §5.3)."""
+    account = buyer.points_account
+    return max((account.balance or 0) - account.held, 0) if account is not None else 0
+
+
 def checkout_sale_in_tx(
     *, data: SaleIn, actor: Actor, merchant: Merchant | None = None, store: Store | None = None
 ) -> SaleResult:
@@ -94,6 +107,15 @@ def checkout_sale_in_tx(
     buyer = lock_buyer(ctx)
     policy = points_selectors.policy_get(mall_group_id=ctx.group_id, token=ctx.token)
     discounts = _redeem(ctx, buyer)
+    return commit_sale(ctx, buyer, policy, discounts, redeem=redeem_config_for(ctx, policy))
+
+
+def commit_sale(
+    ctx: CheckoutContext, buyer: Buyer, policy: PointsPolicy, discounts: SaleDiscounts, *, redeem: RedeemConfig
+) -> SaleResult:
+    """Price -> persist -> post one sale whose buyer is locked and whose coupons are redeemed (a till sale, or one
+    sub-order of an online cart, sales/checkout/cart.py)."""
+    data = ctx.data
     earn, earned_today = earn_inputs(ctx, buyer, policy)
     account = buyer.points_account
     priced = price(
@@ -101,8 +123,8 @@ def checkout_sale_in_tx(
         total_fen=ctx.total_fen,
         discounts=discounts_of(discounts),
         points_to_use=data.points_to_use,
-        balance=(account.balance or 0) if account is not None else 0,
-        redeem=redeem_config_for(ctx, policy),
+        balance=spendable(buyer),
+        redeem=redeem,
         payments=data.payments,
         earn=earn,
         earned_today=earned_today,

@@ -3,7 +3,8 @@
 What a sale at a merchant moves between the mall and that merchant, besides the money the merchant took itself:
 
 - `collected_fen`: money the mall's own gateway account took for the merchant — the WeChat Pay / Alipay payments
-  of a sale whose channel the mall collects (pay at store in the member app; online orders when they exist);
+  of a sale whose channel the mall collects (pay at store in the member app; online orders — one gateway payment
+  of a cart split over its sub-order sales, docs/design/online-mall.md §5.6);
 - `points_value_fen`: points the member paid with, at the value the sale gave them (`Sale.points_value_fen`);
 - `coupon_mall_fen` / `coupon_merchant_fen`: coupon and promotion discounts by funder (the redemptions'
   `mall_fen` / `merchant_fen`); the merchant's part is a memorandum (the member simply paid the merchant less);
@@ -28,7 +29,7 @@ from galleria.core.money import ratio_round
 from ..types import Channel
 
 # channels whose gateway payments the mall's account receives for the merchant (its own gateway otherwise)
-MALL_COLLECTED_CHANNELS = frozenset({Channel.PAY_AT_STORE.value})
+MALL_COLLECTED_CHANNELS = frozenset({Channel.PAY_AT_STORE.value, Channel.ONLINE.value})
 GATEWAY_METHODS = ("wechat", "alipay")
 
 

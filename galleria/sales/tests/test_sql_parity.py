@@ -22,13 +22,15 @@ import pytest
 import time_machine
 from django.apps import apps
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django_tasks import task_backends
 
 from galleria.core import configcache, sql
 from galleria.coupons.models import Coupon
 from galleria.coupons.tests.helpers import claim, template
+from galleria.ledger import services as ledger
+from galleria.ledger.models import Account, AccountKind
 from galleria.ledger.selectors import ledger_check
 from galleria.ledger.services import clear_caches
 from galleria.malls.models import MallGroup
@@ -53,6 +55,8 @@ ONE_STATEMENT = {
     "tier spend": 'WITH ins AS (INSERT INTO "tiers_tierspend"',
     "tier row with its join change": 'WITH r AS (INSERT INTO "tiers_membertier"',
     "points drawn from the lots": 'WITH u AS (UPDATE "points_pointslot"',
+    "hold placed with its account's held": 'WITH a AS (UPDATE "ledger_account" SET held = held +',
+    "hold released with its account's held": 'WITH a AS (SELECT a.id FROM "ledger_account" a JOIN',
 }
 
 
@@ -133,6 +137,10 @@ def scenario() -> dict[str, Any]:
             member_id=m.pk,
         )
     )
+    # a pending online checkout holds some points (the sale below may spend only the rest)
+    points_account = Account.objects.get(member=m, kind=AccountKind.MEMBER_POINTS).pk
+    with transaction.atomic():
+        ledger.hold_place_in_tx(account_id=points_account, key="chk:P1", amount=40, reason="checkout")
     # coupon, points, wallet (principal and bonus) and card; qualifies for silver
     answers["s2"] = commit(
         sale(
@@ -147,6 +155,10 @@ def scenario() -> dict[str, Any]:
         )
     )
     # back-dated (offline, 13 months ago): outside the tier window
+    with transaction.atomic():  # the checkout ends; an order's earned points held through its return window
+        answers["released"] = ledger.hold_release_in_tx(key="chk:P1")
+        ledger.hold_place_in_tx(account_id=points_account, key="earn:S2", amount=30, check_available=False)
+        answers["reduced"] = ledger.hold_reduce_in_tx(key="earn:S2", by=7)
     answers["s3"] = commit(
         sale(
             world,

@@ -76,6 +76,7 @@ JOBS: list[Job] = [
     Job("audience-rebuild", "20 2 * * *", "audience_rebuild"),
     # Campaigns due or still sending (behind each campaign's own task: a lost task or a dead worker).
     Job("campaigns-run", "* * * * *", "campaigns_run"),
+    Job("journeys-run", "* * * * *", "journeys_run"),
     # Coupons past their validity become expired (the funnel's "expired"); batched, idempotent.
     Job("coupons-expire", "*/15 * * * *", "coupons_expire"),
     # Birthday coupons, once per member per year, for members whose mall-local birthday is today.
@@ -91,6 +92,8 @@ JOBS: list[Job] = [
     # SMS and e-mails whose retry is due (throttled, gateway down) and messages a crashed worker left half-sent:
     # the task re-enqueues itself with the database backend; this sweeps what an immediate backend could not defer.
     Job("sms-retry", "*/5 * * * *", "sms_retry"),
+    # WeChat and web push messages whose retry is due (system busy, push service 429/5xx) or whose task never ran.
+    Job("channels-retry", "*/5 * * * *", "channels_retry"),
     # Wallet refunds booked but not yet accepted by their payment gateway (it was down): sent again; idempotent.
     Job("wallet-refunds-send", "*/10 * * * *", "wallet_refunds_send"),
     # Receipt photos past the group's retention (decided receipts, abandoned drafts); the hashes stay.
@@ -98,6 +101,9 @@ JOBS: list[Job] = [
     # Gateway payments nobody paid before their expiry are closed (after asking the gateway: a late payment is
     # applied); refunds the gateway has not accepted yet are sent again. Idempotent.
     Job("payments-sweep", "*/5 * * * *", "payments_sweep"),
+    # Online checkouts not paid in time: the gateway payment closed (a late one applied), points, coupons and stock
+    # released (docs/design/online-mall.md §10). One transaction per checkout, SKIP LOCKED: safe on many workers.
+    Job("online-checkouts-expire", "* * * * *", "online_checkouts_expire"),
     # Merchant statements of last month as drafts (days 1–8: offline uploads dated last month arrive late; a draft is
     # regenerated, a confirmed statement never changes and late legs go to a supplementary one). Idempotent.
     Job("settlement-generate", "30 1 1-8 * *", "settlement_generate"),

@@ -68,13 +68,20 @@ class Command(BaseCommand):
                     else ""
                 )
                 + (
+                    f" Online mall: {loyalty.online_mall.shops} shops, {loyalty.online_mall.products} products,"
+                    f" {loyalty.online_mall.skus} SKUs."
+                    if loyalty.online_mall
+                    else ""
+                )
+                + (
                     f" Events: {loyalty.events.events} events, {loyalty.events.registrations} registrations."
                     if loyalty.events
                     else ""
                 )
                 + (
                     f" Audience: {loyalty.audience.profiles} profiles, {loyalty.audience.tags} manual tags,"
-                    f" {loyalty.audience.segments} segments, a campaign to {loyalty.audience.campaign_members} members."
+                    f" {loyalty.audience.segments} segments, a campaign to {loyalty.audience.campaign_members} members,"
+                    f" {loyalty.audience.journeys} journeys."
                     if loyalty.audience
                     else ""
                 )

@@ -36,6 +36,7 @@ ENTRY_URLS = {
     "parking": "app:parking",
     "points_mall": "app:points_mall",
     "events": "app:events",
+    "online_mall": "app:mall",
 }
 ENTRY_ICONS = {
     "code": "M4 4h6v6H4zM14 4h6v6h-6zM4 14h6v6H4zM14 14h2v2h-2zM18 18h2v2h-2zM14 18h2M18 14h2",
@@ -53,6 +54,7 @@ ENTRY_ICONS = {
     "parking": "M6 3h7a5 5 0 0 1 0 10H9v8H6zM9 6v4h4a2 2 0 0 0 0-4z",
     "events": "M4 6h16v14H4zM4 10h16M8 3v5M16 3v5",
     "points_mall": "M5 8h14l-1 12H6zM9 8V6a3 3 0 0 1 6 0v2",
+    "online_mall": "M3 4h2l2.4 11h10.2L20 7H6.2M9 19.5a1 1 0 1 0 0 .01M17 19.5a1 1 0 1 0 0 .01",
 }
 
 # The card's colour by tier rank (the ladder has no colour field; rank 0 is the entry tier).

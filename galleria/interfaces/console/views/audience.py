@@ -31,6 +31,7 @@ from galleria.core.money import format_cny
 from galleria.coupons.selectors import template_list
 from galleria.events.selectors import event_list
 from galleria.interfaces.common import actor_for, scope_of
+from galleria.journeys.selectors import member_journeys
 from galleria.malls.selectors import mall_list
 from galleria.members.rules import mask_phone
 from galleria.members.selectors import members_active
@@ -722,7 +723,14 @@ def member_panel(request: HttpRequest, member: Any) -> dict[str, Any]:
         "can_tag": _can(request, perms.AUDIENCE_TAG),
         "addable": [(t.pk, t.name) for t in tags.values() if t.kind == "manual" and t.pk not in held],
         "rfm_codes": rules.RFM_CODES,
-        "marketing": list(member_marketing(member_id=member.pk, limit=10))
+        "marketing": [(send, _journey_of(send.origin)) for send in member_marketing(member_id=member.pk, limit=10)]
         if _can(request, perms.CAMPAIGNS_VIEW)
         else [],
+        "journeys": member_journeys(member_id=member.pk, limit=10) if _can(request, perms.JOURNEYS_VIEW) else [],
     }
+
+
+def _journey_of(origin: str) -> int | None:
+    """The journey a marketing message came from ("journey:<id>:<step>"), for the link."""
+    parts = origin.split(":")
+    return int(parts[1]) if len(parts) == 3 and parts[0] == "journey" and parts[1].isdigit() else None

@@ -22,3 +22,12 @@
     if (event.target.closest("[data-print]")) { window.print(); }
   });
 })();
+
+/* On a phone the menu is one sideways-scrolling row: bring the current page's entry into view. */
+(function () {
+  "use strict";
+  var active = document.querySelector(".portal .sidebar .nav a.active");
+  if (active && window.matchMedia("(max-width: 600px)").matches) {
+    active.parentNode.scrollLeft = active.offsetLeft - 16;
+  }
+})();
