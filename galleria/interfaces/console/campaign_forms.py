@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CampaignForm(forms.Form):
@@ -24,7 +25,7 @@ class CampaignForm(forms.Form):
         label=_("SMS"), required=False, help_text=_("Only to members who agreed to marketing by SMS.")
     )
     send_email = forms.BooleanField(
-        label=_("E-mail"),
+        label=pgettext_lazy("marketing channel", "E-mail"),
         required=False,
         help_text=_("Only to members who agreed to marketing by e-mail; with a tracked link and an unsubscribe link."),
     )

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from galleria.accounts import permissions as perms
@@ -73,13 +74,13 @@ def _editor_schema(g: Any) -> dict[str, Any]:
             "no": _("No"),
             "then": _("Then"),
             "empty": _("No step yet: add the first one."),
-            "minutes": _("Minutes"),
-            "hours": _("Hours"),
-            "days": _("Days"),
+            "minutes": pgettext("duration unit", "Minutes"),
+            "hours": pgettext("duration unit", "Hours"),
+            "days": pgettext("duration unit", "Days"),
             "wait_for": _("Wait for"),
             "inbox": _("App inbox"),
             "sms": _("SMS"),
-            "email": _("E-mail"),
+            "email": pgettext("marketing channel", "E-mail"),
             "wechat": _("WeChat"),
             "push": _("Browser notification"),
             "title": _("Title"),
@@ -204,7 +205,7 @@ def _describe(step: dict[str, Any], names: dict[str, dict[int, str]]) -> str:
         flags = (
             (_("App inbox"), step["inbox"]),
             (_("SMS"), step["sms"]),
-            (_("E-mail"), step.get("email")),
+            (pgettext("marketing channel", "E-mail"), step.get("email")),
             (_("WeChat"), step.get("wechat")),
             (_("Browser notification"), step.get("push")),
         )
