@@ -198,7 +198,7 @@ def my_exports(request: HttpRequest) -> RequestPage:
 
 @app_router.get("/me/exports/{export_id}", response={200: dict[str, Any], **ERRORS}, auth=member_auth)
 def my_export_download(request: HttpRequest, export_id: Id) -> dict[str, Any]:
-    """The export document (format `galleria.member-export/1`, see docs/privacy.md). Only the member's own."""
+    """The export document (format `galleria.member-export/2`, see docs/privacy.md). Only the member's own."""
     member = _member(request)
     req = privacy_selectors.member_export_get(member_id=member.pk, export_id=export_id)
     if req is None or req.data is None:
