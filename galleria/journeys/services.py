@@ -248,12 +248,15 @@ def enroll(*, journey: Journey, occurrences: Iterable[tuple[int, str]], now: dt.
     Returns how many entered now."""
     if journey.status != JourneyStatus.ACTIVE or journey.version_id is None:
         return 0
-    wanted: dict[int, str] = {}
-    for member_id, key in occurrences:
-        wanted.setdefault(int(member_id), "once" if journey.reentry == Reentry.ONCE else key[:40])
+    once = journey.reentry == Reentry.ONCE
+    wanted = sorted({(int(member_id), "once" if once else key[:40]) for member_id, key in occurrences})
     if not wanted:
         return 0
-    ids = set(member_selectors.member_ids_in_group(mall_group_id=journey.mall_group_id, member_ids=list(wanted)))
+    ids = set(
+        member_selectors.member_ids_in_group(
+            mall_group_id=journey.mall_group_id, member_ids=sorted({m for m, _ in wanted})
+        )
+    )
     if journey.entry_segment_id is not None and ids:
         ids &= audience_selectors.segment_members_among(
             mall_group_id=journey.mall_group_id, segment_id=journey.entry_segment_id, member_ids=list(ids)
@@ -265,12 +268,13 @@ def enroll(*, journey: Journey, occurrences: Iterable[tuple[int, str]], now: dt.
             journey_id=journey.pk,
             version_id=version.pk,
             member_id=m,
-            key=wanted[m],
+            key=key,
             step=first,
             wake_at=now,
             entered_at=now,
         )
-        for m in sorted(ids)
+        for m, key in wanted
+        if m in ids
     ]
     before = Enrollment.objects.filter(journey_id=journey.pk, member_id__in=ids).count() if rows else 0
     Enrollment.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
@@ -372,11 +376,19 @@ def _candidates(j: Journey, now: dt.datetime) -> list[tuple[int, str]]:
     return []
 
 
+DAILY = (Trigger.BIRTHDAY, Trigger.POINTS_EXPIRING, Trigger.COUPON_EXPIRING, Trigger.DORMANT)
+
+
 def journeys_scan(*, now: dt.datetime | None = None) -> int:
-    """Enter the members the scanned triggers find (every minute; each journey in its own transaction)."""
+    """Enter the members the scanned triggers find (every minute; each journey in its own transaction). The
+    date-based triggers look once per mall-local day: the first sweep of the day finds that day's occurrences."""
     now = now or timeutil.now()
     entered = 0
     for j in _running(None, SCANNED):
+        if j.trigger in DAILY and j.scanned_at is not None:
+            tz_name = audience_selectors.group_tz(mall_group_id=j.mall_group_id)
+            if timeutil.local_date(j.scanned_at, tz_name) >= timeutil.local_date(now, tz_name):
+                continue
         with transaction.atomic(durable=True):
             entered += enroll(journey=j, occurrences=_candidates(j, now), now=now)
             Journey.objects.filter(pk=j.pk).update(scanned_at=now)

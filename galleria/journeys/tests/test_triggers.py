@@ -204,3 +204,36 @@ def _sku(world):
     _top, child = catalog_helpers.categories(world)
     product = catalog_helpers.product(world, category=child, publish=False)
     return Sku.objects.filter(product=product).order_by("pk").first()
+
+
+def test_several_occurrences_of_one_member_enter_each_and_date_triggers_look_once_a_day(world):
+    running(world, "coupon_expiring", days=3)
+    tpl = coupon_template(world, validity_kind="fixed", valid_until=timezone.now() + dt.timedelta(days=2))
+    other = coupon_template(
+        world, name="第二张", validity_kind="fixed", valid_until=timezone.now() + dt.timedelta(days=2)
+    )
+    m = _member(world)
+    coupons = []
+    for t in (tpl, other):
+        with transaction.atomic():
+            coupons.append(
+                coupon_services.coupon_issue_in_tx(
+                    mall_group_id=world.group.pk,
+                    template_id=t.pk,
+                    member_id=m.pk,
+                    source_key=f"t:{t.pk}",
+                    at=timezone.now(),
+                ).coupon_id
+            )
+    assert services.journeys_scan(now=timezone.now()) == 2
+    assert entered(world, "coupon_expiring") == {(m.pk, f"coupon:{c}") for c in coupons}
+    with transaction.atomic():
+        coupon_services.coupon_issue_in_tx(
+            mall_group_id=world.group.pk,
+            template_id=tpl.pk,
+            member_id=_member(world).pk,
+            source_key="late",
+            at=timezone.now(),
+        )
+    assert services.journeys_scan(now=timezone.now()) == 0  # the day was looked at: the next day's sweep finds it
+    assert services.journeys_scan(now=timezone.now() + DAY) == 1
