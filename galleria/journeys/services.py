@@ -40,6 +40,7 @@ from galleria.commerce import selectors_marketing as commerce_marketing
 from galleria.core import timeutil
 from galleria.core.errors import ApplicationError
 from galleria.core.locking import lock_one, lock_rows
+from galleria.core.tasks import enqueue
 from galleria.coupons import selectors as coupon_selectors
 from galleria.coupons import selectors_marketing as coupon_marketing
 from galleria.coupons import services as coupon_services
@@ -286,9 +287,7 @@ def enroll(*, journey: Journey, occurrences: Iterable[tuple[int, str]], now: dt.
 
 def _kick(journey_id: int) -> None:
     """Run the new entrants' first steps now rather than at the next minute's sweep."""
-    from django.utils.module_loading import import_string
-
-    import_string(ADVANCE_TASK).enqueue(journey_id=journey_id)
+    enqueue(ADVANCE_TASK, journey_id=journey_id)
 
 
 def _running(mall_group_id: int | None, triggers: Sequence[str]) -> list[Journey]:
@@ -404,6 +403,7 @@ def journeys_advance(*, journey_id: int | None = None, now: dt.datetime | None =
     enrollment."""
     moved = 0
     after = 0
+    groups: dict[tuple[str, int], Any] = {}  # each group's marketing settings and time zone, read once per sweep
     while moved < limit:
         at = now or timeutil.now()
         due = Enrollment.objects.filter(
@@ -417,7 +417,7 @@ def journeys_advance(*, journey_id: int | None = None, now: dt.datetime | None =
         for enrollment_id in batch:
             after = enrollment_id
             try:
-                moved += _advance_one(enrollment_id, now)
+                moved += _advance_one(enrollment_id, now, groups)
             except Exception as exc:  # unexpected: logged, retried at the next sweep, given up after MAX_FAILURES
                 log.exception("journey enrollment %s could not advance", enrollment_id)
                 _failed(enrollment_id, exc, now or timeutil.now())
@@ -439,7 +439,7 @@ def _failed(enrollment_id: int, exc: Exception, at: dt.datetime) -> None:
         e.save(update_fields=["failures", "error", "status", "finished_at"])
 
 
-def _advance_one(enrollment_id: int, now: dt.datetime | None) -> int:
+def _advance_one(enrollment_id: int, now: dt.datetime | None, groups: dict[tuple[str, int], Any]) -> int:
     with transaction.atomic(durable=True):
         rows = lock_rows(
             Enrollment.objects.select_related("journey", "version").filter(
@@ -453,7 +453,7 @@ def _advance_one(enrollment_id: int, now: dt.datetime | None) -> int:
         if e is None or e.wake_at > at or e.journey.status != JourneyStatus.ACTIVE:
             return 0
         nodes = rules.flatten(e.version.definition)
-        ctx = _Context(e.journey, at)
+        ctx = _Context(e.journey, at, groups)
         for _n in range(STEPS_PER_RUN):
             node = nodes.get(e.step)
             if node is None:  # the end (or a step the version does not have)
@@ -468,25 +468,26 @@ def _advance_one(enrollment_id: int, now: dt.datetime | None) -> int:
 
 
 class _Context:
-    """What a run needs about the journey's group, read once per enrollment."""
+    """What a step needs about the journey's group: read when first needed, kept for the sweep (`groups`)."""
 
-    def __init__(self, journey: Journey, at: dt.datetime) -> None:
+    def __init__(self, journey: Journey, at: dt.datetime, groups: dict[tuple[str, int], Any]) -> None:
         self.journey = journey
         self.at = at
-        self._settings: Any = None
-        self._tz: str | None = None
+        self._groups = groups
+
+    def _group(self, kind: str, read: Any) -> Any:
+        key = (kind, self.journey.mall_group_id)
+        if key not in self._groups:
+            self._groups[key] = read(mall_group_id=self.journey.mall_group_id)
+        return self._groups[key]
 
     @property
     def settings(self) -> Any:
-        if self._settings is None:
-            self._settings = campaign_selectors.settings_for(mall_group_id=self.journey.mall_group_id)
-        return self._settings
+        return self._group("settings", campaign_selectors.settings_for)
 
     @property
     def tz(self) -> str:
-        if self._tz is None:
-            self._tz = audience_selectors.group_tz(mall_group_id=self.journey.mall_group_id)
-        return self._tz
+        return str(self._group("tz", audience_selectors.group_tz))
 
 
 def _record(e: Enrollment, step_id: str, outcome: str, detail: str, at: dt.datetime) -> None:
