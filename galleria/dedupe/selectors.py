@@ -40,10 +40,16 @@ class Handling:
     how: str
     unique_with: tuple[str, ...] = ()  # MOVE_UNLESS_TAKEN: the other fields of the unique key with `member`
     why: str = ""
+    plain: bool = False  # `field` is a plain member id column (an app below members: no foreign key to Member)
 
     @property
     def model(self) -> type[Model]:
         return apps.get_model(self.label)
+
+    @property
+    def column(self) -> str:
+        """The attribute holding the member's id: `<field>_id` of a foreign key, or the plain column itself."""
+        return self.field if self.plain else f"{self.field}_id"
 
 
 HANDLED: tuple[Handling, ...] = (
@@ -170,11 +176,18 @@ HANDLED: tuple[Handling, ...] = (
         KEEP,
         why="a journey's steps were done for that identity; the absorbed member's sends stop (it is no longer active)",
     ),
+    # messaging sits below members: plain member id columns, no foreign key
+    Handling("messaging.InboxMessage", "member_id", MOVE, why="messages addressed to the person", plain=True),
+    Handling("messaging.InboxRead", "member_id", MOVE_UNLESS_TAKEN, ("message",), why="read marks", plain=True),
+    Handling("messaging.PushSubscription", "member_id", MOVE, why="the person's browsers keep notifying", plain=True),
+    Handling(
+        "messaging.WechatSubscription", "member_id", MOVE, why="accepts the person gave stay usable", plain=True
+    ),
 )
 
 
 def handled_keys() -> set[tuple[str, str]]:
-    return {(h.label, h.field) for h in HANDLED if _installed(h.label)}
+    return {(h.label, h.field) for h in HANDLED if not h.plain and _installed(h.label)}
 
 
 def _installed(label: str) -> bool:
@@ -197,9 +210,9 @@ def member_foreign_keys() -> set[tuple[str, str]]:
 def movable_rows(handling: Handling, *, absorbed_id: int, survivor_id: int) -> QuerySet[Model]:
     """The absorbed member's rows that a merge moves for a MOVE / MOVE_UNLESS_TAKEN foreign key."""
     manager = handling.model._default_manager
-    qs = manager.filter(**{f"{handling.field}_id": absorbed_id})
+    qs = manager.filter(**{handling.column: absorbed_id})
     if handling.how == MOVE_UNLESS_TAKEN:
-        taken = manager.filter(**{f"{handling.field}_id": survivor_id}).values_list(*handling.unique_with)
+        taken = manager.filter(**{handling.column: survivor_id}).values_list(*handling.unique_with)
         taken_keys = set(taken)
         if taken_keys:
             keep_ids = [row[0] for row in qs.values_list("pk", *handling.unique_with) if tuple(row[1:]) in taken_keys]

@@ -137,7 +137,7 @@ def _move_rows(*, record: MergeRecord, survivor: Member, absorbed: Member) -> in
             states = record.moved.setdefault("coupon_states", {})
             for pk, status in Coupon.objects.filter(pk__in=ids).values_list("pk", "status"):
                 states[str(pk)] = status
-        h.model._default_manager.filter(pk__in=ids).update(**{f"{h.field}_id": survivor.pk})
+        h.model._default_manager.filter(pk__in=ids).update(**{h.column: survivor.pk})
         rows[_label(h.model)] = [*rows.get(_label(h.model), []), *ids]
         count += len(ids)
     # coupon holdings (one per template and member): the survivor's row stands for both; the absorbed's is dropped
@@ -375,8 +375,8 @@ def member_unmerge(*, mall_group_id: int | None, merge_id: int, actor: Actor) ->
                 CouponHolding.objects.filter(pk__in=ids, member_id=survivor.pk).update(member_id=absorbed.pk)
                 continue
             h = by_label[label]
-            h.model._default_manager.filter(pk__in=ids, **{f"{h.field}_id": survivor.pk}).update(
-                **{f"{h.field}_id": absorbed.pk}
+            h.model._default_manager.filter(pk__in=ids, **{h.column: survivor.pk}).update(
+                **{h.column: absorbed.pk}
             )
         for template_id in record.moved.get("holdings_dropped", []):
             CouponHolding.objects.get_or_create(template_id=template_id, member_id=absorbed.pk)

@@ -333,3 +333,41 @@ def test_merged_members_accounts_are_closed_and_a_late_sale_goes_to_the_survivor
         )
     assert balances(absorbed) == {k: 0 for k in balances(absorbed)}
     assert_ledger_clean()
+
+
+def test_messaging_rows_follow_the_person_and_come_back_on_unmerge(world):
+    """Push subscriptions, WeChat accepts, inbox messages and read marks have plain member id columns (messaging sits
+    below members): a merge moves them to the survivor and an un-merge moves them back."""
+    from galleria.messaging.models import InboxMessage, InboxRead, PushSubscription, WechatSubscription
+
+    survivor, absorbed = loaded_pair(world)
+    now = timezone.now()
+    push = PushSubscription.objects.create(member_id=absorbed.pk, endpoint="https://push.test/a", p256dh="k", auth="a")
+    accept = WechatSubscription.objects.create(
+        member_id=absorbed.pk, openid="o-abs", template_id="T1", remaining=2, accepted_at=now
+    )
+    note = InboxMessage.objects.create(
+        mall_group=world.group, audience="member", member_id=absorbed.pk, title="t", body="b", sent_at=now
+    )
+    broadcast = InboxMessage.objects.create(mall_group=world.group, audience="all", title="t", body="b", sent_at=now)
+    read_own = InboxRead.objects.create(message=note, member_id=absorbed.pk, read_at=now)
+    read_both = InboxRead.objects.create(message=broadcast, member_id=absorbed.pk, read_at=now)
+    InboxRead.objects.create(message=broadcast, member_id=survivor.pk, read_at=now)
+    preview = dict(selectors.merge_preview(survivor=survivor, absorbed=absorbed).rows)
+    assert {k: preview.get(k) for k in ("messaging.PushSubscription", "messaging.InboxRead")} == {
+        "messaging.PushSubscription": 1,
+        "messaging.InboxRead": 1,
+    }
+
+    record = merge(world, survivor, absorbed)
+
+    for row in (push, accept, note, read_own):
+        row.refresh_from_db()
+        assert row.member_id == survivor.pk, row
+    read_both.refresh_from_db()
+    assert read_both.member_id == absorbed.pk  # the survivor had read it too: one read mark per member
+
+    services.member_unmerge(mall_group_id=world.group.pk, merge_id=record.pk, actor=ACTOR)
+    for row in (push, accept, note, read_own):
+        row.refresh_from_db()
+        assert row.member_id == absorbed.pk, row
