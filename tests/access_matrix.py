@@ -653,30 +653,39 @@ MATRIX_API: dict[str, Entry] = {
 }
 
 # Areas kept in their own files (each imports the helpers above, so these imports come last)
+from .access_matrix_amenities import MATRIX_AMENITIES  # noqa: E402
+from .access_matrix_analytics import MATRIX_ANALYTICS  # noqa: E402
 from .access_matrix_audience import MATRIX_AUDIENCE  # noqa: E402
 from .access_matrix_campaigns import MATRIX_CAMPAIGNS  # noqa: E402
 from .access_matrix_content import MATRIX_CONTENT  # noqa: E402
 from .access_matrix_counter import MATRIX_COUNTER  # noqa: E402
 from .access_matrix_dedupe import MATRIX_DEDUPE  # noqa: E402
 from .access_matrix_events import MATRIX_EVENTS  # noqa: E402
+from .access_matrix_games import MATRIX_GAMES  # noqa: E402
 from .access_matrix_imports import MATRIX_IMPORTS  # noqa: E402
 from .access_matrix_journeys import MATRIX_JOURNEYS  # noqa: E402
 from .access_matrix_mall_points import MATRIX_MALL_POINTS  # noqa: E402
 from .access_matrix_messaging import MATRIX_MESSAGING  # noqa: E402
 from .access_matrix_online_mall import MATRIX_ONLINE_MALL  # noqa: E402
+from .access_matrix_online_orders_app import MATRIX_ONLINE_ORDERS_APP  # noqa: E402
+from .access_matrix_online_orders_portal import MATRIX_ONLINE_ORDERS_PORTAL  # noqa: E402
 from .access_matrix_parking import MATRIX_PARKING  # noqa: E402
 from .access_matrix_payments import MATRIX_PAYMENTS  # noqa: E402
 from .access_matrix_points_mall import MATRIX_POINTS_MALL  # noqa: E402
 from .access_matrix_privacy import MATRIX_PRIVACY  # noqa: E402
 from .access_matrix_receipts import MATRIX_RECEIPTS  # noqa: E402
+from .access_matrix_recommendations import MATRIX_RECOMMENDATIONS  # noqa: E402
 from .access_matrix_reconcile import MATRIX_RECONCILE  # noqa: E402
 from .access_matrix_settlement import MATRIX_SETTLEMENT  # noqa: E402
 from .access_matrix_wallet import MATRIX_WALLET  # noqa: E402
+from .access_matrix_webhooks import MATRIX_WEBHOOKS  # noqa: E402
 
 MATRIX: dict[str, Entry] = {
     **MATRIX_HTML,
     **MATRIX_ADMIN,
     **MATRIX_API,
+    **MATRIX_ANALYTICS,
+    **MATRIX_AMENITIES,
     **MATRIX_AUDIENCE,
     **MATRIX_CAMPAIGNS,
     **MATRIX_JOURNEYS,
@@ -694,8 +703,13 @@ MATRIX: dict[str, Entry] = {
     **MATRIX_PARKING,
     **MATRIX_POINTS_MALL,
     **MATRIX_ONLINE_MALL,
+    **MATRIX_ONLINE_ORDERS_APP,
+    **MATRIX_ONLINE_ORDERS_PORTAL,
     **MATRIX_EVENTS,
+    **MATRIX_GAMES,
+    **MATRIX_RECOMMENDATIONS,
     **MATRIX_MESSAGING,
+    **MATRIX_WEBHOOKS,
 }
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 import io
 from typing import Any
 
-from .access_matrix import NOT_ALLOWED, ROOT, Entry, action, app, console, page, public, r, redirect
+from .access_matrix import NOT_ALLOWED, NOT_FOUND, ROOT, Entry, action, app, console, page, public, r, redirect
 from .evidence_world import EvidenceWorld
 
 GET_ONLY = public(NOT_ALLOWED)
@@ -93,6 +93,40 @@ def _poster_url(ew: EvidenceWorld) -> str:
     return reverse("app:event_poster", args=[event.pk, event.poster_sha])
 
 
+def _pay_key(ew: EvidenceWorld) -> str:
+    """A WeChat Pay payment of the member's ticket that arrived after the seat was gone: refunded (no gateway is
+    asked)."""
+    from django.utils import timezone
+
+    from galleria.payments.models import PaymentAttempt, PaymentCredential
+
+    key = f"ev{ticket_id(ew)}-wechat-h5"
+    if not PaymentAttempt.objects.filter(idempotency_key=key).exists():
+        credential, _created = PaymentCredential.objects.get_or_create(
+            mall_group=ew.world.group, provider="wechat", defaults={"base_url": "http://127.0.0.1:9", "app_id": "wx0"}
+        )
+        PaymentAttempt.objects.create(
+            mall_group=ew.world.group,
+            credential=credential,
+            provider="wechat",
+            purpose="event",
+            out_trade_no="PEVIDENCEEV00000000001",
+            amount_fen=3900,
+            state="paid",
+            fulfilment="refunded",
+            failure="events.payment_not_open",
+            pay_kind="h5",
+            member=ew.member,
+            order={"registration_id": ticket_id(ew), "seats": 1, "unit_fen": 3900},
+            idempotency_key=key,
+            paid_fen=3900,
+            refunded_fen=3900,
+            paid_at=timezone.now(),
+            expires_at=timezone.now(),
+        )
+    return key
+
+
 MATRIX_EVENTS: dict[str, Entry] = {
     # member app
     "app:events": page(app(), post=GET_ONLY)(r("app:events")),
@@ -105,6 +139,11 @@ MATRIX_EVENTS: dict[str, Entry] = {
     "app:event_ticket_confirm": action(
         app(other_member=redirect(TICKETS)), note="already confirmed: returned unchanged"
     )(r("app:event_ticket_confirm", ticket_id)),
+    "app:event_ticket_pay": action(
+        app(other_member=redirect(TICKETS)), note="a free event's confirmed ticket: nothing to pay, unchanged"
+    )(r("app:event_ticket_pay", ticket_id)),
+    "app:event_payment": page(app(other_member=redirect(TICKETS)), post=GET_ONLY)(r("app:event_payment", _pay_key)),
+    "app:event_payment_state": page(app(other_member=NOT_FOUND), post=GET_ONLY)(r("app:event_payment_state", _pay_key)),
     "app:event_poster": page(public(), post=GET_ONLY, note="posters of published events are public, by hash")(
         _poster_url
     ),
@@ -115,6 +154,12 @@ MATRIX_EVENTS: dict[str, Entry] = {
     "console:event_edit": page(console(MANAGERS, scoped=True), note="POST without data: 422")(
         r("console:event_edit", event_id)
     ),
+    "console:event_questions": action(console(MANAGERS, scoped=True), note="without data: 422, nothing added")(
+        r("console:event_questions", event_id)
+    ),
+    "console:event_question_delete": action(
+        console(MANAGERS, scoped=True), note="an unknown question: an error message, nothing changes"
+    )(r("console:event_question_delete", event_id, lambda ew: 999_999)),
     "console:event_registration_cancel": action(
         console(MANAGERS, scoped=True), note="an already cancelled registration: unchanged"
     )(r("console:event_registration_cancel", event_id, cancelled_id)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 from django_tasks_db.models import DBTaskResult
 
 from galleria.core.events import publish
@@ -24,7 +24,8 @@ def database_tasks(settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_event_writes_one_row_per_handler_in_one_statement(database_tasks):
+def test_an_event_writes_one_row_per_handler_in_one_statement(database_tasks, settings):
+    settings.GALLERIA_EVENT_OUTBOXES = ()  # the webhooks outbox's own statement is counted below
     with transaction.atomic(), CaptureQueriesContext(connection) as captured:
         publish("member.joined", member_id=42)
     # on PostgreSQL the fixed insert runs as a prepared statement (`EXECUTE galleria_…`, after its one `PREPARE`)
@@ -37,6 +38,18 @@ def test_an_event_writes_one_row_per_handler_in_one_statement(database_tasks):
     for row in rows.values():
         assert row.args_kwargs == {"args": [], "kwargs": {"member_id": 42}}
         assert row.status == "READY" and row.backend_name == "default"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_webhooks_outbox_costs_one_read_when_no_endpoint_listens(database_tasks):
+    """The outbox hook runs in every publisher's transaction: with no endpoint it reads once and writes nothing."""
+    with transaction.atomic():
+        publish("member.joined", member_id=42)  # warm: the handlers' insert is prepared once per connection
+    with transaction.atomic(), CaptureQueriesContext(connection) as with_outbox:
+        publish("member.joined", member_id=43)
+    with override_settings(GALLERIA_EVENT_OUTBOXES=()), transaction.atomic(), CaptureQueriesContext(connection) as bare:
+        publish("member.joined", member_id=44)
+    assert len(with_outbox.captured_queries) == len(bare.captured_queries) + 1
 
 
 @pytest.mark.django_db(transaction=True)

@@ -55,9 +55,15 @@ INSTALLED_APPS = [
     "galleria.parking",
     "galleria.commerce",
     "galleria.events",
+    "galleria.amenities",
+    "galleria.games",
     "galleria.audience",
     "galleria.campaigns",
     "galleria.journeys",
+    "galleria.webhooks",
+    "galleria.apiauth",
+    "galleria.analytics",
+    "galleria.recommendations",
     "galleria.demo",
     "galleria.interfaces",
 ]
@@ -132,6 +138,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Django's cache: the API's rate limits count requests in it (docs/api.md, "Rate limits"). Redis in production
+# (GALLERIA_CACHE_URL=redis://127.0.0.1:6379/1) so every worker and machine shares the counts; unset, each process
+# counts in its own memory.
+_CACHE_URL = env.str("GALLERIA_CACHE_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+        if _CACHE_URL.startswith(("redis://", "rediss://", "unix://"))
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# API rate limits, "<requests>/<s|min|hour|day>" per client IP and per principal (empty: no limit).
+GALLERIA_API_RATES: dict[str, str] = {
+    "ip": env.str("GALLERIA_RATE_IP", default="1200/min"),
+    "pos": env.str("GALLERIA_RATE_POS", default="1200/min"),
+    "member": env.str("GALLERIA_RATE_MEMBER", default="120/min"),
+    "staff": env.str("GALLERIA_RATE_STAFF", default="600/min"),
+    "car_park": env.str("GALLERIA_RATE_CAR_PARK", default="1200/min"),
+    "token": env.str("GALLERIA_RATE_TOKEN", default="600/min"),
+}
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "console:login"
@@ -229,6 +255,11 @@ GALLERIA_EVENT_HANDLERS: dict[str, list[str]] = {
     "receipt.rejected": ["galleria.journeys.tasks.on_receipt_rejected"],
     "payment.store_fulfilled": ["galleria.reconcile.tasks.profit_share_task"],
 }
+# Called by core.events.publish with (event=, payload=) synchronously, inside the publisher's transaction, before the
+# handlers above are enqueued: the webhooks outbox (docs/api.md, "Webhooks").
+GALLERIA_EVENT_OUTBOXES: list[str] = ["galleria.webhooks.services.outbox_record"]
+# Webhook endpoints may use plain http:// (development, tests); production requires https://.
+GALLERIA_WEBHOOKS_ALLOW_HTTP = env.bool("GALLERIA_WEBHOOKS_ALLOW_HTTP", default=False)
 # Called by the privacy erasure inside its transaction, with (member_id, mall_group_id, phone, values): areas that
 # keep copies of a member's personal data outside the member's own rows and that privacy does not import (its
 # siblings in the layering) erase them here. A test sweeps every table after an erasure (tests/test_erasure_sweep.py).
@@ -239,6 +270,10 @@ GALLERIA_ERASURE_HANDLERS: list[str] = [
     "galleria.commerce.services_refunds.member_erase_in_tx",
     "galleria.audience.services.member_erase_in_tx",
     "galleria.journeys.services.member_erase_in_tx",
+    "galleria.apiauth.services.member_erase_in_tx",
+    "galleria.amenities.services_bookings.member_erase_in_tx",
+    "galleria.games.services.member_erase_in_tx",
+    "galleria.events.services.member_erase_in_tx",  # free-text answers to registration questions
 ]
 # Called by the privacy data export (PIPL right of access) with (member_id, mall_group_id): areas above privacy in
 # the layering, which it cannot import, return their sections of the member's document, {name: [JSON-ready rows]}
@@ -248,9 +283,13 @@ GALLERIA_EXPORT_SECTIONS: list[str] = [
     "galleria.parking.selectors_privacy.member_export_sections",
     "galleria.commerce.selectors_privacy.member_export_sections",
     "galleria.events.selectors_privacy.member_export_sections",
+    "galleria.amenities.selectors_privacy.member_export_sections",
     "galleria.audience.selectors_privacy.member_export_sections",
     "galleria.campaigns.selectors_privacy.member_export_sections",
     "galleria.journeys.selectors_privacy.member_export_sections",
+    "galleria.apiauth.selectors_privacy.member_export_sections",
+    "galleria.games.selectors_privacy.member_export_sections",
+    "galleria.recommendations.selectors_privacy.member_export_sections",
 ]
 # The sandbox payment gateway credits wallets without real money: off unless a settings module turns it on
 # (config/settings/dev.py for the demo, once its DEBUG is known; test.py). A default taken from DEBUG here would be

@@ -219,6 +219,35 @@ for _role, _extra in (
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
 del _role, _extra
 
+# Games (docs/games.md): lotteries (wheel, scratch card, blind box), the draw log, the gift desk, check-in streaks
+GAMES_VIEW = "games.view"  # games, odds, statistics, the draw log with the commitment and the reveal
+GAMES_MANAGE = "games.manage"  # create, edit, publish and end games and their prizes; the streak rewards
+GAMES_DESK = "games.desk"  # the gift desk: look up a pickup code and hand the gift over
+
+for _role, _extra in (
+    (Role.PLATFORM_ADMIN, {GAMES_VIEW, GAMES_MANAGE, GAMES_DESK}),
+    (Role.GROUP_ADMIN, {GAMES_VIEW, GAMES_MANAGE, GAMES_DESK}),
+    (Role.MARKETING, {GAMES_VIEW, GAMES_MANAGE}),
+    (Role.SERVICE, {GAMES_VIEW, GAMES_DESK}),
+    (Role.FINANCE, {GAMES_VIEW}),
+    (Role.READONLY, {GAMES_VIEW}),
+):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra
+
+# Recommendations (docs/recommendations.md): the model's training and offline scores, what a member is recommended
+RECOMMENDATIONS_VIEW = "recommendations.view"  # the model, its scores, "what is recommended to member X and why"
+RECOMMENDATIONS_MANAGE = "recommendations.manage"  # the block switches, train now
+
+for _role, _extra in (
+    (Role.PLATFORM_ADMIN, {RECOMMENDATIONS_VIEW, RECOMMENDATIONS_MANAGE}),
+    (Role.GROUP_ADMIN, {RECOMMENDATIONS_VIEW, RECOMMENDATIONS_MANAGE}),
+    (Role.MARKETING, {RECOMMENDATIONS_VIEW, RECOMMENDATIONS_MANAGE}),
+    (Role.SERVICE, {RECOMMENDATIONS_VIEW}),
+):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra
+
 # Audience (docs/marketing.md): tags, RFM, lifecycle stages, segments and personas
 AUDIENCE_VIEW = "audience.view"  # the RFM and lifecycle overview, segments, personas, tags (counts, no phones)
 AUDIENCE_MANAGE = "audience.manage"  # build and save segments, create tags and tag in bulk, the lifecycle settings
@@ -282,6 +311,58 @@ for _role, _extra in (
     (Role.MERCHANT_OWNER, {PORTAL_PRODUCTS, PORTAL_STOCK, PORTAL_SHOP_SETTINGS}),
     (Role.MERCHANT_MANAGER, {PORTAL_PRODUCTS, PORTAL_STOCK, PORTAL_SHOP_SETTINGS}),
     (Role.MERCHANT_CLERK, {PORTAL_STOCK}),
+):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra
+
+# Online mall orders in the merchant portal (docs/design/online-mall.md §9): fulfilment and after-sales
+PORTAL_ORDERS = "portal.orders"  # the shop's online orders: ready, hand over by pickup code, ship, timeline, cancel
+PORTAL_AFTER_SALES = "portal.after_sales"  # the shop's after-sales requests: accept, reject, goods received, refund
+ONLINE_MALL_ARBITRATE = "online_mall.arbitrate"  # the console: decide after-sales requests escalated to the mall
+
+for _role, _extra in (
+    (Role.PLATFORM_ADMIN, {ONLINE_MALL_ARBITRATE}),
+    (Role.GROUP_ADMIN, {ONLINE_MALL_ARBITRATE}),
+    (Role.SERVICE, {ONLINE_MALL_ARBITRATE}),
+    (Role.MERCHANT_OWNER, {PORTAL_ORDERS, PORTAL_AFTER_SALES}),
+    (Role.MERCHANT_MANAGER, {PORTAL_ORDERS, PORTAL_AFTER_SALES}),
+    (Role.MERCHANT_CLERK, {PORTAL_ORDERS}),
+):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra
+
+# Outbound webhooks (docs/api.md, "Webhooks"): endpoints, their secrets, the delivery log and replay
+WEBHOOKS_MANAGE = "webhooks.manage"  # create, edit, turn off/on and test endpoints; read the delivery log; replay
+
+for _role, _extra in ((Role.PLATFORM_ADMIN, {WEBHOOKS_MANAGE}), (Role.GROUP_ADMIN, {WEBHOOKS_MANAGE})):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra
+
+# Analytics (docs/analytics.md): the sales dashboards read from the daily rollups (every merchant's figures)
+ANALYTICS_VIEW = "analytics.view"  # sales overview: net sales, member share, channels, baskets, top merchants
+
+for _role, _extra in (
+    (Role.PLATFORM_ADMIN, {ANALYTICS_VIEW}),
+    (Role.GROUP_ADMIN, {ANALYTICS_VIEW}),
+    (Role.MARKETING, {ANALYTICS_VIEW}),
+    (Role.FINANCE, {ANALYTICS_VIEW}),
+    (Role.READONLY, {ANALYTICS_VIEW}),
+):
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra
+
+# Member services (docs/amenities.md): item rental at the service desks and bookable services
+AMENITIES_VIEW = "amenities.view"  # item types, stock, rentals, services, bookings and the report (read)
+AMENITIES_MANAGE = "amenities.manage"  # desks, item types and fees, stock counts, services and hours; decide bookings
+AMENITIES_DESK = "amenities.desk"  # the desk screen: look a member up, lend, take back, mark lost; confirm bookings
+
+for _role, _extra in (
+    (Role.PLATFORM_ADMIN, {AMENITIES_VIEW, AMENITIES_MANAGE, AMENITIES_DESK}),
+    (Role.GROUP_ADMIN, {AMENITIES_VIEW, AMENITIES_MANAGE, AMENITIES_DESK}),
+    (Role.SERVICE, {AMENITIES_VIEW, AMENITIES_DESK}),
+    (Role.MARKETING, {AMENITIES_VIEW}),
+    (Role.FINANCE, {AMENITIES_VIEW}),
+    (Role.READONLY, {AMENITIES_VIEW}),
 ):
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
 del _role, _extra

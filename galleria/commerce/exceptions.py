@@ -231,3 +231,26 @@ class ReturnQuantityExceededError(ApplicationError):
 
     def default_message(self) -> str:
         return str(_("More units than were bought (or are already being returned) cannot be returned."))
+
+
+class ReturnNotFoundError(NotFoundError):
+    code = "commerce.return_not_found"
+
+    def default_message(self) -> str:
+        return str(_("No such after-sales request."))
+
+
+class ReturnStateError(ApplicationError):
+    code = "commerce.return_wrong_state"
+    status = 409
+
+    def default_message(self) -> str:
+        return str(_("This after-sales request is not in a state that allows this."))
+
+
+class ReviewNotAllowedError(ApplicationError):
+    code = "commerce.review_not_allowed"
+    status = 409
+
+    def default_message(self) -> str:
+        return str(_("This item cannot be reviewed now."))

@@ -40,7 +40,7 @@ from .types import CheckoutState, Fulfilment, OrderState, ShopChannel
 
 POINTS_ACCOUNT = "member_points"
 
-__all__ = ["online_fulfil", "online_order_cancel", "paid_in_tx"]
+__all__ = ["online_fulfil", "online_order_cancel", "order_cancel_locked_in_tx", "paid_in_tx"]
 
 
 def _figures_match(order: Order, part: PartSplit) -> bool:
@@ -209,37 +209,44 @@ def online_order_cancel(
             return order
         if not _may_cancel(order, by_member=member_id is not None):
             raise exceptions.CancelNotAllowedError(extra={"state": order.state})
-        before = order.state
-        if order.earn_hold_open:  # 5. (the clawback then takes the points the hold reserved)
-            ledger.hold_release_in_tx(key=f"earn:{order.pk}")
-        refund = sale_refund_in_tx(  # 5 → 7 → 8
-            merchant_id=order.merchant_id, pos_sale_id=order.pos_sale_id, pos_refund_id=f"oc:{order.number}", lines=None
-        )
-        _refund_gateway(order, refund.payments)
-        lines = list(OrderLine.objects.filter(order=order).order_by("line_no"))
-        wanted = stock_ids(stock_of([(order, lines)]))
-        if sql.stock_release(wanted=wanted, at=at) != set(wanted):  # 9.
-            raise exceptions.OrderStateError(extra={"order": order.number, "stock": "not allocated"})
-        OrderLine.objects.filter(order=order).update(refunded_qty=F("quantity"))
-        order.state, order.cancelled_at = OrderState.CANCELLED, at
-        order.cancelled_by, order.cancel_reason = actor.label[:100], reason.strip()[:200]
-        order.refund_id, order.points_returned = refund.refund_id, refund.points_returned
-        order.refunded_fen, order.earn_hold_open = order.goods_fen, False
-        order.save()
-        audit_record(
-            actor=actor,
-            action="online_mall.order_cancel",
-            target_type="online_order",
-            target_id=order.pk,
-            target_label=order.number,
-            mall_group_id=order.mall_group_id,
-            changes={
-                "state": [before, OrderState.CANCELLED],
-                "money": refund.payments,
-                "points_returned": refund.points_returned,
-                "points_clawed_back": refund.points_clawed_back,
-                "by": "member" if member_id is not None else "merchant" if merchant_id is not None else "staff",
-                "reason": order.cancel_reason,
-            },
-        )
-        return order
+        by = "member" if member_id is not None else "merchant" if merchant_id is not None else "staff"
+        return order_cancel_locked_in_tx(order, actor=actor, by=by, reason=reason, at=at)
+
+
+def order_cancel_locked_in_tx(order: Order, *, actor: Actor, by: str, reason: str, at: dt.datetime) -> Order:
+    """The body of a paid order's cancel, its row locked by the caller (step 3; the caller checked it may be
+    cancelled): lock steps 5 → 7 → 8 → 9. `online_orders_progress` runs it for an uncollected pickup."""
+    before = order.state
+    if order.earn_hold_open:  # 5. (the clawback then takes the points the hold reserved)
+        ledger.hold_release_in_tx(key=f"earn:{order.pk}")
+    refund = sale_refund_in_tx(  # 5 → 7 → 8
+        merchant_id=order.merchant_id, pos_sale_id=order.pos_sale_id, pos_refund_id=f"oc:{order.number}", lines=None
+    )
+    _refund_gateway(order, refund.payments)
+    lines = list(OrderLine.objects.filter(order=order).order_by("line_no"))
+    wanted = stock_ids(stock_of([(order, lines)]))
+    if sql.stock_release(wanted=wanted, at=at) != set(wanted):  # 9.
+        raise exceptions.OrderStateError(extra={"order": order.number, "stock": "not allocated"})
+    OrderLine.objects.filter(order=order).update(refunded_qty=F("quantity"))
+    order.state, order.cancelled_at = OrderState.CANCELLED, at
+    order.cancelled_by, order.cancel_reason = actor.label[:100], reason.strip()[:200]
+    order.refund_id, order.points_returned = refund.refund_id, refund.points_returned
+    order.refunded_fen, order.earn_hold_open = order.goods_fen, False
+    order.save()
+    audit_record(
+        actor=actor,
+        action="online_mall.order_cancel",
+        target_type="online_order",
+        target_id=order.pk,
+        target_label=order.number,
+        mall_group_id=order.mall_group_id,
+        changes={
+            "state": [before, OrderState.CANCELLED],
+            "money": refund.payments,
+            "points_returned": refund.points_returned,
+            "points_clawed_back": refund.points_clawed_back,
+            "by": by,
+            "reason": order.cancel_reason,
+        },
+    )
+    return order

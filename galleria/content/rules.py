@@ -50,6 +50,8 @@ ENTRY_KEYS: dict[str, bool] = {
     "receipts": True,
     "parking": True,
     "events": True,
+    "amenities": True,
+    "games": True,
     "points_mall": True,
     "online_mall": True,
 }
@@ -65,6 +67,8 @@ ENTRY_LABELS = {
     "receipts": _("Snap a receipt"),
     "parking": _("Parking"),
     "events": _("Events"),
+    "amenities": _("Member services"),
+    "games": _("Games"),
     "points_mall": _("Points mall"),
     "online_mall": _("Online mall"),
 }
@@ -82,12 +86,15 @@ DEFAULT_ENTRIES = (
     "online_mall",
     "points_mall",
     "events",
+    "amenities",
+    "games",
 )
 
 SECTION_KINDS = {
     "claimable_coupons": _("Claimable coupons"),
     "merchant_offers": _("Merchants with offers"),
     "notice": _("Notice text"),
+    "for_you": _("For you (recommendations)"),
 }
 LINK_KINDS = {
     "none": _("No link"),
@@ -112,6 +119,9 @@ PAGE_KEYS = {
     "points_mall": _("Points mall"),
     "online_mall": _("Online mall"),
     "events": _("Events"),
+    "amenities": _("Member services"),
+    "games": _("Games"),
+    "for_you": _("For you"),
 }
 BLOCK_TYPES = {"entries": _("Quick entries"), "banner": _("Banner"), "section": _("Section")}
 

@@ -238,13 +238,14 @@ class CouponSource(models.TextChoices):
     SPEND = "spend", _("Purchase reward")
     EXCHANGE = "exchange", _("Points mall exchange")
     JOURNEY = "journey", _("Marketing journey")
+    GAME = "game", _("Marketing game prize")
 
 
 class Coupon(models.Model):
     """One coupon held by one member. `source_key` names what issued it (unique per template), so a grant or a
     trigger that runs twice issues once: claim:<member>:<key>, grant:<batch>:<member>, join:<member>,
     tier:<member>, birthday:<member>:<year>, sale:<sale id>, exchange:<order number>:<unit>,
-    journey:<enrollment>:<step>."""
+    journey:<enrollment>:<step>, game:<draw id>, streak:<streak reward id>."""
 
     mall_group = models.ForeignKey(MallGroup, on_delete=models.PROTECT, related_name="+")
     template = models.ForeignKey(CouponTemplate, on_delete=models.PROTECT, related_name="coupons")

@@ -171,18 +171,49 @@ HANDLED: tuple[Handling, ...] = (
     ),
     Handling("campaigns.MarketingSend", "member", MOVE, why="messages received count toward the survivor's weekly cap"),
     Handling(
+        "apiauth.MemberDevice",
+        "member",
+        KEEP,
+        why="devices signed in as the absorbed member stop working (bearer sign-in needs an active member)",
+    ),
+    Handling(
         "journeys.Enrollment",
         "member",
         KEEP,
         why="a journey's steps were done for that identity; the absorbed member's sends stop (it is no longer active)",
     ),
+    Handling(
+        "games.Draw",
+        "member",
+        KEEP,
+        why="a draw's number is derived from its member id (the published seed scheme): moved, it would not verify",
+    ),
+    Handling("games.Player", "member", KEEP, why="play counters of that identity (their draws stay with it)"),
+    Handling(
+        "games.CheckInDay",
+        "member",
+        KEEP,
+        why="check-in days and streaks stay with the identity that checked in: a merge must not make a streak",
+    ),
+    Handling("games.StreakReward", "member", KEEP, why="rewards paid to that identity for its own streaks"),
+    Handling(
+        "amenities.Rental",
+        "member",
+        KEEP,
+        why="an item lent to that identity against a deposit held on its accounts; it is returned against them",
+    ),
+    Handling(
+        "amenities.Booking",
+        "member",
+        MOVE_UNLESS_TAKEN,
+        ("slot",),
+        why="bookings follow the person; one for a slot the survivor also booked stays (one live each)",
+    ),
     # messaging sits below members: plain member id columns, no foreign key
     Handling("messaging.InboxMessage", "member_id", MOVE, why="messages addressed to the person", plain=True),
     Handling("messaging.InboxRead", "member_id", MOVE_UNLESS_TAKEN, ("message",), why="read marks", plain=True),
     Handling("messaging.PushSubscription", "member_id", MOVE, why="the person's browsers keep notifying", plain=True),
-    Handling(
-        "messaging.WechatSubscription", "member_id", MOVE, why="accepts the person gave stay usable", plain=True
-    ),
+    Handling("messaging.WechatSubscription", "member_id", MOVE, why="accepts the person gave stay usable", plain=True),
 )
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from galleria.audit.services import audit_record, redact
 from galleria.audit.types import Actor
+from galleria.core.events import publish
 from galleria.core.locking import lock_one, lock_rows
 from galleria.coupons.models import Coupon, CouponHolding
 from galleria.ledger import services as ledger
@@ -275,6 +276,7 @@ def member_merge(
                 "tier_changed": record.moved["tier"]["changed"],
             },
         )
+        publish("member.merged", member_id=survivor.pk, absorbed_member_id=absorbed.pk, mall_group_id=group_id)
         return record, True
 
 
@@ -375,9 +377,7 @@ def member_unmerge(*, mall_group_id: int | None, merge_id: int, actor: Actor) ->
                 CouponHolding.objects.filter(pk__in=ids, member_id=survivor.pk).update(member_id=absorbed.pk)
                 continue
             h = by_label[label]
-            h.model._default_manager.filter(pk__in=ids, **{h.column: survivor.pk}).update(
-                **{h.column: absorbed.pk}
-            )
+            h.model._default_manager.filter(pk__in=ids, **{h.column: survivor.pk}).update(**{h.column: absorbed.pk})
         for template_id in record.moved.get("holdings_dropped", []):
             CouponHolding.objects.get_or_create(template_id=template_id, member_id=absorbed.pk)
         _undo_tier(record=record, survivor=survivor, actor=actor, at=now)

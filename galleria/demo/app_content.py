@@ -117,6 +117,7 @@ def seed_app_content(group: MallGroup) -> AppContentResult:
             "title": "停车提示",
             "text": "会员绑定车牌后离场自动抵扣停车费；金卡及以上每日免费停车 2 小时。",
         },
+        {"id": "demofy01", "type": "section", "kind": "for_you", "title": "", "text": ""},
         {"id": "democpn1", "type": "section", "kind": "claimable_coupons", "title": "", "text": ""},
         {"id": "demomer1", "type": "section", "kind": "merchant_offers", "title": "", "text": ""},
     ]

@@ -15,7 +15,7 @@ from django.utils import timezone
 from galleria.audit.types import Actor
 from galleria.commerce.selectors import settings_get as points_mall_settings
 from galleria.events import services
-from galleria.events.types import EventIn
+from galleria.events.types import EventIn, QuestionIn
 from galleria.members.selectors import members_active
 from galleria.merchants.selectors import mall_list
 from galleria.tiers.selectors import tier_level_options
@@ -107,6 +107,36 @@ def seed_events(*, mall_group_id: int, seed: int) -> EventsResult:
             price_points=500,
             store_id=store_id,
             status="published",
+        )
+        result.events += 1
+        workshop = now + 6 * day + dt.timedelta(hours=3)
+        leather = _event(  # money-priced: paid with WeChat Pay / Alipay (plus points) when registering
+            mall_group_id,
+            rng,
+            title="手作皮具工作坊",
+            mall_id=mall.pk,
+            place=f"{mall.name} L3 手作工坊",
+            description="皮具师傅带你做一只卡包，材料费 ¥39 + 500 积分，报名时用微信支付或支付宝支付。",
+            starts_at=workshop,
+            ends_at=workshop + dt.timedelta(hours=2),
+            capacity=12,
+            price_points=500,
+            price_fen=3900,
+            store_id=store_id,
+            cancel_hours_before=48,
+            status="published",
+        )
+        services.question_save(
+            mall_group_id=mall_group_id,
+            event_id=leather,
+            data=QuestionIn(label="卡包颜色", kind="single", choices=("原色", "棕色", "黑色"), required=True),
+            actor=ACTOR,
+        )
+        services.question_save(
+            mall_group_id=mall_group_id,
+            event_id=leather,
+            data=QuestionIn(label="想烫印的字母（可选）"),
+            actor=ACTOR,
         )
         result.events += 1
     past_at = now - 10 * day

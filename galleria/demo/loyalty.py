@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from galleria.analytics.services import rollup_rebuild
 from galleria.audit.types import Actor
 from galleria.core import timeutil
 from galleria.core.errors import ApplicationError
@@ -31,13 +32,16 @@ from galleria.wallet.models import TopUpBonusRule
 
 from . import catalog
 from . import coupons as demo_coupons
+from .amenities import AmenitiesResult, seed_amenities
 from .audience import AudienceResult, seed_audience
 from .counter import seed_counter_sales
 from .events import EventsResult, seed_events
+from .games import GamesResult, seed_games
 from .online_mall import OnlineMallResult, seed_online_mall
 from .parking import ParkingResult, seed_parking
 from .points_mall import PointsMallResult, seed_points_mall
 from .receipts import seed_receipts
+from .recommendations import seed_recommendations
 
 ACTOR = Actor(user_id=None, label="demo")
 TZ = "Asia/Shanghai"
@@ -72,6 +76,8 @@ class LoyaltyResult:
     points_mall: PointsMallResult | None = None
     online_mall: OnlineMallResult | None = None
     events: EventsResult | None = None
+    games: GamesResult | None = None
+    amenities: AmenitiesResult | None = None
     audience: AudienceResult | None = None
 
 
@@ -294,7 +300,11 @@ def seed_loyalty(*, sales: int, seed: int, today: dt.date) -> LoyaltyResult:
     result.points_mall = seed_points_mall(mall_group_id=group.pk, seed=seed)  # demo/points_mall.py
     result.online_mall = seed_online_mall(mall_group_id=group.pk, seed=seed)  # demo/online_mall.py
     result.events = seed_events(mall_group_id=group.pk, seed=seed)  # demo/events.py
+    result.games = seed_games(mall_group_id=group.pk, seed=seed)  # demo/games.py
+    result.amenities = seed_amenities(mall_group_id=group.pk, seed=seed)  # demo/amenities.py
     result.audience = seed_audience(mall_group_id=group.pk, seed=seed)  # demo/audience.py (last: reads everything)
+    rollup_rebuild(mall_group_id=group.pk)  # the dashboards' daily rollups of every sale seeded above (analytics)
+    seed_recommendations(mall_group_id=group.pk)  # train the recommender on the sales above, with its offline scores
     return result
 
 

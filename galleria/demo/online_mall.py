@@ -17,9 +17,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from galleria.audit.types import Actor
+from galleria.commerce import selectors_catalog, services_cart
 from galleria.commerce import services_catalog as catalog
-from galleria.commerce.types import OnlineProductIn, OnlineSettingsIn, OptionIn, ShelfIn, ShopIn, SkuIn
+from galleria.commerce import services_checkout as checkout
+from galleria.commerce.selectors_mall_orders import orders_of_checkout
+from galleria.commerce.services_online_gateway import online_order_cancel
+from galleria.commerce.types import Address, OnlineProductIn, OnlineSettingsIn, OptionIn, ShelfIn, ShopIn, SkuIn
+from galleria.core.errors import ApplicationError
+from galleria.members.selectors import members_active
 from galleria.merchants.selectors import merchant_options, store_list
+from galleria.wallet import services as wallet_services
 
 ACTOR = Actor.system("demo")
 
@@ -184,6 +191,7 @@ class OnlineMallResult:
     shops: int = 0
     products: int = 0
     skus: int = 0
+    checkouts: int = 0
 
 
 def _font(size: int) -> Any:
@@ -432,4 +440,72 @@ def seed_online_mall(*, mall_group_id: int, seed: int) -> OnlineMallResult:
         product_ids=[titles[t] for t in picks if t in titles],
         actor=ACTOR,
     )
+    result.checkouts = seed_member_orders(mall_group_id=mall_group_id, titles=titles)
     return result
+
+
+# ------------------------------------------------------------------------------------------------- orders
+
+# (key, [(title, units)], pay method): what the demo's newest member bought (the app's "My orders" is not empty)
+MEMBER_CHECKOUTS: tuple[tuple[str, tuple[tuple[str, int], ...], str], ...] = (
+    ("demo-online-1", (("芝士奶茶", 2), ("男装 U 圆领T恤", 1)), "wallet"),  # paid: a pickup code and a delivery
+    ("demo-online-2", (("多肉葡萄", 1),), "wallet"),  # paid, then cancelled by the member (refunded)
+    ("demo-online-3", (("霸气橙子", 1), ("超声波香薰机", 1)), "wechat"),  # waiting for payment (15 minutes)
+)
+DEMO_ADDRESS = ("王小明", "13800138000", "深圳市南山区科技园星河路 88 号")
+
+
+def _first_sku(product_id: int) -> Any:
+    skus = selectors_catalog.product_skus(product_id=product_id)
+    return skus[0] if skus else None
+
+
+def seed_member_orders(*, mall_group_id: int, titles: dict[str, int]) -> int:
+    """The newest member (the demo banner's) tops up ¥300 and checks out through the app's own services: a paid
+    checkout of two shops, a paid order they cancel (refunded to the wallet), one waiting for WeChat Pay. Every
+    step is a service call (cart, quote, placement, cancel); nothing is written to a table directly."""
+    member = members_active(mall_group_id=mall_group_id).order_by("-created_at").first()
+    if member is None:
+        return 0
+    actor = Actor.system(f"member:{member.pk}")
+    intent = wallet_services.wallet_topup_start(mall_id=member.join_mall_id, member_id=member.pk, amount_fen=30_000)
+    wallet_services.wallet_topup_confirm(topup_id=intent.topup_id, paid_amount_fen=30_000)
+    made = 0
+    for key, lines, pay_method in MEMBER_CHECKOUTS:
+        skus = [(_first_sku(titles[t]), q) for t, q in lines if t in titles]
+        if not skus or any(sku is None for sku, _q in skus):
+            continue
+        for sku, q in skus:
+            services_cart.cart_set(member_id=member.pk, mall_group_id=mall_group_id, sku_id=sku.pk, quantity=q)
+        shops: list[checkout.ShopChoiceIn] = []
+        for sku, _q in skus:
+            merchant_id = int(sku.product.merchant_id or 0)
+            if any(c.merchant_id == merchant_id for c in shops):
+                continue
+            shop = selectors_catalog.merchant_shop_get(mall_group_id=mall_group_id, merchant_id=merchant_id)
+            pickup, ship_from = selectors_catalog.shop_store_ids(shop=shop)
+            if sku.product.allow_delivery and ship_from is not None:
+                shops.append(checkout.ShopChoiceIn(merchant_id, "delivery"))
+            elif pickup:
+                shops.append(checkout.ShopChoiceIn(merchant_id, "pickup", pickup[0]))
+        data = checkout.PlaceIn(
+            member_id=member.pk,
+            mall_group_id=mall_group_id,
+            lines=tuple(checkout.CheckoutLineIn(sku.pk, q) for sku, q in skus),
+            shops=tuple(shops),
+            pay_method=pay_method,
+            rest_fen=0,
+            address=Address(*DEMO_ADDRESS),
+        )
+        try:
+            rest = checkout.checkout_quote(data).rest_fen
+            placed = checkout.checkout_place(
+                checkout.PlaceIn(**{**data.__dict__, "rest_fen": rest}), key=key, actor=actor
+            )
+            if key == "demo-online-2":
+                for order in orders_of_checkout(checkout_id=placed.pk):
+                    online_order_cancel(order_id=order.pk, member_id=member.pk, actor=actor, reason="买错了口味")
+        except ApplicationError:  # out of stock, the shop closed: the demo goes on
+            continue
+        made += 1
+    return made

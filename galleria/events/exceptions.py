@@ -25,6 +25,14 @@ class EventInvalidError(ValidationError):
     code = "events.invalid"
 
 
+class AnswersInvalidError(ValidationError):
+    code = "events.answers_invalid"
+
+
+class QuestionNotFoundError(NotFoundError):
+    code = "events.question_not_found"
+
+
 class ImageInvalidError(ValidationError):
     code = "events.image_invalid"
 
@@ -124,3 +132,17 @@ class IdempotencyConflictError(_Conflict):
 
     def default_message(self) -> str:
         return str(_("This form was already used for another registration. Please start again."))
+
+
+class PaymentRequiredError(_Conflict):
+    code = "events.payment_required"
+
+    def default_message(self) -> str:
+        return str(_("This seat is confirmed when it is paid with WeChat Pay or Alipay."))
+
+
+class PaymentNotOpenError(_Conflict):
+    code = "events.payment_not_open"
+
+    def default_message(self) -> str:
+        return str(_("This seat is no longer held for payment. Register again if seats are left."))

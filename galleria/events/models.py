@@ -19,9 +19,9 @@ from galleria.members.models import Member
 from galleria.merchants.models import Store
 from galleria.tiers.models import TierLevel
 
-from .types import EventStatus, RegistrationState, TierMode
+from .types import EventStatus, QuestionKind, RegistrationState, TierMode
 
-__all__ = ["Event", "EventPolicy", "EventStatus", "Registration", "RegistrationState", "TierMode"]
+__all__ = ["Event", "EventPolicy", "EventStatus", "Question", "Registration", "RegistrationState", "TierMode"]
 
 
 class EventPolicy(TimeStampedModel):
@@ -58,6 +58,7 @@ class Event(TimeStampedModel):
     min_tier = models.ForeignKey(TierLevel, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     priority_until = models.DateTimeField(_("tier priority until"), null=True, blank=True)
     price_points = models.BigIntegerField(_("points per seat"), default=0)
+    price_fen = models.BigIntegerField(_("price per seat (fen)"), default=0)  # paid at WeChat Pay / Alipay
     store = models.ForeignKey(Store, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     cancel_hours_before = models.PositiveIntegerField(_("members may cancel until (hours before)"), default=24)
     status = models.CharField(_("status"), max_length=10, choices=EventStatus.choices, default=EventStatus.DRAFT)
@@ -70,13 +71,31 @@ class Event(TimeStampedModel):
             models.CheckConstraint(condition=Q(seats_taken__lte=F("capacity")), name="events_event_not_overbooked"),
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="events_event_ends_after_start"),
             models.CheckConstraint(condition=Q(price_points__gte=0), name="events_event_price_non_negative"),
+            models.CheckConstraint(condition=Q(price_fen__gte=0), name="events_event_price_fen_non_negative"),
             models.CheckConstraint(
-                condition=Q(price_points=0) | Q(store__isnull=False), name="events_event_priced_has_store"
+                condition=(Q(price_points=0) & Q(price_fen=0)) | Q(store__isnull=False),
+                name="events_event_priced_has_store",
             ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+
+class Question(TimeStampedModel):
+    """A question members answer when registering (text, one choice, several choices)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(_("kind"), max_length=10, choices=QuestionKind.choices, default=QuestionKind.TEXT)
+    label = models.CharField(_("question"), max_length=120)
+    choices = models.JSONField(default=list, blank=True)  # list[str]: single and multiple choice
+    required = models.BooleanField(_("required"), default=False)
+
+    class Meta:
+        verbose_name = _("registration question")
+        verbose_name_plural = _("registration questions")
+        indexes = [models.Index(fields=["event", "position"], name="events_question_order")]
 
 
 class Registration(TimeStampedModel):
@@ -99,6 +118,13 @@ class Registration(TimeStampedModel):
     sale_id = models.BigIntegerField(null=True, blank=True)
     refund_id = models.BigIntegerField(null=True, blank=True)
     points_returned = models.BigIntegerField(default=0)
+    pay_expires_at = models.DateTimeField(_("pay by"), null=True, blank=True)  # a money-priced seat held unpaid
+    paid_fen = models.BigIntegerField(default=0)  # what the gateway took (services_gateway.py)
+    out_trade_no = models.CharField(max_length=32, blank=True)  # the payments attempt that paid it
+    gateway_refund_id = models.BigIntegerField(null=True, blank=True)  # payments' PaymentRefund on cancellation
+    # the answers to the event's questions when registering: [{"question_id", "label", "kind", "value"}]; the
+    # label is kept as asked (a question edited later does not change what was answered)
+    answers = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("registration")
@@ -112,7 +138,7 @@ class Registration(TimeStampedModel):
             models.UniqueConstraint(fields=["mall_group", "code"], name="events_reg_code_unique"),
             models.UniqueConstraint(
                 fields=["event", "member"],
-                condition=Q(state__in=["confirmed", "waiting", "offered", "checked_in"]),
+                condition=Q(state__in=["confirmed", "waiting", "offered", "checked_in", "paying"]),
                 name="events_reg_one_live_per_member",
             ),
             models.CheckConstraint(condition=Q(seats__gte=1), name="events_reg_seats_positive"),

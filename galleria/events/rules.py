@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from django.utils.translation import gettext as _
 
-from .types import EventIn, NoShowPolicy, TierMode
+from .types import EventIn, NoShowPolicy, QuestionIn, QuestionKind, QuestionSpec, TierMode
 
 TICKET_CODE_DIGITS = 8
 MAX_SEATS_PER_MEMBER = 10
@@ -97,6 +97,15 @@ def normalise_code(text: str) -> str:
     return code if re.fullmatch(rf"\d{{{TICKET_CODE_DIGITS}}}", code) else ""
 
 
+MAX_PRICE_FEN = 10_000_000  # ¥100,000 per seat
+PAY_HOLD_MINUTES = 15  # a money-priced seat is held this long while the member pays
+
+
+def pay_deadline(*, at: dt.datetime, starts_at: dt.datetime, minutes: int = PAY_HOLD_MINUTES) -> dt.datetime:
+    """Until when a seat waits for its payment: `minutes` from now, never past the start."""
+    return min(at + dt.timedelta(minutes=minutes), starts_at)
+
+
 def spaced_code(code: str) -> str:
     return f"{code[:4]} {code[4:]}" if len(code) == TICKET_CODE_DIGITS else code
 
@@ -127,6 +136,10 @@ def event_problems(data: EventIn) -> dict[str, str]:
         errors["price_points"] = _("Enter a points price between 0 and 10,000,000.")
     if data.price_points and data.store_id is None:
         errors["store"] = _("A points-priced event needs the store whose sales the registrations are.")
+    if not 0 <= data.price_fen <= MAX_PRICE_FEN:
+        errors["price_fen"] = _("Enter a price between ¥0 and ¥100,000.")
+    elif data.price_fen and data.store_id is None:
+        errors["store"] = _("A priced event needs the store whose sales the registrations are.")
     if not 0 <= data.cancel_hours_before <= 24 * 30:
         errors["cancel_hours_before"] = _("Enter between 0 and 720 hours.")
     return errors
@@ -146,3 +159,105 @@ def price_problem(price_points: int, *, min_points: int, multiple: int, points_p
             "rate": points_per_yuan
         }
     return ""
+
+
+# ------------------------------------------------------------------------------------------------- questions
+
+MAX_QUESTIONS = 10
+MAX_CHOICES = 12
+MAX_ANSWER_CHARS = 500
+
+
+def question_problems(data: QuestionIn) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not data.label.strip() or len(data.label.strip()) > 120:
+        errors["label"] = _("Enter the question (at most 120 characters).")
+    if data.kind not in QuestionKind.values:
+        errors["kind"] = _("Choose the kind of answer.")
+    elif data.kind != QuestionKind.TEXT:
+        choices = [c.strip() for c in data.choices if c.strip()]
+        if not 2 <= len(choices) <= MAX_CHOICES:
+            errors["choices"] = _("Enter between 2 and 12 choices, one per line.")
+        elif len(set(choices)) != len(choices) or any(len(c) > 60 for c in choices):
+            errors["choices"] = _("Choices must differ and have at most 60 characters each.")
+    return errors
+
+
+def clean_answers(
+    questions: Sequence[QuestionSpec], raw: dict[str, list[str]]
+) -> tuple[list[dict[str, object]], dict[str, str]]:
+    """Check the answers a member gave (`raw`: "q<id>" → the values sent) against the questions: returns the
+    answers to store and the problems per field ("q<id>")."""
+    answers: list[dict[str, object]] = []
+    errors: dict[str, str] = {}
+    for q in questions:
+        name = f"q{q.question_id}"
+        values = [v.strip() for v in raw.get(name, []) if v and v.strip()]
+        value: str | list[str]
+        if q.kind == QuestionKind.TEXT:
+            value = values[0] if values else ""
+            if len(value) > MAX_ANSWER_CHARS:
+                errors[name] = _("Answer in at most 500 characters.")
+                continue
+        elif q.kind == QuestionKind.SINGLE:
+            if len(values) > 1 or any(v not in q.choices for v in values):
+                errors[name] = _("Choose one of the answers.")
+                continue
+            value = values[0] if values else ""
+        else:
+            if any(v not in q.choices for v in values):
+                errors[name] = _("Choose among the answers.")
+                continue
+            value = [c for c in q.choices if c in values]  # the question's order, no repeats
+        if q.required and not value:
+            errors[name] = _("Please answer this question.")
+            continue
+        answers.append({"question_id": q.question_id, "label": q.label, "kind": q.kind, "value": value})
+    return answers, errors
+
+
+def answer_text(value: object) -> str:
+    """An answer as one line (several choices joined)."""
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return str(value or "")
+
+
+# ------------------------------------------------------------------------------------------------- conversion
+
+AGE_BANDS: tuple[tuple[int, int | None], ...] = ((0, 25), (25, 35), (35, 45), (45, 55), (55, None))
+
+
+def age_band(birthday: dt.date | None, *, on: dt.date) -> tuple[int, int | None] | None:
+    """The age band (from, to) of a member born on `birthday` on day `on`; None when the birthday is unknown."""
+    if birthday is None:
+        return None
+    age = on.year - birthday.year - ((on.month, on.day) < (birthday.month, birthday.day))
+    for lo, hi in AGE_BANDS:
+        if age >= lo and (hi is None or age < hi):
+            return (lo, hi)
+    return AGE_BANDS[0]
+
+
+def band_birthdays(band: tuple[int, int | None], *, on: dt.date) -> tuple[dt.date | None, dt.date]:
+    """The birthdays of the band on day `on`: (born after, born on or before) — after is None for the oldest."""
+    lo, hi = band
+    latest = _years_before(on, lo)
+    earliest = _years_before(on, hi) if hi is not None else None
+    return earliest, latest
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def weighted_peer_average(strata: Sequence[tuple[int, int, int]]) -> int | None:
+    """(attendees, peers, peers' spend) per stratum → the peers' spend per member weighted to the attendees' mix
+    (fen, rounded down); None when no stratum has peers."""
+    weight = sum(n for n, peers, _ in strata if peers)
+    if not weight:
+        return None
+    return int(sum(n * spend / peers for n, peers, spend in strata if peers) // weight)

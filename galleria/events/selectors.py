@@ -17,8 +17,8 @@ from galleria.tiers.selectors import group_tz
 
 from . import rules
 from . import sql as events_sql
-from .models import Event, EventPolicy, Registration
-from .types import HOLDING, LIVE, Attendance, EventStatus, NoShowPolicy, RegistrationState
+from .models import Event, EventPolicy, Question, Registration
+from .types import HOLDING, LIVE, Attendance, EventStatus, NoShowPolicy, QuestionSpec, RegistrationState
 
 S = RegistrationState
 
@@ -147,11 +147,18 @@ def registration_list(*, event_id: int, query: str = "", state: str = "") -> Que
 
 
 def expired_offer_ids(*, at: dt.datetime, limit: int) -> list[int]:
-    return list(
+    """Offers past their deadline, then seats held unpaid past theirs (money-priced events)."""
+    offers = list(
         Registration.objects.filter(state=S.OFFERED, offer_expires_at__lte=at)
         .order_by("offer_expires_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
+    unpaid = list(
+        Registration.objects.filter(state=S.PAYING, pay_expires_at__lte=at)
+        .order_by("pay_expires_at", "pk")
+        .values_list("pk", flat=True)[: max(limit - len(offers), 0)]
+    )
+    return offers + unpaid
 
 
 # ------------------------------------------------------------------------------------------------- attendance
@@ -168,7 +175,7 @@ def attendance(*, event: Event, at: dt.datetime) -> Attendance:
         checked_in=checked_in,
         no_shows=confirmed if ended else 0,
         waiting=int(rows.get(S.WAITING, 0) or 0),
-        offered=int(rows.get(S.OFFERED, 0) or 0),
+        offered=int(rows.get(S.OFFERED, 0) or 0) + int(rows.get(S.PAYING, 0) or 0),
         cancelled=int(rows.get(S.CANCELLED, 0) or 0) + int(rows.get(S.LAPSED, 0) or 0),
         capacity=event.capacity,
     )
@@ -238,3 +245,23 @@ def holding_states() -> frozenset[str]:
 def segment_members_by_registration(*, event_ids: list[int], state: str, now: dt.datetime) -> sql.Fragment:
     """Members registered for / attending / not showing at these events: a segment condition."""
     return events_sql.members_by_registration(event_ids, state=state, now=now)
+
+
+# ------------------------------------------------------------------------------------------------- questions
+
+
+def questions(*, event_id: int) -> QuerySet[Question]:
+    return Question.objects.filter(event_id=event_id).order_by("position", "pk")
+
+
+def question_specs(*, event_id: int) -> list[QuestionSpec]:
+    return [
+        QuestionSpec(
+            question_id=q.pk,
+            label=q.label,
+            kind=q.kind,
+            choices=tuple(str(c) for c in q.choices or ()),
+            required=q.required,
+        )
+        for q in questions(event_id=event_id)
+    ]

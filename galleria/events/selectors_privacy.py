@@ -39,6 +39,8 @@ def member_export_sections(*, member_id: int, mall_group_id: int) -> dict[str, l
             "cancelled_at": _iso(r.cancelled_at),
             "points": r.points,
             "points_returned": r.points_returned,
+            "paid_fen": r.paid_fen,
+            "answers": [{"question": a.get("label"), "answer": a.get("value")} for a in r.answers or []],
         }
         for r in Registration.objects.filter(member_id=member_id, mall_group_id=mall_group_id)
         .select_related("event", "event__mall")

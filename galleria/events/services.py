@@ -35,14 +35,15 @@ from galleria.core.locking import lock_one
 from galleria.merchants.selectors import store_for_payments
 from galleria.messaging.services import inbox_send
 from galleria.messaging.types import Audience
+from galleria.payments.services import attempt_refund_book_in_tx
 from galleria.points import selectors as points_selectors
 from galleria.sales.services import sale_commit_in_tx, sale_refund_in_tx
-from galleria.sales.types import Channel, LineIn, SaleIn
+from galleria.sales.types import Channel, LineIn, PaymentIn, SaleIn
 from galleria.tiers.selectors import member_tier, tier_level_options
 
 from . import exceptions, rules, selectors
-from .models import Event, EventPolicy, Registration
-from .types import HOLDING, EventIn, EventStatus, NoShowPolicy, RegistrationState
+from .models import Event, EventPolicy, Question, Registration
+from .types import HOLDING, EventIn, EventStatus, GatewayPaid, NoShowPolicy, QuestionIn, QuestionKind, RegistrationState
 
 IMAGE_PREFIX = "events"
 LINE_CATEGORY = "event"
@@ -51,9 +52,12 @@ __all__ = [
     "check_in",
     "event_poster_set",
     "event_save",
+    "member_erase_in_tx",
     "offer_confirm",
     "offers_lapse",
     "policy_save",
+    "question_delete",
+    "question_save",
     "register",
     "registration_cancel",
 ]
@@ -73,6 +77,7 @@ _FIELDS = (
     "min_tier_id",
     "priority_until",
     "price_points",
+    "price_fen",
     "store_id",
     "cancel_hours_before",
     "status",
@@ -243,13 +248,22 @@ def _check_may_register(event: Event, *, member_id: int, seats: int, at: dt.date
         raise exceptions.AlreadyRegisteredError()
 
 
-def _charge(event: Event, reg: Registration, *, actor: Actor, at: dt.datetime) -> None:
-    """A points-priced seat: a sale of the event's store through the checkout pipeline (member's accounts, tier)."""
-    if not event.price_points:
+def _charge(
+    event: Event, reg: Registration, *, actor: Actor, at: dt.datetime, gateway: GatewayPaid | None = None
+) -> None:
+    """A priced seat: a sale of the event's store through the checkout pipeline (member's accounts, tier), paid
+    with points and/or (`gateway`, services_gateway.py) the money WeChat Pay / Alipay took for `price_fen`."""
+    if not event.price_points and not event.price_fen:
         return
     assert event.store is not None
     config = points_selectors.redeem_config(policy=points_selectors.policy_get(mall_group_id=event.mall_group_id))
-    unit_fen = event.price_points * 100 // config.points_per_yuan
+    unit_fen = event.price_points * 100 // config.points_per_yuan + event.price_fen
+    tenders: tuple[PaymentIn, ...] = ()
+    if event.price_fen:
+        if gateway is None or gateway.amount_fen != event.price_fen * reg.seats:
+            raise exceptions.PaymentRequiredError()
+        tenders = (PaymentIn(method=gateway.provider, amount_fen=gateway.amount_fen),)
+        reg.paid_fen, reg.out_trade_no = gateway.amount_fen, gateway.out_trade_no
     reg.points = event.price_points * reg.seats
     reg.pos_sale_id = f"ev:{reg.pk}:{reg.code}"
     sale = sale_commit_in_tx(
@@ -269,7 +283,7 @@ def _charge(event: Event, reg: Registration, *, actor: Actor, at: dt.datetime) -
                     category=LINE_CATEGORY,
                 ),
             ),
-            payments=(),
+            payments=tenders,
             member_id=reg.member_id,
             points_to_use=reg.points,
             channel=Channel.EVENT,
@@ -280,7 +294,14 @@ def _charge(event: Event, reg: Registration, *, actor: Actor, at: dt.datetime) -
 
 
 def register_in_tx(
-    *, event_id: int, member_id: int, seats: int, key: str, actor: Actor, at: dt.datetime
+    *,
+    event_id: int,
+    member_id: int,
+    seats: int,
+    key: str,
+    actor: Actor,
+    at: dt.datetime,
+    answers: list[dict[str, object]] | None = None,
 ) -> Registration:
     event = lock_one(Event.objects.filter(pk=event_id).select_related("min_tier", "store"), of=("self",))
     done = selectors.registration_by_key(member_id=member_id, key=key)  # under the lock: a resubmit finds it
@@ -291,21 +312,30 @@ def register_in_tx(
     _check_may_register(event, member_id=member_id, seats=seats, at=at)
     event.queue_seq += 1
     has_room = event.seats_taken + seats <= event.capacity and not selectors.has_queue(event_id=event.pk)
+    if has_room and event.price_fen and event.price_points:  # a seat held for paying needs the points too
+        balance = points_selectors.points_balance(member_id=member_id)
+        if balance < event.price_points * seats:
+            raise ConflictError(_("Not enough points."), code="points.insufficient", extra={"balance": balance})
     reg = Registration.objects.create(
         mall_group_id=event.mall_group_id,
         event=event,
         member_id=member_id,
         seats=seats,
-        state=RegistrationState.CONFIRMED if has_room else RegistrationState.WAITING,
+        state=(RegistrationState.PAYING if event.price_fen else RegistrationState.CONFIRMED)
+        if has_room
+        else RegistrationState.WAITING,
         queue_no=event.queue_seq,
         idempotency_key=key[:80],
         code=_new_code(event.mall_group_id),
-        confirmed_at=at if has_room else None,
+        confirmed_at=at if has_room and not event.price_fen else None,
+        pay_expires_at=rules.pay_deadline(at=at, starts_at=event.starts_at) if has_room and event.price_fen else None,
+        answers=answers or [],
     )
     if has_room:
         event.seats_taken += seats
-        _charge(event, reg, actor=actor, at=at)
-        reg.save(update_fields=["points", "pos_sale_id", "sale_id", "updated_at"])
+        if not event.price_fen:  # a money-priced seat is held while the member pays (services_gateway.py)
+            _charge(event, reg, actor=actor, at=at)
+            reg.save(update_fields=["points", "pos_sale_id", "sale_id", "updated_at"])
     event.save(update_fields=["queue_seq", "seats_taken", "updated_at"])
     publish("event.registered", member_id=member_id, registration_id=reg.pk)
     audit_record(
@@ -329,18 +359,30 @@ def register(
     key: str,
     actor: Actor,
     at: dt.datetime | None = None,
+    answers: dict[str, list[str]] | None = None,
 ) -> Registration:
     """A member registers for `seats` seats: confirmed while seats are free (and nobody waits), otherwise on the
-    waiting list. Idempotent per (member, key): the same key returns the first registration (also when two requests
-    race: the second waits on the event's lock); the same key for another event or seat count is a conflict."""
+    waiting list; a money-priced seat is held while the member pays (services_gateway.py). Idempotent per (member,
+    key): the same key returns the first registration (also when two requests race: the second waits on the event's
+    lock); the same key for another event or seat count is a conflict. `answers`: "q<id>" → the values given to the
+    event's questions (AnswersInvalidError with the problems per field)."""
     if not key or len(key) > 80:
         raise ConflictError(_("This form has expired. Please start again."), code="events.key_required")
     if selectors.event_get(mall_group_id=mall_group_id, event_id=event_id) is None:
         raise exceptions.EventNotFoundError()
+    cleaned, problems = rules.clean_answers(selectors.question_specs(event_id=event_id), answers or {})
+    if problems and selectors.registration_by_key(member_id=member_id, key=key) is None:
+        raise exceptions.AnswersInvalidError(_("Please check your answers."), fields=problems)
     try:
         with transaction.atomic(durable=True):
             return register_in_tx(
-                event_id=event_id, member_id=member_id, seats=seats, key=key, actor=actor, at=at or timeutil.now()
+                event_id=event_id,
+                member_id=member_id,
+                seats=seats,
+                key=key,
+                actor=actor,
+                at=at or timeutil.now(),
+                answers=cleaned,
             )
     except IntegrityError:  # a constraint backed a check (a live registration raced in from another key)
         done = selectors.registration_by_key(member_id=member_id, key=key)
@@ -430,6 +472,8 @@ def offer_confirm(*, registration_id: int, member_id: int, actor: Actor, at: dt.
         event, reg = _locked(registration_id=registration_id, mall_group_id=None, member_id=member_id)
         if reg.state == RegistrationState.CONFIRMED:
             return reg
+        if event.price_fen and reg.state in (RegistrationState.OFFERED, RegistrationState.PAYING):
+            raise exceptions.PaymentRequiredError()  # confirmed when the money arrives (services_gateway.py)
         if reg.state != RegistrationState.OFFERED or (reg.offer_expires_at and at > reg.offer_expires_at):
             raise exceptions.OfferNotOpenError()
         _charge(event, reg, actor=actor, at=at)
@@ -455,10 +499,19 @@ def _release(event: Event, reg: Registration, *, state: str, actor: Actor, at: d
             merchant_id=_merchant_of(event), pos_sale_id=reg.pos_sale_id, pos_refund_id=f"evc:{reg.pk}", lines=None
         )
         reg.refund_id, reg.points_returned = refund.refund_id, refund.points_returned
+    if reg.paid_fen and reg.out_trade_no and reg.gateway_refund_id is None:  # the gateway's money goes back
+        reg.gateway_refund_id = attempt_refund_book_in_tx(
+            out_trade_no=reg.out_trade_no,
+            amount_fen=reg.paid_fen,
+            out_refund_no=f"REV{reg.pk}",
+            reason="event_cancelled",
+            origin="events",
+        )
     if before in HOLDING:
         event.seats_taken -= reg.seats
         Event.objects.filter(pk=event.pk).update(seats_taken=F("seats_taken") - reg.seats)
     reg.state, reg.cancelled_at, reg.cancelled_by, reg.offer_expires_at = state, at, by[:100], None
+    reg.pay_expires_at = None
     reg.save()
     audit_record(
         actor=actor,
@@ -467,7 +520,7 @@ def _release(event: Event, reg: Registration, *, state: str, actor: Actor, at: d
         target_id=reg.pk,
         target_label=event.title,
         mall_group_id=event.mall_group_id,
-        changes={"state": [before, state], "points_returned": reg.points_returned},
+        changes={"state": [before, state], "points_returned": reg.points_returned, "refund_fen": reg.paid_fen},
     )
     _promote_in_tx(event, actor=actor, at=at)
 
@@ -504,14 +557,17 @@ def registration_cancel(
 
 
 def offers_lapse(*, at: dt.datetime | None = None, limit: int = 500) -> int:
-    """The periodic job: offers past their deadline lapse and their seats go to the next in line. One transaction
+    """The periodic job: offers past their deadline, and money-priced seats held unpaid past theirs, lapse and
+    their seats go to the next in line (a payment arriving later is refunded in full by payments). One transaction
     per offer (idempotent: a confirmed or already lapsed one is skipped). Returns how many lapsed."""
     at = at or timeutil.now()
     lapsed = 0
     for registration_id in selectors.expired_offer_ids(at=at, limit=limit):
         with transaction.atomic(durable=True):
             event, reg = _locked(registration_id=registration_id, mall_group_id=None, member_id=None)
-            if reg.state != RegistrationState.OFFERED or reg.offer_expires_at is None or reg.offer_expires_at > at:
+            offer_over = reg.state == RegistrationState.OFFERED and reg.offer_expires_at and reg.offer_expires_at <= at
+            unpaid = reg.state == RegistrationState.PAYING and reg.pay_expires_at and reg.pay_expires_at <= at
+            if not (offer_over or unpaid):
                 continue
             _release(event, reg, state=RegistrationState.LAPSED, actor=Actor.system("events"), at=at, by="system")
             lapsed += 1
@@ -550,3 +606,81 @@ def check_in(*, mall_group_id: int, code: str, actor: Actor, at: dt.datetime | N
             changes={"state": [RegistrationState.CONFIRMED, RegistrationState.CHECKED_IN], "seats": reg.seats},
         )
         return reg
+
+
+# ------------------------------------------------------------------------------------------------- questions
+
+
+def question_save(*, mall_group_id: int, event_id: int, data: QuestionIn, actor: Actor) -> Question:
+    """Add a registration question at the end of the event's list (answers already given keep the question as it
+    was asked)."""
+    errors = rules.question_problems(data)
+    if errors:
+        raise exceptions.EventInvalidError(_("Check the fields marked."), fields=errors)
+    with transaction.atomic(durable=True):
+        found = selectors.event_get(mall_group_id=mall_group_id, event_id=event_id)
+        if found is None:
+            raise exceptions.EventNotFoundError()
+        event = lock_one(Event.objects.filter(pk=found.pk))
+        existing = list(selectors.questions(event_id=event.pk))
+        if len(existing) >= rules.MAX_QUESTIONS:
+            message = _("An event has at most %(n)s questions.") % {"n": rules.MAX_QUESTIONS}
+            raise exceptions.EventInvalidError(message, fields={"label": message})
+        choices = [c.strip() for c in data.choices if c.strip()] if data.kind != QuestionKind.TEXT else []
+        question = Question.objects.create(
+            event=event,
+            position=(existing[-1].position + 1) if existing else 1,
+            kind=data.kind,
+            label=data.label.strip(),
+            choices=choices,
+            required=data.required,
+        )
+        audit_record(
+            actor=actor,
+            action="event.question_save",
+            target_type="event",
+            target_id=event.pk,
+            target_label=event.title,
+            mall_group_id=mall_group_id,
+            changes={"question": question.label, "kind": question.kind, "required": question.required},
+        )
+        return question
+
+
+def question_delete(*, mall_group_id: int, event_id: int, question_id: int, actor: Actor) -> None:
+    """Remove a question: members registering from now on are not asked it; the answers given stay."""
+    with transaction.atomic(durable=True):
+        found = selectors.event_get(mall_group_id=mall_group_id, event_id=event_id)
+        if found is None:
+            raise exceptions.EventNotFoundError()
+        event = lock_one(Event.objects.filter(pk=found.pk))
+        question = Question.objects.filter(event=event, pk=question_id).first()
+        if question is None:
+            raise exceptions.QuestionNotFoundError()
+        label = question.label
+        question.delete()
+        audit_record(
+            actor=actor,
+            action="event.question_delete",
+            target_type="event",
+            target_id=event.pk,
+            target_label=event.title,
+            mall_group_id=mall_group_id,
+            changes={"question": label},
+        )
+
+
+def member_erase_in_tx(*, member_id: int, mall_group_id: int, phone: str, values: list[str]) -> int:
+    """Erasure (settings.GALLERIA_ERASURE_HANDLERS): the member's free-text answers to registration questions are
+    blanked (the choices they picked stay, as the registrations do, for the statistics). Returns how many
+    registrations were rewritten."""
+    changed = 0
+    regs = Registration.objects.filter(member_id=member_id, mall_group_id=mall_group_id).exclude(answers=[])
+    for reg in regs.only("pk", "answers"):
+        answers = [
+            {**a, "value": ""} if a.get("kind") == QuestionKind.TEXT and a.get("value") else a for a in reg.answers
+        ]
+        if answers != reg.answers:
+            Registration.objects.filter(pk=reg.pk).update(answers=answers)
+            changed += 1
+    return changed

@@ -21,8 +21,15 @@ class TierMode(models.TextChoices):
     TIER_PRIORITY = "tier_priority", pgettext_lazy("event tiers", "The tier and above first, then everyone")
 
 
+class QuestionKind(models.TextChoices):
+    TEXT = "text", pgettext_lazy("event question", "Text")
+    SINGLE = "single", pgettext_lazy("event question", "One choice")
+    MULTIPLE = "multiple", pgettext_lazy("event question", "Several choices")
+
+
 class RegistrationState(models.TextChoices):
     CONFIRMED = "confirmed", pgettext_lazy("event registration", "Confirmed")
+    PAYING = "paying", pgettext_lazy("event registration", "Seat held: pay to confirm")
     WAITING = "waiting", pgettext_lazy("event registration", "On the waiting list")
     OFFERED = "offered", pgettext_lazy("event registration", "Seat offered: confirm")
     CHECKED_IN = "checked_in", pgettext_lazy("event registration", "Checked in")
@@ -31,7 +38,9 @@ class RegistrationState(models.TextChoices):
 
 
 # states that hold seats (count in Event.seats_taken)
-HOLDING = frozenset({RegistrationState.CONFIRMED, RegistrationState.OFFERED, RegistrationState.CHECKED_IN})
+HOLDING = frozenset(
+    {RegistrationState.CONFIRMED, RegistrationState.OFFERED, RegistrationState.CHECKED_IN, RegistrationState.PAYING}
+)
 # states of a live registration (one per member and event)
 LIVE = frozenset({*HOLDING, RegistrationState.WAITING})
 
@@ -54,6 +63,7 @@ class EventIn:
     min_tier_id: int | None = None
     priority_until: dt.datetime | None = None
     price_points: int = 0
+    price_fen: int = 0
     store_id: int | None = None
     cancel_hours_before: int = 24
     status: str = EventStatus.DRAFT
@@ -79,3 +89,72 @@ class Attendance:
     offered: int
     cancelled: int
     capacity: int
+
+
+@dataclass(frozen=True)
+class GatewayPaid:
+    """The money a payment gateway took for a money-priced seat (services_gateway.py)."""
+
+    provider: str
+    amount_fen: int
+    out_trade_no: str
+
+
+@dataclass(frozen=True)
+class QuestionIn:
+    """A registration question as the console's form sends it (`choices` for single and multiple choice)."""
+
+    label: str
+    kind: str = QuestionKind.TEXT
+    choices: tuple[str, ...] = ()
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    """A saved question, as the answers are checked against it."""
+
+    question_id: int
+    label: str
+    kind: str
+    choices: tuple[str, ...]
+    required: bool
+
+
+@dataclass(frozen=True)
+class ConversionStratum:
+    tier: str
+    band: str  # "25–34", "55+", "" unknown
+    attendees: int
+    attendee_spend_fen: int
+    peers: int
+    peer_spend_fen: int
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """An event's attendees' spend in its mall that day vs similar members (same tier and age band, not registered):
+    totals and per stratum. Spend is every channel but the event seats, less refunds."""
+
+    day: dt.date
+    attendees: int
+    attendee_buyers: int
+    attendee_spend_fen: int
+    peers: int
+    peer_buyers: int
+    peer_spend_fen: int
+    peer_average_fen: int | None  # weighted to the attendees' tier and age mix
+    strata: tuple[ConversionStratum, ...]
+    peers_capped: bool  # a stratum had more similar members than are compared
+
+    @property
+    def attendee_average_fen(self) -> int | None:
+        return self.attendee_spend_fen // self.attendees if self.attendees else None
+
+    @property
+    def attendee_buyer_pct(self) -> int | None:
+        return self.attendee_buyers * 100 // self.attendees if self.attendees else None
+
+    @property
+    def peer_buyer_pct(self) -> int | None:
+        return self.peer_buyers * 100 // self.peers if self.peers else None

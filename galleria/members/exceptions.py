@@ -92,3 +92,10 @@ class OtpInvalidError(ValidationError):
 
     def default_message(self) -> str:
         return str(_("The code is wrong or has expired."))
+
+
+class WechatPhoneRequiredError(ValidationError):
+    code = "members.wechat_phone_required"
+
+    def default_message(self) -> str:
+        return str(_("This WeChat account is not a member yet: share the phone number to join or sign in."))

@@ -20,7 +20,7 @@ from . import rules
 from . import sql as members_sql
 from .expressions import NameContains
 from .models import MARKETING_PURPOSES, Consent, IdentifierKind, Member, MemberIdentifier, MemberStatus
-from .types import PlateBinding
+from .types import OPT_OUT_PURPOSES, PlateBinding
 
 
 @dataclass(frozen=True)
@@ -424,6 +424,32 @@ def marketing_allowed_ids(*, member_ids: Sequence[int], channel: str) -> set[int
 def marketing_allowed(*, member_id: int, channel: str) -> bool:
     """May we send marketing to this member via `channel` now? See `marketing_allowed_ids`."""
     return member_id in marketing_allowed_ids(member_ids=[member_id], channel=channel)
+
+
+def consent_current(*, member_id: int, purpose: str) -> bool:
+    """The member's current choice for one purpose (one indexed query); no record = the purpose's default
+    (granted for the opt-out purposes, `OPT_OUT_PURPOSES`; not granted otherwise)."""
+    latest = (
+        Consent.objects.filter(member_id=member_id, purpose=purpose)
+        .order_by("-recorded_at", "-id")
+        .values_list("is_granted", flat=True)
+        .first()
+    )
+    return purpose in OPT_OUT_PURPOSES if latest is None else bool(latest)
+
+
+def consent_withdrawn_ids(*, mall_group_id: int, purpose: str) -> set[int]:
+    """The group's members whose latest record for `purpose` is a refusal (for an opt-out purpose: those who
+    switched it off). One query."""
+    latest: dict[int, bool] = {}
+    rows = (
+        Consent.objects.filter(member__mall_group_id=mall_group_id, purpose=purpose)
+        .order_by("member_id", "recorded_at", "id")
+        .values_list("member_id", "is_granted")
+    )
+    for member_id, is_granted in rows:
+        latest[member_id] = is_granted
+    return {member_id for member_id, granted in latest.items() if not granted}
 
 
 def segment_consent_granted(*, channel: str) -> sql.Fragment:

@@ -528,6 +528,59 @@ def otp_verify(*, mall_group_id: int, phone: str, code: str) -> str:
     raise exceptions.OtpInvalidError()
 
 
+def member_wechat_sign_in(
+    *, mall: Mall, openid: str, unionid: str, phone: str | None, ip: str | None
+) -> tuple[Member, bool]:
+    """Mini-program sign-in (docs/api.md, "Mini-program sign-in"): the member whose WeChat unionid or openid is known
+    in the group; else the member with the phone WeChat verified (the WeChat identifiers are added to them: the same
+    person); else a new member with that phone. Without a phone an unknown WeChat user cannot join
+    (WechatPhoneRequiredError). Returns (member, created)."""
+    with transaction.atomic(durable=True):
+        pairs = [(IdentifierKind.WECHAT_UNIONID, unionid), (IdentifierKind.WECHAT_OPENID, openid)]
+        member: Member | None = None
+        for kind, value in pairs:
+            if not value:
+                continue
+            row = (
+                MemberIdentifier.objects.select_related("member")
+                .filter(mall_group_id=mall.group_id, kind=kind, value=value, member__status=MemberStatus.ACTIVE)
+                .first()
+            )
+            if row is not None:
+                member = row.member
+                break
+        created = False
+        if member is None:
+            if not phone:
+                raise exceptions.WechatPhoneRequiredError()
+            e164 = phone_normalize(phone)
+            row = (
+                MemberIdentifier.objects.select_related("member")
+                .filter(mall_group_id=mall.group_id, kind=IdentifierKind.PHONE, value=e164)
+                .first()
+            )
+            if row is not None and row.member.is_active:
+                member = row.member
+            else:
+                member = member_register_in_tx(
+                    mall=mall,
+                    phone=e164,
+                    channel=JoinChannel.APP,
+                    actor=Actor(user_id=None, label="mini-program", ip=ip),
+                )
+                created = True
+        known = set(
+            MemberIdentifier.objects.filter(
+                member=member, kind__in=[IdentifierKind.WECHAT_OPENID, IdentifierKind.WECHAT_UNIONID]
+            ).values_list("kind", "value")
+        )
+        for kind, value in pairs:
+            if value and (kind, value) not in known:
+                _add_identifier(member, kind, value)
+        Member.objects.filter(pk=member.pk).update(last_active_at=timezone.now())
+        return member, created
+
+
 def member_login_or_join(*, mall: Mall, phone: str, code: str, ip: str | None) -> tuple[Member, bool]:
     """Member app sign-in: verify the SMS code, then return the member, registering one if the phone is new."""
     e164 = otp_verify(mall_group_id=mall.group_id, phone=phone, code=code)

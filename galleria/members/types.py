@@ -51,6 +51,12 @@ class ConsentPurpose(models.TextChoices):
     MARKETING_WECHAT = "marketing_wechat", _("Marketing by WeChat")
     MARKETING_EMAIL = "marketing_email", _("Marketing by email")
     PERSONALISATION = "personalisation", _("Personalised offers from purchase history")
+    RECOMMENDATIONS = "recommendations", _("Personalised recommendations")
+
+
+# Purposes a member has until they switch them off (no record = granted): personalised recommendations (PIPL art. 24
+# lets the member refuse them; docs/recommendations.md). Every other purpose is opt-in (no record = not granted).
+OPT_OUT_PURPOSES: frozenset[str] = frozenset({ConsentPurpose.RECOMMENDATIONS})
 
 
 MARKETING_PURPOSES: dict[str, str] = {

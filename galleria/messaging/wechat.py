@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from .models import WechatToken
-from .providers.wechat import WechatApp, WechatError, WechatSender
+from .providers.wechat import MiniProgramAuth, WechatApp, WechatError, WechatSender
 from .rules import wechat_fit, wechat_value_problem
 
 APP_OF_CHANNEL = {"subscribe": "mini", "template": "mp", "wecom": "wecom"}
@@ -93,3 +93,9 @@ def template_data(spec: dict[str, Any], params: dict[str, Any]) -> dict[str, str
 def server_token(app: str) -> str:
     """The token configured for an app's server URL (消息推送), which signs its event pushes."""
     return str(settings.GALLERIA_WECHAT.get({"mini": "MINI_TOKEN", "mp": "MP_TOKEN"}[app]) or "")
+
+
+def wechat_miniprogram_auth() -> MiniProgramAuth:
+    """Mini-program sign-in (code2Session, the phone-number API) through the configured mini-program app; a final
+    WechatError when it is not configured (docs/api.md, "Mini-program sign-in")."""
+    return MiniProgramAuth(sender=wechat_sender("subscribe"))

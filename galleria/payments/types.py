@@ -22,6 +22,7 @@ class Purpose(models.TextChoices):
     PARKING = "parking", _("Parking")
     EXCHANGE = "exchange", _("Points mall exchange")  # fulfilled by galleria.commerce (services_gateway.py)
     ONLINE = "online", _("Online mall order")  # one attempt per online checkout (docs/design/online-mall.md)
+    EVENT = "event", _("Event registration")  # fulfilled by galleria.events (services_gateway.py)
 
 
 class AttemptState(models.TextChoices):

@@ -17,6 +17,7 @@ from django.utils.module_loading import import_string
 
 from galleria.audit.services import audit_record, audit_redact_member
 from galleria.audit.types import Actor
+from galleria.core.events import publish
 from galleria.core.locking import lock_one
 from galleria.coupons.services import coupons_void_for_member_in_tx
 from galleria.ledger import services as ledger
@@ -342,6 +343,7 @@ def _erase_in_tx(*, member: Member, request: PrivacyRequest, actor: Actor, now: 
             **removed,
         },
     )
+    publish("member.erased", member_id=member.pk, mall_group_id=member.mall_group_id)  # webhooks (ids only)
     return ErasureOutcome(erased=True, points_forfeited=points, bonus_forfeited_fen=bonus, coupons_voided=coupons)
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "segment_sales_by_weekday",
     "segment_spend_by",
     "segment_spend_of_members",
+    "spend_by_member",
 ]
 
 
@@ -52,6 +53,33 @@ def member_spend_between(
         .aggregate(total=Sum("total_fen"), refunded=Sum("refunded_fen"))
     )
     return (got["total"] or 0) - (got["refunded"] or 0)
+
+
+def spend_by_member(
+    *,
+    member_ids: Sequence[int],
+    mall_id: int,
+    since: dt.datetime,
+    until: dt.datetime,
+    exclude_channels: Sequence[str] = (),
+) -> dict[int, int]:
+    """{member: what they bought in a mall in [since, until), less refunds} for the members with a sale there (as
+    `member_spend_between`, for many members: one query per 5,000) — an event's conversion report."""
+    found: dict[int, int] = {}
+    ids = list(member_ids)
+    for i in range(0, len(ids), 5000):
+        rows = (
+            Sale.objects.filter(
+                member_id__in=ids[i : i + 5000], mall_id=mall_id, occurred_at__gte=since, occurred_at__lt=until
+            )
+            .exclude(channel__in=list(exclude_channels))
+            .values("member_id")
+            .annotate(total=Sum("total_fen"), refunded=Sum("refunded_fen"))
+            .order_by()
+        )
+        for row in rows:
+            found[int(row["member_id"])] = int(row["total"] or 0) - int(row["refunded"] or 0)
+    return found
 
 
 def members_who_bought(*, windows: Sequence[tuple[int, dt.datetime, dt.datetime]]) -> set[int]:

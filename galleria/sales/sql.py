@@ -11,7 +11,7 @@ from functools import cache
 
 from galleria.core import sql
 
-from .models import Sale, SaleLine, SalePayment
+from .models import Refund, Sale, SaleLine, SalePayment
 
 _LINE_COLUMNS = (
     "line_no, sku, name, category, quantity, unit_price_fen, amount_fen, paid_fen, points_spent, points_earned,"
@@ -95,7 +95,7 @@ def member_bought_at_merchant(*, member_id: int, merchant_id: int, other_than: i
 # Fragments the audience app embeds (core.sql.Fragment): what members bought, read from the sales alone. Shopping
 # means every channel but the mall's own services (parking fees, points-mall exchanges, event tickets), and a fully
 # refunded sale is no purchase; spend is the sale's total less what was refunded (docs/marketing.md).
-NOT_SHOPPING = ("parking", "points_mall", "event")
+NOT_SHOPPING = ("parking", "points_mall", "event", "amenity")
 
 
 def _shopping_where(alias: str) -> str:
@@ -284,3 +284,91 @@ def spend_of_members(*, members: sql.Fragment, since: object, until: object) -> 
     )
     params = [*members.params, sql.when(since), sql.when(until), *NOT_SHOPPING]
     return [(int(m), int(n), int(fen or 0)) for m, n, fen in sql.plain_rows(text, params)]
+
+
+# ------------------------------------------------------------------------------------------ analytics (daily rollups)
+# The analytics app keeps daily rollups of the sales; it reads them here. A sale counts on its own (mall-local) day
+# with its full total whatever happened later; a refund counts on the refund's day (gross − refunds = net), so a
+# refund never rewrites a past day's figures.
+
+
+def last_refund_id(*, after_id: int, created_before: object) -> int:
+    """The largest refund id above `after_id` of a refund written before `created_before` (`after_id` when none)."""
+    text = f"SELECT MAX(id) FROM {sql.table(Refund)} WHERE id > %s AND created_at < %s"  # noqa: S608
+    found = sql.plain_rows(text, [after_id, sql.when(created_before)])
+    return int(found[0][0] or after_id) if found else after_id
+
+
+def sales_touched(*, after_id: int, up_to_id: int) -> list[tuple[int, object]]:
+    """(mall id, sold at) of the sales with after_id < id ≤ up_to_id."""
+    text = f"SELECT mall_id, occurred_at FROM {sql.table(Sale)} WHERE id > %s AND id <= %s"  # noqa: S608
+    return [(int(m), sql.read_when(at)) for m, at in sql.plain_rows(text, [after_id, up_to_id])]
+
+
+def refunds_touched(*, after_id: int, up_to_id: int) -> list[tuple[int, object]]:
+    """(mall id of the sale, refunded at) of the refunds with after_id < id ≤ up_to_id."""
+    text = (
+        f"SELECT s.mall_id, r.occurred_at FROM {sql.table(Refund)} r JOIN {sql.table(Sale)} s ON s.id = r.sale_id"  # noqa: S608
+        " WHERE r.id > %s AND r.id <= %s"
+    )
+    return [(int(m), sql.read_when(at)) for m, at in sql.plain_rows(text, [after_id, up_to_id])]
+
+
+def sales_rollup(*, mall_id: int, since: object, until: object) -> list[tuple[int, ...]]:
+    """(merchant id, channel, is member, sales, gross, discount, points value, money, points earned, points used,
+    distinct members) of one mall's sales sold in [since, until), whatever their status now."""
+    text = (
+        "SELECT merchant_id, channel, CASE WHEN member_id IS NULL THEN 0 ELSE 1 END AS m, COUNT(*), SUM(total_fen),"  # noqa: S608
+        " SUM(discount_fen), SUM(points_value_fen), SUM(paid_fen), SUM(points_earned), SUM(points_used),"
+        f" COUNT(DISTINCT member_id) FROM {sql.table(Sale)}"
+        " WHERE mall_id = %s AND occurred_at >= %s AND occurred_at < %s GROUP BY merchant_id, channel, m"
+    )
+    return [tuple(row) for row in sql.plain_rows(text, [mall_id, sql.when(since), sql.when(until)])]
+
+
+def refunds_rollup(*, mall_ids: Sequence[int], since: object, until: object) -> list[tuple[object, ...]]:
+    """(mall id, refunded at, merchant id, channel, is member, amount) of the refunds made in [since, until) of
+    these malls' sales."""
+    text = (
+        "SELECT s.mall_id, r.occurred_at, s.merchant_id, s.channel, CASE WHEN s.member_id IS NULL THEN 0 ELSE 1 END,"  # noqa: S608
+        f" r.amount_fen FROM {sql.table(Refund)} r JOIN {sql.table(Sale)} s ON s.id = r.sale_id"
+        f" WHERE s.mall_id IN ({sql.placeholders(len(mall_ids))}) AND r.occurred_at >= %s AND r.occurred_at < %s"
+    )
+    params = [*mall_ids, sql.when(since), sql.when(until)]
+    return [(int(m), sql.read_when(at), *rest) for m, at, *rest in sql.plain_rows(text, params)]
+
+
+def first_sale_at(*, mall_id: int) -> object | None:
+    """When the mall's first sale was sold (None without sales)."""
+    found = sql.plain_rows(f"SELECT MIN(occurred_at) FROM {sql.table(Sale)} WHERE mall_id = %s", [mall_id])  # noqa: S608
+    return sql.read_when(found[0][0]) if found and found[0][0] is not None else None
+
+
+# ------------------------------------------------------------------------------------ recommendations (training)
+# The recommendations app trains on who bought where (docs/recommendations.md): shopping only, read in id order.
+
+
+def purchases_for_training(
+    *, mall_group_id: int, since: object, until: object, after_id: int, limit: int
+) -> list[tuple[int, int, int, object, int]]:
+    """(sale id, member id, merchant id, sold at, total fen) of the group's members' shopping sold in
+    [since, until) with id > after_id, by id, at most `limit` rows (a keyset page)."""
+    text = (
+        f"SELECT s.id, s.member_id, s.merchant_id, s.occurred_at, s.total_fen FROM {sql.table(Sale)} s"  # noqa: S608
+        f" WHERE {_shopping_where('s')} AND s.occurred_at >= %s AND s.occurred_at < %s AND s.id > %s"
+        " ORDER BY s.id LIMIT %s"
+    )
+    params = [mall_group_id, *NOT_SHOPPING, sql.when(since), sql.when(until), after_id, limit]
+    return [(int(i), int(m), int(mer), sql.read_when(at), int(t)) for i, m, mer, at, t in sql.plain_rows(text, params)]
+
+
+def member_recent_merchants(*, member_id: int, since: object, limit: int) -> list[tuple[int, int, object]]:
+    """(merchant id, purchases, last sold at) of one member's shopping since `since`, most purchases first."""
+    text = (
+        f"SELECT s.merchant_id, COUNT(*), MAX(s.occurred_at) FROM {sql.table(Sale)} s"  # noqa: S608
+        " WHERE s.member_id = %s AND s.occurred_at >= %s AND s.status <> 'refunded'"
+        f" AND s.channel NOT IN ({sql.placeholders(len(NOT_SHOPPING))})"
+        " GROUP BY s.merchant_id ORDER BY COUNT(*) DESC, MAX(s.occurred_at) DESC LIMIT %s"
+    )
+    params = [member_id, sql.when(since), *NOT_SHOPPING, limit]
+    return [(int(m), int(n), sql.read_when(at)) for m, n, at in sql.plain_rows(text, params)]

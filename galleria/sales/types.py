@@ -21,6 +21,7 @@ class Channel(models.TextChoices):
     PARKING = "parking", pgettext_lazy("sales channel", "Parking")
     PAYMENT_LINK = "payment_link", pgettext_lazy("sales channel", "Payment-linked points")
     EVENT = "event", pgettext_lazy("sales channel", "Event registration")
+    AMENITY = "amenity", pgettext_lazy("sales channel", "Member services")
 
 
 # Channels whose money was paid before the pipeline saw the basket (a receipt photo, a payment at the shop's own
@@ -29,7 +30,7 @@ PAID_ELSEWHERE_CHANNELS = frozenset({Channel.RECEIPT, Channel.PAYMENT_LINK})
 # The mall's own services paid through the pipeline (a parking fee, a points-mall exchange, an event seat): points
 # may pay all of it, it earns no points (every line is excluded from earning) and gets no promotion or tier discount
 # (the tier's benefit is free hours; a points-mall item's or an event's price is the price).
-SERVICE_CHANNELS = frozenset({Channel.PARKING, Channel.POINTS_MALL, Channel.EVENT})
+SERVICE_CHANNELS = frozenset({Channel.PARKING, Channel.POINTS_MALL, Channel.EVENT, Channel.AMENITY})
 
 
 @dataclass(frozen=True)

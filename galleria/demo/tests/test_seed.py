@@ -313,3 +313,15 @@ def test_the_demo_has_a_living_online_mall():
     assert len(shelves) == 2 and all(cards for _shelf, cards in shelves)
     tops = [c for c in online.online_categories(mall_group_id=group.pk) if c.parent_id is None]
     assert len(tops) == 5 and all(c.icon_sha for c in tops)
+    # the newest member's orders (step O5): paid, cancelled with a refund, one waiting for payment
+    from galleria.commerce.models import Checkout, Order
+
+    assert "3 checkouts of the newest member" in out
+    mine = Checkout.objects.filter(idempotency_key__startswith="demo-online-")
+    assert sorted(mine.values_list("idempotency_key", "state")) == [
+        ("demo-online-1", "paid"),
+        ("demo-online-2", "paid"),
+        ("demo-online-3", "pending_payment"),
+    ]
+    states = Order.objects.filter(checkout__in=mine).values_list("state", flat=True)
+    assert sorted(states) == ["cancelled", "paid", "paid", "pending_payment", "pending_payment"]

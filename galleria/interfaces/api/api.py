@@ -7,7 +7,20 @@ from typing import Any
 from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
 
-from . import dedupe, member_app, member_coupons, member_notifications, parking, pos, privacy, problems, staff
+from . import (
+    dedupe,
+    member_app,
+    member_coupons,
+    member_notifications,
+    member_tokens,
+    parking,
+    pos,
+    privacy,
+    problems,
+    staff,
+)
+from .pos_online import router as pos_online_router
+from .throttles import THROTTLES
 
 
 class GalleriaAPI(NinjaAPI):
@@ -26,13 +39,16 @@ api = GalleriaAPI(
         "See docs/api.md for the integrator guide."
     ),
     urls_namespace="api",
+    throttle=THROTTLES,  # per IP and per POS key / member / staff user / car park (docs/api.md)
 )
 problems.install(api)
 api.add_router("/pos", pos.router)
+api.add_router("/pos", pos_online_router)
 api.add_router("/parking", parking.router)
 api.add_router("/app", member_app.router)
 api.add_router("/app", member_coupons.router)
 api.add_router("/app", member_notifications.router)
+api.add_router("/app", member_tokens.router)
 api.add_router("/console", staff.console)
 api.add_router("/merchant", staff.merchant)
 api.add_router("/console", dedupe.router)

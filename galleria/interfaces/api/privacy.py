@@ -18,7 +18,6 @@ from pydantic import Field, field_validator
 
 from galleria.accounts import permissions as perms
 from galleria.accounts.models import User
-from galleria.accounts.selectors import scope_for_user
 from galleria.accounts.types import Scope
 from galleria.audit.types import Actor
 from galleria.core.errors import NotFoundError, PermissionDeniedError
@@ -32,7 +31,7 @@ from galleria.privacy.exceptions import ConfirmationError, ExportNotFoundError
 from galleria.privacy.models import PrivacyRequest, RequestVia
 
 from ..common import actor_for, client_ip
-from .auth import member_auth, staff_auth
+from .auth import api_scope, member_auth, staff_auth
 from .schemas import NO_NUL, ProblemOut
 
 app_router = Router(tags=["privacy"])
@@ -246,7 +245,7 @@ def my_erasure_cancel(request: HttpRequest) -> ErasureOut:
 def _scope(request: HttpRequest, permission: str) -> Scope:
     user = request.auth  # type: ignore[attr-defined]
     assert isinstance(user, User)
-    scope = scope_for_user(user)
+    scope = api_scope(request, user)  # a staff API token carries only its scopes
     if not scope.can(permission):
         raise PermissionDeniedError(_("Your role does not allow this."), code="auth.forbidden")
     return scope

@@ -145,6 +145,10 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if exc.status_code == 429:  # a throttle (throttles.py); ninja adds Retry-After to this answer
+            return problem(
+                request, api, status=429, code="rate_limited", title=_("Too many requests: retry after Retry-After.")
+            )
         code = {
             400: "request.malformed",
             403: "forbidden",

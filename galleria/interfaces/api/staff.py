@@ -12,7 +12,6 @@ from pydantic import Field
 
 from galleria.accounts import permissions as perms
 from galleria.accounts.models import User
-from galleria.accounts.selectors import scope_for_user
 from galleria.accounts.types import Scope
 from galleria.audit.services import audit_record, pii_access_record
 from galleria.core.errors import NotFoundError, PermissionDeniedError
@@ -27,7 +26,7 @@ from galleria.sales.selectors import sale_quote
 from galleria.sales.types import LineIn
 
 from ..common import actor_for
-from .auth import staff_auth
+from .auth import api_scope, staff_auth
 from .schemas import (
     NO_NUL,
     Identifier,
@@ -55,7 +54,7 @@ ERRORS: dict[int, type] = {
 def _scope(request: HttpRequest, permission: str) -> Scope:
     user = request.auth  # type: ignore[attr-defined]
     assert isinstance(user, User)
-    scope = scope_for_user(user)
+    scope = api_scope(request, user)  # a staff API token carries only its scopes
     if not scope.can(permission):
         raise PermissionDeniedError(_("Your role does not allow this."), code="auth.forbidden")
     return scope

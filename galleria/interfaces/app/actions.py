@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from galleria.games.services import check_in as games_check_in
 from galleria.malls.models import Mall
 from galleria.members.models import Member
 from galleria.payments.services import topup_pay_start
 from galleria.payments.types import PaymentStarted
 from galleria.points.selectors import points_balance
-from galleria.points.services import points_checkin
 
 from . import presenters
 from .pay_flow import PayDevice, pay_kind_for
@@ -50,9 +50,10 @@ class CheckinOutcome:
 
 def checkin_run(*, member: Member, mall: Mall) -> CheckinOutcome:
     """Check in for the mall-local day; says why when nothing was awarded."""
-    award = points_checkin(member_id=member.pk, mall_group_id=member.mall_group_id, tz_name=mall.timezone)
+    # games records the day for the check-in calendar and streak rewards, and awards the daily points (points' rule)
+    day = games_check_in(member_id=member.pk, mall_group_id=member.mall_group_id, tz_name=mall.timezone)
     state = presenters.checkin_state(member=member, tz_name=mall.timezone)
-    if award is not None:
+    if day.awarded:
         status = CHECKIN_AWARDED
     elif not state.available:
         status = CHECKIN_UNAVAILABLE
@@ -62,7 +63,7 @@ def checkin_run(*, member: Member, mall: Mall) -> CheckinOutcome:
         status = CHECKIN_LIMIT  # an active rule, not done today, and yet nothing: the monthly limit
     return CheckinOutcome(
         status=status,
-        points=award.points if award is not None else 0,
+        points=day.points,
         balance=points_balance(member_id=member.pk),
         state=state,
     )

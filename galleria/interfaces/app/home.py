@@ -23,6 +23,7 @@ from galleria.wallet.selectors import wallet_balance
 
 from . import presenters
 from .coupon_views import card_of, names, offers_for
+from .presenters import for_you as for_you_presenters
 from .presenters import home as home_presenters
 from .screens import reader_of
 from .views import _base_context, _code_context, member_view
@@ -51,9 +52,11 @@ def layout_context(
                 mall_group_id=mall.group_id, at=timezone.now()
             )
             offers = [{"template_id": t.pk, "card": card_of(t, merchants, tiers), "can_claim": True} for t in templates]
+    wants_for_you = any(b["type"] == "section" and b["kind"] == "for_you" for b in visible)
+    for_you = for_you_presenters.home_items(mall_group_id=mall.group_id, member=member) if wants_for_you else None
     return {
         "blocks": home_presenters.home_blocks(
-            mall=mall, blocks=visible, today=today, coupon_offers=offers, unread=unread
+            mall=mall, blocks=visible, today=today, coupon_offers=offers, unread=unread, for_you=for_you
         )
     }
 

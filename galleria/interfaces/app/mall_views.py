@@ -1,8 +1,7 @@
 """The online mall (小程序商城) in the member app (docs/design/online-mall.md §8–9): the mall's home (search box,
 category chips, the mall's shelves, best sellers), search, a category page and a product page with an option picker
 that chooses a SKU (its price and stock state; combinations not sold are disabled), its pictures and how it is handed
-over. The cart and checkout are the next step of the online mall: the product page keeps the place of "add to cart"
-but does not pretend to have one.
+over, and "add to cart" (mall_cart_views.py) with its outcome said next to the button (`?cart=`).
 
 Everything is galleria.commerce's (selectors_catalog, search.product_search): these views show it. Products that are
 not listed (a draft, off sale, taken down by the mall, a closed shop, another group's) read as absent. Pictures and
@@ -19,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModif
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -32,6 +32,13 @@ from .views import _base_context, member_view
 IMAGE_MAX_AGE = 365 * 24 * 3600
 FEW_LEFT = 10  # "only N left" at or below this
 MAX_PAGE = search.MAX_OFFSET // search.PAGE_SIZE + 1
+CART_NOTES = {  # what "add to cart" came back with (mall_cart_views.mall_cart_add)
+    "added": gettext_lazy("Added to your cart."),
+    "not_on_sale": gettext_lazy("This kind is not on sale now."),
+    "out_of_stock": gettext_lazy("This kind is sold out."),
+    "cart_full": gettext_lazy("Your cart is full. Remove something first."),
+    "quantity": gettext_lazy("Choose a quantity between 1 and 99 (in all, with what is already in your cart)."),
+}
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -261,6 +268,7 @@ def mall_product(request: HttpRequest, member: Any, mall: Any, product_id: int) 
     if product.allow_pickup and pickup_ids:
         pickup_names = [s.name for s in store_list(merchant_id=int(product.merchant_id or 0)) if s.pk in pickup_ids]
     state, state_text = stock_state(chosen.available if chosen else 0)
+    cart_note = str(request.GET.get("cart") or "")
     low = product.min_price_fen
     high = product.max_price_fen
     return render(
@@ -280,6 +288,8 @@ def mall_product(request: HttpRequest, member: Any, mall: Any, product_id: int) 
             "pickup_names": pickup_names,
             "delivers": product.allow_delivery and ship_from is not None,
             "service_phone": shop.service_phone if shop else "",
+            "cart_note": cart_note if cart_note in CART_NOTES else "",
+            "cart_note_text": CART_NOTES.get(cart_note, ""),
         },
     )
 

@@ -26,6 +26,7 @@ from galleria.members import rules as member_rules
 from galleria.members.models import ConsentPurpose, JoinChannel, Member
 from galleria.members.selectors import member_consent_history, member_current_consents
 from galleria.members.services import consent_record
+from galleria.members.types import OPT_OUT_PURPOSES
 from galleria.privacy import conf
 from galleria.privacy import selectors as privacy_selectors
 from galleria.privacy import services as privacy_services
@@ -60,7 +61,8 @@ def _page(
         **_base_context(mall, member, tab="profile"),
         "policy_agreed": current.get(ConsentPurpose.PRIVACY_POLICY),
         "toggles": [
-            {"purpose": p.value, "label": p.label, "granted": bool(current.get(p.value))} for p in TOGGLE_PURPOSES
+            {"purpose": p.value, "label": p.label, "granted": bool(current.get(p.value, p.value in OPT_OUT_PURPOSES))}
+            for p in TOGGLE_PURPOSES
         ],
         "history": list(member_consent_history(member_id=member.pk)[:30]),
         "exports": list(privacy_selectors.member_exports_available(member_id=member.pk)[:5]),

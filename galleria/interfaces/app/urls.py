@@ -46,5 +46,8 @@ urlpatterns = [
     path("", include("galleria.interfaces.app.urls_parking")),
     path("", include("galleria.interfaces.app.urls_points_mall")),
     path("", include("galleria.interfaces.app.urls_events")),
+    path("", include("galleria.interfaces.app.urls_for_you")),
+    path("", include("galleria.interfaces.app.urls_amenities")),
+    path("", include("galleria.interfaces.app.urls_games")),
     path("", include("galleria.interfaces.app.urls_mall")),
 ]

@@ -9,7 +9,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from galleria.events.types import EventIn, EventStatus, RegistrationState, TierMode
+from galleria.events.types import EventIn, EventStatus, QuestionIn, QuestionKind, RegistrationState, TierMode
+from galleria.interfaces.console.loyalty_forms import YuanField
 
 
 def _dt_widget() -> forms.DateTimeInput:
@@ -37,6 +38,12 @@ class EventForm(forms.Form):
     priority_until = forms.DateTimeField(label=_("Tier priority until"), required=False, widget=_dt_widget())
     price_points = forms.IntegerField(
         label=_("Points per seat"), min_value=0, max_value=10_000_000, initial=0, help_text=_("0: free.")
+    )
+    price_fen = YuanField(
+        label=_("Price per seat (¥)"),
+        required=False,
+        max_fen=10_000_000,
+        help_text=_("Paid with WeChat Pay or Alipay when registering; 0 or empty: no money."),
     )
     store = forms.TypedChoiceField(
         label=_("Store of the points sales"),
@@ -73,6 +80,7 @@ class EventForm(forms.Form):
             min_tier_id=d["min_tier"],
             priority_until=d["priority_until"],
             price_points=d["price_points"],
+            price_fen=d.get("price_fen") or 0,
             store_id=d["store"],
             cancel_hours_before=d["cancel_hours_before"],
             status=d["status"],
@@ -95,6 +103,7 @@ def initial_of(event: Any) -> dict[str, Any]:
         "min_tier": event.min_tier_id,
         "priority_until": event.priority_until,
         "price_points": event.price_points,
+        "price_fen": event.price_fen,
         "store": event.store_id,
         "cancel_hours_before": event.cancel_hours_before,
         "status": event.status,
@@ -126,3 +135,26 @@ class PolicyForm(forms.Form):
     window_days = forms.IntegerField(label=_("Within days"), min_value=1, max_value=365)
     block_days = forms.IntegerField(label=_("Block registration for days"), min_value=1, max_value=365)
     offer_hours = forms.IntegerField(label=_("Hours to confirm an offered seat"), min_value=1, max_value=168)
+
+
+class QuestionForm(forms.Form):
+    """A registration question: the text, the kind of answer, the choices (one per line) and whether required."""
+
+    label = forms.CharField(label=_("Question"), max_length=120)
+    kind = forms.ChoiceField(label=_("Answer"), choices=QuestionKind.choices, initial=QuestionKind.TEXT)
+    choices = forms.CharField(
+        label=_("Choices"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line, for one choice or several choices."),
+    )
+    required = forms.BooleanField(label=_("Required"), required=False)
+
+    def to_input(self) -> QuestionIn:
+        d = self.cleaned_data
+        return QuestionIn(
+            label=d["label"],
+            kind=d["kind"],
+            choices=tuple(line.strip() for line in (d.get("choices") or "").splitlines() if line.strip()),
+            required=bool(d.get("required")),
+        )

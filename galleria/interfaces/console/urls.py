@@ -99,6 +99,7 @@ urlpatterns = [
     path("audit/", audit.audit_log, name="audit"),
     # member data (import, duplicates and merge, privacy) and the member app's content
     path("", include("galleria.interfaces.console.urls_imports")),
+    path("", include("galleria.interfaces.console.urls_analytics")),
     path("", include("galleria.interfaces.console.urls_dedupe")),
     path("", include("galleria.interfaces.console.urls_privacy")),
     path("", include("galleria.interfaces.console.urls_content")),
@@ -113,9 +114,15 @@ urlpatterns = [
     path("", include("galleria.interfaces.console.urls_parking_grants")),
     path("", include("galleria.interfaces.console.urls_points_mall")),
     path("", include("galleria.interfaces.console.urls_events")),
+    path("", include("galleria.interfaces.console.urls_amenities")),
+    path("", include("galleria.interfaces.console.urls_games")),
+    path("", include("galleria.interfaces.console.urls_recommendations")),
     path("", include("galleria.interfaces.console.urls_audience")),
     path("", include("galleria.interfaces.console.urls_campaigns")),
     path("", include("galleria.interfaces.console.urls_journeys")),
+    path("", include("galleria.interfaces.console.urls_webhooks")),
+    path("", include("galleria.interfaces.console.urls_api_tokens")),
     path("", include("galleria.interfaces.console.urls_parking_plates")),
     path("", include("galleria.interfaces.console.urls_online_mall")),
+    path("", include("galleria.interfaces.console.urls_online_arbitration")),
 ]

@@ -17,6 +17,12 @@ urlpatterns: list[URLPattern] = [
         v.registration_cancel,
         name="event_registration_cancel",
     ),
+    path("events/<int:event_id>/questions/", v.question_add, name="event_questions"),
+    path(
+        "events/<int:event_id>/questions/<int:question_id>/delete/",
+        v.question_delete,
+        name="event_question_delete",
+    ),
     path("events/check-in/", v.check_in, name="events_check_in"),
     path("events/attendance/", v.attendance, name="events_attendance"),
     path("events/policy/", v.policy, name="events_policy"),

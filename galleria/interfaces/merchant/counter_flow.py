@@ -33,11 +33,13 @@ from galleria.members import rules as member_rules
 from galleria.members.selectors import member_get, members_active
 from galleria.points.selectors import points_balance
 from galleria.receipts.selectors import receipts_waiting_for_merchant
+from galleria.recommendations import selectors as recommendation_selectors
 from galleria.sales import selectors as sale_selectors
 from galleria.sales.types import Channel, LineIn, PaymentIn, SaleIn
 from galleria.tiers.selectors import member_tier
 
 from ..coupon_text import reason_message
+from ..recommendation_text import category_label
 
 TICKET_SALT = "galleria.interfaces.merchant.counter.member"
 TICKET_MAX_AGE = 30 * 60  # seconds: a member who walked away is identified again
@@ -142,6 +144,17 @@ def member_panel(*, merchant: Any, member: Any, at: dt.datetime) -> MemberPanel:
         points_balance=points_balance(member_id=member.pk),
         coupons=usable_coupons(merchant=merchant, member_id=member.pk, at=at),
     )
+
+
+def shop_suggestions(*, merchant: Any, member: Any) -> dict[str, Any]:
+    """What to suggest to the member at this shop (docs/recommendations.md, "Merchant counter"): the member's top
+    categories across the mall (category labels only) and this shop's coupons the member may claim now."""
+    categories, coupons = recommendation_selectors.shop_suggestions(member=member, merchant_id=merchant.pk)
+    return {
+        "categories": [category_label(c) for c in categories],
+        "coupons": [c.name for c in coupons],
+        "personalised": recommendation_selectors.is_personalised(member_id=member.pk),
+    }
 
 
 # ---------------------------------------------------------------- the basket as the pipeline's input

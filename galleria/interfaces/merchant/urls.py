@@ -33,4 +33,5 @@ urlpatterns = [
     path("", include("galleria.interfaces.merchant.urls_settlement")),
     path("", include("galleria.interfaces.merchant.urls_parking")),
     path("", include("galleria.interfaces.merchant.urls_shop")),
+    path("", include("galleria.interfaces.merchant.urls_shop_orders")),
 ]

@@ -109,6 +109,9 @@ def lookup(request: HttpRequest) -> HttpResponse:
                     "joined_on": timeutil.local_date(member.created_at, merchant.mall.timezone),
                     "matched_by": _matched_by_label(resolution.kind),
                     "panel": panel,  # tier, points, usable coupons and the ticket that pre-fills the counter
+                    # the member's top categories (never other merchants' names or amounts) and this shop's
+                    # coupons to suggest; nothing when the member switched personalisation off
+                    "suggest": counter_flow.shop_suggestions(merchant=merchant, member=member),
                 }
                 form = LookupForm()  # ready for the next scan; the typed identifier is not echoed back
     else:

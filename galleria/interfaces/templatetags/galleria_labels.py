@@ -20,6 +20,7 @@ PII_FIELDS: dict[str, Promise] = {
     "name": _("Name"),
     "birthday": _("Birthday"),
     "email": _("E-mail"),
+    "address": _("Address"),
 }
 
 # Where unmasked personal data was shown (audit.PiiAccess.source): the page or API operation.
@@ -33,6 +34,7 @@ ACCESS_SOURCES: dict[str, Promise] = {
     "api:console.members_search": _("Console API: member search"),
     "api:console.member_detail": _("Console API: member record"),
     "api:console.member_register": _("Console API: member registration"),
+    "merchant:shop_order": _("Online order in the merchant portal: delivery address"),
 }
 
 

@@ -77,10 +77,11 @@ def test_lookup_query_budget(pos):
 
 FIRST_SALE_BUDGET = 12  # a registered member's first sale: + the accounts and the tier row (with its change), one
 # statement each (INSERT … ON CONFLICT DO NOTHING), after the two locks that found nothing
-JOIN_SALE_BUDGET = 15  # pay = join: + the member, both identifiers in one statement, the consent, the audit record
-# and the `member.joined` handlers' task rows in one INSERT; the accounts and tier row are created without a look
+JOIN_SALE_BUDGET = 16  # pay = join: + the member, both identifiers in one statement, the consent, the audit record
+# and the `member.joined` handlers' task rows in one INSERT; the accounts and tier row are created without a look;
+# and the webhooks outbox's one read of the endpoints subscribed to `member.joined` (docs/api.md, "Webhooks")
 FIRST_SALE_BUDGET_SQLITE = 21
-JOIN_SALE_BUDGET_SQLITE = 24
+JOIN_SALE_BUDGET_SQLITE = 25
 
 
 @pytest.fixture

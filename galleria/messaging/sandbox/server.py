@@ -8,9 +8,9 @@ developer's outbox under `/sandbox/outbox` (HTML) and `/sandbox/outbox.json`, th
     POST /sandbox/control/reset             forget messages, requests and faults
 
 The same process speaks WeChat (`/cgi-bin/…`, sandbox/wechat.py) and a Web Push service (`/push/…`,
-sandbox/webpush.py); their controls: `wechat-quota`, `wechat-user`, `wechat-expire-tokens`, `wechat-events`,
-`push-gone`, and faults `{"provider": "wechat", "mode": "busy"}`, `{"provider": "push", "mode": "throttle"|
-"unavailable"}`.
+sandbox/webpush.py); their controls: `wechat-login` (mini-program sign-in codes), `wechat-quota`, `wechat-user`,
+`wechat-expire-tokens`, `wechat-events`, `push-gone`, and faults `{"provider": "wechat", "mode": "busy"}`,
+`{"provider": "push", "mode": "throttle"|"unavailable"}`.
 """
 
 from __future__ import annotations
@@ -56,6 +56,10 @@ class Sandbox:
             return wechat.token_endpoint(self, request)
         if path in WECHAT_SENDS and request.method == "POST":
             return wechat.send_endpoint(self, request)
+        if path == "/sns/jscode2session" and request.method == "GET":
+            return wechat.jscode2session(self, request)
+        if path == "/wxa/business/getuserphonenumber" and request.method == "POST":
+            return wechat.getuserphonenumber(self, request)
         if path == "/push/subscribe" and request.method == "POST":
             return webpush.subscribe(self, request)
         if path.startswith("/push/send/") and request.method == "POST":

@@ -7,6 +7,8 @@ messages, WeCom customer messages, and the events WeChat pushes back to the deve
     POST /cgi-bin/message/subscribe/send?access_token=… (mini-program 订阅消息)
     POST /cgi-bin/message/template/send?access_token=…  (official account 模板消息)
     POST /cgi-bin/externalcontact/add_msg_template?access_token=… (WeCom 客户联系)
+    GET  /sns/jscode2session?appid=…&secret=…&js_code=…&grant_type=authorization_code (mini-program sign-in)
+    POST /wxa/business/getuserphonenumber?access_token=… {"code"} (mini-program phone number)
 
 Answers are WeChat's `{"errcode": …, "errmsg": …}` with HTTP 200. Checked as WeChat does: the appid/secret
 (40013 invalid appid, 40125 invalid appsecret; WeCom 40013 / 40001), the token (40001 unknown or of another app,
@@ -99,6 +101,9 @@ class WechatState:
     extra_users: set[str] = field(default_factory=set)  # openids made known by a control call (tests, the demo)
     next_id: int = 1
     event_urls: dict[str, str] = field(default_factory=dict)  # mini | mp → the server URL
+    # mini-program sign-in: wx.login codes → (openid, unionid, expires_at, used); getPhoneNumber codes → (phone, …)
+    login_codes: dict[str, tuple[str, str, float, bool]] = field(default_factory=dict)
+    phone_codes: dict[str, tuple[str, float, bool]] = field(default_factory=dict)
     event_delay: float = 0.5
 
 
@@ -371,8 +376,79 @@ class EventPusher:
         return ok
 
 
+LOGIN_CODE_TTL_S = 300  # a wx.login code works once, for five minutes
+
+
+def jscode2session(sandbox: Sandbox, request: Request) -> Response:
+    """GET /sns/jscode2session?appid=…&secret=…&js_code=…&grant_type=authorization_code (auth.code2Session):
+    {"openid", "session_key", "unionid"?, "errcode": 0, "errmsg": "ok"}; 40013 invalid appid (or not the
+    mini-program's), 40125 invalid appsecret, 40029 invalid code (unknown or expired), 40163 code been used."""
+    q = dict(parse_qsl(request.raw_query))
+    keys = sandbox.keys["wechat"]["mini"]
+    if q.get("appid") != keys["appid"]:
+        return _err(40013, "invalid appid")
+    if q.get("secret") != keys["secret"]:
+        return _err(40125, "invalid appsecret")
+    if q.get("grant_type") != "authorization_code":
+        return _err(40002, "invalid grant_type")
+    now = sandbox.store.now()
+    with sandbox.store.lock:
+        found = sandbox.wechat.login_codes.get(q.get("js_code", ""))
+        if found is None or found[2] <= now:
+            return _err(40029, "invalid code")
+        openid, unionid, expires_at, used = found
+        if used:
+            return _err(40163, "code been used")
+        sandbox.wechat.login_codes[q["js_code"]] = (openid, unionid, expires_at, True)
+        sandbox.wechat.extra_users.add(openid)
+    answer: dict[str, Any] = {"openid": openid, "session_key": secrets.token_urlsafe(18)[:24]}
+    if unionid:
+        answer["unionid"] = unionid
+    return _err(0, "ok", **answer)
+
+
+def getuserphonenumber(sandbox: Sandbox, request: Request) -> Response:
+    """POST /wxa/business/getuserphonenumber?access_token=… {"code"} (phonenumber.getPhoneNumber, the code from a
+    <button open-type="getPhoneNumber">): {"errcode": 0, "errmsg": "ok", "phone_info": {"phoneNumber",
+    "purePhoneNumber", "countryCode", "watermark": {"timestamp", "appid"}}}; 40001/42001 token, 40029 invalid code."""
+    refused = _token_app(sandbox, request, "mini")
+    if refused is not None:
+        return refused
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return _err(47001, "data format error")
+    code = str(body.get("code") or "") if isinstance(body, dict) else ""
+    now = sandbox.store.now()
+    with sandbox.store.lock:
+        found = sandbox.wechat.phone_codes.get(code)
+        if found is None or found[1] <= now or found[2]:
+            return _err(40029, "invalid code")
+        sandbox.wechat.phone_codes[code] = (found[0], found[1], True)
+    pure = found[0]
+    info = {
+        "phoneNumber": pure,
+        "purePhoneNumber": pure,
+        "countryCode": "86",
+        "watermark": {"timestamp": int(now), "appid": sandbox.keys["wechat"]["mini"]["appid"]},
+    }
+    return _err(0, "ok", phone_info=info)
+
+
 def control(sandbox: Sandbox, name: str, data: dict[str, Any]) -> Response | None:
     state = sandbox.wechat
+    if name == "wechat-login":
+        # what wx.login (and a getPhoneNumber button) give a mini-program on a phone: {"openid", "unionid"?,
+        # "phone"?} → {"code", "phone_code"}
+        openid = str(data.get("openid") or "o" + secrets.token_urlsafe(20)[:27])
+        expires_at = sandbox.store.now() + LOGIN_CODE_TTL_S
+        code, phone_code = secrets.token_urlsafe(24)[:32], ""
+        with sandbox.store.lock:
+            state.login_codes[code] = (openid, str(data.get("unionid") or ""), expires_at, False)
+            if data.get("phone"):
+                phone_code = secrets.token_urlsafe(24)[:32]
+                state.phone_codes[phone_code] = (str(data["phone"]), expires_at, False)
+        return Response.json(200, {"code": code, "phone_code": phone_code, "openid": openid})
     if name == "wechat-quota":
         openid, template_id = str(data.get("openid") or ""), str(data.get("template_id") or "")
         with sandbox.store.lock:

@@ -70,13 +70,24 @@ JOBS: list[Job] = [
     Job("parking-plate-claims-expire", "50 3 * * *", "parking_plate_claims_expire"),
     # Event seat offers not confirmed in time lapse to the next member on the waiting list (docs/events.md).
     Job("events-offers-lapse", "*/5 * * * *", "events_offers_lapse"),
+    # Member services: the next two weeks of time slots from each service's weekly hours (docs/amenities.md).
+    Job("amenities-slots-generate", "20 2 * * *", "amenities_slots_generate"),
     # Member profiles, RFM and automatic tags: the members who just bought every minute, everyone at night
     # (docs/marketing.md).
     Job("audience-refresh", "* * * * *", "audience_refresh"),
     Job("audience-rebuild", "20 2 * * *", "audience_rebuild"),
+    # Daily sales rollups of the dashboards: the days touched by new sales and refunds every minute; the last three
+    # days recomputed at night (anything the minute job could have missed) (docs/analytics.md).
+    Job("analytics-refresh", "* * * * *", "analytics_refresh"),
+    Job("analytics-rebuild", "10 3 * * *", "analytics_rebuild", ("--days", "3")),
+    # Recommendations: a new model version per mall group from the shopping of the last two years, then its offline
+    # scores on the last 30 days (docs/recommendations.md).
+    Job("recommendations-train", "40 3 * * *", "recommendations_train", ("--evaluate",)),
     # Campaigns due or still sending (behind each campaign's own task: a lost task or a dead worker).
     Job("campaigns-run", "* * * * *", "campaigns_run"),
     Job("journeys-run", "* * * * *", "journeys_run"),
+    # Webhook deliveries due (first tries, backoff retries, replays); SKIP LOCKED leases: safe on many machines.
+    Job("webhooks-deliver", "* * * * *", "webhooks_deliver"),
     # Coupons past their validity become expired (the funnel's "expired"); batched, idempotent.
     Job("coupons-expire", "*/15 * * * *", "coupons_expire"),
     # Birthday coupons, once per member per year, for members whose mall-local birthday is today.
@@ -104,6 +115,9 @@ JOBS: list[Job] = [
     # Online checkouts not paid in time: the gateway payment closed (a late one applied), points, coupons and stock
     # released (docs/design/online-mall.md §10). One transaction per checkout, SKIP LOCKED: safe on many workers.
     Job("online-checkouts-expire", "* * * * *", "online_checkouts_expire"),
+    # Paid online orders: auto-receive, uncollected pickups cancelled (refunded), completion after the return window
+    # (earned points released), unanswered after-sales escalated. One transaction per order, SKIP LOCKED.
+    Job("online-orders-progress", "*/10 * * * *", "online_orders_progress"),
     # Merchant statements of last month as drafts (days 1–8: offline uploads dated last month arrive late; a draft is
     # regenerated, a confirmed statement never changes and late legs go to a supplementary one). Idempotent.
     Job("settlement-generate", "30 1 1-8 * *", "settlement_generate"),

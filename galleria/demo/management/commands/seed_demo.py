@@ -69,13 +69,19 @@ class Command(BaseCommand):
                 )
                 + (
                     f" Online mall: {loyalty.online_mall.shops} shops, {loyalty.online_mall.products} products,"
-                    f" {loyalty.online_mall.skus} SKUs."
+                    f" {loyalty.online_mall.skus} SKUs, {loyalty.online_mall.checkouts} checkouts of the newest member."
                     if loyalty.online_mall
                     else ""
                 )
                 + (
                     f" Events: {loyalty.events.events} events, {loyalty.events.registrations} registrations."
                     if loyalty.events
+                    else ""
+                )
+                + (
+                    f" Member services: {loyalty.amenities.desks} desks, {loyalty.amenities.rentals} rentals,"
+                    f" {loyalty.amenities.bookings} bookings."
+                    if loyalty.amenities
                     else ""
                 )
                 + (

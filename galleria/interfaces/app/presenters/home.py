@@ -36,7 +36,10 @@ ENTRY_URLS = {
     "parking": "app:parking",
     "points_mall": "app:points_mall",
     "events": "app:events",
+    "amenities": "app:amenities",
+    "games": "app:games",
     "online_mall": "app:mall",
+    "for_you": "app:for_you",
 }
 ENTRY_ICONS = {
     "code": "M4 4h6v6H4zM14 4h6v6h-6zM4 14h6v6H4zM14 14h2v2h-2zM18 18h2v2h-2zM14 18h2M18 14h2",
@@ -53,6 +56,8 @@ ENTRY_ICONS = {
     "receipts": "M4 8h3l2-3h6l2 3h3v11H4zM12 9.5a3.5 3.5 0 1 0 0 7 3.5 3.5 0 0 0 0-7",
     "parking": "M6 3h7a5 5 0 0 1 0 10H9v8H6zM9 6v4h4a2 2 0 0 0 0-4z",
     "events": "M4 6h16v14H4zM4 10h16M8 3v5M16 3v5",
+    "amenities": "M12 3a9 9 0 0 1 9 9H3a9 9 0 0 1 9-9zM12 12v7a2 2 0 0 1-4 0",
+    "games": "M12 3a9 9 0 1 1 0 18 9 9 0 0 1 0-18zM12 3v9l6.4 6.4M12 12l-6.4 6.4M12 12H3",
     "points_mall": "M5 8h14l-1 12H6zM9 8V6a3 3 0 0 1 6 0v2",
     "online_mall": "M3 4h2l2.4 11h10.2L20 7H6.2M9 19.5a1 1 0 1 0 0 .01M17 19.5a1 1 0 1 0 0 .01",
 }
@@ -137,6 +142,7 @@ def home_blocks(
     today: dt.date,
     coupon_offers: list[dict[str, Any]],
     unread: int = 0,
+    for_you: list[dict[str, Any]] | None = None,
 ) -> list[HomeBlock]:
     """What the home page renders, in order. `coupon_offers`: rows {template_id, card, can_claim} (the member's
     claim centre; in preview every claimable template). Consecutive banners become one swipeable strip."""
@@ -180,6 +186,11 @@ def home_blocks(
             merchants = merchants_with_offers(mall_group_id=mall.group_id, at=now)
             items = [{"id": m.pk, "name": m.name, "category": m.get_category_display()} for m in merchants]
             out.append(HomeBlock(type="section", id=block["id"], kind=block["kind"], title=block["title"], items=items))
+        elif block["kind"] == "for_you":  # recommendations (docs/recommendations.md); None: switched off
+            if for_you is not None:
+                out.append(
+                    HomeBlock(type="section", id=block["id"], kind=block["kind"], title=block["title"], items=for_you)
+                )
         else:
             out.append(
                 HomeBlock(type="section", id=block["id"], kind=block["kind"], title=block["title"], text=block["text"])

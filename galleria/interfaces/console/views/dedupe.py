@@ -73,8 +73,13 @@ ROW_LABELS: dict[str, Any] = {
     "commerce.ReturnRequest": _("Online mall after-sales requests"),
     "commerce.Review": _("Online mall reviews"),
     "events.Registration": _("Event registrations"),
+    "amenities.Booking": _("Service bookings"),
     "audience.MemberTag": _("Member tags"),
     "campaigns.MarketingSend": _("Marketing messages received"),
+    "messaging.InboxMessage": _("Inbox messages addressed to the member"),
+    "messaging.InboxRead": _("Inbox messages read"),
+    "messaging.PushSubscription": _("Browser notification subscriptions"),
+    "messaging.WechatSubscription": _("WeChat subscribe-message accepts"),
 }
 
 ERROR_TEXT: dict[str, Any] = {

@@ -19,7 +19,9 @@ from galleria.accounts import permissions as perms
 from galleria.audit.services import audit_record
 from galleria.core import timeutil
 from galleria.core.errors import ApplicationError
+from galleria.core.money import fen_to_yuan_str
 from galleria.events import exceptions, rules, selectors, services
+from galleria.events.selectors_conversion import conversion
 from galleria.events.types import NoShowPolicy, RegistrationState
 from galleria.interfaces.common import actor_for, scope_of
 from galleria.malls.selectors import mall_list
@@ -27,7 +29,15 @@ from galleria.members.rules import mask_phone
 from galleria.merchants.selectors import stores_for_payments
 from galleria.tiers.selectors import tier_level_options
 
-from ..event_forms import CheckInForm, EventFilterForm, EventForm, PolicyForm, RegistrationFilterForm, initial_of
+from ..event_forms import (
+    CheckInForm,
+    EventFilterForm,
+    EventForm,
+    PolicyForm,
+    QuestionForm,
+    RegistrationFilterForm,
+    initial_of,
+)
 from ..helpers import console_tz, console_view, page_of
 from ..loyalty import group_context
 from .parking_common import csv_response
@@ -80,6 +90,7 @@ def _preview(form: EventForm, event: Any) -> dict[str, Any]:
         "description": source.get("description") or "",
         "capacity": source.get("capacity") or 0,
         "price_points": source.get("price_points") or 0,
+        "price_fen": source.get("price_fen") or 0,
         "poster": (
             reverse("app:event_poster", args=[event.pk, event.poster_sha])
             if event is not None and event.poster_sha
@@ -138,6 +149,9 @@ def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
 def _row(reg: Any) -> dict[str, Any]:
     return {
         "reg": reg,
+        "answers": [
+            {"label": a.get("label", ""), "text": rules.answer_text(a.get("value"))} for a in reg.answers or []
+        ],
         "masked_phone": mask_phone(reg.member.phone) if reg.member.phone else "",
         "position": selectors.waiting_position(registration=reg) if reg.state == RegistrationState.WAITING else 0,
     }
@@ -146,6 +160,12 @@ def _row(reg: Any) -> dict[str, Any]:
 @console_view(perms.EVENTS_VIEW)
 def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     event, g = _event_or_404(request, event_id)
+    return _detail_page(request, g, event)
+
+
+def _detail_page(
+    request: HttpRequest, g: Any, event: Any, question_form: QuestionForm | None = None, status: int = 200
+) -> HttpResponse:
     form = RegistrationFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     qs = selectors.registration_list(event_id=event.pk, query=data.get("q") or "", state=data.get("state") or "")
@@ -167,8 +187,17 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
             "stats": selectors.attendance(event=event, at=timeutil.now()),
             "waiting": [_row(r) for r in selectors.waiting(event_id=event.pk)[:50]],
             "can_manage": scope_of(request).can(perms.EVENTS_MANAGE),
-            "cancellable": {RegistrationState.CONFIRMED, RegistrationState.WAITING, RegistrationState.OFFERED},
+            "cancellable": {
+                RegistrationState.CONFIRMED,
+                RegistrationState.WAITING,
+                RegistrationState.OFFERED,
+                RegistrationState.PAYING,
+            },
+            "questions": list(selectors.questions(event_id=event.pk)),
+            "has_answers": any(r.answers for r in page),
+            "question_form": question_form or QuestionForm(),
         },
+        status=status,
     )
 
 
@@ -185,6 +214,15 @@ def _export(request: HttpRequest, group_id: int, event: Any, qs: Any) -> HttpRes
     )
     tz = console_tz(request)
 
+    questions = list(selectors.questions(event_id=event.pk))
+    labels = [q.label for q in questions]
+    extra = sorted({str(a.get("label")) for r in rows for a in r.answers or []} - set(labels))  # removed questions
+    columns = labels + extra
+
+    def answers_of(r: Any) -> list[str]:
+        given = {str(a.get("label")): rules.answer_text(a.get("value")) for a in r.answers or []}
+        return [given.get(label, "") for label in columns]
+
     def line(r: Any) -> list[Any]:
         return [
             r.queue_no,
@@ -195,6 +233,8 @@ def _export(request: HttpRequest, group_id: int, event: Any, qs: Any) -> HttpRes
             timeutil.local(r.created_at, tz).strftime("%Y-%m-%d %H:%M"),
             timeutil.local(r.checked_in_at, tz).strftime("%Y-%m-%d %H:%M") if r.checked_in_at else "",
             r.points,
+            fen_to_yuan_str(r.paid_fen) if r.paid_fen else "",
+            *answers_of(r),
         ]
 
     return csv_response(
@@ -208,9 +248,47 @@ def _export(request: HttpRequest, group_id: int, event: Any, qs: Any) -> HttpRes
             _("Registered at"),
             _("Checked in at"),
             _("Points"),
+            _("Paid (¥)"),
+            *columns,
         ],
         (line(r) for r in rows),
     )
+
+
+@require_POST
+@console_view(perms.EVENTS_MANAGE)
+def question_add(request: HttpRequest, event_id: int) -> HttpResponse:
+    event, g = _event_or_404(request, event_id)
+    form = QuestionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.question_save(
+                mall_group_id=g.id, event_id=event.pk, data=form.to_input(), actor=actor_for(request)
+            )
+        except ApplicationError as exc:
+            for name, message in exc.fields.items():
+                form.add_error(name if name in form.fields else None, str(message))
+            if not exc.fields:
+                form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("Question added."))
+            return redirect("console:event", event_id=event.pk)
+    return _detail_page(request, g, event, question_form=form, status=422)
+
+
+@require_POST
+@console_view(perms.EVENTS_MANAGE)
+def question_delete(request: HttpRequest, event_id: int, question_id: int) -> HttpResponse:
+    event, g = _event_or_404(request, event_id)
+    try:
+        services.question_delete(
+            mall_group_id=g.id, event_id=event.pk, question_id=question_id, actor=actor_for(request)
+        )
+    except ApplicationError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Question removed."))
+    return redirect("console:event", event_id=event.pk)
 
 
 @require_POST
@@ -302,6 +380,14 @@ def _attendance_page(request: HttpRequest, g: Any, form: PolicyForm, status: int
         "checked_in": sum(r.checked_in for r in rows),
         "no_shows": sum(r.no_shows for r in rows),
     }
+    report, report_event = None, None
+    chosen = request.GET.get("event") or ""
+    if chosen.isdigit() and len(chosen) < 12:  # the conversion report of one ended event
+        report_event = selectors.event_get(mall_group_id=g.id, event_id=int(chosen))
+        if report_event is not None and report_event.ends_at <= timeutil.now():
+            report = conversion(event=report_event)
+        else:
+            report_event = None
     return render(
         request,
         "console/events/attendance.html",
@@ -310,6 +396,15 @@ def _attendance_page(request: HttpRequest, g: Any, form: PolicyForm, status: int
             "g": g,
             "rows": rows,
             "totals": totals,
+            "report": report,
+            "report_event": report_event,
+            "difference_fen": (
+                report.attendee_average_fen - report.peer_average_fen
+                if report is not None
+                and report.attendee_average_fen is not None
+                and report.peer_average_fen is not None
+                else None
+            ),
             "form": form,
             "can_manage": scope_of(request).can(perms.EVENTS_MANAGE),
         },

@@ -129,7 +129,7 @@ def test_a_member_searches_milk_tea_and_picks_a_cup_size(browser, live_server, w
     page.get_by_test_id("option-value").filter(has_text="大杯").click()
     expect(page.get_by_test_id("chosen-sku")).to_contain_text("大杯")
     expect(page.get_by_test_id("product-price")).to_have_text("¥23.00")
-    expect(page.get_by_test_id("add-to-cart")).to_be_disabled()  # the cart comes with the order screens
+    expect(page.get_by_test_id("add-to-cart")).to_be_enabled()  # step O5: the cart is open
     shot(page, "app-product-large")
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     for folder in SHOTS:

@@ -76,6 +76,21 @@
       }];
       return opt;
     },
+    /* {labels, series: [{name, values}], grouped?}: one stacked bar per label (e.g. members and non-members per
+       day), or side by side when `grouped` */
+    stack: function (data) {
+      var opt = base();
+      opt.tooltip = { trigger: "axis", axisPointer: { type: "shadow" } };
+      opt.legend = { top: 0, right: 8, textStyle: { color: TEXT }, icon: "circle" };
+      opt.grid = { left: 16, right: 16, top: 32, bottom: 8, containLabel: true };
+      opt.xAxis = axisStyle({ type: "category", data: data.labels, splitLine: { show: false } });
+      opt.yAxis = axisStyle({ type: "value" });
+      opt.series = (data.series || []).map(function (s, i) {
+        return { name: s.name, type: "bar", stack: data.grouped ? undefined : "total", data: s.values, barMaxWidth: 22,
+                 itemStyle: { color: PALETTE[i % PALETTE.length] } };
+      });
+      return opt;
+    },
     pie: function (data, name) {
       var opt = base();
       opt.tooltip = { trigger: "item", formatter: "{b}: {c} ({d}%)" };

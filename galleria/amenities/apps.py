@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AmenitiesConfig(AppConfig):
+    name = "galleria.amenities"
+    label = "amenities"

@@ -1,0 +1,3 @@
+from galleria.sales.tests.helpers import ACTOR, member
+
+__all__ = ["ACTOR", "member"]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ApiauthConfig(AppConfig):
+    name = "galleria.apiauth"
+    label = "apiauth"
