@@ -1,14 +1,15 @@
-/* Merchant counter: read the member's code with the camera, or from a photo, using @zxing/browser (served from
-   node_modules as static/vendor/zxing/, no CDN). The member app shows the code as a QR code and a Code 128 barcode;
-   either is read. What was read goes into the code box and the identify form is submitted, exactly as a USB
-   scanner that types the code and presses Enter. Messages come translated from the element's data-msg-* attributes
-   (no inline script: CSP). */
+/* Camera scanner of the merchant counter and the events check-in desk: read a code with the camera, or from a
+   photo, using @zxing/browser (served from node_modules as static/vendor/zxing/, no CDN). The member app shows the
+   member code (and an event ticket) as a QR code and a Code 128 barcode; either is read. What was read goes into the
+   form's code box (the [data-scanner] element's data-input selector, default input[name=q]) and the form named by
+   data-target is submitted, exactly as a USB scanner that types the code and presses Enter. Messages come translated
+   from the element's data-msg-* attributes (no inline script: CSP). */
 (function () {
   "use strict";
   var box = document.querySelector("[data-scanner]");
   if (!box) return;
   var form = document.querySelector(box.getAttribute("data-target"));
-  var input = form && form.querySelector("input[name=q]");
+  var input = form && form.querySelector(box.getAttribute("data-input") || "input[name=q]");
   var view = box.querySelector("[data-scanner-view]");
   var video = box.querySelector("[data-scanner-video]");
   var start = box.querySelector("[data-scanner-start]");
