@@ -242,7 +242,18 @@ def rollup_rebuild(
 ) -> int:
     """Recompute every day of [since, until] (default: from each mall's first sale to its today; `days`: the mall's
     last N local days) for the malls of a group (or all); one transaction per mall and REBUILD_CHUNK_DAYS days.
-    Returns the rows written."""
+    Returns the rows written.
+
+    A rebuild of everything (all groups, no period) also moves the minute job's mark past every row settled when it
+    started: those rows are covered by the rebuild, so the job does not read the whole history again afterwards."""
+    full = mall_group_id is None and since is None and until is None and not days
+    started = timeutil.now() - dt.timedelta(seconds=SETTLE_SECONDS)
+    covered = (
+        sales_analytics.last_sale_id(after_id=0, created_before=started),
+        sales_analytics.last_refund_id(after_id=0, created_before=started),
+        ledger_analytics.last_transaction_id(after_id=0, created_before=started),
+        members_analytics.last_member_id(after_id=0),
+    )
     malls = mall_list(mall_group_id=mall_group_id).values_list("pk", "timezone")
     written = 0
     for group_id, tz in group_timezones(None if mall_group_id is None else {mall_group_id}).items():
@@ -293,4 +304,14 @@ def rollup_rebuild(
                 _mark()  # the refresh job waits meanwhile: one writer of the slices at a time
                 written += recompute_slices((mall_id, d) for d in chunk)
             day = chunk_end + dt.timedelta(days=1)
+    if full:
+        with transaction.atomic(durable=True):
+            mark = _mark()
+            mark.last_sale_id = max(mark.last_sale_id, covered[0])
+            mark.last_refund_id = max(mark.last_refund_id, covered[1])
+            mark.last_transaction_id = max(mark.last_transaction_id, covered[2])
+            mark.last_member_id = max(mark.last_member_id, covered[3])
+            mark.save(
+                update_fields=["last_sale_id", "last_refund_id", "last_transaction_id", "last_member_id", "updated_at"]
+            )
     return written

@@ -163,3 +163,16 @@ def test_sales_through_the_pipeline_roll_up_with_member_share(world):
     assert overview.daily == [(today, 20_000, 10_000)]
     assert overview.top_merchants == [(world.merchant.pk, 3, 30_000)]
     assert overview.compare_totals is not None and overview.compare_totals.sales == 0
+
+
+def test_a_full_rebuild_moves_the_mark_so_the_minute_job_does_not_read_the_history_again(world):
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
+    for total in (100, 200, 300):
+        s = _sale(world, mall=world.mall, merchant=world.merchant, at=old, total=total)
+        Sale.objects.filter(pk=s.pk).update(created_at=old)
+    services.rollup_rebuild()
+    mark = RollupMark.objects.get()
+    assert mark.last_sale_id == Sale.objects.order_by("-pk").values_list("pk", flat=True).first()
+    assert services.rollup_refresh().slices == 0  # nothing left to read
+    day = old.astimezone(ZoneInfo(world.mall.timezone)).date()
+    assert selectors.sales_totals(mall_group_id=world.group.pk, period=Period(day, day)).gross_fen == 600
