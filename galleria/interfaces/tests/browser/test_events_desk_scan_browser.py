@@ -39,6 +39,9 @@ def test_the_desk_reads_the_ticket_from_the_camera_scanner_a_wedge_and_typing(
     start = timeutil.now() + dt.timedelta(minutes=30)
     ev = event(world, title="周末亲子烘焙课", starts_at=start, ends_at=start + dt.timedelta(hours=2))
     by_photo, by_wedge = register(world, member(world), ev), register(world, member(world), ev)
+    # a fixed code for the photo: ZXing misses a few random version-1 QR codes in a thousand (see the counter's test)
+    type(by_photo).objects.filter(pk=by_photo.pk).update(code="20261208")
+    by_photo.refresh_from_db()
     photo = tmp_path / "ticket.png"
     ticket_photo(by_photo.code, photo)
     violations: list[str] = []
